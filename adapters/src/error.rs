@@ -1,0 +1,85 @@
+//! Errors at the chain boundary.
+
+use evidence_schemas::ChainId;
+
+/// An error talking to, or reading from, a chain.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdapterError {
+    /// The RPC transport or node failed (connection refused, timeout, 5xx, JSON-RPC
+    /// error). Usually worth retrying, possibly on another endpoint.
+    #[error("{chain}: RPC error: {message}")]
+    Rpc {
+        /// The chain.
+        chain: ChainId,
+        /// What the node or transport said.
+        message: String,
+    },
+    /// The node refused a log query as too large; retry with a smaller block span.
+    #[error("{chain}: log query for blocks {from}..={to} too large: {message}")]
+    RangeTooLarge {
+        /// The chain.
+        chain: ChainId,
+        /// First block asked for.
+        from: u64,
+        /// Last block asked for.
+        to: u64,
+        /// What the node said.
+        message: String,
+    },
+    /// The node's answer was incomplete or inconsistent (e.g. a gap in the registry's
+    /// sequence numbers). Never skipped: the range is fetched again.
+    #[error("{chain}: inconsistent data for blocks {from}..={to}: {message}")]
+    Inconsistent {
+        /// The chain.
+        chain: ChainId,
+        /// First block.
+        from: u64,
+        /// Last block.
+        to: u64,
+        /// What was wrong.
+        message: String,
+    },
+    /// The node serves another chain than configured.
+    #[error("RPC endpoint serves chain id {actual}, but the configuration says {expected}: fix the chain's rpc URLs or its chain id")]
+    WrongChain {
+        /// Configured chain.
+        expected: ChainId,
+        /// Chain the node reports.
+        actual: u64,
+    },
+    /// A block the caller asked for does not exist (yet).
+    #[error("{chain}: block {number} not found")]
+    BlockNotFound {
+        /// The chain.
+        chain: ChainId,
+        /// The block.
+        number: u64,
+    },
+    /// A transaction reverted; `reason` is the decoded custom error when known.
+    #[error("{chain}: transaction reverted: {reason}")]
+    Reverted {
+        /// The chain.
+        chain: ChainId,
+        /// Decoded revert reason.
+        reason: String,
+    },
+    /// A misconfiguration found at start-up (bad URL, bad key, bad mapping).
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// The adapter does not support this capability.
+    #[error("{adapter}: {what} is not supported by this adapter")]
+    Unsupported {
+        /// Adapter name.
+        adapter: String,
+        /// The capability.
+        what: &'static str,
+    },
+}
+
+impl AdapterError {
+    /// Whether retrying the same call later (or elsewhere) may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Rpc { .. } | Self::RangeTooLarge { .. } | Self::Inconsistent { .. } | Self::BlockNotFound { .. })
+    }
+}

@@ -1,0 +1,107 @@
+//! The destination side: reading and writing an `AnchorMirror` contract.
+//!
+//! Submission is split so the relayer can keep every step in its store and resume
+//! after a crash at any point (prepare → send → confirm):
+//! - [`MirrorClient::prepare_submission`] builds and signs the transaction but does
+//!   not send it; the relayer stores the raw bytes and hash first;
+//! - [`MirrorClient::send_raw`] broadcasts stored bytes (sending the same bytes twice
+//!   is harmless: same hash, same nonce);
+//! - [`MirrorClient::fetch_receipt`] tells whether it was mined and succeeded.
+
+use std::fmt::Debug;
+
+use alloy::primitives::{Address, B256, Bytes};
+use async_trait::async_trait;
+use evidence_schemas::{ChainId, checkpoint::SignedCheckpoint};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AdapterError;
+
+/// What a mirror holds for one source chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MirrorState {
+    /// Size of the latest accepted checkpoint (0 when none).
+    pub latest_size: u64,
+    /// Its root (zero when none).
+    pub latest_root: B256,
+    /// Source block number of the latest accepted checkpoint.
+    pub latest_source_block: u64,
+    /// The attestor set for the source chain.
+    pub attestors: Vec<Address>,
+    /// Signatures required.
+    pub threshold: u8,
+    /// Attestor-set version.
+    pub attestor_set_version: u64,
+    /// Destination block at which this was read.
+    pub read_at_block: u64,
+}
+
+/// A signed, not yet broadcast, transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedTx {
+    /// Transaction hash.
+    pub hash: B256,
+    /// EIP-2718 encoded signed transaction.
+    pub raw: Bytes,
+    /// Sender nonce.
+    pub nonce: u64,
+    /// Max fee per gas (wei).
+    pub max_fee_per_gas: u128,
+    /// Max priority fee per gas (wei).
+    pub max_priority_fee_per_gas: u128,
+}
+
+/// Outcome of a mined transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxOutcome {
+    /// Whether it succeeded.
+    pub success: bool,
+    /// Block number it was mined in.
+    pub block_number: u64,
+    /// Gas used.
+    pub gas_used: u64,
+}
+
+/// A client of one `AnchorMirror` on one destination chain.
+#[async_trait]
+pub trait MirrorClient: Send + Sync + Debug {
+    /// The destination chain.
+    fn chain(&self) -> &ChainId;
+
+    /// The mirror contract's address.
+    fn mirror(&self) -> Address;
+
+    /// The mirror's state for `source`.
+    async fn fetch_state(&self, source: &ChainId) -> Result<MirrorState, AdapterError>;
+
+    /// The root the mirror holds for `source` at `size` (zero when none).
+    async fn fetch_root_at(&self, source: &ChainId, size: u64) -> Result<B256, AdapterError>;
+
+    /// Builds and signs (does not send) a `submitCheckpoint` transaction. When
+    /// `replace` is given, reuses its nonce with fees bumped enough to replace it.
+    async fn prepare_submission(
+        &self,
+        checkpoint: &SignedCheckpoint,
+        consistency_proof: &[B256],
+        replace: Option<&PreparedTx>,
+    ) -> Result<PreparedTx, AdapterError>;
+
+    /// Broadcasts a prepared transaction. "Already known" is success.
+    async fn send_raw(&self, tx: &PreparedTx) -> Result<(), AdapterError>;
+
+    /// The receipt of a transaction, `None` while it is not mined.
+    async fn fetch_receipt(&self, hash: B256) -> Result<Option<TxOutcome>, AdapterError>;
+
+    /// The sender's confirmed (latest-block) nonce.
+    async fn fetch_confirmed_nonce(&self) -> Result<u64, AdapterError>;
+
+    /// Asks the mirror's `verifyRecord`.
+    async fn verify_record(
+        &self,
+        source: &ChainId,
+        size: u64,
+        record_id: B256,
+        index: u64,
+        proof: &[B256],
+    ) -> Result<bool, AdapterError>;
+}

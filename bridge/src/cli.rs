@@ -1,0 +1,179 @@
+//! Command-line definitions (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Evidence Bridge: prove evidence anchored on one chain from any other chain.
+///
+/// Exit codes: 0 ok; 1 not found or verification failed (or the work failed);
+/// 2 bad input or configuration.
+#[derive(Debug, Parser)]
+#[command(name = "bridge", version, about, long_about = None)]
+pub(crate) struct Cli {
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info,relayer=debug`.
+    #[arg(long, global = true, env = "BRIDGE_LOG", default_value = "info")]
+    pub(crate) log: String,
+    /// Log as JSON lines.
+    #[arg(long, global = true)]
+    pub(crate) log_json: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Local development chains with the contracts deployed.
+    #[command(subcommand)]
+    Devnet(DevnetCommand),
+    /// Deploy the EvidenceRegistry and AnchorMirror contracts to an EVM chain.
+    Deploy(DeployArgs),
+    /// Run indexing, attestation and relaying until interrupted.
+    Run(ConfigArg),
+    /// Anchor a file's or a digest's evidence on a chain's registry.
+    Anchor(AnchorArgs),
+    /// List every record of a digest on every chain, with its state.
+    Lookup(LookupArgs),
+    /// Write a self-contained proof bundle for a record on a destination chain.
+    Proof(ProofArgs),
+    /// Verify a proof bundle (offline, and against the destination mirror with --config).
+    Verify(VerifyArgs),
+    /// Per chain: head, cursor, lag, log size, checkpoints, quarantined events, halts.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DevnetCommand {
+    /// Start local anvil chains, deploy the contracts, write DIR/bridge.toml, and run
+    /// until interrupted.
+    Up(DevnetUpArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DevnetUpArgs {
+    /// Folder for bridge.toml, devnet.env and the store.
+    #[arg(long)]
+    pub(crate) dir: PathBuf,
+    /// Number of chains (2 to 8).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=8))]
+    pub(crate) chains: u8,
+    /// Seconds between blocks.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) block_time: u64,
+    /// The anvil binary (default: $ANVIL_BIN, then deploy/node_modules, then PATH).
+    #[arg(long, env = "ANVIL_BIN")]
+    pub(crate) anvil: Option<PathBuf>,
+    /// First chain id; the others follow.
+    #[arg(long, default_value_t = 31337)]
+    pub(crate) first_chain_id: u64,
+    /// First port; the others follow.
+    #[arg(long, default_value_t = 8545)]
+    pub(crate) first_port: u16,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArg {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeployArgs {
+    /// JSON-RPC URL of the chain.
+    #[arg(long)]
+    pub(crate) rpc: String,
+    /// Environment variable holding the deployer's hex private key.
+    #[arg(long, default_value = "BRIDGE_DEPLOYER_KEY")]
+    pub(crate) key_env: String,
+    /// Owner of the mirror (default: the deployer).
+    #[arg(long)]
+    pub(crate) owner: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AnchorArgs {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// Chain name to anchor on.
+    #[arg(long)]
+    pub(crate) chain: String,
+    /// File to hash (streamed; it never leaves this machine).
+    #[arg(long, conflicts_with = "digest", required_unless_present = "digest")]
+    pub(crate) file: Option<PathBuf>,
+    /// A 32-byte hex digest computed elsewhere.
+    #[arg(long)]
+    pub(crate) digest: Option<String>,
+    /// Digest algorithm.
+    #[arg(long, default_value = "sha256")]
+    pub(crate) alg: String,
+    /// Short label of what the evidence is.
+    #[arg(long, default_value = "")]
+    pub(crate) kind: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LookupArgs {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// The digest (hex).
+    #[arg(conflicts_with = "file", required_unless_present = "file")]
+    pub(crate) digest: Option<String>,
+    /// A file to hash instead.
+    #[arg(long)]
+    pub(crate) file: Option<PathBuf>,
+    /// Digest algorithm, with --file.
+    #[arg(long, default_value = "sha256")]
+    pub(crate) alg: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ProofArgs {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// Record id (hex).
+    pub(crate) record_id: String,
+    /// Destination chain name.
+    #[arg(long)]
+    pub(crate) to: String,
+    /// Output file.
+    #[arg(long, short)]
+    pub(crate) output: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The bundle file.
+    pub(crate) bundle: PathBuf,
+    /// With a config, also ask the destination mirror contract.
+    #[arg(long, short)]
+    pub(crate) config: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}

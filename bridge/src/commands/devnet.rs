@@ -1,0 +1,203 @@
+//! `bridge devnet up`: local anvil chains with the contracts deployed and a complete
+//! `bridge.toml`, for the quick start and for trying things out.
+//!
+//! The devnet uses anvil's well-known development keys: account 0 deploys and relays,
+//! accounts 1–3 are the devnet attestor set (threshold 2), account 4 anchors evidence.
+//! They are written to `DIR/devnet.env`, never into `bridge.toml`.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use alloy::{
+    node_bindings::{Anvil, AnvilInstance},
+    primitives::Address,
+    signers::local::PrivateKeySigner,
+};
+use evidence_adapters::deploy;
+use evidence_schemas::ChainId;
+
+use crate::{
+    cli::DevnetUpArgs,
+    exit::{CmdResult, Failure},
+};
+
+/// Devnet attestor threshold.
+const THRESHOLD: u8 = 2;
+const NAMES: [&str; 8] = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"];
+
+/// One running devnet chain.
+struct DevChain {
+    name: &'static str,
+    chain_id: u64,
+    anvil: AnvilInstance,
+    deployed: deploy::Deployed,
+}
+
+/// Finds the anvil binary: the flag / `ANVIL_BIN`, then the project's
+/// `deploy/node_modules` (searched from the current directory upwards), then `PATH`.
+pub(crate) fn find_anvil(explicit: Option<&Path>) -> Result<PathBuf, Failure> {
+    if let Some(p) = explicit {
+        return if p.is_file() {
+            Ok(p.to_path_buf())
+        } else {
+            Err(Failure::usage(format!("anvil binary {} does not exist", p.display())))
+        };
+    }
+    let rel = "deploy/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
+    if let Ok(mut dir) = std::env::current_dir() {
+        loop {
+            let candidate = dir.join(rel);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+            if !dir.pop() {
+                break;
+            }
+        }
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let candidate = dir.join("anvil");
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(Failure::usage(
+        "anvil not found: run `bash deploy/scripts/install-tools.sh` from the repository, or pass --anvil / set ANVIL_BIN",
+    ))
+}
+
+pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
+    let anvil_bin = find_anvil(args.anvil.as_deref())?;
+    std::fs::create_dir_all(&args.dir)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", args.dir.display())))?;
+    let dir = std::fs::canonicalize(&args.dir)
+        .map_err(|e| Failure::usage(format!("cannot resolve {}: {e}", args.dir.display())))?;
+
+    let mut chains = Vec::new();
+    for i in 0..usize::from(args.chains) {
+        let chain_id = args.first_chain_id + i as u64;
+        let port = args.first_port + i as u16;
+        let anvil = Anvil::at(&anvil_bin)
+            .chain_id(chain_id)
+            .port(port)
+            .block_time(args.block_time)
+            .try_spawn()
+            .map_err(|e| Failure::failed(format!("cannot start anvil for chain {chain_id} on port {port}: {e} (is the port in use?)")))?;
+        let deployer = dev_key(&anvil, 0)?;
+        let deployed = deploy::deploy_contracts(&anvil.endpoint(), deployer.clone(), deployer.address())
+            .await
+            .map_err(|e| Failure::failed(format!("deploying to chain {chain_id}: {e}")))?;
+        tracing::info!(chain_id, port, registry = %deployed.registry, mirror = %deployed.mirror, "devnet chain up");
+        chains.push(DevChain { name: NAMES[i], chain_id, anvil, deployed });
+    }
+
+    let attestors: Vec<PrivateKeySigner> =
+        (1..=3).map(|i| dev_key(&chains[0].anvil, i)).collect::<Result<_, _>>()?;
+    let mut attestor_addresses: Vec<Address> = attestors.iter().map(PrivateKeySigner::address).collect();
+    attestor_addresses.sort();
+    for dest in &chains {
+        let owner = dev_key(&dest.anvil, 0)?;
+        for src in chains.iter().filter(|c| c.chain_id != dest.chain_id) {
+            deploy::set_attestors(
+                &dest.anvil.endpoint(),
+                owner.clone(),
+                dest.deployed.mirror,
+                &ChainId::eip155(src.chain_id),
+                &attestor_addresses,
+                THRESHOLD,
+            )
+            .await
+            .map_err(|e| Failure::failed(format!("setting attestors on {}: {e}", dest.name)))?;
+        }
+    }
+
+    write_files(&dir, &chains, &attestors)?;
+    println!("devnet up: {} chains, attestor threshold {THRESHOLD} of {}", chains.len(), attestors.len());
+    for c in &chains {
+        println!(
+            "  {:<8} eip155:{:<6} {}  registry {}  mirror {}",
+            c.name,
+            c.chain_id,
+            c.anvil.endpoint(),
+            c.deployed.registry,
+            c.deployed.mirror
+        );
+    }
+    println!("config:  {}", dir.join("bridge.toml").display());
+    println!("secrets: {} (load with `set -a; . {0}; set +a`)", dir.join("devnet.env").display());
+    println!("running until interrupted (Ctrl-C)");
+    wait_for_shutdown().await;
+    println!("stopping devnet chains");
+    drop(chains);
+    Ok(())
+}
+
+fn dev_key(anvil: &AnvilInstance, index: usize) -> Result<PrivateKeySigner, Failure> {
+    anvil
+        .keys()
+        .get(index)
+        .map(|k| PrivateKeySigner::from(k.clone()))
+        .ok_or_else(|| Failure::failed(format!("anvil did not report dev key #{index}")))
+}
+
+fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner]) -> Result<(), Failure> {
+    let mut toml = String::from(
+        "# Written by `bridge devnet up`. Keys are not here: load devnet.env into the environment.\n\n",
+    );
+    toml.push_str(&format!("[store]\nurl = \"sqlite://{}?mode=rwc\"\n\n", dir.join("bridge.sqlite").display()));
+    toml.push_str("[engine]\npoll_interval_ms = 500\ncheckpoint_interval_secs = 2\ncheckpoint_max_records = 500\ntx_timeout_secs = 20\n\n");
+    toml.push_str("[keys]\nrelayer_key_env = \"BRIDGE_RELAYER_KEY\"\nattestor_keys_env = \"BRIDGE_ATTESTOR_KEYS\"\nanchor_key_env = \"BRIDGE_ANCHOR_KEY\"\n\n");
+    for c in chains {
+        toml.push_str(&format!(
+            "[[chains]]\nname = \"{}\"\nchain_id = \"eip155:{}\"\nrpc = [\"{}\"]\nconfirmations = 2\nstart_block = {}\nregistry = \"{}\"\nmirror = \"{}\"\n\n",
+            c.name,
+            c.chain_id,
+            c.anvil.endpoint(),
+            c.deployed.registry_block,
+            c.deployed.registry,
+            c.deployed.mirror,
+        ));
+    }
+    for a in chains {
+        for b in chains.iter().filter(|b| b.chain_id != a.chain_id) {
+            toml.push_str(&format!("[[routes]]\nfrom = \"{}\"\nto = \"{}\"\n\n", a.name, b.name));
+        }
+    }
+    let relayer = dev_key(&chains[0].anvil, 0)?;
+    let anchor = dev_key(&chains[0].anvil, 4)?;
+    let keys: Vec<String> = attestors.iter().map(|k| format!("0x{}", hex::encode(k.to_bytes()))).collect();
+    let env = format!(
+        "# anvil's public development keys; never use them on a real chain\nBRIDGE_RELAYER_KEY=0x{}\nBRIDGE_ATTESTOR_KEYS={}\nBRIDGE_ANCHOR_KEY=0x{}\n",
+        hex::encode(relayer.to_bytes()),
+        keys.join(","),
+        hex::encode(anchor.to_bytes()),
+    );
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.join(name), text)
+            .map_err(|e| Failure::failed(format!("cannot write {}: {e}", dir.join(name).display())))
+    };
+    write("devnet.env", &env)?;
+    write("bridge.toml", &toml)
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+pub(crate) async fn wait_for_shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    // Give child processes a moment to notice before the caller drops them.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}

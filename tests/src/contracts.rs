@@ -1,0 +1,14 @@
+//! Contract bindings used by the tests.
+//!
+//! The production contracts come from `evidence_adapters::contracts` (generated from the
+//! committed artifacts). `EvidenceLibHarness` is test-only, so its binding lives here.
+#![allow(missing_docs, unreachable_pub)]
+
+pub use evidence_adapters::contracts::{AnchorMirror, EvidenceRegistry};
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    EvidenceLibHarness,
+    "../deploy/artifacts/EvidenceLibHarness.json"
+);

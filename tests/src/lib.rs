@@ -1,0 +1,33 @@
+//! Shared harness for the workspace integration tests.
+//!
+//! Integration tests (here and, later, the relayer's) drive the real contracts on a real
+//! dev node. This crate gives them one way to do it:
+//!
+//! - [`devchain`]: [`Devchain`] spawns `anvil` (the project's pinned binary, see
+//!   [`devchain::anvil_bin`]) on a free port with a chosen chain id, hands out funded
+//!   dev-key providers, deploys the contracts, and sends transactions without waiting on
+//!   a block-polling interval;
+//! - [`contracts`]: the `sol!` bindings (the production ones re-exported, plus the
+//!   test-only [`contracts::EvidenceLibHarness`]);
+//! - [`records`]: random [`evidence_schemas::EvidenceRecord`]s (plain `rand` and a
+//!   proptest strategy) and their Solidity input form;
+//! - [`attest`]: attestor keys and EIP-712 checkpoint signatures in the mirror's format;
+//! - [`revert`]: decoding the exact custom error a failed call or transaction reverted
+//!   with, so a test asserts *which* rule rejected it;
+//! - [`rfc6962`]: loading the published RFC 6962 conformance vectors;
+//! - [`gas`]: calldata and intrinsic gas arithmetic for gas measurements.
+//!
+//! A missing dependency (the anvil binary, the conformance vectors) is an error with the
+//! path that was tried and the command that fixes it — never a silent skip.
+
+pub mod attest;
+pub mod contracts;
+pub mod devchain;
+pub mod gas;
+pub mod records;
+pub mod revert;
+pub mod rfc6962;
+
+pub use attest::{Attestors, sign_checkpoint};
+pub use devchain::{Devchain, workspace_root};
+pub use revert::{decode_revert, expect_revert};
