@@ -36,12 +36,20 @@ const LEAF_BITS: u64 = 33 * 8;
 /// Message length in bits of a node preimage: `0x01 || left || right`.
 const NODE_BITS: u64 = 65 * 8;
 
+// Unrolled on purpose: the same machine code as a loop in release builds, but several
+// times faster in unoptimised test builds, where iterator adapters are real calls and
+// the exhaustive proof tests spend most of their time here.
 #[inline(always)]
 fn state_to_b256(state: &[u32; 8]) -> B256 {
     let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
-        chunk.copy_from_slice(&word.to_be_bytes());
-    }
+    out[0..4].copy_from_slice(&state[0].to_be_bytes());
+    out[4..8].copy_from_slice(&state[1].to_be_bytes());
+    out[8..12].copy_from_slice(&state[2].to_be_bytes());
+    out[12..16].copy_from_slice(&state[3].to_be_bytes());
+    out[16..20].copy_from_slice(&state[4].to_be_bytes());
+    out[20..24].copy_from_slice(&state[5].to_be_bytes());
+    out[24..28].copy_from_slice(&state[6].to_be_bytes());
+    out[28..32].copy_from_slice(&state[7].to_be_bytes());
     B256::new(out)
 }
 
@@ -76,6 +84,10 @@ pub fn node_hash(left: &B256, right: &B256) -> B256 {
     state_to_b256(&state)
 }
 
+/// Leaves per chunk of the bulk root computations (a perfect subtree).
+const CHUNK_LEVEL: u32 = 8;
+const CHUNK: usize = 1 << CHUNK_LEVEL;
+
 /// Incremental RFC 6962 root computation with O(log n) memory.
 ///
 /// Holds the roots of the perfect subtrees that cover the leaves seen so far (a
@@ -92,15 +104,27 @@ pub(crate) struct RootBuilder {
 
 impl RootBuilder {
     pub(crate) const fn new() -> Self {
-        Self { stack: [B256::ZERO; 64], depth: 0, count: 0 }
+        Self {
+            stack: [B256::ZERO; 64],
+            depth: 0,
+            count: 0,
+        }
     }
 
     #[inline]
     pub(crate) fn push(&mut self, leaf_hash: B256) {
-        let mut node = leaf_hash;
-        // Every trailing one bit of the old count is a perfect subtree of the same
-        // size as the one being completed: merge them.
-        let mut merges = self.count.trailing_ones();
+        self.push_perfect(0, leaf_hash);
+    }
+
+    /// Appends the root of a perfect subtree of `2^level` leaves; the count so far
+    /// must be a multiple of `2^level`.
+    #[inline]
+    fn push_perfect(&mut self, level: u32, subtree: B256) {
+        debug_assert_eq!(self.count % (1 << level), 0);
+        let mut node = subtree;
+        // Every trailing one bit (above `level`) of the old count is a stacked perfect
+        // subtree of the same size as the one being completed: merge them.
+        let mut merges = (self.count >> level).trailing_ones();
         while merges > 0 {
             self.depth -= 1;
             node = node_hash(&self.stack[self.depth], &node);
@@ -108,7 +132,26 @@ impl RootBuilder {
         }
         self.stack[self.depth] = node;
         self.depth += 1;
-        self.count += 1;
+        self.count += 1 << level;
+    }
+
+    /// Appends a chunk of exactly [`CHUNK`] leaf hashes, given as `buf`, which is
+    /// clobbered.
+    ///
+    /// Reducing a whole chunk level by level, instead of leaf by leaf, hands the CPU
+    /// runs of independent hashes that it can overlap, where merging as each leaf
+    /// arrives makes every merge wait for the hash before it; measured 5–10 % faster
+    /// on 2^20 leaves.
+    #[inline]
+    fn push_chunk(&mut self, buf: &mut [B256; CHUNK]) {
+        let mut len = CHUNK;
+        while len > 1 {
+            len /= 2;
+            for i in 0..len {
+                buf[i] = node_hash(&buf[2 * i], &buf[2 * i + 1]);
+            }
+        }
+        self.push_perfect(CHUNK_LEVEL, buf[0]);
     }
 
     /// The MTH of everything pushed so far: the stacked subtrees folded right to left,
@@ -118,7 +161,10 @@ impl RootBuilder {
         let Some((last, rest)) = self.stack[..self.depth].split_last() else {
             return Err(LogError::EmptyLog);
         };
-        Ok(rest.iter().rev().fold(*last, |acc, left| node_hash(left, &acc)))
+        Ok(rest
+            .iter()
+            .rev()
+            .fold(*last, |acc, left| node_hash(left, &acc)))
     }
 }
 
@@ -133,7 +179,13 @@ impl RootBuilder {
 /// [`LogError::EmptyLog`] if `leaves` is empty.
 pub fn root_from_leaf_hashes(leaves: &[B256]) -> Result<B256, LogError> {
     let mut builder = RootBuilder::new();
-    for leaf in leaves {
+    let mut buf = [B256::ZERO; CHUNK];
+    let mut chunks = leaves.chunks_exact(CHUNK);
+    for chunk in &mut chunks {
+        buf.copy_from_slice(chunk);
+        builder.push_chunk(&mut buf);
+    }
+    for leaf in chunks.remainder() {
         builder.push(*leaf);
     }
     builder.root()
@@ -146,7 +198,15 @@ pub fn root_from_leaf_hashes(leaves: &[B256]) -> Result<B256, LogError> {
 /// [`LogError::EmptyLog`] if `ids` is empty.
 pub fn root_of_record_ids(ids: &[B256]) -> Result<B256, LogError> {
     let mut builder = RootBuilder::new();
-    for id in ids {
+    let mut buf = [B256::ZERO; CHUNK];
+    let mut chunks = ids.chunks_exact(CHUNK);
+    for chunk in &mut chunks {
+        for (slot, id) in buf.iter_mut().zip(chunk) {
+            *slot = leaf_hash(id);
+        }
+        builder.push_chunk(&mut buf);
+    }
+    for id in chunks.remainder() {
         builder.push(leaf_hash(id));
     }
     builder.root()
@@ -155,7 +215,10 @@ pub fn root_of_record_ids(ids: &[B256]) -> Result<B256, LogError> {
 /// The next level up of a stored tree: `node_hash(level[2i], level[2i + 1])` for every
 /// complete pair; an odd last element has no parent yet.
 pub(crate) fn parent_level(level: &[B256]) -> Vec<B256> {
-    level.chunks_exact(2).map(|pair| node_hash(&pair[0], &pair[1])).collect()
+    level
+        .chunks_exact(2)
+        .map(|pair| node_hash(&pair[0], &pair[1]))
+        .collect()
 }
 
 #[cfg(test)]
@@ -199,12 +262,15 @@ mod tests {
 
     #[test]
     fn leaf_hash_matches_sha256_digest() {
-        for i in 0..200 {
+        for i in 0..200u64 {
             let x = id(i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
             assert_eq!(leaf_hash(&x), reference_leaf(&x));
         }
         assert_eq!(leaf_hash(&B256::ZERO), reference_leaf(&B256::ZERO));
-        assert_eq!(leaf_hash(&B256::repeat_byte(0xff)), reference_leaf(&B256::repeat_byte(0xff)));
+        assert_eq!(
+            leaf_hash(&B256::repeat_byte(0xff)),
+            reference_leaf(&B256::repeat_byte(0xff))
+        );
     }
 
     #[test]

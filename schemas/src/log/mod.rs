@@ -24,19 +24,20 @@
 //! Entry `i` of level `k` is the hash of the perfect subtree over leaves
 //! `[i·2^k, (i+1)·2^k)`; level `k` holds `⌊n / 2^k⌋` entries, so the whole log takes
 //! fewer than `2n` hashes, and an append touches one entry per trailing one bit of the
-//! old size (amortised two hashes).
+//! old size (amortised one node hash per append).
 //!
 //! # Why proofs cost O(log² n) lookups
 //!
-//! Every RFC 6962 subtree that appears in a proof, at any tree size `m ≤ n`, covers a
-//! range `[s, s + len)` where `s` is a multiple of the largest power of two not above
-//! `len`... except that `len` itself need not be a power of two. Such a range splits
-//! into at most `log₂ n` perfect subtrees (one per set bit of `len`), each one stored
-//! entry, folded right to left with at most `log₂ n` node hashes. A proof has at most
-//! `log₂ n` (inclusion) or `2·log₂ n` (consistency) elements, so generating it, or a
-//! root at an earlier size, reads `O(log² n)` stored nodes and never rehashes the log.
-//! (In fact only the first right-border element of a proof is ever not perfect, so
-//! the real count is closer to `O(log n)`.)
+//! Every subtree that RFC 6962 builds, at any tree size `m ≤ n`, covers leaves
+//! `[s, s + len)` with `s` a multiple of the smallest power of two `≥ len`. Such a
+//! range is the concatenation of at most `log₂ n` perfect subtrees (one per set bit
+//! of `len`, largest first), each of them one stored entry, and its hash is those
+//! entries folded right to left with as many node hashes. A proof has at most
+//! `log₂ n` (inclusion) or `2·log₂ n` (consistency) elements, each such a subtree, so
+//! generating a proof, or the root at an earlier size, reads `O(log² n)` stored
+//! nodes and never rehashes the log. (In practice it is `O(log n)`: once the walk
+//! from the root goes left it stays inside a perfect subtree, so at most one element
+//! per proof is not itself a stored node.)
 //!
 //! Generation is written once, against the [`NodeSource`] trait, so the relayer can
 //! back it with its database instead of a [`MerkleLog`] in memory.
@@ -56,7 +57,9 @@ mod verify;
 
 use alloy_primitives::B256;
 
-pub use hash::{LEAF_PREFIX, NODE_PREFIX, leaf_hash, node_hash, root_from_leaf_hashes, root_of_record_ids};
+pub use hash::{
+    LEAF_PREFIX, NODE_PREFIX, leaf_hash, node_hash, root_from_leaf_hashes, root_of_record_ids,
+};
 pub use proof::{NodeSource, consistency_proof, inclusion_proof, root_at};
 pub use tree::MerkleLog;
 pub use verify::{
@@ -75,7 +78,9 @@ pub enum LogError {
     #[error("the log is empty: an empty tree has no root and no proofs; append a record first")]
     EmptyLog,
     /// A tree size of 0 was requested (root, inclusion or consistency proof).
-    #[error("tree size 0 requested: an empty tree has no root and no proofs; use a size of at least 1")]
+    #[error(
+        "tree size 0 requested: an empty tree has no root and no proofs; use a size of at least 1"
+    )]
     ZeroSize,
     /// A leaf index not below the tree size it should be proven in.
     #[error("leaf index {index} is out of range for a tree of size {size} (valid: 0..{size})")]
@@ -94,7 +99,9 @@ pub enum LogError {
         log_size: u64,
     },
     /// A consistency proof asked from a larger size to a smaller one.
-    #[error("consistency proof requested from size {old_size} to the smaller size {new_size}; the old size must not exceed the new one")]
+    #[error(
+        "consistency proof requested from size {old_size} to the smaller size {new_size}; the old size must not exceed the new one"
+    )]
     SizesOutOfOrder {
         /// The requested old (first) size.
         old_size: u64,
@@ -162,7 +169,9 @@ pub enum ProofError {
         computed: B256,
     },
     /// The old root recomputed from a consistency proof is not the claimed `root1`.
-    #[error("old root mismatch: the consistency proof yields {computed} for the old tree but the claimed old root is {expected}")]
+    #[error(
+        "old root mismatch: the consistency proof yields {computed} for the old tree but the claimed old root is {expected}"
+    )]
     OldRootMismatch {
         /// The claimed old root (`root1`).
         expected: B256,

@@ -74,7 +74,10 @@ pub(crate) fn range_root<S: NodeSource + ?Sized>(
     let Some((last, init)) = pieces[..count].split_last() else {
         return Err(LogError::ZeroSize);
     };
-    Ok(init.iter().rev().fold(*last, |acc, left| node_hash(left, &acc)))
+    Ok(init
+        .iter()
+        .rev()
+        .fold(*last, |acc, left| node_hash(left, &acc)))
 }
 
 fn check_size<S: NodeSource + ?Sized>(src: &S, size: u64) -> Result<(), LogError> {
@@ -229,7 +232,13 @@ mod tests {
     fn generation_rejects_bad_requests() {
         let log = log_of(5);
         assert_eq!(root_at(&log, 0), Err(LogError::ZeroSize));
-        assert_eq!(root_at(&log, 6), Err(LogError::SizeBeyondLog { size: 6, log_size: 5 }));
+        assert_eq!(
+            root_at(&log, 6),
+            Err(LogError::SizeBeyondLog {
+                size: 6,
+                log_size: 5
+            })
+        );
         assert_eq!(
             inclusion_proof(&log, 5, 5),
             Err(LogError::IndexOutOfRange { index: 5, size: 5 })
@@ -237,12 +246,18 @@ mod tests {
         assert_eq!(inclusion_proof(&log, 0, 0), Err(LogError::ZeroSize));
         assert_eq!(
             consistency_proof(&log, 3, 2),
-            Err(LogError::SizesOutOfOrder { old_size: 3, new_size: 2 })
+            Err(LogError::SizesOutOfOrder {
+                old_size: 3,
+                new_size: 2
+            })
         );
         assert_eq!(consistency_proof(&log, 0, 2), Err(LogError::ZeroSize));
         assert_eq!(
             consistency_proof(&log, 2, 9),
-            Err(LogError::SizeBeyondLog { size: 9, log_size: 5 })
+            Err(LogError::SizeBeyondLog {
+                size: 9,
+                log_size: 5
+            })
         );
         assert_eq!(consistency_proof(&log, 3, 3), Ok(vec![]));
     }
@@ -264,7 +279,10 @@ mod tests {
     #[test]
     fn missing_node_is_reported() {
         let src = Holey(log_of(4));
-        assert_eq!(inclusion_proof(&src, 3, 4), Err(LogError::MissingNode { level: 1, index: 0 }));
+        assert_eq!(
+            inclusion_proof(&src, 3, 4),
+            Err(LogError::MissingNode { level: 1, index: 0 })
+        );
         assert!(root_at(&src, 3).is_err());
         assert!(root_at(&src, 1).is_ok());
     }

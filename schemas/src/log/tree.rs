@@ -143,7 +143,10 @@ impl MerkleLog {
     /// # Errors
     /// [`LogError::IndexOutOfRange`] if `index >= size()`.
     pub fn leaf_hash(&self, index: u64) -> Result<B256, LogError> {
-        self.node(0, index).map_err(|_| LogError::IndexOutOfRange { index, size: self.size() })
+        self.node(0, index).map_err(|_| LogError::IndexOutOfRange {
+            index,
+            size: self.size(),
+        })
     }
 
     /// The inclusion proof of leaf `index` in the tree of the first `size` leaves.
@@ -194,7 +197,10 @@ mod tests {
         assert!(log.is_empty());
         assert_eq!(log.root(), Err(LogError::EmptyLog));
         assert_eq!(log.root_at(0), Err(LogError::ZeroSize));
-        assert_eq!(log.leaf_hash(0), Err(LogError::IndexOutOfRange { index: 0, size: 0 }));
+        assert_eq!(
+            log.leaf_hash(0),
+            Err(LogError::IndexOutOfRange { index: 0, size: 0 })
+        );
         assert_eq!(MerkleLog::from_leaf_hashes(vec![]), log);
     }
 
@@ -241,7 +247,10 @@ mod tests {
                 assert_eq!(log.node(level, i as u64).unwrap(), want);
             }
             let past = (37 / width) as u64;
-            assert_eq!(log.node(level, past), Err(LogError::MissingNode { level, index: past }));
+            assert_eq!(
+                log.node(level, past),
+                Err(LogError::MissingNode { level, index: past })
+            );
         }
     }
 

@@ -33,7 +33,8 @@ pub fn inclusion_proof_len(index: u64, size: u64) -> Result<usize, ProofError> {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
     let inner = bit_len(index ^ (size - 1));
-    let border = (index >> inner).count_ones();
+    // `inner` can be 64, where a plain shift would overflow.
+    let border = index.checked_shr(inner).unwrap_or(0).count_ones();
     Ok((inner + border) as usize)
 }
 
@@ -61,7 +62,7 @@ pub fn consistency_proof_len(size1: u64, size2: u64) -> Result<usize, ProofError
     // size1 < size2 here, so the paths to size1 - 1 and size2 - 1 fork above the
     // perfect subtree ending at size1: inner > shift.
     let inner = bit_len((size1 - 1) ^ (size2 - 1));
-    let border = ((size1 - 1) >> inner).count_ones();
+    let border = (size1 - 1).checked_shr(inner).unwrap_or(0).count_ones();
     let shift = size1.trailing_zeros();
     let seed = u32::from(!size1.is_power_of_two());
     Ok((inner - shift + border + seed) as usize)
@@ -88,7 +89,10 @@ pub fn verify_inclusion(
     if root.is_zero() {
         return Err(ProofError::ZeroRoot);
     }
-    let wrong_length = ProofError::WrongProofLength { expected, got: proof.len() };
+    let wrong_length = ProofError::WrongProofLength {
+        expected,
+        got: proof.len(),
+    };
     if proof.len() != expected {
         return Err(wrong_length);
     }
@@ -117,7 +121,10 @@ pub fn verify_inclusion(
         return Err(wrong_length);
     }
     if r != *root {
-        return Err(ProofError::RootMismatch { expected: *root, computed: r });
+        return Err(ProofError::RootMismatch {
+            expected: *root,
+            computed: r,
+        });
     }
     Ok(())
 }
@@ -159,7 +166,10 @@ pub fn verify_consistency(
     if root1.is_zero() || root2.is_zero() {
         return Err(ProofError::ZeroRoot);
     }
-    let wrong_length = ProofError::WrongProofLength { expected, got: proof.len() };
+    let wrong_length = ProofError::WrongProofLength {
+        expected,
+        got: proof.len(),
+    };
     if proof.len() != expected {
         return Err(wrong_length);
     }
@@ -211,10 +221,16 @@ pub fn verify_consistency(
         return Err(wrong_length);
     }
     if fr != *root1 {
-        return Err(ProofError::OldRootMismatch { expected: *root1, computed: fr });
+        return Err(ProofError::OldRootMismatch {
+            expected: *root1,
+            computed: fr,
+        });
     }
     if sr != *root2 {
-        return Err(ProofError::RootMismatch { expected: *root2, computed: sr });
+        return Err(ProofError::RootMismatch {
+            expected: *root2,
+            computed: sr,
+        });
     }
     Ok(())
 }
@@ -226,7 +242,9 @@ mod tests {
 
     fn log_of(n: u64) -> MerkleLog {
         MerkleLog::from_record_ids(
-            &(0..n).map(|i| B256::left_padding_from(&(i + 1).to_be_bytes())).collect::<Vec<_>>(),
+            &(0..n)
+                .map(|i| B256::left_padding_from(&(i + 1).to_be_bytes()))
+                .collect::<Vec<_>>(),
         )
     }
 
@@ -239,8 +257,13 @@ mod tests {
         assert_eq!(inclusion_proof_len(1, 5), Ok(3));
         assert_eq!(inclusion_proof_len(4, 5), Ok(1));
         assert_eq!(inclusion_proof_len(0, 0), Err(ProofError::ZeroSize));
-        assert_eq!(inclusion_proof_len(3, 3), Err(ProofError::IndexOutOfRange { index: 3, size: 3 }));
-        assert_eq!(inclusion_proof_len(u64::MAX - 1, u64::MAX), Ok(64));
+        assert_eq!(
+            inclusion_proof_len(3, 3),
+            Err(ProofError::IndexOutOfRange { index: 3, size: 3 })
+        );
+        assert_eq!(inclusion_proof_len(u64::MAX - 1, u64::MAX), Ok(63));
+        assert_eq!(inclusion_proof_len(0, u64::MAX), Ok(64));
+        assert_eq!(inclusion_proof_len(1 << 63, u64::MAX), Ok(64));
     }
 
     #[test]
@@ -258,6 +281,8 @@ mod tests {
             Err(ProofError::SizesOutOfOrder { size1: 4, size2: 3 })
         );
         assert!(consistency_proof_len(u64::MAX - 1, u64::MAX).is_ok());
+        assert_eq!(consistency_proof_len(1, u64::MAX), Ok(64));
+        assert!(consistency_proof_len(3, u64::MAX).is_ok());
     }
 
     #[test]
@@ -270,17 +295,29 @@ mod tests {
         let id = B256::left_padding_from(&7u64.to_be_bytes());
         assert_eq!(verify_record_inclusion(&id, 6, 11, &proof, &root), Ok(()));
 
-        assert_eq!(verify_inclusion(&leaf, 6, 0, &proof, &root), Err(ProofError::ZeroSize));
+        assert_eq!(
+            verify_inclusion(&leaf, 6, 0, &proof, &root),
+            Err(ProofError::ZeroSize)
+        );
         assert_eq!(
             verify_inclusion(&leaf, 11, 11, &proof, &root),
-            Err(ProofError::IndexOutOfRange { index: 11, size: 11 })
+            Err(ProofError::IndexOutOfRange {
+                index: 11,
+                size: 11
+            })
         );
-        assert_eq!(verify_inclusion(&leaf, 6, 11, &proof, &B256::ZERO), Err(ProofError::ZeroRoot));
+        assert_eq!(
+            verify_inclusion(&leaf, 6, 11, &proof, &B256::ZERO),
+            Err(ProofError::ZeroRoot)
+        );
         let mut long = proof.clone();
         long.push(root);
         assert_eq!(
             verify_inclusion(&leaf, 6, 11, &long, &root),
-            Err(ProofError::WrongProofLength { expected: proof.len(), got: proof.len() + 1 })
+            Err(ProofError::WrongProofLength {
+                expected: proof.len(),
+                got: proof.len() + 1
+            })
         );
         assert!(matches!(
             verify_inclusion(&leaf, 7, 11, &proof, &root),
@@ -304,12 +341,27 @@ mod tests {
 
         assert_eq!(
             verify_consistency(13, 5, &r13, &r5, &proof),
-            Err(ProofError::SizesOutOfOrder { size1: 13, size2: 5 })
+            Err(ProofError::SizesOutOfOrder {
+                size1: 13,
+                size2: 5
+            })
         );
-        assert_eq!(verify_consistency(0, 13, &r5, &r13, &proof), Err(ProofError::EmptyTree));
-        assert_eq!(verify_consistency(0, 0, &r5, &r5, &[]), Err(ProofError::EmptyTree));
-        assert_eq!(verify_consistency(5, 13, &B256::ZERO, &r13, &proof), Err(ProofError::ZeroRoot));
-        assert_eq!(verify_consistency(5, 13, &r5, &B256::ZERO, &proof), Err(ProofError::ZeroRoot));
+        assert_eq!(
+            verify_consistency(0, 13, &r5, &r13, &proof),
+            Err(ProofError::EmptyTree)
+        );
+        assert_eq!(
+            verify_consistency(0, 0, &r5, &r5, &[]),
+            Err(ProofError::EmptyTree)
+        );
+        assert_eq!(
+            verify_consistency(5, 13, &B256::ZERO, &r13, &proof),
+            Err(ProofError::ZeroRoot)
+        );
+        assert_eq!(
+            verify_consistency(5, 13, &r5, &B256::ZERO, &proof),
+            Err(ProofError::ZeroRoot)
+        );
         assert!(matches!(
             verify_consistency(5, 13, &r13, &r13, &proof),
             Err(ProofError::OldRootMismatch { .. })
@@ -320,23 +372,36 @@ mod tests {
         ));
         assert_eq!(
             verify_consistency(5, 13, &r5, &r13, &proof[1..]),
-            Err(ProofError::WrongProofLength { expected: proof.len(), got: proof.len() - 1 })
+            Err(ProofError::WrongProofLength {
+                expected: proof.len(),
+                got: proof.len() - 1
+            })
         );
 
         assert_eq!(verify_consistency(13, 13, &r13, &r13, &[]), Ok(()));
         assert_eq!(
             verify_consistency(13, 13, &r13, &r13, &[r13]),
-            Err(ProofError::WrongProofLength { expected: 0, got: 1 })
+            Err(ProofError::WrongProofLength {
+                expected: 0,
+                got: 1
+            })
         );
         assert_eq!(
             verify_consistency(13, 13, &r5, &r13, &[]),
-            Err(ProofError::EqualSizesDifferentRoots { size: 13, root1: r5, root2: r13 })
+            Err(ProofError::EqualSizesDifferentRoots {
+                size: 13,
+                root1: r5,
+                root2: r13
+            })
         );
     }
 
     #[test]
     fn errors_name_their_values() {
-        let e = ProofError::WrongProofLength { expected: 3, got: 4 };
+        let e = ProofError::WrongProofLength {
+            expected: 3,
+            got: 4,
+        };
         assert!(e.to_string().contains('3') && e.to_string().contains('4'));
         let e = ProofError::IndexOutOfRange { index: 9, size: 2 };
         assert!(e.to_string().contains('9') && e.to_string().contains('2'));
