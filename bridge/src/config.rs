@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// A configuration problem; always exit code 2.
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     /// The file could not be read or parsed.
     #[error("cannot load config {path}: {message}")]
     Load {
@@ -29,30 +29,30 @@ pub enum ConfigError {
 /// The whole configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The store.
     #[serde(default)]
-    pub store: StoreSettings,
+    pub(crate) store: StoreSettings,
     /// Engine timing.
     #[serde(default)]
-    pub engine: EngineSection,
+    pub(crate) engine: EngineSection,
     /// Keys this instance uses.
     #[serde(default)]
-    pub keys: KeySettings,
+    pub(crate) keys: KeySettings,
     /// Chains.
-    pub chains: Vec<ChainSettings>,
+    pub(crate) chains: Vec<ChainSettings>,
     /// Routes (source → destination); empty means every ordered pair of chains.
     #[serde(default)]
-    pub routes: Vec<RouteSettings>,
+    pub(crate) routes: Vec<RouteSettings>,
 }
 
 /// Where records, checkpoints and submissions are kept.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StoreSettings {
+pub(crate) struct StoreSettings {
     /// sqlx database URL, e.g. `sqlite://bridge.sqlite?mode=rwc`.
     #[serde(default = "default_store_url")]
-    pub url: String,
+    pub(crate) url: String,
 }
 
 impl Default for StoreSettings {
@@ -68,19 +68,19 @@ fn default_store_url() -> String {
 /// Engine timing and batching.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EngineSection {
+pub(crate) struct EngineSection {
     /// How often each chain is polled, in milliseconds.
     #[serde(default = "d_poll")]
-    pub poll_interval_ms: u64,
+    pub(crate) poll_interval_ms: u64,
     /// Longest time between checkpoints while new records arrive, in seconds.
     #[serde(default = "d_cp_interval")]
-    pub checkpoint_interval_secs: u64,
+    pub(crate) checkpoint_interval_secs: u64,
     /// A checkpoint is made once this many new records are logged.
     #[serde(default = "d_cp_records")]
-    pub checkpoint_max_records: u64,
+    pub(crate) checkpoint_max_records: u64,
     /// A submission not mined after this many seconds is replaced with higher fees.
     #[serde(default = "d_tx_timeout")]
-    pub tx_timeout_secs: u64,
+    pub(crate) tx_timeout_secs: u64,
 }
 
 fn d_poll() -> u64 {
@@ -109,7 +109,7 @@ impl Default for EngineSection {
 
 impl EngineSection {
     /// Poll interval.
-    pub fn poll_interval(&self) -> Duration {
+    pub(crate) fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.poll_interval_ms)
     }
 }
@@ -118,48 +118,48 @@ impl EngineSection {
 /// keystore file); the keys themselves never appear in the config.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct KeySettings {
+pub(crate) struct KeySettings {
     /// Environment variable holding the relayer's hex private key (pays for submissions).
     #[serde(default)]
-    pub relayer_key_env: Option<String>,
+    pub(crate) relayer_key_env: Option<String>,
     /// Environment variable holding comma-separated hex private keys of the attestors
     /// this instance runs (devnet: several; production: one per partner instance).
     #[serde(default)]
-    pub attestor_keys_env: Option<String>,
+    pub(crate) attestor_keys_env: Option<String>,
     /// Environment variable holding the key `bridge anchor` sends from.
     #[serde(default)]
-    pub anchor_key_env: Option<String>,
+    pub(crate) anchor_key_env: Option<String>,
     /// An encrypted JSON keystore for the relayer key (alternative to `relayer_key_env`).
     #[serde(default)]
-    pub relayer_keystore: Option<String>,
+    pub(crate) relayer_keystore: Option<String>,
     /// Environment variable holding the keystore's password.
     #[serde(default)]
-    pub keystore_password_env: Option<String>,
+    pub(crate) keystore_password_env: Option<String>,
 }
 
 /// One chain.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ChainSettings {
+pub(crate) struct ChainSettings {
     /// Short name used on the command line (`--chain alpha`).
-    pub name: String,
+    pub(crate) name: String,
     /// CAIP-2 id, e.g. `eip155:31337`.
-    pub chain_id: ChainId,
+    pub(crate) chain_id: ChainId,
     /// JSON-RPC URLs, tried in order with failover.
-    pub rpc: Vec<String>,
+    pub(crate) rpc: Vec<String>,
     /// Blocks a record must be buried under before it enters the log.
     #[serde(default = "d_confirmations")]
-    pub confirmations: u64,
+    pub(crate) confirmations: u64,
     /// First block to index (the registry's deployment block).
     #[serde(default)]
-    pub start_block: u64,
+    pub(crate) start_block: u64,
     /// The `EvidenceRegistry` contract.
-    pub registry: Address,
+    pub(crate) registry: Address,
     /// The `AnchorMirror` contract on this chain (where other chains are mirrored).
-    pub mirror: Address,
+    pub(crate) mirror: Address,
     /// Largest block span of one log query (adapts downwards on provider limits).
     #[serde(default = "d_span")]
-    pub max_block_span: u64,
+    pub(crate) max_block_span: u64,
 }
 
 fn d_confirmations() -> u64 {
@@ -172,16 +172,16 @@ fn d_span() -> u64 {
 /// One route: checkpoints of `from` are mirrored onto `to`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub struct RouteSettings {
+pub(crate) struct RouteSettings {
     /// Source chain name.
-    pub from: String,
+    pub(crate) from: String,
     /// Destination chain name.
-    pub to: String,
+    pub(crate) to: String,
 }
 
 impl Settings {
     /// Loads a TOML file, then `BRIDGE__` environment overrides, then validates.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    pub(crate) fn load(path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
         if !path.is_file() {
             return Err(ConfigError::Load {
@@ -201,7 +201,8 @@ impl Settings {
     }
 
     /// Parses TOML text (no environment overrides) and validates it.
-    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+    #[cfg(test)]
+    pub(crate) fn from_toml(text: &str) -> Result<Self, ConfigError> {
         let settings: Self = toml::from_str(text)
             .map_err(|e| ConfigError::Load { path: "<text>".into(), message: e.to_string() })?;
         settings.validate()?;
@@ -209,7 +210,7 @@ impl Settings {
     }
 
     /// Cross-field checks: unique names and ids, routes between known chains, sane timing.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
         if self.chains.is_empty() {
             return invalid("no [[chains]] configured".into());
@@ -262,19 +263,19 @@ impl Settings {
     }
 
     /// Chain names, in file order.
-    pub fn chain_names(&self) -> Vec<String> {
+    pub(crate) fn chain_names(&self) -> Vec<String> {
         self.chains.iter().map(|c| c.name.clone()).collect()
     }
 
     /// The chain with this name, or an error listing the known names.
-    pub fn chain(&self, name: &str) -> Result<&ChainSettings, ConfigError> {
+    pub(crate) fn chain(&self, name: &str) -> Result<&ChainSettings, ConfigError> {
         self.chains.iter().find(|c| c.name == name).ok_or_else(|| {
             ConfigError::Invalid(format!("unknown chain {name:?}; configured chains: {}", self.chain_names().join(", ")))
         })
     }
 
     /// The routes in force: the configured ones, or every ordered pair when none are.
-    pub fn effective_routes(&self) -> Vec<RouteSettings> {
+    pub(crate) fn effective_routes(&self) -> Vec<RouteSettings> {
         if !self.routes.is_empty() {
             return self.routes.clone();
         }

@@ -8,7 +8,7 @@ use crate::config::KeySettings;
 /// A key could not be loaded; always a configuration error (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct KeyError(String);
+pub(crate) struct KeyError(String);
 
 fn parse_key(var: &str, text: &str) -> Result<PrivateKeySigner, KeyError> {
     text.trim()
@@ -23,7 +23,7 @@ fn read_env(var: &str) -> Result<String, KeyError> {
 }
 
 /// The relayer's key, which pays for checkpoint submissions.
-pub fn relayer_key(keys: &KeySettings) -> Result<PrivateKeySigner, KeyError> {
+pub(crate) fn relayer_key(keys: &KeySettings) -> Result<PrivateKeySigner, KeyError> {
     if let Some(path) = &keys.relayer_keystore {
         let var = keys.keystore_password_env.as_deref().ok_or_else(|| {
             KeyError("keys.relayer_keystore is set but keys.keystore_password_env is not".into())
@@ -39,14 +39,14 @@ pub fn relayer_key(keys: &KeySettings) -> Result<PrivateKeySigner, KeyError> {
 }
 
 /// The attestor keys this instance holds (may be none: then it only relays).
-pub fn attestor_keys(keys: &KeySettings) -> Result<Vec<PrivateKeySigner>, KeyError> {
+pub(crate) fn attestor_keys(keys: &KeySettings) -> Result<Vec<PrivateKeySigner>, KeyError> {
     let Some(var) = keys.attestor_keys_env.as_deref() else { return Ok(Vec::new()) };
     let text = read_env(var)?;
     text.split(',').filter(|s| !s.trim().is_empty()).map(|k| parse_key(var, k)).collect()
 }
 
 /// The key `bridge anchor` sends from: `anchor_key_env`, else the relayer key.
-pub fn anchor_key(keys: &KeySettings) -> Result<PrivateKeySigner, KeyError> {
+pub(crate) fn anchor_key(keys: &KeySettings) -> Result<PrivateKeySigner, KeyError> {
     match keys.anchor_key_env.as_deref() {
         Some(var) => parse_key(var, &read_env(var)?),
         None => relayer_key(keys),

@@ -15,7 +15,10 @@ use alloy::{
     primitives::Address,
     signers::local::PrivateKeySigner,
 };
-use evidence_adapters::deploy;
+use evidence_adapters::{
+    deploy,
+    rpc::{ChainRpc, RpcConfig},
+};
 use evidence_schemas::ChainId;
 
 use crate::{
@@ -32,6 +35,7 @@ struct DevChain {
     name: &'static str,
     chain_id: u64,
     anvil: AnvilInstance,
+    rpc: ChainRpc,
     deployed: deploy::Deployed,
 }
 
@@ -88,11 +92,12 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
             .try_spawn()
             .map_err(|e| Failure::failed(format!("cannot start anvil for chain {chain_id} on port {port}: {e} (is the port in use?)")))?;
         let deployer = dev_key(&anvil, 0)?;
-        let deployed = deploy::deploy_contracts(&anvil.endpoint(), deployer.clone(), deployer.address())
+        let rpc = devnet_rpc(&anvil, chain_id).await?;
+        let deployed = deploy::deploy_contracts(&rpc, deployer.clone(), deployer.address())
             .await
             .map_err(|e| Failure::failed(format!("deploying to chain {chain_id}: {e}")))?;
         tracing::info!(chain_id, port, registry = %deployed.registry, mirror = %deployed.mirror, "devnet chain up");
-        chains.push(DevChain { name: NAMES[i], chain_id, anvil, deployed });
+        chains.push(DevChain { name: NAMES[i], chain_id, anvil, rpc, deployed });
     }
 
     let attestors: Vec<PrivateKeySigner> =
@@ -103,7 +108,7 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
         let owner = dev_key(&dest.anvil, 0)?;
         for src in chains.iter().filter(|c| c.chain_id != dest.chain_id) {
             deploy::set_attestors(
-                &dest.anvil.endpoint(),
+                &dest.rpc,
                 owner.clone(),
                 dest.deployed.mirror,
                 &ChainId::eip155(src.chain_id),
@@ -134,6 +139,12 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
     println!("stopping devnet chains");
     drop(chains);
     Ok(())
+}
+
+async fn devnet_rpc(anvil: &AnvilInstance, chain_id: u64) -> Result<ChainRpc, Failure> {
+    ChainRpc::connect(&RpcConfig::new(ChainId::eip155(chain_id), vec![anvil.endpoint()]))
+        .await
+        .map_err(|e| Failure::failed(format!("cannot connect to the devnet chain {chain_id}: {e}")))
 }
 
 fn dev_key(anvil: &AnvilInstance, index: usize) -> Result<PrivateKeySigner, Failure> {

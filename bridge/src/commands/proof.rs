@@ -1,0 +1,57 @@
+//! `bridge proof RECORD_ID --to CHAIN -o FILE`: write a self-contained proof bundle.
+
+use evidence_relayer::RelayerError;
+use evidence_schemas::digest::parse_b256;
+
+use crate::{
+    cli::ProofArgs,
+    config::Settings,
+    context,
+    exit::{CmdResult, Failure},
+    output::print_json,
+};
+
+pub(crate) async fn run(args: ProofArgs) -> CmdResult {
+    let settings = Settings::load(&args.config)?;
+    let record_id = parse_b256("record id", &args.record_id)?;
+    let dest = settings.chain(&args.to)?.clone();
+    let store = context::open_store(&settings).await?;
+    let mirror = context::read_only_mirror(&dest).await?;
+    let view = store
+        .load_record(record_id)
+        .await
+        .map_err(|e| Failure::failed(format!("reading the store: {e}")))?
+        .ok_or_else(|| Failure::failed(format!("record {record_id} is not known to this bridge")))?;
+    let state = mirror
+        .fetch_state(&view.record.source.chain)
+        .await
+        .map_err(|e| Failure::failed(format!("reading the mirror on {}: {e}", dest.name)))?;
+    let bundle = store.build_proof_bundle(record_id, &dest.chain_id, &state, dest.mirror).await.map_err(|e| match e {
+        RelayerError::NotFound(m) => Failure::failed(m),
+        other => Failure::failed(format!("building the bundle: {other}")),
+    })?;
+    bundle
+        .verify_offline()
+        .map_err(|e| Failure::failed(format!("the bundle built from the store does not verify ({e}); this is a bug")))?;
+    let text = serde_json::to_string_pretty(&bundle).map_err(|e| Failure::failed(e.to_string()))? + "\n";
+    std::fs::write(&args.output, text)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", args.output.display())))?;
+    if args.json {
+        print_json(&serde_json::json!({
+            "record_id": record_id,
+            "destination": dest.name,
+            "checkpoint_size": bundle.checkpoint.size,
+            "leaf_index": bundle.leaf_index,
+            "output": args.output,
+        }))?;
+    } else {
+        println!(
+            "wrote {}: record {record_id} (leaf {}) in checkpoint size {} mirrored on {}",
+            args.output.display(),
+            bundle.leaf_index,
+            bundle.checkpoint.size,
+            dest.name
+        );
+    }
+    Ok(())
+}

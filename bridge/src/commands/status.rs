@@ -1,0 +1,52 @@
+//! `bridge status`: per chain, head, cursor, lag, log size, checkpoints, quarantine, halts.
+
+use crate::{
+    cli::StatusArgs,
+    config::Settings,
+    context,
+    exit::{CmdResult, Failure},
+    output::print_json,
+};
+
+pub(crate) async fn run(args: StatusArgs) -> CmdResult {
+    let settings = Settings::load(&args.config)?;
+    let store = context::open_store(&settings).await?;
+    let status = store.status().await.map_err(|e| Failure::failed(format!("reading the store: {e}")))?;
+    if args.json {
+        return print_json(&status);
+    }
+    if status.is_empty() {
+        println!("nothing indexed yet: is `bridge run --config {}` running?", args.config.display());
+    }
+    for s in &status {
+        println!("{} ({})", s.name, s.chain);
+        println!(
+            "  head {}  cursor {}  lag {}  log size {}  pending {}",
+            s.head.map_or_else(|| "?".into(), |h| h.to_string()),
+            s.cursor,
+            s.lag,
+            s.log_size,
+            s.pending_records
+        );
+        match &s.last_checkpoint {
+            Some(c) => println!("  last checkpoint: size {} root {} (source block {})", c.size, c.root, c.source_block_number),
+            None => println!("  last checkpoint: none"),
+        }
+        for d in &s.destinations {
+            println!(
+                "  -> {}: mirrored up to size {}{}",
+                d.destination_chain,
+                d.last_confirmed_size.map_or_else(|| "none".into(), |n| n.to_string()),
+                d.last_submission
+                    .as_ref()
+                    .map(|l| format!(", last submission size {} {:?}{}", l.size, l.state, l.last_error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()))
+                    .unwrap_or_default()
+            );
+        }
+        println!("  quarantined events: {}", s.quarantined);
+        if let Some(h) = &s.halted {
+            println!("  HALTED: {h}");
+        }
+    }
+    Ok(())
+}

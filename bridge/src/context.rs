@@ -1,0 +1,101 @@
+//! Turning configuration into connected runtime objects: RPC clients, source
+//! adapters, mirror clients and the store.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy::signers::local::PrivateKeySigner;
+use evidence_adapters::{
+    EvidenceSource, MirrorClient,
+    evm_mirror::EvmMirrorClient,
+    registry::{RegistrySource, RegistrySourceOptions},
+    rpc::{ChainRpc, RpcConfig},
+};
+use evidence_relayer::{
+    engine::{ChainRuntime, EngineSettings, RouteRuntime},
+    store::Store,
+};
+use evidence_schemas::checkpoint::MirrorDomain;
+
+use crate::{
+    config::{ChainSettings, Settings},
+    exit::Failure,
+};
+
+/// Connects to a chain's RPC endpoints, checking the chain id.
+pub(crate) async fn connect_rpc(chain: &ChainSettings) -> Result<ChainRpc, Failure> {
+    let cfg = RpcConfig::new(chain.chain_id.clone(), chain.rpc.clone());
+    ChainRpc::connect(&cfg).await.map_err(|e| match e {
+        evidence_adapters::AdapterError::WrongChain { .. } | evidence_adapters::AdapterError::Config(_) => {
+            Failure::usage(format!("chain {}: {e}", chain.name))
+        }
+        other => Failure::failed(format!("chain {}: cannot reach any RPC endpoint: {other}", chain.name)),
+    })
+}
+
+/// Opens the store (creating it and running migrations when needed).
+pub(crate) async fn open_store(settings: &Settings) -> Result<Store, Failure> {
+    Store::connect(&settings.store.url)
+        .await
+        .map_err(|e| Failure::usage(format!("cannot open store {}: {e}", settings.store.url)))
+}
+
+/// A mirror client for reading (its signer is never used to send).
+pub(crate) async fn read_only_mirror(chain: &ChainSettings) -> Result<Arc<dyn MirrorClient>, Failure> {
+    let rpc = connect_rpc(chain).await?;
+    Ok(Arc::new(EvmMirrorClient::new(rpc, chain.chain_id.clone(), chain.mirror, PrivateKeySigner::random())))
+}
+
+/// Everything `bridge run` needs.
+pub(crate) async fn engine_parts(
+    settings: &Settings,
+    relayer_key: &PrivateKeySigner,
+) -> Result<(Vec<ChainRuntime>, Vec<RouteRuntime>), Failure> {
+    let mut rpcs = Vec::new();
+    for c in &settings.chains {
+        rpcs.push((c, connect_rpc(c).await?));
+    }
+    let mut chains = Vec::new();
+    for (c, rpc) in &rpcs {
+        let opts = RegistrySourceOptions { max_span: c.max_block_span, initial_span: c.max_block_span.min(2_000), ..Default::default() };
+        let source: Arc<dyn EvidenceSource> =
+            Arc::new(RegistrySource::new(rpc.clone(), c.chain_id.clone(), c.registry, opts));
+        chains.push(ChainRuntime {
+            chain: c.chain_id.clone(),
+            name: c.name.clone(),
+            source,
+            confirmations: c.confirmations,
+            start_block: c.start_block,
+            batch_span: c.max_block_span,
+        });
+    }
+    let mut routes = Vec::new();
+    for r in settings.effective_routes() {
+        let from = settings.chain(&r.from)?;
+        let (to, rpc) = rpcs
+            .iter()
+            .find(|(c, _)| c.name == r.to)
+            .ok_or_else(|| Failure::usage(format!("route to unknown chain {}", r.to)))?;
+        let chain_id = to.chain_id.eip155_id().ok_or_else(|| Failure::usage(format!("{} is not an eip155 chain", to.name)))?;
+        let mirror: Arc<dyn MirrorClient> =
+            Arc::new(EvmMirrorClient::new(rpc.clone(), to.chain_id.clone(), to.mirror, relayer_key.clone()));
+        routes.push(RouteRuntime {
+            source_chain: from.chain_id.clone(),
+            destination_chain: to.chain_id.clone(),
+            mirror,
+            domain: MirrorDomain { chain_id, mirror: to.mirror },
+        });
+    }
+    Ok((chains, routes))
+}
+
+/// Engine timing from the config.
+pub(crate) fn engine_settings(settings: &Settings) -> EngineSettings {
+    let e = &settings.engine;
+    EngineSettings {
+        poll_interval: e.poll_interval(),
+        checkpoint_interval: Duration::from_secs(e.checkpoint_interval_secs),
+        checkpoint_max_records: e.checkpoint_max_records,
+        tx_timeout: Duration::from_secs(e.tx_timeout_secs),
+        ..EngineSettings::default()
+    }
+}
