@@ -64,6 +64,18 @@ pub enum AdapterError {
         /// Decoded revert reason.
         reason: String,
     },
+    /// The transaction's nonce was taken by another mined transaction of the same
+    /// sender (a replacement, or another process using the key): this one can never be
+    /// mined.
+    #[error("{chain}: transaction {hash} can never be mined: its nonce {nonce} was used by another mined transaction of the sender (a replacement of it, or another process using the same key); check the receipts of its replacements, else prepare a new submission")]
+    NonceUsed {
+        /// The chain.
+        chain: ChainId,
+        /// The transaction that cannot be mined.
+        hash: alloy::primitives::B256,
+        /// Its nonce.
+        nonce: u64,
+    },
     /// A misconfiguration found at start-up (bad URL, bad key, bad mapping).
     #[error("configuration error: {0}")]
     Config(String),

@@ -8,10 +8,18 @@
 //! - [`mirror`]: the [`MirrorClient`] trait — the destination's `AnchorMirror`.
 
 pub mod contracts;
+pub mod deploy;
 pub mod error;
+pub mod evm_mirror;
 pub mod mirror;
+pub mod registry;
+pub mod rpc;
 pub mod source;
 
+pub use deploy::{AnchorReceipt, Deployed, anchor, deploy_contracts, revoke, set_attestors};
 pub use error::AdapterError;
+pub use evm_mirror::EvmMirrorClient;
+pub use registry::{RegistrySource, RegistrySourceOptions};
+pub use rpc::{ChainRpc, RpcConfig};
 pub use mirror::{MirrorClient, MirrorState, PreparedTx, TxOutcome};
 pub use source::{BlockRef, EvidenceSource, Quarantined, SourceBatch, SourcedRecord};

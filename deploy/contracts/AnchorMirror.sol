@@ -387,9 +387,9 @@ contract AnchorMirror {
         view
         returns (bool)
     {
-        bytes32 root = _roots[sourceChain][size];
-        if (root == bytes32(0)) return false;
-        return EvidenceLib.verifyInclusion(EvidenceLib.leafHash(recordId), index, size, proof, root);
+        // A size without an accepted root reads as zero, which verifyRecordInclusion
+        // rejects; the proof is read from calldata in place.
+        return EvidenceLib.verifyRecordInclusion(recordId, index, size, proof, _roots[sourceChain][size]);
     }
 
     // ---------------------------------------------------------------------------------

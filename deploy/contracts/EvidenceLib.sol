@@ -161,10 +161,100 @@ library EvidenceLib {
         returns (bool)
     {
         if (size == 0 || index >= size || root == bytes32(0)) return false;
-        // No separate length check: the walk consumes exactly `inclusionProofLength`
-        // elements (it fails if `sn` reaches 0 early or is not 0 at the end), so only a
-        // proof of canonical length can succeed.
-        return _pure(_verifyInclusion)(leaf, index, size, proof, root);
+        uint256 inner = _bitLength(index ^ (size - 1));
+        if (proof.length != inner + _popCount(index >> inner)) return false;
+        return _pure(_verifyInclusion)(leaf, index, inner, proof, root);
+    }
+
+    /// @notice Whether `proof` proves that record `id` is leaf `index` of the tree of
+    ///         `size` leaves whose root is `root`: `verifyInclusion(leafHash(id), index,
+    ///         size, proof, root)` for a proof in calldata, which is read in place rather
+    ///         than copied to memory. Never reverts on invalid input.
+    /// @dev False for `size == 0`, `index >= size`, a zero root, a proof that is not of
+    ///      the canonical length, or a mismatch. `view` only because it calls the SHA-256
+    ///      precompile with `staticcall` (see the note above `_verifyInclusion`); like the
+    ///      memory verifiers, it reverts if a precompile call fails (out of gas), so a
+    ///      failed call can never make it return true. The walk is the one of
+    ///      `_verifyInclusion` with both phases folded into one loop (direction bits set
+    ///      for the border levels), unrolled four levels at a time, which is what keeps
+    ///      `AnchorMirror.verifyRecord` under 10,000 gas of execution for a 2^20 log.
+    ///      `uint64` arguments keep every shift and sum below in range.
+    function verifyRecordInclusion(bytes32 id, uint64 index, uint64 size, bytes32[] calldata proof, bytes32 root)
+        internal
+        view
+        returns (bool ok)
+    {
+        assembly ("memory-safe") {
+            // index < size also excludes size == 0.
+            if and(lt(index, size), iszero(iszero(root))) {
+                // inner = bitLength(index ^ (size - 1)): branch-free binary search on a
+                // value below 2^64 (floor(log2 x), plus 1 unless x == 0).
+                let x := xor(index, sub(size, 1))
+                let inner := shl(5, lt(0xffffffff, x))
+                inner := or(inner, shl(4, lt(0xffff, shr(inner, x))))
+                inner := or(inner, shl(3, lt(0xff, shr(inner, x))))
+                inner := or(inner, shl(2, lt(0xf, shr(inner, x))))
+                inner := or(inner, shl(1, lt(0x3, shr(inner, x))))
+                inner := add(or(inner, lt(0x1, shr(inner, x))), iszero(iszero(x)))
+                // border = popcount(index >> inner), SWAR on 64 bits; the byte sums are
+                // at most 64, so the top byte of the low 64 bits of the product is the sum.
+                let y := shr(inner, index)
+                y := sub(y, and(shr(1, y), 0x5555555555555555))
+                y := add(and(y, 0x3333333333333333), and(shr(2, y), 0x3333333333333333))
+                y := and(add(y, shr(4, y)), 0x0f0f0f0f0f0f0f0f)
+                // Step 1: canonical length.
+                let n := proof.length
+                if eq(n, add(inner, byte(24, mul(y, 0x0101010101010101)))) {
+                    // Direction bits, lowest level first: bit k is set iff the node is the
+                    // right child at level k. The `inner` levels take the bits of `index`;
+                    // at every border level the node is the right child, so all bits from
+                    // `inner` up are set. Bit n is set too, so the root lands in the right
+                    // slot. m holds bit k at bit 5 (0x20) after k levels: the offset of the
+                    // node's slot from `left` (n <= 128, so no needed bit is shifted out).
+                    // The unrolled loop reads bits k+1..k+3 as shr(j, m) and shifts once.
+                    let m := shl(5, or(index, shl(inner, not(0))))
+                    // buf: 0x00 or 0x01 || left || right, scratch past the free memory pointer.
+                    let buf := mload(0x40)
+                    let left := add(buf, 0x01)
+                    // o: the node's slot, left or left + 0x20; the sibling's is lr - o.
+                    let o := add(left, and(m, 0x20))
+                    let lr := add(add(left, left), 0x20)
+                    // Leaf hash sha256(0x00 || id), written into the node's slot.
+                    mstore(buf, 0)
+                    mstore(left, id)
+                    if iszero(staticcall(gas(), 0x02, buf, 0x21, o, 0x20)) { revert(0x00, 0x00) }
+                    mstore8(buf, 0x01)
+                    // One level: the sibling goes on the other side of the node, and the
+                    // parent is written into the node's slot of the next level.
+                    let p := proof.offset
+                    for { let e := add(p, shl(5, and(n, 3))) } lt(p, e) { p := add(p, 0x20) } {
+                        mstore(sub(lr, o), calldataload(p))
+                        m := shr(1, m)
+                        o := add(left, and(m, 0x20))
+                        if iszero(staticcall(gas(), 0x02, buf, 0x41, o, 0x20)) { revert(0x00, 0x00) }
+                    }
+                    // The remaining levels, four at a time; every call's success is checked.
+                    for { let e := add(proof.offset, shl(5, n)) } lt(p, e) { p := add(p, 0x80) } {
+                        mstore(sub(lr, o), calldataload(p))
+                        o := add(left, and(shr(1, m), 0x20))
+                        let s0 := staticcall(gas(), 0x02, buf, 0x41, o, 0x20)
+                        mstore(sub(lr, o), calldataload(add(p, 0x20)))
+                        o := add(left, and(shr(2, m), 0x20))
+                        let s1 := staticcall(gas(), 0x02, buf, 0x41, o, 0x20)
+                        mstore(sub(lr, o), calldataload(add(p, 0x40)))
+                        o := add(left, and(shr(3, m), 0x20))
+                        let s2 := staticcall(gas(), 0x02, buf, 0x41, o, 0x20)
+                        mstore(sub(lr, o), calldataload(add(p, 0x60)))
+                        m := shr(4, m)
+                        o := add(left, and(m, 0x20))
+                        let s3 := staticcall(gas(), 0x02, buf, 0x41, o, 0x20)
+                        if iszero(and(and(s0, s1), and(s2, s3))) { revert(0x00, 0x00) }
+                    }
+                    // Bit n of the direction bits is set: the root is in the right slot.
+                    ok := eq(mload(o), root)
+                }
+            }
+        }
     }
 
     /// @notice Whether `proof` proves that the tree of `size1` leaves with root `root1` is
@@ -180,8 +270,9 @@ library EvidenceLib {
         if (size1 == 0 || size1 > size2) return false;
         if (root1 == bytes32(0) || root2 == bytes32(0)) return false;
         if (size1 == size2) return proof.length == 0 && root1 == root2;
-        // Step 1. Like the inclusion walk, the consistency walk succeeds only for a proof
-        // of length `consistencyProofLength(size1, size2)`, so there is no separate check.
+        // Step 1. The RFC walk below consumes exactly `consistencyProofLength(size1, size2)`
+        // elements (it fails when sn reaches 0 early or is not 0 at the end), so a proof of
+        // any other length fails without a separate check.
         if (proof.length == 0) return false;
         return _pure(_verifyConsistency)(size1, size2, root1, root2, proof);
     }
@@ -197,47 +288,41 @@ library EvidenceLib {
     // precompile is a pure function of its input, so `_pure` re-types them for the `pure`
     // wrappers above (the same cast forge-std uses for console.log).
 
-    /// @dev RFC 9162 §2.1.3.2, steps 2 to 5; the caller has done step 1.
-    function _verifyInclusion(bytes32 leaf, uint256 index, uint256 size, bytes32[] memory proof, bytes32 root)
+    /// @dev RFC 9162 §2.1.3.2 for `index < size` and a proof of canonical length
+    ///      `inner + popcount(index >> inner)`, `inner = bitLength(index ^ (size - 1))`.
+    ///      The RFC walk splits in two at the first level where `fn == sn`:
+    ///      - the first `inner` levels have `fn != sn`, so step 3.a cannot fire nor 3.b.ii
+    ///        apply, and the sibling is on the left exactly when LSB(fn) is set;
+    ///      - from then on `fn == sn`, the sibling is always on the left, and each step
+    ///        clears the lowest set bit of `fn` (3.b.ii, 3.c) until `sn` is 0 (step 4).
+    ///      This loop does the same hashes in the same order (as transparency-dev/merkle
+    ///      does), writing each result straight into the buffer slot it is used from next.
+    function _verifyInclusion(bytes32 leaf, uint256 index, uint256 inner, bytes32[] memory proof, bytes32 root)
         private
         view
         returns (bool ok)
     {
         assembly ("memory-safe") {
+            // buf: 0x01 || left || right, scratch past the free memory pointer.
             let buf := mload(0x40)
             mstore8(buf, 0x01)
             let fn := index
-            let sn := sub(size, 1)
-            let r := leaf
-            ok := 1
+            mstore(add(buf, add(0x01, shl(5, and(fn, 1)))), leaf)
             let p := add(proof, 0x20)
-            for { let end := add(p, shl(5, mload(proof))) } lt(p, end) { p := add(p, 0x20) } {
-                if iszero(sn) {
-                    ok := 0
-                    break
-                }
-                let c := mload(p)
-                switch or(and(fn, 1), eq(fn, sn))
-                case 0 {
-                    mstore(add(buf, 0x01), r)
-                    mstore(add(buf, 0x21), c)
-                }
-                default {
-                    mstore(add(buf, 0x01), c)
-                    mstore(add(buf, 0x21), r)
-                    // Step 3.b.ii: fn == sn with LSB(fn) clear; skip the levels where
-                    // this node has no right sibling.
-                    for {} and(iszero(and(fn, 1)), iszero(iszero(fn))) {} {
-                        fn := shr(1, fn)
-                        sn := shr(1, sn)
-                    }
-                }
-                if iszero(staticcall(gas(), 0x02, buf, 0x41, 0x00, 0x20)) { revert(0x00, 0x00) }
-                r := mload(0x00)
+            for { let end := add(p, shl(5, inner)) } lt(p, end) { p := add(p, 0x20) } {
+                // The sibling is on the left iff LSB(fn) is set; the node is on the other side.
+                mstore(add(buf, sub(0x21, shl(5, and(fn, 1)))), mload(p))
                 fn := shr(1, fn)
-                sn := shr(1, sn)
+                let out := add(buf, add(0x01, shl(5, and(fn, 1))))
+                if iszero(staticcall(gas(), 0x02, buf, 0x41, out, 0x20)) { revert(0x00, 0x00) }
             }
-            ok := and(ok, and(iszero(sn), eq(r, root)))
+            // Border levels: the node is always the right child.
+            if iszero(and(fn, 1)) { mstore(add(buf, 0x21), mload(add(buf, 0x01))) }
+            for { let end := add(add(proof, 0x20), shl(5, mload(proof))) } lt(p, end) { p := add(p, 0x20) } {
+                mstore(add(buf, 0x01), mload(p))
+                if iszero(staticcall(gas(), 0x02, buf, 0x41, add(buf, 0x21), 0x20)) { revert(0x00, 0x00) }
+            }
+            ok := eq(mload(add(buf, 0x21)), root)
         }
     }
 
@@ -268,13 +353,9 @@ library EvidenceLib {
                 fn := shr(1, fn)
                 sn := shr(1, sn)
             }
-            // Step 6.
-            ok := 1
-            for {} lt(p, end) { p := add(p, 0x20) } {
-                if iszero(sn) {
-                    ok := 0
-                    break
-                }
+            // Step 6; step 6.a (sn == 0 with elements left) ends the loop early and fails
+            // the `eq(p, end)` test below.
+            for {} mul(lt(p, end), sn) { p := add(p, 0x20) } {
                 let c := mload(p)
                 switch or(and(fn, 1), eq(fn, sn))
                 case 0 {
@@ -300,7 +381,7 @@ library EvidenceLib {
                 sn := shr(1, sn)
             }
             // Step 7.
-            ok := and(ok, and(iszero(sn), and(eq(fr, root1), eq(sr, root2))))
+            ok := and(eq(p, end), and(iszero(sn), and(eq(fr, root1), eq(sr, root2))))
         }
     }
 
@@ -326,12 +407,18 @@ library EvidenceLib {
         }
     }
 
-    /// @dev Number of bits needed to represent `x` (0 for 0).
+    /// @dev Number of bits needed to represent `x` (0 for 0): a branch-free binary search.
     function _bitLength(uint256 x) private pure returns (uint256 n) {
         assembly ("memory-safe") {
-            for {} x {} {
-                x := shr(1, x)
-                n := add(n, 1)
+            if x {
+                n := shl(7, lt(0xffffffffffffffffffffffffffffffff, x))
+                n := or(n, shl(6, lt(0xffffffffffffffff, shr(n, x))))
+                n := or(n, shl(5, lt(0xffffffff, shr(n, x))))
+                n := or(n, shl(4, lt(0xffff, shr(n, x))))
+                n := or(n, shl(3, lt(0xff, shr(n, x))))
+                n := or(n, shl(2, lt(0xf, shr(n, x))))
+                n := or(n, shl(1, lt(0x3, shr(n, x))))
+                n := add(or(n, lt(0x1, shr(n, x))), 1)
             }
         }
     }

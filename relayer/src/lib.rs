@@ -2,4 +2,35 @@
 //!
 //! The chain-agnostic engine of Evidence Bridge. Its stages — index, log, checkpoint,
 //! attest, submit — are built on the shared schema (`evidence-schemas`) and the chain
-//! adapters (`evidence-adapters`).
+//! adapters (`evidence-adapters`):
+//!
+//! - [`store`]: the sqlx store (SQLite) and its embedded migrations; every stage keeps
+//!   its state there, so a `kill -9` at any point resumes correctly;
+//! - [`log`]: per source chain, the in-memory RFC 6962 tree rebuilt from the store;
+//! - [`stages`]: index (cursor, confirmations, reorgs), checkpoint, attest, submit;
+//! - [`engine`]: runs the stages concurrently, or one tick at a time for tests;
+//! - [`query`]: read-only views for the CLI and the HTTP API (lookup, proof bundles,
+//!   status).
+//!
+//! With the `test-utils` feature, [`testing`] provides in-memory fakes of a source
+//! chain (that can reorg) and of a mirror contract (that enforces the mirror's rules).
+
+pub mod engine;
+pub mod error;
+pub mod log;
+pub mod query;
+pub mod stages;
+pub mod store;
+#[cfg(feature = "test-utils")]
+pub mod testing;
+
+pub use engine::{ChainRuntime, Engine, EngineSettings, RouteRuntime};
+pub use error::RelayerError;
+pub use query::{
+    ChainStatus, CheckpointSummary, DestinationStatus, MirroredOn, RecordState, RecordView,
+    SubmissionSummary,
+};
+pub use store::{Route, Store, SubmissionState};
+
+/// Result type of this crate.
+pub type Result<T, E = RelayerError> = std::result::Result<T, E>;

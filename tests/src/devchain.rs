@@ -38,7 +38,9 @@ const RECEIPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The workspace root (the folder holding the top-level `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map_or_else(|| manifest.to_path_buf(), Path::to_path_buf)
+    manifest
+        .parent()
+        .map_or_else(|| manifest.to_path_buf(), Path::to_path_buf)
 }
 
 /// The anvil binary to run: `$ANVIL_BIN` when set, else the workspace's pinned copy.
@@ -51,7 +53,11 @@ pub fn anvil_bin() -> anyhow::Result<PathBuf> {
         _ => (workspace_root().join(ANVIL_REL_PATH), false),
     };
     if !path.is_file() {
-        let origin = if from_env { "ANVIL_BIN points to" } else { "looked for anvil at" };
+        let origin = if from_env {
+            "ANVIL_BIN points to"
+        } else {
+            "looked for anvil at"
+        };
         bail!(
             "anvil binary not found: {origin} {}; run `bash deploy/scripts/install-tools.sh` \
              from the workspace root (or set ANVIL_BIN to an anvil binary)",
@@ -81,21 +87,45 @@ impl Devchain {
     /// # Errors
     /// When the binary is missing (see [`anvil_bin`]) or anvil does not start.
     pub async fn start(chain_id: u64) -> anyhow::Result<Self> {
+        Self::start_with_args(chain_id, &[]).await
+    }
+
+    /// [`Devchain::start`] with extra anvil arguments, e.g. `["--hardfork", "cancun"]`.
+    ///
+    /// # Errors
+    /// As [`Devchain::start`].
+    pub async fn start_with_args(chain_id: u64, args: &[&str]) -> anyhow::Result<Self> {
         let bin = anvil_bin()?;
         // Port 0: anvil binds a free port and reports it, which the bindings parse.
         let anvil = Anvil::at(&bin)
             .chain_id(chain_id)
             .port(0u16)
+            .args(args.iter().copied())
             .try_spawn()
-            .with_context(|| format!("starting {} --chain-id {chain_id}", bin.display()))?;
+            .with_context(|| {
+                format!(
+                    "starting {} --chain-id {chain_id} {}",
+                    bin.display(),
+                    args.join(" ")
+                )
+            })?;
         let rpc_url = anvil.endpoint_url();
         let signer = dev_signer_of(&anvil, 0)?;
         let provider = wallet_provider(&rpc_url, signer.clone());
-        let got = provider.get_chain_id().await.context("eth_chainId on the new anvil")?;
+        let got = provider
+            .get_chain_id()
+            .await
+            .context("eth_chainId on the new anvil")?;
         if got != chain_id {
             bail!("anvil reports chain id {got}, asked for {chain_id}");
         }
-        Ok(Self { anvil, rpc_url, chain_id, signer, provider })
+        Ok(Self {
+            anvil,
+            rpc_url,
+            chain_id,
+            signer,
+            provider,
+        })
     }
 
     /// Address of dev account 0 (the default sender and deployer).
@@ -131,7 +161,10 @@ impl Devchain {
     ///
     /// # Errors
     /// When the deployment transaction fails (e.g. `InvalidOwner` for the zero address).
-    pub async fn deploy_mirror(&self, owner: Address) -> anyhow::Result<AnchorMirrorInstance<DynProvider>> {
+    pub async fn deploy_mirror(
+        &self,
+        owner: Address,
+    ) -> anyhow::Result<AnchorMirrorInstance<DynProvider>> {
         let call = AnchorMirror::deploy_builder(self.provider.clone(), owner);
         let address = deploy(call, "AnchorMirror").await?;
         Ok(AnchorMirror::new(address, self.provider.clone()))
@@ -156,8 +189,22 @@ fn dev_signer_of(anvil: &AnvilInstance, index: usize) -> anyhow::Result<PrivateK
     Ok(PrivateKeySigner::from(key.clone()))
 }
 
+/// A provider signing with `signer` that fills gas, nonce and chain id.
+///
+/// Nonces come from the node for every transaction (`eth_getTransactionCount` at
+/// `pending`), not from alloy's default cache: the cache advances even when a
+/// transaction is never sent because its gas estimation reverted, which is exactly
+/// what adversarial tests do, and the next transaction would then wait forever behind
+/// a nonce gap. Send one transaction per account at a time.
 fn wallet_provider(url: &Url, signer: PrivateKeySigner) -> DynProvider {
-    ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url.clone()).erased()
+    ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .with_gas_estimation()
+        .with_simple_nonce_management()
+        .fetch_chain_id()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url.clone())
+        .erased()
 }
 
 async fn deploy<P, D>(call: CallBuilder<P, D>, name: &str) -> anyhow::Result<Address>
@@ -165,8 +212,12 @@ where
     P: Provider<Ethereum>,
     D: CallDecoder,
 {
-    let receipt = send_tx(&call).await.with_context(|| format!("deploying {name}"))?;
-    receipt.contract_address.with_context(|| format!("deploying {name}: receipt has no contract address"))
+    let receipt = send_tx(&call)
+        .await
+        .with_context(|| format!("deploying {name}"))?;
+    receipt
+        .contract_address
+        .with_context(|| format!("deploying {name}: receipt has no contract address"))
 }
 
 /// Sends the transaction of `call` and returns its receipt once mined.
@@ -182,7 +233,9 @@ where
 ///
 /// # Errors
 /// As described above, and on transport errors.
-pub async fn send_tx<P, D>(call: &CallBuilder<P, D>) -> Result<TransactionReceipt, alloy::contract::Error>
+pub async fn send_tx<P, D>(
+    call: &CallBuilder<P, D>,
+) -> Result<TransactionReceipt, alloy::contract::Error>
 where
     P: Provider<Ethereum>,
     D: CallDecoder,
@@ -210,4 +263,16 @@ where
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// Every event of type `E` in `receipt`'s logs, in log order (logs of other types or
+/// contracts are skipped).
+pub fn decode_events<E: alloy::sol_types::SolEvent>(receipt: &TransactionReceipt) -> Vec<E> {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .filter_map(|log| log.log_decode::<E>().ok())
+        .map(|log| log.inner.data)
+        .collect()
 }

@@ -14,7 +14,9 @@ pub fn calldata_gas(data: &[u8]) -> u64 {
 /// Execution gas of a call whose `eth_estimateGas` was `estimate`: the estimate minus
 /// the 21,000 intrinsic gas and the calldata cost. Saturates at 0.
 pub fn execution_gas(estimate: u64, calldata: &[u8]) -> u64 {
-    estimate.saturating_sub(TX_INTRINSIC_GAS).saturating_sub(calldata_gas(calldata))
+    estimate
+        .saturating_sub(TX_INTRINSIC_GAS)
+        .saturating_sub(calldata_gas(calldata))
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@
 //! - [`revert`]: decoding the exact custom error a failed call or transaction reverted
 //!   with, so a test asserts *which* rule rejected it;
 //! - [`rfc6962`]: loading the published RFC 6962 conformance vectors;
+//! - [`mirror`]: a deployed `AnchorMirror` with attestors for one source, and
+//!   helpers to sign and submit checkpoints of a [`evidence_schemas::log::MerkleLog`];
 //! - [`gas`]: calldata and intrinsic gas arithmetic for gas measurements.
 //!
 //! A missing dependency (the anvil binary, the conformance vectors) is an error with the
@@ -24,10 +26,12 @@ pub mod attest;
 pub mod contracts;
 pub mod devchain;
 pub mod gas;
+pub mod mirror;
 pub mod records;
 pub mod revert;
 pub mod rfc6962;
 
 pub use attest::{Attestors, sign_checkpoint};
-pub use devchain::{Devchain, workspace_root};
+pub use devchain::{Devchain, decode_events, send_tx, workspace_root};
+pub use mirror::MirrorSetup;
 pub use revert::{decode_revert, expect_revert};

@@ -1,0 +1,314 @@
+//! Deploying and administering the contracts, and anchoring from the command line.
+//!
+//! Used by `bridge deploy`, `bridge anchor` and the devnet. Each function sends a
+//! transaction signed by a local key, waits for its receipt and fails with
+//! [`AdapterError::Reverted`] naming the contract's custom error when it reverts.
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, B256},
+    providers::{Provider, ProviderBuilder},
+    rpc::types::TransactionReceipt,
+    signers::local::PrivateKeySigner,
+    sol_types::SolEvent,
+};
+use evidence_schemas::{ChainId, DigestAlgorithm, EvidenceRecord, Label};
+use tracing::info;
+
+use crate::{
+    contracts::{AnchorMirror, EvidenceRegistry},
+    error::AdapterError,
+    evm_mirror::format_sol_error,
+    registry::decode_registry_log,
+    rpc::ChainRpc,
+};
+
+/// Addresses and deployment blocks of a freshly deployed pair of contracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Deployed {
+    /// The `EvidenceRegistry`.
+    pub registry: Address,
+    /// The `AnchorMirror`.
+    pub mirror: Address,
+    /// Block of the registry's deployment (the source's first block to index).
+    pub registry_block: u64,
+    /// Block of the mirror's deployment.
+    pub mirror_block: u64,
+}
+
+/// An `anchor` or `revoke` that was mined, with the record the `registry` source
+/// adapter produces for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnchorReceipt {
+    /// Transaction hash.
+    pub tx_hash: B256,
+    /// Block number.
+    pub block_number: u64,
+    /// Log index of the event in its block.
+    pub log_index: u64,
+    /// The event's registry sequence number.
+    pub seq: u64,
+    /// The record, exactly as the source adapter decodes it.
+    pub record: EvidenceRecord,
+}
+
+fn wallet_provider(rpc: &ChainRpc, signer: PrivateKeySigner) -> impl Provider + Clone {
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_provider(rpc.provider().clone())
+}
+
+/// Maps a contract call error, naming either contract's custom error on a revert.
+fn send_error(chain: &ChainId, what: &str, e: alloy::contract::Error) -> AdapterError {
+    if let Some(err) = e.as_decoded_interface_error::<EvidenceRegistry::EvidenceRegistryErrors>() {
+        return AdapterError::Reverted {
+            chain: chain.clone(),
+            reason: format!("{what}: {}", format_sol_error(&format!("{err:?}"))),
+        };
+    }
+    if let Some(err) = e.as_decoded_interface_error::<AnchorMirror::AnchorMirrorErrors>() {
+        return AdapterError::Reverted {
+            chain: chain.clone(),
+            reason: format!("{what}: {}", format_sol_error(&format!("{err:?}"))),
+        };
+    }
+    if let Some(data) = e.as_revert_data() {
+        let reason = alloy::sol_types::decode_revert_reason(&data)
+            .unwrap_or_else(|| format!("revert data {data}"));
+        return AdapterError::Reverted {
+            chain: chain.clone(),
+            reason: format!("{what}: {reason}"),
+        };
+    }
+    AdapterError::Rpc {
+        chain: chain.clone(),
+        message: format!("{what}: {e}"),
+    }
+}
+
+fn pending_error(
+    chain: &ChainId,
+    what: &str,
+    e: alloy::providers::PendingTransactionError,
+) -> AdapterError {
+    AdapterError::Rpc {
+        chain: chain.clone(),
+        message: format!("{what}: waiting for the receipt: {e}"),
+    }
+}
+
+fn require_success(
+    chain: &ChainId,
+    what: &str,
+    r: &TransactionReceipt,
+) -> Result<(), AdapterError> {
+    if r.status() {
+        Ok(())
+    } else {
+        Err(AdapterError::Reverted {
+            chain: chain.clone(),
+            reason: format!(
+                "{what}: transaction {} reverted when mined",
+                r.transaction_hash
+            ),
+        })
+    }
+}
+
+/// Deploys an `EvidenceRegistry` and an `AnchorMirror` owned by `owner`, from
+/// `signer`'s account.
+pub async fn deploy_contracts(
+    rpc: &ChainRpc,
+    signer: PrivateKeySigner,
+    owner: Address,
+) -> Result<Deployed, AdapterError> {
+    let chain = rpc.chain();
+    let provider = wallet_provider(rpc, signer);
+    let receipt = EvidenceRegistry::deploy_builder(&provider)
+        .send()
+        .await
+        .map_err(|e| send_error(chain, "deploy EvidenceRegistry", e))?
+        .get_receipt()
+        .await
+        .map_err(|e| pending_error(chain, "deploy EvidenceRegistry", e))?;
+    require_success(chain, "deploy EvidenceRegistry", &receipt)?;
+    let registry = receipt.contract_address.ok_or_else(|| AdapterError::Rpc {
+        chain: chain.clone(),
+        message: "the EvidenceRegistry deployment receipt has no contract address".into(),
+    })?;
+    let registry_block = receipt.block_number.unwrap_or_default();
+
+    let receipt = AnchorMirror::deploy_builder(&provider, owner)
+        .send()
+        .await
+        .map_err(|e| send_error(chain, "deploy AnchorMirror", e))?
+        .get_receipt()
+        .await
+        .map_err(|e| pending_error(chain, "deploy AnchorMirror", e))?;
+    require_success(chain, "deploy AnchorMirror", &receipt)?;
+    let mirror = receipt.contract_address.ok_or_else(|| AdapterError::Rpc {
+        chain: chain.clone(),
+        message: "the AnchorMirror deployment receipt has no contract address".into(),
+    })?;
+    let deployed = Deployed {
+        registry,
+        mirror,
+        registry_block,
+        mirror_block: receipt.block_number.unwrap_or_default(),
+    };
+    info!(target: "adapters::deploy", chain = %chain, ?deployed, "contracts deployed");
+    Ok(deployed)
+}
+
+/// Replaces the attestor set of `source` on the mirror (sorted ascending first); the
+/// signer must be the mirror's owner. Returns the transaction hash.
+pub async fn set_attestors(
+    rpc: &ChainRpc,
+    signer: PrivateKeySigner,
+    mirror: Address,
+    source: &ChainId,
+    attestors: &[Address],
+    threshold: u8,
+) -> Result<B256, AdapterError> {
+    let chain = rpc.chain();
+    let provider = wallet_provider(rpc, signer);
+    let mut sorted = attestors.to_vec();
+    sorted.sort();
+    let receipt = AnchorMirror::new(mirror, &provider)
+        .setAttestors(source.key(), sorted, threshold)
+        .send()
+        .await
+        .map_err(|e| send_error(chain, "setAttestors", e))?
+        .get_receipt()
+        .await
+        .map_err(|e| pending_error(chain, "setAttestors", e))?;
+    require_success(chain, "setAttestors", &receipt)?;
+    info!(target: "adapters::deploy", chain = %chain, %source, threshold, attestors = attestors.len(), "attestor set replaced");
+    Ok(receipt.transaction_hash)
+}
+
+/// Anchors `digest` on the registry and returns the mined record.
+pub async fn anchor(
+    rpc: &ChainRpc,
+    signer: PrivateKeySigner,
+    registry: Address,
+    digest_alg: DigestAlgorithm,
+    digest: B256,
+    kind: &Label,
+    metadata: B256,
+) -> Result<AnchorReceipt, AdapterError> {
+    let provider = wallet_provider(rpc, signer);
+    let contract = EvidenceRegistry::new(registry, &provider);
+    let call = contract.anchor(
+        digest_alg.code(),
+        digest,
+        kind.as_str().to_owned(),
+        metadata,
+    );
+    let receipt = call
+        .send()
+        .await
+        .map_err(|e| send_error(rpc.chain(), "anchor", e))?
+        .get_receipt()
+        .await
+        .map_err(|e| pending_error(rpc.chain(), "anchor", e))?;
+    record_of(
+        rpc,
+        registry,
+        &receipt,
+        EvidenceRegistry::Anchored::SIGNATURE_HASH,
+        "anchor",
+    )
+    .await
+}
+
+/// Revokes the anchor record `reference` of `digest` and returns the mined record.
+pub async fn revoke(
+    rpc: &ChainRpc,
+    signer: PrivateKeySigner,
+    registry: Address,
+    digest_alg: DigestAlgorithm,
+    digest: B256,
+    reference: B256,
+    kind: &Label,
+) -> Result<AnchorReceipt, AdapterError> {
+    let provider = wallet_provider(rpc, signer);
+    let contract = EvidenceRegistry::new(registry, &provider);
+    let call = contract.revoke(
+        digest_alg.code(),
+        digest,
+        reference,
+        kind.as_str().to_owned(),
+    );
+    let receipt = call
+        .send()
+        .await
+        .map_err(|e| send_error(rpc.chain(), "revoke", e))?
+        .get_receipt()
+        .await
+        .map_err(|e| pending_error(rpc.chain(), "revoke", e))?;
+    record_of(
+        rpc,
+        registry,
+        &receipt,
+        EvidenceRegistry::Revoked::SIGNATURE_HASH,
+        "revoke",
+    )
+    .await
+}
+
+/// The record of the registry event in `receipt`, decoded by the source adapter's own
+/// function (with the block timestamp from the block header).
+async fn record_of(
+    rpc: &ChainRpc,
+    registry: Address,
+    receipt: &TransactionReceipt,
+    signature: B256,
+    what: &str,
+) -> Result<AnchorReceipt, AdapterError> {
+    let chain = rpc.chain();
+    require_success(chain, what, receipt)?;
+    let log = receipt
+        .logs()
+        .iter()
+        .find(|l| l.address() == registry && l.topic0() == Some(&signature))
+        .ok_or_else(|| AdapterError::Rpc {
+            chain: chain.clone(),
+            message: format!(
+                "{what}: receipt of {} has no registry event",
+                receipt.transaction_hash
+            ),
+        })?;
+    let block_hash = log.block_hash.or(receipt.block_hash).unwrap_or_default();
+    let timestamp = match log.block_timestamp {
+        Some(ts) => ts,
+        None => {
+            rpc.provider()
+                .get_block_by_hash(block_hash)
+                .await
+                .map_err(|e| rpc.error("eth_getBlockByHash", e))?
+                .ok_or_else(|| AdapterError::Rpc {
+                    chain: chain.clone(),
+                    message: format!(
+                        "{what}: block {block_hash} of the receipt is unknown (reorged out?)"
+                    ),
+                })?
+                .header
+                .timestamp
+        }
+    };
+    let event = decode_registry_log(chain, log, timestamp).map_err(|f| AdapterError::Rpc {
+        chain: chain.clone(),
+        message: format!(
+            "{what}: the mined event does not make a valid record: {}",
+            f.quarantined.reason
+        ),
+    })?;
+    Ok(AnchorReceipt {
+        tx_hash: receipt.transaction_hash,
+        block_number: event.record.source.block_number,
+        log_index: event.record.source.log_index,
+        seq: event.seq,
+        record: event.record,
+    })
+}

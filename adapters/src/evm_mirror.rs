@@ -1,0 +1,443 @@
+//! [`MirrorClient`] for an `AnchorMirror` on an EVM chain, over standard JSON-RPC.
+//!
+//! Transactions are built and signed here with a local key and returned as raw bytes;
+//! nothing is sent until the relayer, having stored them, calls
+//! [`MirrorClient::send_raw`]. Fees are EIP-1559, from `eth_feeHistory` and
+//! `eth_maxPriorityFeePerGas`; a replacement reuses the replaced transaction's nonce
+//! and raises both fees by at least 12.5 % (the mempool replacement rule of geth and
+//! most clients).
+
+use alloy::{
+    consensus::TxEnvelope,
+    eips::{BlockId, eip2718::Encodable2718},
+    network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
+    primitives::{Address, B256, Bytes, U256},
+    providers::Provider,
+    rpc::{
+        json_rpc::ErrorPayload,
+        types::{Filter, TransactionRequest},
+    },
+    signers::local::PrivateKeySigner,
+    sol_types::{SolCall, SolEvent, decode_revert_reason},
+};
+use async_trait::async_trait;
+use evidence_schemas::{ChainId, checkpoint::SignedCheckpoint};
+use tracing::{debug, info, instrument, warn};
+
+use crate::{
+    contracts::AnchorMirror,
+    error::AdapterError,
+    mirror::{MirrorClient, MirrorState, PreparedTx, TxOutcome},
+    registry::span::{SpanControl, fetch_adaptive},
+    rpc::ChainRpc,
+};
+
+/// Gas limit margin over the estimate, in percent.
+const GAS_MARGIN_PERCENT: u64 = 20;
+
+/// A client of one `AnchorMirror`, signing with one local key.
+#[derive(Debug)]
+pub struct EvmMirrorClient {
+    rpc: ChainRpc,
+    chain: ChainId,
+    mirror: Address,
+    signer: PrivateKeySigner,
+    start_block: u64,
+    event_span: SpanControl,
+}
+
+impl EvmMirrorClient {
+    /// A client of the mirror at `mirror`, sending from `signer`'s address.
+    pub fn new(rpc: ChainRpc, chain: ChainId, mirror: Address, signer: PrivateKeySigner) -> Self {
+        Self {
+            rpc,
+            chain,
+            mirror,
+            signer,
+            start_block: 0,
+            event_span: SpanControl::new(100_000, 1_000_000, 1_000),
+        }
+    }
+
+    /// First block to search for mirror events (the mirror's deployment block).
+    pub fn with_start_block(mut self, block: u64) -> Self {
+        self.start_block = block;
+        self
+    }
+
+    /// The sending account.
+    pub fn sender(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// The transaction that got checkpoint `size` of `source` accepted, and its block,
+    /// from the mirror's `CheckpointAccepted` event (`None` if there is none).
+    #[instrument(target = "adapters::mirror", skip(self), fields(chain = %self.chain))]
+    pub async fn fetch_accepted_checkpoint_tx(
+        &self,
+        source: &ChainId,
+        size: u64,
+    ) -> Result<Option<(B256, u64)>, AdapterError> {
+        let provider = self.rpc.provider();
+        let head = provider
+            .get_block_number()
+            .await
+            .map_err(|e| self.rpc.error("eth_blockNumber", e))?;
+        let base = Filter::new()
+            .address(self.mirror)
+            .event_signature(AnchorMirror::CheckpointAccepted::SIGNATURE_HASH)
+            .topic1(source.key())
+            .topic2(B256::from(U256::from(size)));
+        let logs = fetch_adaptive(&self.event_span, self.start_block, head, |a, b| {
+            let filter = base.clone().from_block(a).to_block(b);
+            async move {
+                provider
+                    .get_logs(&filter)
+                    .await
+                    .map_err(|e| self.rpc.log_error(a, b, e))
+            }
+        })
+        .await?;
+        Ok(logs
+            .iter()
+            .filter(|l| !l.removed)
+            .find_map(|l| Some((l.transaction_hash?, l.block_number?))))
+    }
+
+    fn contract_error(&self, what: &str, e: alloy::contract::Error) -> AdapterError {
+        match e {
+            alloy::contract::Error::TransportError(t) => self.rpc.error(what, t),
+            other => AdapterError::Rpc {
+                chain: self.chain.clone(),
+                message: format!("{what}: {other}"),
+            },
+        }
+    }
+
+    async fn fees(&self, replace: Option<&PreparedTx>) -> Result<(u128, u128), AdapterError> {
+        let provider = self.rpc.provider();
+        let est = provider
+            .estimate_eip1559_fees()
+            .await
+            .map_err(|e| self.rpc.error("eth_feeHistory", e))?;
+        let node_tip = match provider.get_max_priority_fee_per_gas().await {
+            Ok(tip) => tip,
+            Err(e) => {
+                debug!(target: "adapters::mirror", chain = %self.chain, error = %e, "eth_maxPriorityFeePerGas unavailable; using the fee history");
+                0
+            }
+        };
+        let (mut max_fee, mut tip) =
+            bump_for_tip(est.max_fee_per_gas, est.max_priority_fee_per_gas, node_tip);
+        if let Some(old) = replace {
+            tip = tip.max(replacement_bump(old.max_priority_fee_per_gas));
+            max_fee = max_fee.max(replacement_bump(old.max_fee_per_gas));
+        }
+        Ok((max_fee.max(tip), tip))
+    }
+}
+
+/// Raises a fee estimate to a larger tip, keeping the base-fee headroom.
+fn bump_for_tip(max_fee: u128, tip: u128, node_tip: u128) -> (u128, u128) {
+    if node_tip > tip {
+        (max_fee - tip.min(max_fee) + node_tip, node_tip)
+    } else {
+        (max_fee, tip)
+    }
+}
+
+/// At least +12.5 %, rounded up, and at least +1 wei.
+pub fn replacement_bump(fee: u128) -> u128 {
+    fee.saturating_add(fee.div_ceil(8))
+        .max(fee.saturating_add(1))
+}
+
+/// A revert's reason: the mirror's custom error as `Name(field: value, …)`, a
+/// `require` message, or the raw data.
+pub fn decode_mirror_revert(payload: &ErrorPayload) -> Option<String> {
+    if let Some(err) = payload.as_decoded_interface_error::<AnchorMirror::AnchorMirrorErrors>() {
+        return Some(format_sol_error(&format!("{err:?}")));
+    }
+    let data = payload.as_revert_data()?;
+    Some(decode_revert_reason(&data).unwrap_or_else(|| format!("revert data {data}")))
+}
+
+/// `Variant(Name { a: 1, b: 2 })` (the `Debug` of a `sol!` error enum) →
+/// `Name(a: 1, b: 2)`; `Variant(Name)` → `Name()`.
+pub(crate) fn format_sol_error(debug: &str) -> String {
+    let inner = debug
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or(debug);
+    match inner.split_once(" { ") {
+        Some((name, fields)) => format!("{name}({})", fields.strip_suffix(" }").unwrap_or(fields)),
+        None => format!("{inner}()"),
+    }
+}
+
+fn lower(e: &impl std::fmt::Display) -> String {
+    e.to_string().to_ascii_lowercase()
+}
+
+#[async_trait]
+impl MirrorClient for EvmMirrorClient {
+    fn chain(&self) -> &ChainId {
+        &self.chain
+    }
+
+    fn mirror(&self) -> Address {
+        self.mirror
+    }
+
+    #[instrument(target = "adapters::mirror", skip(self), fields(chain = %self.chain))]
+    async fn fetch_state(&self, source: &ChainId) -> Result<MirrorState, AdapterError> {
+        let provider = self.rpc.provider();
+        let block = provider
+            .get_block_number()
+            .await
+            .map_err(|e| self.rpc.error("eth_blockNumber", e))?;
+        let mirror = AnchorMirror::new(self.mirror, provider);
+        let key = source.key();
+        let at = BlockId::number(block);
+        let latest = mirror
+            .latestCheckpoint(key)
+            .block(at)
+            .call()
+            .await
+            .map_err(|e| self.contract_error("latestCheckpoint", e))?;
+        let set = mirror
+            .attestorSet(key)
+            .block(at)
+            .call()
+            .await
+            .map_err(|e| self.contract_error("attestorSet", e))?;
+        Ok(MirrorState {
+            latest_size: latest.size,
+            latest_root: latest.root,
+            latest_source_block: latest.sourceBlockNumber,
+            attestors: set.attestors,
+            threshold: set.threshold,
+            attestor_set_version: set.version,
+            read_at_block: block,
+        })
+    }
+
+    #[instrument(target = "adapters::mirror", skip(self), fields(chain = %self.chain))]
+    async fn fetch_root_at(&self, source: &ChainId, size: u64) -> Result<B256, AdapterError> {
+        AnchorMirror::new(self.mirror, self.rpc.provider())
+            .rootAt(source.key(), size)
+            .call()
+            .await
+            .map_err(|e| self.contract_error("rootAt", e))
+    }
+
+    #[instrument(target = "adapters::mirror", skip_all, fields(chain = %self.chain, size = checkpoint.checkpoint.size, replace = ?replace.map(|r| r.hash)))]
+    async fn prepare_submission(
+        &self,
+        checkpoint: &SignedCheckpoint,
+        consistency_proof: &[B256],
+        replace: Option<&PreparedTx>,
+    ) -> Result<PreparedTx, AdapterError> {
+        let provider = self.rpc.provider();
+        let from = self.signer.address();
+        let input = AnchorMirror::submitCheckpointCall {
+            cp: (&checkpoint.checkpoint).into(),
+            consistencyProof: consistency_proof.to_vec(),
+            signatures: checkpoint
+                .signatures
+                .iter()
+                .map(|s| s.signature.clone())
+                .collect(),
+        }
+        .abi_encode();
+        let request = TransactionRequest::default()
+            .with_from(from)
+            .with_to(self.mirror)
+            .with_input(input);
+
+        let estimate = provider.estimate_gas(request.clone()).await.map_err(|e| {
+            match e.as_error_resp().and_then(decode_mirror_revert) {
+                Some(reason) => AdapterError::Reverted {
+                    chain: self.chain.clone(),
+                    reason,
+                },
+                None => self.rpc.error("eth_estimateGas", e),
+            }
+        })?;
+        let gas = estimate.saturating_add(estimate * GAS_MARGIN_PERCENT / 100);
+
+        let nonce = match replace {
+            Some(old) => old.nonce,
+            None => provider
+                .get_transaction_count(from)
+                .pending()
+                .await
+                .map_err(|e| self.rpc.error("eth_getTransactionCount", e))?,
+        };
+        let (max_fee, tip) = self.fees(replace).await?;
+
+        let request = request
+            .with_nonce(nonce)
+            .with_chain_id(self.rpc.chain_id())
+            .with_gas_limit(gas)
+            .with_max_fee_per_gas(max_fee)
+            .with_max_priority_fee_per_gas(tip);
+        let wallet = EthereumWallet::from(self.signer.clone());
+        let envelope: TxEnvelope = request.build(&wallet).await.map_err(|e| {
+            AdapterError::Config(format!(
+                "{}: cannot sign the submitCheckpoint transaction: {e}",
+                self.chain
+            ))
+        })?;
+        let prepared = PreparedTx {
+            hash: *envelope.tx_hash(),
+            raw: Bytes::from(envelope.encoded_2718()),
+            nonce,
+            max_fee_per_gas: max_fee,
+            max_priority_fee_per_gas: tip,
+        };
+        info!(target: "adapters::mirror", chain = %self.chain, hash = %prepared.hash, nonce, gas, max_fee, tip, "prepared checkpoint submission");
+        Ok(prepared)
+    }
+
+    #[instrument(target = "adapters::mirror", skip_all, fields(chain = %self.chain, hash = %tx.hash, nonce = tx.nonce))]
+    async fn send_raw(&self, tx: &PreparedTx) -> Result<(), AdapterError> {
+        let err = match self.rpc.provider().send_raw_transaction(&tx.raw).await {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let msg = lower(&err);
+        if msg.contains("already known")
+            || msg.contains("known transaction")
+            || msg.contains("already imported")
+            || msg.contains("alreadyknown")
+        {
+            debug!(target: "adapters::mirror", chain = %self.chain, "node already has this transaction");
+            return Ok(());
+        }
+        if msg.contains("nonce too low")
+            || msg.contains("oldnonce")
+            || msg.contains("nonce is too low")
+        {
+            // Either this very transaction was mined (resending it is a no-op), or
+            // another one with the same nonce was.
+            if self.fetch_receipt(tx.hash).await?.is_some() {
+                debug!(target: "adapters::mirror", chain = %self.chain, "transaction already mined");
+                return Ok(());
+            }
+            warn!(target: "adapters::mirror", chain = %self.chain, "nonce used by another transaction");
+            return Err(AdapterError::NonceUsed {
+                chain: self.chain.clone(),
+                hash: tx.hash,
+                nonce: tx.nonce,
+            });
+        }
+        if msg.contains("underpriced") {
+            return Err(AdapterError::Rpc {
+                chain: self.chain.clone(),
+                message: format!(
+                    "eth_sendRawTransaction of {} (nonce {}): {err}; a pending transaction with this nonce pays more — prepare a replacement from it",
+                    tx.hash, tx.nonce
+                ),
+            });
+        }
+        Err(self.rpc.error(
+            &format!("eth_sendRawTransaction of {} (nonce {})", tx.hash, tx.nonce),
+            err,
+        ))
+    }
+
+    async fn fetch_receipt(&self, hash: B256) -> Result<Option<TxOutcome>, AdapterError> {
+        let receipt = self
+            .rpc
+            .provider()
+            .get_transaction_receipt(hash)
+            .await
+            .map_err(|e| self.rpc.error("eth_getTransactionReceipt", e))?;
+        Ok(receipt.and_then(|r| {
+            Some(TxOutcome {
+                success: r.status(),
+                block_number: r.block_number?,
+                gas_used: r.gas_used,
+            })
+        }))
+    }
+
+    async fn fetch_confirmed_nonce(&self) -> Result<u64, AdapterError> {
+        self.rpc
+            .provider()
+            .get_transaction_count(self.signer.address())
+            .latest()
+            .await
+            .map_err(|e| self.rpc.error("eth_getTransactionCount", e))
+    }
+
+    async fn verify_record(
+        &self,
+        source: &ChainId,
+        size: u64,
+        record_id: B256,
+        index: u64,
+        proof: &[B256],
+    ) -> Result<bool, AdapterError> {
+        AnchorMirror::new(self.mirror, self.rpc.provider())
+            .verifyRecord(source.key(), size, record_id, index, proof.to_vec())
+            .call()
+            .await
+            .map_err(|e| self.contract_error("verifyRecord", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::sol_types::SolInterface;
+
+    use super::*;
+
+    #[test]
+    fn replacement_bumps_are_at_least_an_eighth() {
+        assert_eq!(replacement_bump(0), 1);
+        assert_eq!(replacement_bump(8), 9);
+        assert_eq!(replacement_bump(9), 11);
+        assert_eq!(replacement_bump(1_000_000_000), 1_125_000_000);
+        for fee in [1u128, 7, 100, 3_000_000_001] {
+            assert!(replacement_bump(fee) * 8 >= fee * 9);
+        }
+    }
+
+    #[test]
+    fn larger_node_tip_keeps_headroom() {
+        assert_eq!(bump_for_tip(100, 10, 30), (120, 30));
+        assert_eq!(bump_for_tip(100, 10, 5), (100, 10));
+    }
+
+    #[test]
+    fn custom_errors_are_named() {
+        let err = AnchorMirror::AnchorMirrorErrors::CheckpointAlreadyAccepted(
+            AnchorMirror::CheckpointAlreadyAccepted {
+                sourceChain: B256::repeat_byte(1),
+                size: 3,
+            },
+        );
+        let data = Bytes::from(err.abi_encode());
+        let payload = ErrorPayload {
+            code: 3,
+            message: "execution reverted".into(),
+            data: Some(serde_json::value::to_raw_value(&data).unwrap()),
+        };
+        let reason = decode_mirror_revert(&payload).unwrap();
+        assert!(
+            reason.starts_with("CheckpointAlreadyAccepted(sourceChain: 0x0101"),
+            "{reason}"
+        );
+        assert!(reason.ends_with("size: 3)"), "{reason}");
+
+        let err = AnchorMirror::AnchorMirrorErrors::ZeroRoot(AnchorMirror::ZeroRoot {});
+        let payload = ErrorPayload {
+            code: 3,
+            message: "execution reverted".into(),
+            data: Some(serde_json::value::to_raw_value(&Bytes::from(err.abi_encode())).unwrap()),
+        };
+        assert_eq!(decode_mirror_revert(&payload).unwrap(), "ZeroRoot()");
+    }
+}

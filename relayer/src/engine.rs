@@ -1,0 +1,407 @@
+//! The engine: runs the stages for every source chain and every route.
+//!
+//! [`Engine::run`] spawns one task per source chain (index → log → checkpoint →
+//! attest) and one per route (submit), until the shutdown token is cancelled. Errors
+//! never end a task: they are logged (`warn!` when retryable, `error!` otherwise) and
+//! the step is retried with exponential backoff. The `tick_*` methods run one step of
+//! one stage, so tests drive the pipeline deterministically.
+
+use std::{collections::HashMap, fmt, sync::Arc, time::Duration};
+
+use alloy::signers::local::PrivateKeySigner;
+use evidence_adapters::{EvidenceSource, MirrorClient};
+use evidence_schemas::{ChainId, Checkpoint, checkpoint::MirrorDomain};
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::{
+    RelayerError, Result,
+    log::Logs,
+    stages::{
+        attest::attest_once,
+        checkpoint::{CheckpointPolicy, checkpoint_once},
+        index::{IndexOutcome, index_once},
+        submit::{SubmitMemory, SubmitOutcome, submit_once},
+    },
+    store::{Route, Store},
+};
+
+/// One source chain the engine indexes.
+#[derive(Debug, Clone)]
+pub struct ChainRuntime {
+    /// CAIP-2 id.
+    pub chain: ChainId,
+    /// The operator's name for it (config key), shown in lookups and status.
+    pub name: String,
+    /// Where records come from.
+    pub source: Arc<dyn EvidenceSource>,
+    /// Blocks below the head before a block's records enter the log.
+    pub confirmations: u64,
+    /// First block to index (on first start).
+    pub start_block: u64,
+    /// Blocks per fetch.
+    pub batch_span: u64,
+}
+
+/// One route: the source chain's checkpoints mirrored onto a destination.
+#[derive(Debug, Clone)]
+pub struct RouteRuntime {
+    /// Source chain.
+    pub source_chain: ChainId,
+    /// Destination chain.
+    pub destination_chain: ChainId,
+    /// The destination's mirror.
+    pub mirror: Arc<dyn MirrorClient>,
+    /// EIP-712 domain of that mirror.
+    pub domain: MirrorDomain,
+}
+
+impl RouteRuntime {
+    /// The route's key.
+    pub fn route(&self) -> Route {
+        Route::new(self.source_chain.clone(), self.destination_chain.clone())
+    }
+}
+
+/// Timing and sizes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineSettings {
+    /// Pause between steps when caught up.
+    pub poll_interval: Duration,
+    /// Checkpoint new records at least this often.
+    pub checkpoint_interval: Duration,
+    /// Checkpoint as soon as this many new records accumulated.
+    pub checkpoint_max_records: u64,
+    /// Replace a submission transaction not mined after this long.
+    pub tx_timeout: Duration,
+    /// Longest pause between retries after errors.
+    pub max_backoff: Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(2),
+            checkpoint_interval: Duration::from_secs(60),
+            checkpoint_max_records: 1000,
+            tx_timeout: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The relayer engine.
+pub struct Engine {
+    store: Store,
+    logs: Logs,
+    chains: Vec<ChainRuntime>,
+    routes: Vec<RouteRuntime>,
+    attestors: Vec<PrivateKeySigner>,
+    settings: EngineSettings,
+    submit_memory: HashMap<Route, Mutex<SubmitMemory>>,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field(
+                "chains",
+                &self.chains.iter().map(|c| &c.name).collect::<Vec<_>>(),
+            )
+            .field(
+                "routes",
+                &self
+                    .routes
+                    .iter()
+                    .map(RouteRuntime::route)
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "attestors",
+                &self
+                    .attestors
+                    .iter()
+                    .map(PrivateKeySigner::address)
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Sets up cursors for new chains and rebuilds every chain's log from the store.
+    pub async fn new(
+        store: Store,
+        chains: Vec<ChainRuntime>,
+        routes: Vec<RouteRuntime>,
+        attestors: Vec<PrivateKeySigner>,
+        settings: EngineSettings,
+    ) -> Result<Self> {
+        let mut ids: Vec<ChainId> = Vec::new();
+        for c in &chains {
+            if ids.contains(&c.chain) {
+                return Err(RelayerError::Config(format!(
+                    "chain {} is configured twice",
+                    c.chain
+                )));
+            }
+            if c.source.chain() != &c.chain {
+                return Err(RelayerError::Config(format!(
+                    "chain {} ({}) has a source adapter for {}",
+                    c.name,
+                    c.chain,
+                    c.source.chain()
+                )));
+            }
+            ids.push(c.chain.clone());
+        }
+        let mut submit_memory = HashMap::new();
+        for r in &routes {
+            if !ids.contains(&r.source_chain) {
+                return Err(RelayerError::Config(format!(
+                    "route {} -> {} starts at a chain this engine does not index",
+                    r.source_chain, r.destination_chain
+                )));
+            }
+            if r.source_chain == r.destination_chain {
+                return Err(RelayerError::Config(format!(
+                    "route from {} to itself",
+                    r.source_chain
+                )));
+            }
+            if submit_memory
+                .insert(r.route(), Mutex::new(SubmitMemory::default()))
+                .is_some()
+            {
+                return Err(RelayerError::Config(format!(
+                    "route {} is configured twice",
+                    r.route()
+                )));
+            }
+        }
+        for c in &chains {
+            store
+                .save_cursor_init(&c.chain, &c.name, c.start_block)
+                .await?;
+        }
+        let logs = Logs::load(&store, &ids).await?;
+        Ok(Self {
+            store,
+            logs,
+            chains,
+            routes,
+            attestors,
+            settings,
+            submit_memory,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The in-memory logs.
+    pub fn logs(&self) -> &Logs {
+        &self.logs
+    }
+
+    fn chain(&self, chain: &ChainId) -> Result<&ChainRuntime> {
+        self.chains
+            .iter()
+            .find(|c| c.chain == *chain)
+            .ok_or_else(|| RelayerError::Config(format!("{chain} is not indexed by this engine")))
+    }
+
+    fn route_runtime(&self, route: &Route) -> Result<&RouteRuntime> {
+        self.routes
+            .iter()
+            .find(|r| r.source_chain == route.source && r.destination_chain == route.destination)
+            .ok_or_else(|| {
+                RelayerError::Config(format!("route {route} is not served by this engine"))
+            })
+    }
+
+    /// One index step of `chain` (one batch).
+    pub async fn tick_index(&self, chain: &ChainId) -> Result<IndexOutcome> {
+        index_once(&self.store, &self.logs, self.chain(chain)?).await
+    }
+
+    /// Creates a checkpoint of `chain` if one is due.
+    pub async fn tick_checkpoint(&self, chain: &ChainId) -> Result<Option<Checkpoint>> {
+        let policy = CheckpointPolicy {
+            interval: self.settings.checkpoint_interval,
+            max_records: self.settings.checkpoint_max_records,
+        };
+        checkpoint_once(&self.store, &self.logs, chain, &policy).await
+    }
+
+    /// Signs `chain`'s new checkpoints with every attestor key, for every route.
+    pub async fn tick_attest(&self, chain: &ChainId) -> Result<usize> {
+        attest_once(
+            &self.store,
+            &self.logs,
+            chain,
+            &self.routes,
+            &self.attestors,
+        )
+        .await
+    }
+
+    /// One step of the route's submission state machine.
+    pub async fn tick_submit(&self, route: &Route) -> Result<SubmitOutcome> {
+        let rt = self.route_runtime(route)?;
+        let memory = self.submit_memory.get(route).ok_or_else(|| {
+            RelayerError::Config(format!("route {route} is not served by this engine"))
+        })?;
+        let mut memory = memory.lock().await;
+        submit_once(
+            &self.store,
+            &self.logs,
+            rt,
+            self.settings.tx_timeout,
+            &mut memory,
+        )
+        .await
+    }
+
+    /// Indexes `chain` until caught up with its head (or halted), then checkpoints and
+    /// attests once.
+    pub async fn tick_chain(&self, chain: &ChainId) -> Result<IndexOutcome> {
+        let mut outcome = self.tick_index(chain).await?;
+        while !outcome.caught_up && !outcome.halted {
+            outcome = self.tick_index(chain).await?;
+        }
+        if !outcome.halted {
+            self.tick_checkpoint(chain).await?;
+            self.tick_attest(chain).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Every chain caught up, checkpointed and attested, then every route stepped until
+    /// its submission is mined or waiting (a broadcast is followed by one poll).
+    pub async fn tick_once(&self) -> Result<()> {
+        for c in &self.chains {
+            self.tick_chain(&c.chain).await?;
+        }
+        for r in &self.routes {
+            let route = r.route();
+            while let SubmitOutcome::Sent { .. } | SubmitOutcome::Replaced { .. } =
+                self.tick_submit(&route).await?
+            {}
+        }
+        Ok(())
+    }
+
+    /// Runs every chain's and route's loop until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
+        let engine = Arc::new(self);
+        let mut tasks = tokio::task::JoinSet::new();
+        for c in &engine.chains {
+            let (engine, shutdown, chain) =
+                (Arc::clone(&engine), shutdown.clone(), c.chain.clone());
+            tasks.spawn(async move { engine.chain_loop(chain, shutdown).await });
+        }
+        for r in &engine.routes {
+            let (engine, shutdown, route) = (Arc::clone(&engine), shutdown.clone(), r.route());
+            tasks.spawn(async move { engine.route_loop(route, shutdown).await });
+        }
+        info!(target: "relayer::engine", chains = engine.chains.len(), routes = engine.routes.len(),
+            attestors = engine.attestors.len(), "relayer running");
+        while let Some(joined) = tasks.join_next().await {
+            if let Err(e) = joined {
+                error!(target: "relayer::engine", error = %e, "a relayer task panicked");
+            }
+        }
+        info!(target: "relayer::engine", "relayer stopped");
+        Ok(())
+    }
+
+    async fn chain_loop(&self, chain: ChainId, shutdown: CancellationToken) {
+        let mut failures = 0u32;
+        while !shutdown.is_cancelled() {
+            let step = async {
+                let outcome = self.tick_index(&chain).await?;
+                if !outcome.halted {
+                    self.tick_checkpoint(&chain).await?;
+                    self.tick_attest(&chain).await?;
+                }
+                Ok::<_, RelayerError>(outcome)
+            };
+            let delay = match step.await {
+                Ok(outcome) => {
+                    failures = 0;
+                    if outcome.caught_up {
+                        self.settings.poll_interval
+                    } else {
+                        Duration::ZERO
+                    }
+                }
+                Err(e) => self.on_error("relayer::index", &chain.to_string(), &e, &mut failures),
+            };
+            if !self.pause(delay, &shutdown).await {
+                break;
+            }
+        }
+    }
+
+    async fn route_loop(&self, route: Route, shutdown: CancellationToken) {
+        let mut failures = 0u32;
+        while !shutdown.is_cancelled() {
+            let delay = match self.tick_submit(&route).await {
+                Ok(
+                    SubmitOutcome::Sent { .. }
+                    | SubmitOutcome::Replaced { .. }
+                    | SubmitOutcome::Finished { .. },
+                ) => {
+                    failures = 0;
+                    Duration::ZERO
+                }
+                Ok(_) => {
+                    failures = 0;
+                    self.settings.poll_interval
+                }
+                Err(e) => self.on_error("relayer::submit", &route.to_string(), &e, &mut failures),
+            };
+            if !self.pause(delay, &shutdown).await {
+                break;
+            }
+        }
+    }
+
+    fn on_error(
+        &self,
+        target: &'static str,
+        what: &str,
+        e: &RelayerError,
+        failures: &mut u32,
+    ) -> Duration {
+        *failures = failures.saturating_add(1);
+        let delay = self
+            .settings
+            .poll_interval
+            .max(Duration::from_millis(100))
+            .saturating_mul(1u32 << (*failures - 1).min(10))
+            .min(self.settings.max_backoff);
+        if e.is_retryable() {
+            warn!(target: "relayer::engine", stage = target, on = what, error = %e, retry_in = ?delay, "step failed; retrying");
+        } else {
+            error!(target: "relayer::engine", stage = target, on = what, error = %e, retry_in = ?delay, "step failed; retrying");
+        }
+        delay
+    }
+
+    /// Sleeps `delay` (yields when zero); false when shutdown was requested.
+    async fn pause(&self, delay: Duration, shutdown: &CancellationToken) -> bool {
+        if delay.is_zero() {
+            tokio::task::yield_now().await;
+            return !shutdown.is_cancelled();
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => false,
+            () = tokio::time::sleep(delay) => true,
+        }
+    }
+}

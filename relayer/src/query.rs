@@ -1,0 +1,443 @@
+//! Read-only views of the store for the CLI and the HTTP API: evidence lookup,
+//! proof bundles, chain status, quarantined events, and counts for invariant checks.
+
+use alloy::primitives::{Address, B256, Bytes};
+use evidence_adapters::{MirrorState, Quarantined};
+use evidence_schemas::{
+    ChainId, EvidenceRecord, ProofBundle,
+    bundle::{BUNDLE_VERSION, Destination},
+    log::MerkleLog,
+};
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{
+    RelayerError, Result,
+    store::{Route, Store, SubmissionState, hex32, int, parse_b256, parse_chain, uint},
+};
+
+/// Where a record stands in its chain's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RecordState {
+    /// Its block is not confirmed yet.
+    PendingConfirmation,
+    /// In the log, not yet covered by a checkpoint.
+    InLog {
+        /// Leaf index.
+        leaf_index: u64,
+    },
+    /// Covered by a checkpoint (the newest one is given).
+    Checkpointed {
+        /// Leaf index.
+        leaf_index: u64,
+        /// Size of the newest checkpoint.
+        checkpoint_size: u64,
+    },
+}
+
+impl RecordState {
+    /// The leaf index, once logged.
+    pub fn leaf_index(&self) -> Option<u64> {
+        match *self {
+            Self::PendingConfirmation => None,
+            Self::InLog { leaf_index } | Self::Checkpointed { leaf_index, .. } => Some(leaf_index),
+        }
+    }
+}
+
+/// A destination whose mirror holds a checkpoint covering the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MirroredOn {
+    /// Destination chain.
+    pub destination_chain: ChainId,
+    /// Size of the newest mirrored checkpoint covering the record.
+    pub checkpoint_size: u64,
+    /// Transaction that submitted it (unknown when another relayer did).
+    pub tx_hash: Option<B256>,
+    /// Destination block of that transaction.
+    pub block: Option<u64>,
+}
+
+/// One record as lookups show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordView {
+    /// The record.
+    pub record: EvidenceRecord,
+    /// Its id.
+    pub record_id: B256,
+    /// The configured name of its chain.
+    pub chain_name: String,
+    /// Where it stands.
+    pub state: RecordState,
+    /// Destinations it is mirrored on.
+    pub mirrored_on: Vec<MirroredOn>,
+    /// The logged revoke record that revokes it, if any.
+    pub revoked_by: Option<B256>,
+    /// For a revoke: its `ref` is not a logged anchor of the same chain and submitter.
+    pub invalid_ref: bool,
+}
+
+/// A checkpoint, briefly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckpointSummary {
+    /// Log size.
+    pub size: u64,
+    /// Root.
+    pub root: B256,
+    /// Source block.
+    pub source_block_number: u64,
+    /// When it was made (unix ms).
+    pub created_at_ms: i64,
+}
+
+/// A submission, briefly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubmissionSummary {
+    /// Checkpoint size.
+    pub size: u64,
+    /// State.
+    pub state: SubmissionState,
+    /// Current transaction.
+    pub tx_hash: Option<B256>,
+    /// Transactions prepared.
+    pub attempts: u64,
+    /// Last error.
+    pub last_error: Option<String>,
+    /// Last change (unix ms).
+    pub updated_at_ms: i64,
+}
+
+/// One destination of a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DestinationStatus {
+    /// Destination chain.
+    pub destination_chain: ChainId,
+    /// Largest checkpoint size the mirror accepted (as far as this store knows).
+    pub last_confirmed_size: Option<u64>,
+    /// The most recently changed submission.
+    pub last_submission: Option<SubmissionSummary>,
+}
+
+/// One source chain's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainStatus {
+    /// Chain id.
+    pub chain: ChainId,
+    /// Configured name.
+    pub name: String,
+    /// Last head seen.
+    pub head: Option<u64>,
+    /// Next block to fetch.
+    pub cursor: u64,
+    /// Block the log is built up to.
+    pub confirmed_block: Option<u64>,
+    /// Blocks between the head and the last fetched block.
+    pub lag: u64,
+    /// Records in the log.
+    pub log_size: u64,
+    /// Records waiting for confirmations.
+    pub pending_records: u64,
+    /// Newest checkpoint.
+    pub last_checkpoint: Option<CheckpointSummary>,
+    /// Per destination.
+    pub destinations: Vec<DestinationStatus>,
+    /// Quarantined events.
+    pub quarantined: u64,
+    /// Why the chain halted, if it did.
+    pub halted: Option<String>,
+}
+
+impl Store {
+    /// Every record with this digest, on every chain.
+    pub async fn lookup_digest(&self, digest: B256) -> Result<Vec<RecordView>> {
+        let rows = sqlx::query(
+            "SELECT r.*, c.name AS chain_name FROM records r JOIN cursors c ON c.chain = r.chain
+             WHERE r.digest = $1 ORDER BY r.chain, r.block_number, r.tx_index, r.log_index",
+        )
+        .bind(hex32(&digest))
+        .fetch_all(self.reader())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(self.record_view(row).await?);
+        }
+        Ok(out)
+    }
+
+    /// The record with this id.
+    pub async fn load_record(&self, record_id: B256) -> Result<Option<RecordView>> {
+        let row = sqlx::query(
+            "SELECT r.*, c.name AS chain_name FROM records r JOIN cursors c ON c.chain = r.chain
+             WHERE r.record_id = $1",
+        )
+        .bind(hex32(&record_id))
+        .fetch_optional(self.reader())
+        .await?;
+        match row {
+            Some(row) => Ok(Some(self.record_view(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn record_view(&self, row: &sqlx::sqlite::SqliteRow) -> Result<RecordView> {
+        let json: String = row.try_get("record")?;
+        let record: EvidenceRecord = serde_json::from_str(&json)
+            .map_err(|e| RelayerError::corrupt(format!("records.record: {e}")))?;
+        let record_id = parse_b256("records.record_id", row.try_get("record_id")?)?;
+        let chain = record.source.chain.clone();
+        let leaf: Option<i64> = row.try_get("leaf_index")?;
+        let mut mirrored_on = Vec::new();
+        let state = match leaf.map(uint) {
+            None => RecordState::PendingConfirmation,
+            Some(leaf_index) => {
+                let newest: Option<i64> = sqlx::query_scalar(
+                    "SELECT MAX(size) FROM checkpoints WHERE chain = $1 AND size > $2",
+                )
+                .bind(chain.as_str())
+                .bind(int(leaf_index))
+                .fetch_one(self.reader())
+                .await?;
+                let destinations: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT destination_chain, MAX(size) FROM submissions WHERE source_chain = $1
+                     AND state IN ('confirmed', 'observed') AND size > $2 GROUP BY destination_chain
+                     ORDER BY destination_chain",
+                )
+                .bind(chain.as_str())
+                .bind(int(leaf_index))
+                .fetch_all(self.reader())
+                .await?;
+                for (destination, size) in destinations {
+                    let route = Route::new(chain.clone(), parse_chain(&destination)?);
+                    if let Some(sub) = self.load_submission(&route, uint(size)).await? {
+                        mirrored_on.push(MirroredOn {
+                            destination_chain: route.destination,
+                            checkpoint_size: sub.size,
+                            tx_hash: sub.tx.map(|t| t.hash),
+                            block: sub.mined_block,
+                        });
+                    }
+                }
+                match newest {
+                    Some(size) => RecordState::Checkpointed {
+                        leaf_index,
+                        checkpoint_size: uint(size),
+                    },
+                    None => RecordState::InLog { leaf_index },
+                }
+            }
+        };
+        let revoked_by: Option<String> = sqlx::query_scalar(
+            "SELECT record_id FROM records WHERE ref_id = $1 AND chain = $2 AND action = 'revoke'
+             AND status = 'logged' AND invalid_ref = 0 ORDER BY leaf_index LIMIT 1",
+        )
+        .bind(hex32(&record_id))
+        .bind(chain.as_str())
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(RecordView {
+            record,
+            record_id,
+            chain_name: row.try_get("chain_name")?,
+            state,
+            mirrored_on,
+            revoked_by: revoked_by
+                .map(|r| parse_b256("records.record_id", &r))
+                .transpose()?,
+            invalid_ref: row.try_get::<i64, _>("invalid_ref")? != 0,
+        })
+    }
+
+    /// A proof bundle for `record_id` on `destination_chain`, from the newest checkpoint
+    /// mirrored (confirmed) there that covers the record. `mirror_state` is what the
+    /// caller read from the destination's mirror (attestor set, threshold, read block).
+    pub async fn build_proof_bundle(
+        &self,
+        record_id: B256,
+        destination_chain: &ChainId,
+        mirror_state: &MirrorState,
+        mirror: Address,
+    ) -> Result<ProofBundle> {
+        let view = self.load_record(record_id).await?.ok_or_else(|| {
+            RelayerError::NotFound(format!("record {record_id} is not known to this relayer (check the id, or whether its chain is indexed)"))
+        })?;
+        let chain = view.record.source.chain.clone();
+        let leaf_index = view.state.leaf_index().ok_or_else(|| {
+            RelayerError::NotFound(format!(
+                "record {record_id} on {} is pending confirmation: it has no proof yet; try again after its block is confirmed",
+                view.chain_name
+            ))
+        })?;
+        let route = Route::new(chain.clone(), destination_chain.clone());
+        let sub = self.load_confirmed_submissions(&route, leaf_index + 1).await?.into_iter().next().ok_or_else(|| {
+            RelayerError::NotFound(format!(
+                "record {record_id} (leaf {leaf_index} of {}) is not yet covered by a checkpoint mirrored on {destination_chain}; \
+                 try again once the relayer has mirrored a newer checkpoint",
+                view.chain_name
+            ))
+        })?;
+        let checkpoint = self
+            .load_checkpoint(&chain, sub.size)
+            .await?
+            .ok_or_else(|| {
+                RelayerError::corrupt(format!(
+                    "{chain}: submission of size {} has no checkpoint",
+                    sub.size
+                ))
+            })?;
+        let ids = self.load_leaf_ids(&chain, Some(checkpoint.size)).await?;
+        let log = MerkleLog::from_record_ids(&ids);
+        let root = log
+            .root_at(checkpoint.size)
+            .map_err(|e| RelayerError::log(&chain, e))?;
+        if root != checkpoint.root {
+            return Err(RelayerError::corrupt(format!(
+                "{chain}: stored log computes root {root} at size {}, the checkpoint says {}",
+                checkpoint.size, checkpoint.root
+            )));
+        }
+        let inclusion_proof = log
+            .inclusion_proof(leaf_index, checkpoint.size)
+            .map_err(|e| RelayerError::log(&chain, e))?;
+        let stored = self
+            .load_signatures(&chain, checkpoint.size, destination_chain, &mirror)
+            .await?;
+        let signatures: Vec<_> = stored
+            .into_iter()
+            .filter(|s| mirror_state.attestors.contains(&s.attestor))
+            .collect();
+        if signatures.len() < usize::from(mirror_state.threshold) {
+            return Err(RelayerError::NotFound(format!(
+                "only {} stored signatures over checkpoint {} of {chain} are by the mirror's current attestor set \
+                 (threshold {}): the set changed since it was signed",
+                signatures.len(),
+                checkpoint.size,
+                mirror_state.threshold
+            )));
+        }
+        Ok(ProofBundle {
+            version: BUNDLE_VERSION,
+            record: view.record,
+            record_id,
+            leaf_index,
+            inclusion_proof,
+            checkpoint,
+            signatures,
+            destination: Destination {
+                chain: destination_chain.clone(),
+                mirror,
+                attestors: mirror_state.attestors.clone(),
+                threshold: mirror_state.threshold,
+                attestor_set_version: mirror_state.attestor_set_version,
+                read_at_block: mirror_state.read_at_block,
+                mirror_tx: sub.tx.map(|t| t.hash),
+                mirror_block: sub.mined_block,
+            },
+        })
+    }
+
+    /// Status of every source chain in the store.
+    pub async fn status(&self) -> Result<Vec<ChainStatus>> {
+        let mut out = Vec::new();
+        for cursor in self.load_cursors().await? {
+            let chain = cursor.chain.clone();
+            let c = chain.as_str();
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM records WHERE chain = $1 AND status = 'pending'",
+            )
+            .bind(c)
+            .fetch_one(self.reader())
+            .await?;
+            let quarantined: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM quarantine WHERE chain = $1")
+                    .bind(c)
+                    .fetch_one(self.reader())
+                    .await?;
+            let last_checkpoint =
+                self.load_last_checkpoint(&chain)
+                    .await?
+                    .map(|(cp, created_at_ms)| CheckpointSummary {
+                        size: cp.size,
+                        root: cp.root,
+                        source_block_number: cp.source_block_number,
+                        created_at_ms,
+                    });
+            let destinations: Vec<String> = sqlx::query_scalar(
+                "SELECT destination_chain FROM submissions WHERE source_chain = $1
+                 UNION SELECT destination FROM signatures WHERE chain = $1 ORDER BY 1",
+            )
+            .bind(c)
+            .fetch_all(self.reader())
+            .await?;
+            let mut dests = Vec::new();
+            for d in destinations {
+                let route = Route::new(chain.clone(), parse_chain(&d)?);
+                let last_confirmed_size = self
+                    .load_last_confirmed_submission(&route)
+                    .await?
+                    .map(|s| s.size);
+                let last_submission =
+                    self.load_latest_submission(&route)
+                        .await?
+                        .map(|s| SubmissionSummary {
+                            size: s.size,
+                            state: s.state,
+                            tx_hash: s.tx.map(|t| t.hash),
+                            attempts: s.attempts,
+                            last_error: s.last_error,
+                            updated_at_ms: s.updated_at,
+                        });
+                dests.push(DestinationStatus {
+                    destination_chain: route.destination,
+                    last_confirmed_size,
+                    last_submission,
+                });
+            }
+            out.push(ChainStatus {
+                lag: cursor
+                    .head_block
+                    .map_or(0, |h| (h + 1).saturating_sub(cursor.next_block)),
+                chain,
+                name: cursor.name,
+                head: cursor.head_block,
+                cursor: cursor.next_block,
+                confirmed_block: cursor.confirmed_block.map(|(n, _)| n),
+                log_size: cursor.log_size,
+                pending_records: uint(pending),
+                last_checkpoint,
+                destinations: dests,
+                quarantined: uint(quarantined),
+                halted: cursor.halted_reason,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The chain's most recent quarantined events, newest first.
+    pub async fn load_quarantined(&self, chain: &ChainId, limit: u64) -> Result<Vec<Quarantined>> {
+        let rows = sqlx::query(
+            "SELECT * FROM quarantine WHERE chain = $1 ORDER BY block_number DESC, log_index DESC LIMIT $2",
+        )
+        .bind(chain.as_str())
+        .bind(int(limit))
+        .fetch_all(self.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let raw: String = r.try_get("raw")?;
+                Ok(Quarantined {
+                    chain: chain.clone(),
+                    adapter: r.try_get("adapter")?,
+                    block_number: uint(r.try_get("block_number")?),
+                    block_hash: parse_b256("quarantine.block_hash", r.try_get("block_hash")?)?,
+                    tx_hash: parse_b256("quarantine.tx_hash", r.try_get("tx_hash")?)?,
+                    log_index: uint(r.try_get("log_index")?),
+                    reason: r.try_get("reason")?,
+                    raw: raw
+                        .parse::<Bytes>()
+                        .map_err(|e| RelayerError::corrupt(format!("quarantine.raw: {e}")))?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,67 @@
+//! The checkpoint stage: when new records are logged and either `checkpoint_interval`
+//! passed since the last checkpoint or `checkpoint_max_records` new records
+//! accumulated, a checkpoint (size, root, block the log is built up to) is computed
+//! from this instance's own log and stored.
+
+use std::time::Duration;
+
+use evidence_schemas::{ChainId, Checkpoint};
+use tracing::{info, instrument};
+
+use crate::{
+    RelayerError, Result,
+    log::Logs,
+    store::{Store, now_ms},
+};
+
+/// When to checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointPolicy {
+    /// Checkpoint new records at least this often.
+    pub interval: Duration,
+    /// Checkpoint as soon as this many new records accumulated.
+    pub max_records: u64,
+}
+
+/// Creates a checkpoint of `chain` if one is due; returns it.
+#[instrument(target = "relayer::checkpoint", skip_all, fields(chain = %chain))]
+pub async fn checkpoint_once(
+    store: &Store,
+    logs: &Logs,
+    chain: &ChainId,
+    policy: &CheckpointPolicy,
+) -> Result<Option<Checkpoint>> {
+    let Some(cursor) = store.load_cursor(chain).await? else {
+        return Ok(None);
+    };
+    if cursor.halted_reason.is_some() || cursor.log_size == 0 {
+        return Ok(None);
+    }
+    let size = cursor.log_size;
+    if let Some((last, created_at)) = store.load_last_checkpoint(chain).await? {
+        if last.size >= size {
+            return Ok(None);
+        }
+        let elapsed = u128::try_from(now_ms().saturating_sub(created_at)).unwrap_or(0);
+        let due =
+            elapsed >= policy.interval.as_millis() || size - last.size >= policy.max_records.max(1);
+        if !due {
+            return Ok(None);
+        }
+    }
+    let (block, hash) = cursor.confirmed_block.ok_or_else(|| {
+        RelayerError::corrupt(format!(
+            "{chain}: log has {size} records but no confirmed block"
+        ))
+    })?;
+    let checkpoint = Checkpoint {
+        source_chain: chain.clone(),
+        size,
+        root: logs.root_at(chain, size)?,
+        source_block_number: block,
+        source_block_hash: hash,
+    };
+    store.insert_checkpoint(&checkpoint).await?;
+    info!(target: "relayer::checkpoint", size, root = %checkpoint.root, source_block = block, "checkpoint created");
+    Ok(Some(checkpoint))
+}

@@ -1,0 +1,224 @@
+//! The index stage: reads one source chain into the store and the log.
+//!
+//! One call of [`index_once`] does one bounded step:
+//!
+//! 1. **Reorg check.** The hash of the highest stored block is compared with the
+//!    node's. On a mismatch, if the block the log is built up to is unchanged, only
+//!    pending (unconfirmed) blocks moved: their records are deleted and the cursor is
+//!    rewound, silently apart from a `warn!`. If a block holding *logged* records
+//!    changed, the chain is **halted**: the reason is stored, an `error!` is logged,
+//!    and nothing is indexed or checkpointed until an operator acts. The log is never
+//!    rewritten.
+//! 2. **Fetch.** Records of `cursor..=min(cursor + batch_span - 1, head)` are stored
+//!    as pending (blocks above the confirmed tip `head - confirmations` stay pending
+//!    and are re-checked until confirmed). The hash of the range's last block is read
+//!    *before* the records, so a reorg racing the fetch is caught by the next check.
+//! 3. **Confirm.** Pending records up to the confirmed tip are checked against the
+//!    node's block hashes once more and then logged, in (block, tx index, log index)
+//!    order, with consecutive leaf indices — an order that depends on chain data
+//!    alone, so every attestor computes the same log.
+
+use alloy::primitives::B256;
+use evidence_adapters::{AdapterError, BlockRef};
+use evidence_schemas::ChainId;
+use tracing::{debug, error, info, instrument, warn};
+
+use crate::{
+    Result,
+    engine::ChainRuntime,
+    log::Logs,
+    store::{Cursor, Store},
+};
+
+/// What one index step did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexOutcome {
+    /// The node's head.
+    pub head: u64,
+    /// Last block fetched in this step, if any.
+    pub fetched_to: Option<u64>,
+    /// Records confirmed into the log in this step.
+    pub logged: u64,
+    /// Set when a reorg rewound the cursor to this block.
+    pub rewound_to: Option<u64>,
+    /// The chain is halted (now or before).
+    pub halted: bool,
+    /// The cursor reached the head: the caller may wait before the next step.
+    pub caught_up: bool,
+}
+
+/// One step of indexing `chain`; see the module docs.
+#[instrument(target = "relayer::index", skip_all, fields(chain = %rt.name))]
+pub async fn index_once(store: &Store, logs: &Logs, rt: &ChainRuntime) -> Result<IndexOutcome> {
+    let chain = &rt.chain;
+    let cursor = load_cursor(store, chain).await?;
+    if cursor.halted_reason.is_some() {
+        return Ok(IndexOutcome {
+            halted: true,
+            caught_up: true,
+            ..Default::default()
+        });
+    }
+    let head = rt.source.fetch_head().await?;
+    let mut out = IndexOutcome {
+        head: head.number,
+        ..Default::default()
+    };
+
+    if let Some((number, hash)) = store.load_last_block(chain).await?
+        && fetch_hash(rt, number).await? != Some(hash)
+    {
+        debug!(target: "relayer::index", block = number, stored = %hash, "stored block hash no longer canonical");
+        return handle_reorg(store, rt, &cursor, out).await;
+    }
+
+    // Fetch.
+    let mut next_block = cursor.next_block;
+    if next_block <= head.number {
+        let to = next_block
+            .saturating_add(rt.batch_span.max(1) - 1)
+            .min(head.number);
+        let to_block = rt.source.fetch_block(to).await?;
+        let batch = rt
+            .source
+            .fetch_records(next_block, to, cursor.next_seq)
+            .await?;
+        let next_seq = batch
+            .records
+            .iter()
+            .filter_map(|r| r.seq)
+            .max()
+            .map(|s| s + 1)
+            .or(cursor.next_seq);
+        if let Some(bad) = batch
+            .records
+            .iter()
+            .find(|r| r.record.source.chain != *chain)
+        {
+            return Err(crate::RelayerError::Config(format!(
+                "source adapter for {chain} returned a record of {}: check the chain's configuration",
+                bad.record.source.chain
+            )));
+        }
+        store
+            .save_fetched_batch(
+                chain,
+                &to_block,
+                &batch.records,
+                &batch.quarantined,
+                next_seq,
+                head.number,
+            )
+            .await?;
+        for q in &batch.quarantined {
+            warn!(target: "relayer::index", block = q.block_number, tx = %q.tx_hash, log_index = q.log_index,
+                reason = %q.reason, "event quarantined");
+        }
+        debug!(target: "relayer::index", from = next_block, to, records = batch.records.len(), "fetched");
+        out.fetched_to = Some(to);
+        next_block = to + 1;
+    } else {
+        store.save_head(chain, head.number).await?;
+    }
+    out.caught_up = next_block > head.number;
+
+    // Confirm.
+    let tip = head.number.saturating_sub(rt.confirmations);
+    let confirm_to = tip.min(next_block.saturating_sub(1));
+    if next_block > cursor.confirmed_next && confirm_to >= cursor.confirmed_next {
+        for pending in store.load_pending_blocks(chain, confirm_to).await? {
+            if fetch_hash(rt, pending.number).await? != Some(pending.hash) {
+                debug!(target: "relayer::index", block = pending.number, "pending block no longer canonical");
+                let cursor = load_cursor(store, chain).await?;
+                return handle_reorg(store, rt, &cursor, out).await;
+            }
+        }
+        let tip_block = rt.source.fetch_block(confirm_to).await?;
+        if let Some(stored) = store.load_block_hash(chain, confirm_to).await?
+            && stored != tip_block.hash
+        {
+            let cursor = load_cursor(store, chain).await?;
+            return handle_reorg(store, rt, &cursor, out).await;
+        }
+        let batch = store.mark_logged(chain, &tip_block).await?;
+        logs.append(chain, batch.first_leaf, &batch.record_ids)?;
+        out.logged = batch.record_ids.len() as u64;
+        if out.logged > 0 {
+            info!(target: "relayer::index", records = out.logged, log_size = batch.first_leaf + out.logged,
+                confirmed_block = confirm_to, "records logged");
+        }
+    }
+    Ok(out)
+}
+
+async fn load_cursor(store: &Store, chain: &ChainId) -> Result<Cursor> {
+    store.load_cursor(chain).await?.ok_or_else(|| {
+        crate::RelayerError::Config(format!(
+            "{chain} has no cursor: the engine was not set up for it"
+        ))
+    })
+}
+
+/// The node's hash of block `number`, `None` when the node no longer has the block.
+async fn fetch_hash(rt: &ChainRuntime, number: u64) -> Result<Option<B256>> {
+    match rt.source.fetch_block(number).await {
+        Ok(BlockRef { hash, .. }) => Ok(Some(hash)),
+        Err(AdapterError::BlockNotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn handle_reorg(
+    store: &Store,
+    rt: &ChainRuntime,
+    cursor: &Cursor,
+    mut out: IndexOutcome,
+) -> Result<IndexOutcome> {
+    let chain = &rt.chain;
+    let confirmed_intact = match cursor.confirmed_block {
+        None => true,
+        Some((number, hash)) => fetch_hash(rt, number).await? == Some(hash),
+    };
+    if confirmed_intact {
+        let to = cursor.confirmed_next;
+        warn!(target: "relayer::index", rewind_to = to,
+            "reorg within the confirmation depth: pending records discarded, re-indexing");
+        store.save_rewind(chain, to, None).await?;
+        out.rewound_to = Some(to);
+        return Ok(out);
+    }
+    match store.load_last_logged_block(chain).await? {
+        Some((number, hash)) => {
+            let now = fetch_hash(rt, number).await?;
+            if now != Some(hash) {
+                let reason = format!(
+                    "reorg deeper than {} confirmations: block {number}, which holds logged records, changed from {hash} to {}; \
+                     the log is never rewritten, so indexing and checkpointing of this chain stopped. \
+                     Check the node and raise the chain's `confirmations`; then re-index this chain into a new database",
+                    rt.confirmations,
+                    now.map_or_else(
+                        || "nothing (the node no longer has it)".to_owned(),
+                        |h| h.to_string()
+                    ),
+                );
+                error!(target: "relayer::index", block = number, %reason, "CHAIN HALTED");
+                store.mark_halted(chain, &reason).await?;
+                out.halted = true;
+                return Ok(out);
+            }
+            let to = number + 1;
+            warn!(target: "relayer::index", rewind_to = to,
+                "reorg deeper than the confirmation depth, but no block with logged records changed; re-indexing");
+            store.save_rewind(chain, to, Some((number, hash))).await?;
+            out.rewound_to = Some(to);
+        }
+        None => {
+            let to = cursor.start_block;
+            warn!(target: "relayer::index", rewind_to = to,
+                "reorg deeper than the confirmation depth before any record was logged; re-indexing");
+            store.save_rewind(chain, to, None).await?;
+            out.rewound_to = Some(to);
+        }
+    }
+    Ok(out)
+}

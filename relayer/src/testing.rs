@@ -1,0 +1,735 @@
+//! In-memory fakes for tests (feature `test-utils`), shared with the bridge's tests:
+//!
+//! - [`FakeChain`]: an [`EvidenceSource`] over a chain of blocks kept in memory, with
+//!   anchors, revokes and malformed events, sequence numbers, reorgs of any depth and
+//!   injectable RPC failures;
+//! - [`FakeMirror`]: a [`MirrorClient`] that enforces the `AnchorMirror` rules (size
+//!   increasing, valid consistency proof, nonzero root, ≥ threshold sorted signatures
+//!   of the attestor set via [`verify_signatures`]), with a mempool, nonces, fee
+//!   replacement, dropped transactions, and counters of accepted and duplicate
+//!   submissions.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use alloy::primitives::{Address, B256, Bytes, keccak256};
+use async_trait::async_trait;
+use evidence_adapters::{
+    AdapterError, BlockRef, EvidenceSource, MirrorClient, MirrorState, PreparedTx, Quarantined,
+    SourceBatch, SourcedRecord, TxOutcome,
+};
+use evidence_schemas::{
+    Action, ChainId, DigestAlgorithm, Evidence, EvidenceRecord, Label, SignedCheckpoint,
+    SourceLocator,
+    checkpoint::{MirrorDomain, verify_signatures},
+    log::{verify_consistency, verify_record_inclusion},
+};
+use serde::{Deserialize, Serialize};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// An event in a fake block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FakeEvent {
+    /// Anchors `digest`.
+    Anchor {
+        /// Evidence digest.
+        digest: B256,
+        /// Submitter.
+        submitter: Address,
+    },
+    /// Revokes record `reference`.
+    Revoke {
+        /// Record id revoked.
+        reference: B256,
+        /// Submitter.
+        submitter: Address,
+    },
+    /// An event the adapter cannot decode (quarantined).
+    Malformed {
+        /// Why.
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct FakeBlock {
+    block: BlockRef,
+    events: Vec<FakeEvent>,
+    first_seq: u64,
+}
+
+#[derive(Debug)]
+struct ChainState {
+    blocks: Vec<FakeBlock>,
+    salt: u64,
+    digests: u64,
+    failures: u32,
+}
+
+/// An in-memory source chain. Block 0 is genesis; blocks are mined explicitly.
+#[derive(Debug)]
+pub struct FakeChain {
+    chain: ChainId,
+    contract: Address,
+    state: Mutex<ChainState>,
+}
+
+/// The submitter fake anchors use unless told otherwise.
+pub const DEFAULT_SUBMITTER: Address = Address::repeat_byte(0x5a);
+
+impl FakeChain {
+    /// A chain holding only its genesis block.
+    pub fn new(chain: ChainId) -> Arc<Self> {
+        let genesis = BlockRef {
+            number: 0,
+            hash: keccak256(format!("{chain}/genesis")),
+            parent_hash: B256::ZERO,
+            timestamp: 1_767_225_600,
+        };
+        Arc::new(Self {
+            chain,
+            contract: Address::repeat_byte(0xc0),
+            state: Mutex::new(ChainState {
+                blocks: vec![FakeBlock {
+                    block: genesis,
+                    events: Vec::new(),
+                    first_seq: 0,
+                }],
+                salt: 0,
+                digests: 0,
+                failures: 0,
+            }),
+        })
+    }
+
+    /// The head block.
+    pub fn head(&self) -> BlockRef {
+        let s = lock(&self.state);
+        s.blocks.last().map(|b| b.block).unwrap_or(BlockRef {
+            number: 0,
+            hash: B256::ZERO,
+            parent_hash: B256::ZERO,
+            timestamp: 0,
+        })
+    }
+
+    /// Mines one block with `events`.
+    pub fn mine(&self, events: Vec<FakeEvent>) -> BlockRef {
+        let mut s = lock(&self.state);
+        Self::push(&self.chain, &mut s, events)
+    }
+
+    fn push(chain: &ChainId, s: &mut ChainState, events: Vec<FakeEvent>) -> BlockRef {
+        let (parent, first_seq) = match s.blocks.last() {
+            Some(last) => {
+                let used = last
+                    .events
+                    .iter()
+                    .filter(|e| !matches!(e, FakeEvent::Malformed { .. }))
+                    .count() as u64;
+                (last.block, last.first_seq + used)
+            }
+            None => (
+                BlockRef {
+                    number: 0,
+                    hash: B256::ZERO,
+                    parent_hash: B256::ZERO,
+                    timestamp: 0,
+                },
+                0,
+            ),
+        };
+        let number = parent.number + 1;
+        let block = BlockRef {
+            number,
+            hash: keccak256(format!("{chain}/{number}/{}/{}", parent.hash, s.salt)),
+            parent_hash: parent.hash,
+            timestamp: parent.timestamp + 2,
+        };
+        s.blocks.push(FakeBlock {
+            block,
+            events,
+            first_seq,
+        });
+        block
+    }
+
+    /// Mines one block with `n` anchors of fresh digests; returns the digests.
+    pub fn mine_anchors(&self, n: usize) -> Vec<B256> {
+        let mut s = lock(&self.state);
+        let digests: Vec<B256> = (0..n)
+            .map(|_| {
+                s.digests += 1;
+                DigestAlgorithm::Sha256
+                    .digest(format!("{}/evidence/{}", self.chain, s.digests).as_bytes())
+            })
+            .collect();
+        let events = digests
+            .iter()
+            .map(|&digest| FakeEvent::Anchor {
+                digest,
+                submitter: DEFAULT_SUBMITTER,
+            })
+            .collect();
+        Self::push(&self.chain, &mut s, events);
+        digests
+    }
+
+    /// Mines `n` empty blocks.
+    pub fn mine_empty(&self, n: u64) {
+        let mut s = lock(&self.state);
+        for _ in 0..n {
+            Self::push(&self.chain, &mut s, Vec::new());
+        }
+    }
+
+    /// Replaces the last `depth` blocks by `replacement` (one entry per new block),
+    /// with new hashes. The chain may end up shorter or longer.
+    pub fn reorg(&self, depth: u64, replacement: Vec<Vec<FakeEvent>>) {
+        let mut s = lock(&self.state);
+        let keep = s.blocks.len().saturating_sub(depth as usize).max(1);
+        s.blocks.truncate(keep);
+        s.salt += 1;
+        for events in replacement {
+            Self::push(&self.chain, &mut s, events);
+        }
+    }
+
+    /// The next `n` calls fail with a retryable RPC error.
+    pub fn fail_next_calls(&self, n: u32) {
+        lock(&self.state).failures = n;
+    }
+
+    /// Every record of blocks `..=upto`, in log order, as the adapter returns them.
+    pub fn records(&self, upto: u64) -> Vec<EvidenceRecord> {
+        let s = lock(&self.state);
+        s.blocks
+            .iter()
+            .filter(|b| b.block.number <= upto)
+            .flat_map(|b| self.block_batch(b).records.into_iter().map(|r| r.record))
+            .collect()
+    }
+
+    fn block_batch(&self, b: &FakeBlock) -> SourceBatch {
+        let mut batch = SourceBatch::default();
+        let mut seq = b.first_seq;
+        for (i, event) in b.events.iter().enumerate() {
+            let i = i as u64;
+            let tx_hash = keccak256(format!("{}/{i}", b.block.hash));
+            let (action, reference, digest, submitter) = match event {
+                FakeEvent::Anchor { digest, submitter } => {
+                    (Action::Anchor, None, *digest, *submitter)
+                }
+                FakeEvent::Revoke {
+                    reference,
+                    submitter,
+                } => (
+                    Action::Revoke,
+                    Some(*reference),
+                    keccak256(reference),
+                    *submitter,
+                ),
+                FakeEvent::Malformed { reason } => {
+                    batch.quarantined.push(Quarantined {
+                        chain: self.chain.clone(),
+                        adapter: "fake".into(),
+                        block_number: b.block.number,
+                        block_hash: b.block.hash,
+                        tx_hash,
+                        log_index: i,
+                        reason: reason.clone(),
+                        raw: Bytes::from(vec![0xde, 0xad, i as u8]),
+                    });
+                    continue;
+                }
+            };
+            let record = EvidenceRecord {
+                version: 1,
+                source: SourceLocator {
+                    chain: self.chain.clone(),
+                    adapter: Label::parse("adapter", "fake").unwrap_or_default(),
+                    contract: self.contract,
+                    block_number: b.block.number,
+                    block_hash: b.block.hash,
+                    tx_hash,
+                    tx_index: i,
+                    log_index: i,
+                    block_timestamp: b.block.timestamp,
+                },
+                action,
+                reference,
+                evidence: Evidence {
+                    digest_alg: DigestAlgorithm::Sha256,
+                    digest,
+                    kind: Label::parse("kind", "iou").unwrap_or_default(),
+                    submitter,
+                    metadata: B256::ZERO,
+                },
+            };
+            batch.records.push(SourcedRecord {
+                record,
+                seq: Some(seq),
+            });
+            seq += 1;
+        }
+        batch
+    }
+
+    fn maybe_fail(&self) -> Result<(), AdapterError> {
+        let mut s = lock(&self.state);
+        if s.failures > 0 {
+            s.failures -= 1;
+            return Err(AdapterError::Rpc {
+                chain: self.chain.clone(),
+                message: "injected failure".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EvidenceSource for FakeChain {
+    fn chain(&self) -> &ChainId {
+        &self.chain
+    }
+
+    fn adapter_name(&self) -> &str {
+        "fake"
+    }
+
+    async fn fetch_head(&self) -> Result<BlockRef, AdapterError> {
+        self.maybe_fail()?;
+        Ok(self.head())
+    }
+
+    async fn fetch_block(&self, number: u64) -> Result<BlockRef, AdapterError> {
+        self.maybe_fail()?;
+        let s = lock(&self.state);
+        s.blocks
+            .get(number as usize)
+            .map(|b| b.block)
+            .ok_or_else(|| AdapterError::BlockNotFound {
+                chain: self.chain.clone(),
+                number,
+            })
+    }
+
+    async fn fetch_records(
+        &self,
+        from: u64,
+        to: u64,
+        expected_next_seq: Option<u64>,
+    ) -> Result<SourceBatch, AdapterError> {
+        self.maybe_fail()?;
+        let blocks: Vec<FakeBlock> = {
+            let s = lock(&self.state);
+            s.blocks
+                .iter()
+                .filter(|b| (from..=to).contains(&b.block.number))
+                .cloned()
+                .collect()
+        };
+        let mut out = SourceBatch::default();
+        for b in &blocks {
+            let batch = self.block_batch(b);
+            out.records.extend(batch.records);
+            out.quarantined.extend(batch.quarantined);
+        }
+        if let (Some(expected), Some(first)) =
+            (expected_next_seq, out.records.first().and_then(|r| r.seq))
+            && expected != first
+        {
+            return Err(AdapterError::Inconsistent {
+                chain: self.chain.clone(),
+                from,
+                to,
+                message: format!("expected seq {expected}, first event carries {first}"),
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// What a fake transaction carries (its "calldata").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct FakeTx {
+    signed: SignedCheckpoint,
+    proof: Vec<B256>,
+    nonce: u64,
+    max_fee_per_gas: u128,
+}
+
+#[derive(Debug, Clone, Default)]
+struct SourceOnMirror {
+    roots: BTreeMap<u64, B256>,
+    latest_size: u64,
+    latest_root: B256,
+    latest_block: u64,
+    attestors: Vec<Address>,
+    threshold: u8,
+    version: u64,
+}
+
+#[derive(Debug, Default)]
+struct MirrorInner {
+    sources: HashMap<ChainId, SourceOnMirror>,
+    block: u64,
+    confirmed_nonce: u64,
+    mempool: BTreeMap<u64, (B256, FakeTx)>,
+    receipts: HashMap<B256, TxOutcome>,
+    auto_mine: bool,
+    accepted: Vec<(ChainId, u64)>,
+    reverted: Vec<(ChainId, u64, String)>,
+    duplicates: u64,
+    broadcasts: u64,
+    failures: u32,
+    send_failures: u32,
+}
+
+/// An in-memory `AnchorMirror` on one destination chain, with one sender account.
+#[derive(Debug)]
+pub struct FakeMirror {
+    chain: ChainId,
+    domain: MirrorDomain,
+    inner: Mutex<MirrorInner>,
+}
+
+impl FakeMirror {
+    /// A mirror on `eip155:<chain_id>` at `mirror`, mining every broadcast at once.
+    pub fn new(chain_id: u64, mirror: Address) -> Arc<Self> {
+        Arc::new(Self {
+            chain: ChainId::eip155(chain_id),
+            domain: MirrorDomain { chain_id, mirror },
+            inner: Mutex::new(MirrorInner {
+                auto_mine: true,
+                block: 1,
+                ..Default::default()
+            }),
+        })
+    }
+
+    /// The EIP-712 domain of this mirror.
+    pub fn domain(&self) -> MirrorDomain {
+        self.domain
+    }
+
+    /// Sets the attestor set and threshold for `source` (the owner's call).
+    pub fn set_attestors(&self, source: &ChainId, attestors: Vec<Address>, threshold: u8) {
+        let mut m = lock(&self.inner);
+        let s = m.sources.entry(source.clone()).or_default();
+        s.attestors = attestors;
+        s.threshold = threshold;
+        s.version += 1;
+    }
+
+    /// Whether broadcasts are mined at once.
+    pub fn set_auto_mine(&self, on: bool) {
+        lock(&self.inner).auto_mine = on;
+    }
+
+    /// Mines every executable transaction of the mempool into one block.
+    pub fn mine(&self) {
+        let mut m = lock(&self.inner);
+        Self::mine_inner(&self.domain, &mut m);
+    }
+
+    /// Drops every pending transaction, as a node that lost them would.
+    pub fn drop_mempool(&self) {
+        lock(&self.inner).mempool.clear();
+    }
+
+    /// Another transaction of the same sender used the next nonce.
+    pub fn use_nonce_elsewhere(&self) {
+        let mut m = lock(&self.inner);
+        let n = m.confirmed_nonce;
+        m.mempool.remove(&n);
+        m.confirmed_nonce += 1;
+        m.block += 1;
+    }
+
+    /// Accepts a checkpoint as if another relayer submitted it (rules enforced).
+    pub fn submit_externally(
+        &self,
+        signed: &SignedCheckpoint,
+        proof: &[B256],
+    ) -> Result<(), String> {
+        let mut m = lock(&self.inner);
+        m.block += 1;
+        let tx = FakeTx {
+            signed: signed.clone(),
+            proof: proof.to_vec(),
+            nonce: 0,
+            max_fee_per_gas: 0,
+        };
+        Self::apply(&self.domain, &mut m, &tx)
+    }
+
+    /// The next `n` calls fail with a retryable RPC error.
+    pub fn fail_next_calls(&self, n: u32) {
+        lock(&self.inner).failures = n;
+    }
+
+    /// The next `n` broadcasts fail with a retryable RPC error (a crash after the
+    /// transaction was stored, before it reached the node).
+    pub fn fail_next_sends(&self, n: u32) {
+        lock(&self.inner).send_failures = n;
+    }
+
+    /// Sizes accepted for `source`, in order.
+    pub fn accepted(&self, source: &ChainId) -> Vec<u64> {
+        lock(&self.inner)
+            .accepted
+            .iter()
+            .filter(|(c, _)| c == source)
+            .map(|(_, s)| *s)
+            .collect()
+    }
+
+    /// Reverted submissions (source, size, reason).
+    pub fn reverted(&self) -> Vec<(ChainId, u64, String)> {
+        lock(&self.inner).reverted.clone()
+    }
+
+    /// Mined submissions of a size the mirror had already accepted.
+    pub fn duplicate_submissions(&self) -> u64 {
+        lock(&self.inner).duplicates
+    }
+
+    /// Broadcasts received (including repeats of the same bytes).
+    pub fn broadcasts(&self) -> u64 {
+        lock(&self.inner).broadcasts
+    }
+
+    /// Transactions waiting in the mempool: (nonce, hash, max fee).
+    pub fn mempool(&self) -> Vec<(u64, B256, u128)> {
+        lock(&self.inner)
+            .mempool
+            .iter()
+            .map(|(n, (h, tx))| (*n, *h, tx.max_fee_per_gas))
+            .collect()
+    }
+
+    fn mine_inner(domain: &MirrorDomain, m: &mut MirrorInner) {
+        m.block += 1;
+        while let Some((hash, tx)) = m.mempool.remove(&m.confirmed_nonce) {
+            let result = Self::apply(domain, m, &tx);
+            let success = result.is_ok();
+            if let Err(reason) = result {
+                m.reverted.push((
+                    tx.signed.checkpoint.source_chain.clone(),
+                    tx.signed.checkpoint.size,
+                    reason,
+                ));
+            }
+            m.receipts.insert(
+                hash,
+                TxOutcome {
+                    success,
+                    block_number: m.block,
+                    gas_used: 100_000,
+                },
+            );
+            m.confirmed_nonce += 1;
+        }
+    }
+
+    fn apply(domain: &MirrorDomain, m: &mut MirrorInner, tx: &FakeTx) -> Result<(), String> {
+        let cp = &tx.signed.checkpoint;
+        let Some(s) = m.sources.get_mut(&cp.source_chain) else {
+            return Err(format!("UnknownSource({})", cp.source_chain));
+        };
+        if s.roots.contains_key(&cp.size) {
+            m.duplicates += 1;
+            return Err(format!(
+                "StaleCheckpoint: size {} already accepted",
+                cp.size
+            ));
+        }
+        if cp.size <= s.latest_size {
+            return Err(format!(
+                "StaleCheckpoint: size {} <= {}",
+                cp.size, s.latest_size
+            ));
+        }
+        if cp.root.is_zero() {
+            return Err("ZeroRoot".into());
+        }
+        verify_signatures(cp, domain, &tx.signed.signatures, &s.attestors, s.threshold)
+            .map_err(|e| format!("BadSignatures: {e}"))?;
+        if s.latest_size == 0 {
+            if !tx.proof.is_empty() {
+                return Err("first checkpoint takes an empty consistency proof".into());
+            }
+        } else {
+            verify_consistency(s.latest_size, cp.size, &s.latest_root, &cp.root, &tx.proof)
+                .map_err(|e| format!("InconsistentCheckpoint: {e}"))?;
+        }
+        s.roots.insert(cp.size, cp.root);
+        s.latest_size = cp.size;
+        s.latest_root = cp.root;
+        s.latest_block = cp.source_block_number;
+        m.accepted.push((cp.source_chain.clone(), cp.size));
+        Ok(())
+    }
+
+    fn maybe_fail(&self) -> Result<(), AdapterError> {
+        let mut m = lock(&self.inner);
+        if m.failures > 0 {
+            m.failures -= 1;
+            return Err(AdapterError::Rpc {
+                chain: self.chain.clone(),
+                message: "injected failure".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MirrorClient for FakeMirror {
+    fn chain(&self) -> &ChainId {
+        &self.chain
+    }
+
+    fn mirror(&self) -> Address {
+        self.domain.mirror
+    }
+
+    async fn fetch_state(&self, source: &ChainId) -> Result<MirrorState, AdapterError> {
+        self.maybe_fail()?;
+        let m = lock(&self.inner);
+        let s = m.sources.get(source).cloned().unwrap_or_default();
+        Ok(MirrorState {
+            latest_size: s.latest_size,
+            latest_root: s.latest_root,
+            latest_source_block: s.latest_block,
+            attestors: s.attestors,
+            threshold: s.threshold,
+            attestor_set_version: s.version,
+            read_at_block: m.block,
+        })
+    }
+
+    async fn fetch_root_at(&self, source: &ChainId, size: u64) -> Result<B256, AdapterError> {
+        self.maybe_fail()?;
+        let m = lock(&self.inner);
+        Ok(m.sources
+            .get(source)
+            .and_then(|s| s.roots.get(&size).copied())
+            .unwrap_or(B256::ZERO))
+    }
+
+    async fn prepare_submission(
+        &self,
+        checkpoint: &SignedCheckpoint,
+        consistency_proof: &[B256],
+        replace: Option<&PreparedTx>,
+    ) -> Result<PreparedTx, AdapterError> {
+        self.maybe_fail()?;
+        let m = lock(&self.inner);
+        let (nonce, fee) = match replace {
+            Some(old) => (old.nonce, old.max_fee_per_gas + old.max_fee_per_gas / 4 + 1),
+            None => {
+                let next = m
+                    .mempool
+                    .keys()
+                    .next_back()
+                    .map_or(m.confirmed_nonce, |n| n + 1)
+                    .max(m.confirmed_nonce);
+                (next, 1_000_000_000)
+            }
+        };
+        let tx = FakeTx {
+            signed: checkpoint.clone(),
+            proof: consistency_proof.to_vec(),
+            nonce,
+            max_fee_per_gas: fee,
+        };
+        let raw = serde_json::to_vec(&tx).map_err(|e| AdapterError::Config(e.to_string()))?;
+        Ok(PreparedTx {
+            hash: keccak256(&raw),
+            raw: raw.into(),
+            nonce,
+            max_fee_per_gas: fee,
+            max_priority_fee_per_gas: fee / 10,
+        })
+    }
+
+    async fn send_raw(&self, tx: &PreparedTx) -> Result<(), AdapterError> {
+        self.maybe_fail()?;
+        let decoded: FakeTx = serde_json::from_slice(&tx.raw).map_err(|e| AdapterError::Rpc {
+            chain: self.chain.clone(),
+            message: format!("invalid raw tx: {e}"),
+        })?;
+        let mut m = lock(&self.inner);
+        if m.send_failures > 0 {
+            m.send_failures -= 1;
+            return Err(AdapterError::Rpc {
+                chain: self.chain.clone(),
+                message: "injected send failure".into(),
+            });
+        }
+        m.broadcasts += 1;
+        if m.receipts.contains_key(&tx.hash) {
+            return Ok(());
+        }
+        if decoded.nonce < m.confirmed_nonce {
+            return Err(AdapterError::Reverted {
+                chain: self.chain.clone(),
+                reason: "nonce too low".into(),
+            });
+        }
+        if let Some((hash, old)) = m.mempool.get(&decoded.nonce) {
+            if *hash == tx.hash {
+                return Ok(());
+            }
+            if decoded.max_fee_per_gas <= old.max_fee_per_gas + old.max_fee_per_gas / 10 {
+                return Err(AdapterError::Reverted {
+                    chain: self.chain.clone(),
+                    reason: "replacement underpriced".into(),
+                });
+            }
+        }
+        m.mempool.insert(decoded.nonce, (tx.hash, decoded));
+        if m.auto_mine {
+            Self::mine_inner(&self.domain, &mut m);
+        }
+        Ok(())
+    }
+
+    async fn fetch_receipt(&self, hash: B256) -> Result<Option<TxOutcome>, AdapterError> {
+        self.maybe_fail()?;
+        Ok(lock(&self.inner).receipts.get(&hash).cloned())
+    }
+
+    async fn fetch_confirmed_nonce(&self) -> Result<u64, AdapterError> {
+        self.maybe_fail()?;
+        Ok(lock(&self.inner).confirmed_nonce)
+    }
+
+    async fn verify_record(
+        &self,
+        source: &ChainId,
+        size: u64,
+        record_id: B256,
+        index: u64,
+        proof: &[B256],
+    ) -> Result<bool, AdapterError> {
+        self.maybe_fail()?;
+        let m = lock(&self.inner);
+        let Some(root) = m
+            .sources
+            .get(source)
+            .and_then(|s| s.roots.get(&size).copied())
+        else {
+            return Ok(false);
+        };
+        Ok(verify_record_inclusion(&record_id, index, size, proof, &root).is_ok())
+    }
+}

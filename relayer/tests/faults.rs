@@ -1,0 +1,260 @@
+//! Reorgs, dropped transactions, other submitters.
+
+mod common;
+
+use common::*;
+use evidence_adapters::MirrorClient;
+use evidence_relayer::{SubmissionState, stages::submit::SubmitOutcome, testing::FakeEvent};
+use evidence_schemas::SignedCheckpoint;
+
+#[tokio::test]
+async fn reorg_within_confirmations_leaves_no_orphan() {
+    let w = World::new(3);
+    w.chain.mine_anchors(2); // block 1
+    w.chain.mine_empty(3); // 2..4: block 1 confirmed
+    w.chain.mine_anchors(3); // 5, pending
+    w.chain.mine_anchors(1); // 6, pending
+    let engine = w.engine().await;
+    engine.tick_chain(&source_id()).await.unwrap();
+    assert_eq!(engine.logs().size(&source_id()).unwrap(), 2);
+    assert_eq!(engine.store().count_records(&source_id()).await.unwrap(), 6);
+    let orphans: Vec<_> = w
+        .chain
+        .records(6)
+        .iter()
+        .skip(2)
+        .map(|r| r.record_id())
+        .collect();
+
+    w.chain.reorg(
+        2,
+        vec![
+            vec![],
+            vec![FakeEvent::Anchor {
+                digest: alloy::primitives::B256::repeat_byte(3),
+                submitter: alloy::primitives::Address::ZERO,
+            }],
+            vec![],
+        ],
+    );
+    let out = engine.tick_index(&source_id()).await.unwrap();
+    assert_eq!(out.rewound_to, Some(4), "confirmed tip was block 3");
+    w.chain.mine_empty(3);
+    engine.tick_once().await.unwrap();
+
+    let (size, root) = expected_root(&w.chain, w.chain.head().number - 3);
+    assert_eq!(size, 3);
+    assert_eq!(engine.logs().root_at(&source_id(), size).unwrap(), root);
+    for id in orphans {
+        assert!(
+            engine.store().load_record(id).await.unwrap().is_none(),
+            "orphan {id} kept"
+        );
+    }
+    assert_eq!(engine.store().count_records(&source_id()).await.unwrap(), 3);
+    assert_eq!(w.mirror.accepted(&source_id()), vec![3]);
+    assert!(engine.store().status().await.unwrap()[0].halted.is_none());
+}
+
+#[tokio::test]
+async fn deep_reorg_halts_the_chain_and_keeps_the_log() {
+    let w = World::new(1);
+    w.chain.mine_anchors(2);
+    w.chain.mine_anchors(2);
+    w.chain.mine_empty(1);
+    let engine = w.engine().await;
+    engine.tick_once().await.unwrap();
+    assert_eq!(w.mirror.accepted(&source_id()), vec![4]);
+    let root = engine.logs().root_at(&source_id(), 4).unwrap();
+
+    w.chain.reorg(3, vec![vec![], vec![], vec![], vec![]]);
+    let out = engine.tick_index(&source_id()).await.unwrap();
+    assert!(out.halted);
+    let status = engine.store().status().await.unwrap();
+    let reason = status[0].halted.clone().unwrap();
+    assert!(reason.contains("logged records"), "{reason}");
+
+    w.chain.mine_anchors(5);
+    w.chain.mine_empty(2);
+    engine.tick_once().await.unwrap();
+    let again = w.engine().await;
+    again.tick_once().await.unwrap();
+    assert_eq!(again.logs().size(&source_id()).unwrap(), 4);
+    assert_eq!(again.logs().root_at(&source_id(), 4).unwrap(), root);
+    assert_eq!(
+        again
+            .store()
+            .load_last_checkpoint(&source_id())
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .size,
+        4
+    );
+    assert_eq!(
+        again.tick_submit(&route()).await.unwrap(),
+        SubmitOutcome::Halted
+    );
+    assert_eq!(w.mirror.accepted(&source_id()), vec![4]);
+}
+
+#[tokio::test]
+async fn shallow_reorg_of_confirmed_empty_blocks_rewinds() {
+    // Blocks past the confirmation depth changed, but none held logged records.
+    let w = World::new(1);
+    w.chain.mine_anchors(1);
+    w.chain.mine_empty(4);
+    let engine = w.engine().await;
+    engine.tick_chain(&source_id()).await.unwrap();
+    w.chain.reorg(
+        3,
+        vec![
+            vec![FakeEvent::Anchor {
+                digest: alloy::primitives::B256::repeat_byte(1),
+                submitter: alloy::primitives::Address::ZERO,
+            }],
+            vec![],
+            vec![],
+        ],
+    );
+    engine.tick_chain(&source_id()).await.unwrap();
+    engine.tick_chain(&source_id()).await.unwrap();
+    let (size, root) = expected_root(&w.chain, w.chain.head().number - 1);
+    assert_eq!(size, 2);
+    assert_eq!(engine.logs().root_at(&source_id(), 2).unwrap(), root);
+    assert!(engine.store().status().await.unwrap()[0].halted.is_none());
+}
+
+#[tokio::test]
+async fn a_dropped_transaction_is_replaced() {
+    let mut w = World::new(0);
+    w.settings.tx_timeout = std::time::Duration::ZERO;
+    w.mirror.set_auto_mine(false);
+    w.chain.mine_anchors(3);
+    let engine = w.engine().await;
+    engine.tick_chain(&source_id()).await.unwrap();
+    assert_eq!(
+        engine.tick_submit(&route()).await.unwrap(),
+        SubmitOutcome::Sent { size: 3 }
+    );
+    let before = w.mirror.mempool();
+    assert_eq!(before.len(), 1);
+    w.mirror.drop_mempool();
+    assert_eq!(
+        engine.tick_submit(&route()).await.unwrap(),
+        SubmitOutcome::Replaced { size: 3 }
+    );
+    let after = w.mirror.mempool();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].0, before[0].0, "same nonce");
+    assert!(after[0].2 > before[0].2, "higher fee");
+    assert_ne!(after[0].1, before[0].1);
+    w.mirror.mine();
+    assert_eq!(
+        engine.tick_submit(&route()).await.unwrap(),
+        SubmitOutcome::Finished {
+            size: 3,
+            state: SubmissionState::Confirmed
+        }
+    );
+    let sub = engine
+        .store()
+        .load_last_confirmed_submission(&route())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sub.attempts, 2);
+    assert_eq!(sub.prior_tx_hashes, vec![before[0].1]);
+    assert_eq!(w.mirror.accepted(&source_id()), vec![3]);
+}
+
+#[tokio::test]
+async fn a_nonce_used_elsewhere_starts_over() {
+    let w = World::new(0);
+    w.mirror.set_auto_mine(false);
+    w.chain.mine_anchors(2);
+    let engine = w.engine().await;
+    engine.tick_chain(&source_id()).await.unwrap();
+    assert_eq!(
+        engine.tick_submit(&route()).await.unwrap(),
+        SubmitOutcome::Sent { size: 2 }
+    );
+    w.mirror.use_nonce_elsewhere();
+    assert_eq!(
+        engine.tick_submit(&route()).await.unwrap(),
+        SubmitOutcome::Finished {
+            size: 2,
+            state: SubmissionState::Failed
+        }
+    );
+    assert_eq!(
+        engine.tick_submit(&route()).await.unwrap(),
+        SubmitOutcome::Sent { size: 2 }
+    );
+    w.mirror.mine();
+    assert_eq!(
+        engine.tick_submit(&route()).await.unwrap(),
+        SubmitOutcome::Finished {
+            size: 2,
+            state: SubmissionState::Confirmed
+        }
+    );
+    assert_eq!(w.mirror.accepted(&source_id()), vec![2]);
+}
+
+#[tokio::test]
+async fn another_submitter_is_observed_not_duplicated() {
+    let w = World::new(0);
+    w.chain.mine_anchors(3);
+    let engine = w.engine().await;
+    engine.tick_chain(&source_id()).await.unwrap();
+    // Another relayer (same attestors) submits our checkpoint first.
+    let cp = engine
+        .store()
+        .load_last_checkpoint(&source_id())
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    let mut sigs = engine
+        .store()
+        .load_signatures(&source_id(), 3, &dest_id(), &w.mirror.mirror())
+        .await
+        .unwrap();
+    sigs.truncate(2);
+    w.mirror
+        .submit_externally(
+            &SignedCheckpoint {
+                checkpoint: cp,
+                signatures: sigs,
+            },
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        engine.tick_submit(&route()).await.unwrap(),
+        SubmitOutcome::Idle
+    );
+    assert_eq!(w.mirror.duplicate_submissions(), 0);
+    let status = engine.store().status().await.unwrap();
+    assert_eq!(status[0].destinations[0].last_confirmed_size, Some(3));
+    assert_eq!(
+        status[0].destinations[0]
+            .last_submission
+            .as_ref()
+            .unwrap()
+            .state,
+        SubmissionState::Observed
+    );
+    // Proofs work from the observed checkpoint.
+    let id = w.chain.records(1)[0].record_id();
+    let state = w.mirror.fetch_state(&source_id()).await.unwrap();
+    let bundle = engine
+        .store()
+        .build_proof_bundle(id, &dest_id(), &state, w.mirror.mirror())
+        .await
+        .unwrap();
+    bundle.verify_offline().unwrap();
+    assert_eq!(bundle.destination.mirror_tx, None);
+}

@@ -1,0 +1,229 @@
+//! Driving the real `bridge` binary against a real devnet (`bridge devnet up`), for the
+//! end-to-end tests. The binary is `target/debug/bridge` (built by
+//! `deploy/scripts/test.sh` before the tests run; `BRIDGE_BIN` overrides it).
+#![allow(dead_code, unreachable_pub)]
+
+use std::{
+    io::{BufRead, BufReader},
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use evidence_tests::workspace_root;
+use serde_json::Value;
+
+/// The `bridge` binary under test.
+pub fn bridge_bin() -> PathBuf {
+    let path = std::env::var_os("BRIDGE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/bridge"));
+    assert!(
+        path.is_file(),
+        "the bridge binary {} does not exist: run `cargo build -p evidence-bridge` (deploy/scripts/test.sh does) or set BRIDGE_BIN",
+        path.display()
+    );
+    path
+}
+
+/// Two consecutive free TCP ports (the devnet numbers its chains' ports consecutively).
+pub fn free_port_pair(n: u16) -> u16 {
+    for _ in 0..200 {
+        let base = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0);
+        if base == 0 || base > 65000 {
+            continue;
+        }
+        if (0..n).all(|i| TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
+            return base;
+        }
+    }
+    panic!("no {n} consecutive free ports found");
+}
+
+/// A running devnet (its anvil chains) and the files it wrote.
+pub struct Devnet {
+    pub dir: tempfile::TempDir,
+    pub child: Child,
+    pub first_port: u16,
+    pub env: Vec<(String, String)>,
+}
+
+impl Devnet {
+    /// Starts `bridge devnet up` with `chains` chains and waits until it is ready.
+    pub fn start(chains: u8, block_time: u64) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let first_port = free_port_pair(chains.into());
+        let first_chain_id = 40_000 + u64::from(first_port);
+        let mut child = Command::new(bridge_bin())
+            .args(["devnet", "up", "--dir"])
+            .arg(dir.path())
+            .args(["--chains", &chains.to_string(), "--block-time", &block_time.to_string()])
+            .args(["--first-port", &first_port.to_string(), "--first-chain-id", &first_chain_id.to_string()])
+            .arg("--anvil")
+            .arg(evidence_tests::devchain::anvil_bin()?)
+            .env("BRIDGE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("spawning bridge devnet up")?;
+        let stdout = child.stdout.take().context("devnet stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            match lines.next() {
+                Some(Ok(line)) if line.contains("running until interrupted") => break,
+                Some(Ok(_)) => {}
+                _ => bail!("devnet exited before it was ready"),
+            }
+            if Instant::now() > deadline {
+                bail!("devnet not ready after 90 s");
+            }
+        }
+        // Keep draining stdout so the devnet never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let env = std::fs::read_to_string(dir.path().join("devnet.env"))?
+            .lines()
+            .filter(|l| !l.starts_with('#') && l.contains('='))
+            .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .collect();
+        Ok(Self { dir, child, first_port, env })
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("bridge.toml")
+    }
+
+    pub fn rpc(&self, chain_index: u16) -> String {
+        format!("http://localhost:{}", self.first_port + chain_index)
+    }
+
+    /// Rewrites a value in the generated config (e.g. more confirmations).
+    pub fn edit_config(&self, from: &str, to: &str) -> anyhow::Result<()> {
+        let path = self.config();
+        let text = std::fs::read_to_string(&path)?;
+        anyhow::ensure!(text.contains(from), "config has no {from:?}");
+        std::fs::write(&path, text.replace(from, to))?;
+        Ok(())
+    }
+
+    /// A `bridge` command with the devnet's keys in its environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bridge_bin());
+        cmd.args(args).envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str()))).env("BRIDGE_LOG", "warn");
+        cmd
+    }
+
+    /// Runs a `bridge` command to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("bridge runs")
+    }
+
+    /// Runs a command that must succeed and prints JSON; returns it.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(out.status.success(), "bridge {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bridge {args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// Starts `bridge run` with the devnet config; its log goes to `DIR/run-N.log`.
+    pub fn start_relayer(&self, n: usize) -> Child {
+        let log = std::fs::File::create(self.dir.path().join(format!("run-{n}.log"))).expect("log file");
+        let config = self.config();
+        self.command(&["run", "--config", config.to_str().expect("utf-8 path")])
+            .env("BRIDGE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("bridge run starts")
+    }
+
+    /// Anchors `text` as a file on `chain`; returns the record id.
+    pub fn anchor_text(&self, chain: &str, text: &str) -> String {
+        let file = self.dir.path().join(format!("doc-{}.txt", rand::random::<u64>()));
+        std::fs::write(&file, text).expect("write doc");
+        let config = self.config();
+        let v = self.json(&[
+            "anchor", "--config", config.to_str().expect("utf-8"), "--chain", chain, "--file", file.to_str().expect("utf-8"), "--kind", "iou", "--json",
+        ]);
+        v["record_id"].as_str().expect("record_id").to_owned()
+    }
+
+    /// Waits until `bridge proof` can build a bundle of `record_id` on `to`; returns its path.
+    pub fn wait_provable(&self, record_id: &str, to: &str, timeout: Duration) -> anyhow::Result<PathBuf> {
+        let out = self.dir.path().join(format!("{}-{to}.bundle.json", &record_id[..18]));
+        let config = self.config();
+        let deadline = Instant::now() + timeout;
+        loop {
+            let o = self.run(&["proof", "--config", config.to_str().expect("utf-8"), record_id, "--to", to, "-o", out.to_str().expect("utf-8")]);
+            if o.status.success() {
+                return Ok(out);
+            }
+            if Instant::now() > deadline {
+                bail!("{record_id} not provable on {to} after {timeout:?}: {}", String::from_utf8_lossy(&o.stderr));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    /// `bridge verify BUNDLE --config` (online).
+    pub fn verify(&self, bundle: &Path) -> Output {
+        let config = self.config();
+        self.run(&["verify", bundle.to_str().expect("utf-8"), "--config", config.to_str().expect("utf-8"), "--json"])
+    }
+
+    /// `bridge status --json`.
+    pub fn status(&self) -> Value {
+        let config = self.config();
+        self.json(&["status", "--config", config.to_str().expect("utf-8"), "--json"])
+    }
+
+    /// The store URL the devnet config uses.
+    pub fn store_url(&self) -> String {
+        format!("sqlite://{}?mode=rwc", self.dir.path().join("bridge.sqlite").display())
+    }
+
+    /// The pid of the anvil serving chain `index`.
+    pub fn anvil_pid(&self, index: u16) -> anyhow::Result<u32> {
+        let port = (self.first_port + index).to_string();
+        for entry in std::fs::read_dir("/proc")? {
+            let entry = entry?;
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+            let args: Vec<String> = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+            if args.first().is_some_and(|a| a.ends_with("anvil")) && args.windows(2).any(|w| (w[0] == "--port" || w[0] == "-p") && w[1] == port) {
+                return Ok(pid);
+            }
+        }
+        bail!("no anvil process on port {port}")
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        // SIGTERM lets the devnet stop its anvil children.
+        signal(self.child.id(), "TERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+/// Sends a signal (`TERM`, `KILL`, `STOP`, `CONT`) to a process; `kill(1)` keeps
+/// `unsafe` out of the test crate.
+pub fn signal(pid: u32, name: &str) {
+    let _ = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status();
+}
+
+/// A raw JSON-RPC call (used for anvil's dev methods, in the reorg test only).
+pub async fn rpc(url: &str, method: &'static str, params: Value) -> anyhow::Result<Value> {
+    use alloy::providers::{Provider, ProviderBuilder};
+    let provider = ProviderBuilder::new().connect(url).await?;
+    Ok(provider.raw_request::<_, Value>(method.into(), params).await?)
+}
