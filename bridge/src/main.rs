@@ -7,6 +7,7 @@ mod config;
 mod context;
 mod exit;
 mod output;
+mod progress;
 mod secrets;
 
 use std::process::ExitCode;

@@ -35,6 +35,7 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
         tracing::info!("shutdown requested");
         trigger.cancel();
     });
+    tokio::spawn(crate::progress::watch_backfill(settings.store.url.clone(), shutdown.clone()));
     engine.run(shutdown).await.map_err(|e| Failure::failed(format!("engine stopped: {e}")))?;
     tracing::info!("bridge stopped");
     Ok(())
