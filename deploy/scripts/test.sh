@@ -19,8 +19,5 @@ export ANVIL_BIN="${ANVIL_BIN:-$root/deploy/node_modules/@foundry-rs/anvil-linux
 echo "==> contract artifacts match a fresh compile"
 node deploy/scripts/compile.js --check
 
-echo "==> building the bridge binary the end-to-end tests drive"
-cargo build --locked -p evidence-bridge
-
 echo "==> cargo test (workspace)"
 cargo test --workspace --locked --no-fail-fast 2>&1

@@ -162,46 +162,30 @@ async fn record_ids_match_rust() {
     );
 }
 
-/// The worked example's record id, from Rust and from Solidity, and from
-/// `schemas/README.md` when that document publishes it.
+/// The worked test vector published in `schemas/README.md` (record JSON, canonical
+/// bytes, record id): Solidity must reproduce the bytes and the id exactly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worked_example_record_id() {
     let (_chain, harness) = start().await;
-    let record = worked_example();
-    let rust = record.record_id();
-    let sol = harness
-        .recordIdFromStrings(to_sol_input(&record))
-        .call()
-        .await
-        .unwrap();
-    assert_eq!(
-        sol, rust,
-        "worked example: Solidity and Rust record ids differ"
-    );
-    println!("worked example record id: {rust}");
-
-    let readme = workspace_root().join("schemas/README.md");
-    match std::fs::read_to_string(&readme) {
-        Ok(text) => {
-            let hex = format!("{rust:x}");
-            let published = text.to_lowercase().contains(&hex.to_lowercase());
-            if published {
-                println!("{} publishes it", readme.display());
-            } else {
-                // The README may publish a different example; that one is checked by the
-                // schemas crate. Say so loudly rather than guess its fields.
-                eprintln!(
-                    "NOTE: {} does not contain this example's id {hex}; its own vector is \
-                     checked by the schemas crate's tests",
-                    readme.display()
-                );
-            }
-        }
-        Err(_) => eprintln!(
-            "NOTE: {} does not exist yet; no published vector to compare",
-            readme.display()
-        ),
-    }
+    let readme = std::fs::read_to_string(workspace_root().join("schemas/README.md")).unwrap();
+    let section = |marker: &str| -> String {
+        let rest = &readme[readme.find(marker).unwrap_or_else(|| panic!("README lacks {marker}")) + marker.len()..];
+        let body = &rest[rest.find("```").unwrap()..];
+        let body = &body[body.find('\n').unwrap() + 1..];
+        body[..body.find("```").unwrap()].to_owned()
+    };
+    let record: evidence_schemas::EvidenceRecord = serde_json::from_str(&section("<!-- vector:record -->")).unwrap();
+    let published_id: B256 = section("<!-- vector:id -->").trim().parse().unwrap();
+    let published_bytes: Vec<u8> = section("<!-- vector:encoding -->")
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .flat_map(|w| alloy::hex::decode(w).unwrap())
+        .collect();
+    let sol_id = harness.recordIdFromStrings(to_sol_input(&record)).call().await.unwrap();
+    let sol_bytes = harness.encodeRecord(to_sol_input(&record)).call().await.unwrap();
+    assert_eq!(sol_bytes.to_vec(), published_bytes, "Solidity encoding differs from schemas/README.md");
+    assert_eq!(sol_id, published_id, "Solidity record id differs from schemas/README.md");
+    assert_eq!(record.record_id(), published_id, "Rust record id differs from schemas/README.md");
 }
 
 /// One inclusion question put to both verifiers.

@@ -1,6 +1,6 @@
 //! Driving the real `bridge` binary against a real devnet (`bridge devnet up`), for the
 //! end-to-end tests. The binary is `target/debug/bridge` (built by
-//! `deploy/scripts/test.sh` before the tests run; `BRIDGE_BIN` overrides it).
+//! `cargo test --workspace`, because `bridge/tests/cli.rs` needs it; `BRIDGE_BIN` overrides it).
 #![allow(dead_code, unreachable_pub)]
 
 use std::{
@@ -22,7 +22,7 @@ pub fn bridge_bin() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target/debug/bridge"));
     assert!(
         path.is_file(),
-        "the bridge binary {} does not exist: run `cargo build -p evidence-bridge` (deploy/scripts/test.sh does) or set BRIDGE_BIN",
+        "the bridge binary {} does not exist: run the workspace tests (`cargo test --workspace` builds it) or `cargo build -p evidence-bridge`, or set BRIDGE_BIN",
         path.display()
     );
     path
