@@ -100,6 +100,34 @@ pub async fn index_once(store: &Store, logs: &Logs, rt: &ChainRuntime) -> Result
                 bad.record.source.chain
             )));
         }
+        let confirmed_tip = head.number.saturating_sub(rt.confirmations);
+        if to <= confirmed_tip && cursor.confirmed_next == next_block {
+            // Backfill: the whole range is already confirmed and nothing is pending, so
+            // its records go straight into the log — written once, not twice.
+            let logged = store
+                .save_confirmed_batch(
+                    chain,
+                    &to_block,
+                    &batch.records,
+                    &batch.quarantined,
+                    next_seq,
+                    head.number,
+                )
+                .await?;
+            logs.append(chain, logged.first_leaf, &logged.record_ids)?;
+            out.logged = logged.record_ids.len() as u64;
+            if out.logged > 0 {
+                info!(target: "relayer::index", records = out.logged, log_size = logged.first_leaf + out.logged,
+                    confirmed_block = to, "records logged");
+            }
+            for q in &batch.quarantined {
+                warn!(target: "relayer::index", block = q.block_number, tx = %q.tx_hash, log_index = q.log_index,
+                    reason = %q.reason, "event quarantined");
+            }
+            out.fetched_to = Some(to);
+            out.caught_up = to >= head.number;
+            return Ok(out);
+        }
         store
             .save_fetched_batch(
                 chain,

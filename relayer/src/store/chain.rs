@@ -170,80 +170,52 @@ impl Store {
         let now = now_ms();
         let c = chain.as_str();
         let mut tx = self.writer().begin().await?;
-        // Multi-row inserts: one statement per chunk instead of one per record.
-        for chunk in records.chunks(INSERT_CHUNK) {
-            let mut rows = Vec::with_capacity(chunk.len());
-            for sr in chunk {
-                let json = serde_json::to_string(&sr.record).map_err(|e| {
-                    crate::RelayerError::corrupt(format!("record does not serialize: {e}"))
-                })?;
-                rows.push((sr, hex32(&sr.record.record_id()), json));
-            }
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO records (record_id, chain, status, block_number, block_hash, tx_index,
-                    log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at) ",
-            );
-            q.push_values(rows, |mut b, (sr, id, json)| {
-                let r = &sr.record;
-                let (s, e) = (&r.source, &r.evidence);
-                b.push_bind(id)
-                    .push_bind(c)
-                    .push_bind("pending")
-                    .push_bind(int(s.block_number))
-                    .push_bind(hex32(&s.block_hash))
-                    .push_bind(int(s.tx_index))
-                    .push_bind(int(s.log_index))
-                    .push_bind(sr.seq.map(int))
-                    .push_bind(action_text(r.action))
-                    .push_bind(r.reference.as_ref().map(hex32))
-                    .push_bind(hex32(&e.digest))
-                    .push_bind(e.digest_alg.name())
-                    .push_bind(hex_addr(&e.submitter))
-                    .push_bind(json)
-                    .push_bind(now);
-            });
-            q.push(" ON CONFLICT (record_id) DO NOTHING");
-            q.build().execute(&mut *tx).await?;
-        }
-        let mut last_block = None;
-        for sr in records {
-            let s = &sr.record.source;
-            if last_block != Some((s.block_number, s.block_hash)) {
-                last_block = Some((s.block_number, s.block_hash));
-                upsert_block(&mut tx, c, s.block_number, &s.block_hash, true).await?;
-            }
-        }
-        upsert_block(&mut tx, c, to.number, &to.hash, false).await?;
-        for q in quarantined {
-            sqlx::query(
-                "INSERT INTO quarantine (chain, block_number, block_hash, tx_hash, log_index, adapter, reason, raw, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (chain, block_hash, tx_hash, log_index) DO NOTHING",
-            )
+        insert_records(&mut tx, c, records, None, now).await?;
+        save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores one fetch of blocks `..=to` that lie entirely at or below the confirmed
+    /// tip, when no pending records are outstanding: the records go straight into the
+    /// log (consecutive leaf indices in the order given, which the source guarantees is
+    /// (block, tx index, log index)), in one transaction with everything
+    /// [`Store::save_fetched_batch`] and [`Store::mark_logged`] would write. Backfill
+    /// takes this path, so each record is written once instead of twice.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn save_confirmed_batch(
+        &self,
+        chain: &ChainId,
+        to: &BlockRef,
+        records: &[SourcedRecord],
+        quarantined: &[Quarantined],
+        next_seq: Option<u64>,
+        head: u64,
+    ) -> Result<LoggedBatch> {
+        let now = now_ms();
+        let c = chain.as_str();
+        let mut tx = self.writer().begin().await?;
+        let log_size: i64 = sqlx::query_scalar("SELECT log_size FROM cursors WHERE chain = $1")
             .bind(c)
-            .bind(int(q.block_number))
-            .bind(hex32(&q.block_hash))
-            .bind(hex32(&q.tx_hash))
-            .bind(int(q.log_index))
-            .bind(&q.adapter)
-            .bind(&q.reason)
-            .bind(format!("{:#x}", q.raw))
-            .bind(now)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
-        }
+        let record_ids = insert_records(&mut tx, c, records, Some(log_size), now).await?;
+        check_revokes(&mut tx, c, log_size).await?;
+        save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
         sqlx::query(
-            "UPDATE cursors SET next_block = $2, next_seq = $3, head_block = $4, updated_at = $5 WHERE chain = $1",
+            "UPDATE cursors SET confirmed_next = $2, log_size = $3, confirmed_block = $4,
+                confirmed_hash = $5, updated_at = $6 WHERE chain = $1",
         )
         .bind(c)
         .bind(int(to.number + 1))
-        .bind(next_seq.map(int))
-        .bind(int(head))
+        .bind(log_size + record_ids.len() as i64)
+        .bind(int(to.number))
+        .bind(hex32(&to.hash))
         .bind(now)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(LoggedBatch { first_leaf: uint(log_size), record_ids })
     }
 
     /// Distinct (block, hash) pairs of pending records in blocks `..=upto`.
@@ -297,21 +269,7 @@ impl Store {
         .bind(log_size)
         .execute(&mut *tx)
         .await?;
-        // A revoke is valid only if it refers to an earlier logged anchor of the same
-        // chain and submitter.
-        sqlx::query(
-            "UPDATE records SET invalid_ref = 1
-             WHERE chain = $1 AND action = 'revoke' AND leaf_index >= $2
-               AND NOT EXISTS (SELECT 1 FROM records AS target
-                   WHERE target.record_id = records.ref_id AND target.chain = records.chain
-                     AND target.action = 'anchor' AND target.status = 'logged'
-                     AND target.submitter = records.submitter
-                     AND target.leaf_index < records.leaf_index)",
-        )
-        .bind(c)
-        .bind(log_size)
-        .execute(&mut *tx)
-        .await?;
+        check_revokes(&mut tx, c, log_size).await?;
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT record_id FROM records WHERE chain = $1 AND leaf_index >= $2 ORDER BY leaf_index",
         )
@@ -514,4 +472,131 @@ fn cursor_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Cursor> {
         head_block: r.try_get::<Option<i64>, _>("head_block")?.map(uint),
         halted_reason: r.try_get("halted_reason")?,
     })
+}
+
+/// Inserts records in multi-row statements (one per chunk, not one per record): as
+/// pending, or — with `first_leaf` — straight into the log with consecutive leaf
+/// indices. Returns the record ids in the order given.
+async fn insert_records(
+    tx: &mut sqlx::SqliteConnection,
+    c: &str,
+    records: &[SourcedRecord],
+    first_leaf: Option<i64>,
+    now: i64,
+) -> Result<Vec<B256>> {
+    let mut ids = Vec::with_capacity(records.len());
+    for (chunk_no, chunk) in records.chunks(INSERT_CHUNK).enumerate() {
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (i, sr) in chunk.iter().enumerate() {
+            let json = serde_json::to_string(&sr.record).map_err(|e| {
+                crate::RelayerError::corrupt(format!("record does not serialize: {e}"))
+            })?;
+            let id = sr.record.record_id();
+            ids.push(id);
+            let leaf = first_leaf.map(|f| f + (chunk_no * INSERT_CHUNK + i) as i64);
+            rows.push((sr, hex32(&id), json, leaf));
+        }
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO records (record_id, chain, status, leaf_index, block_number, block_hash, tx_index,
+                log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at) ",
+        );
+        q.push_values(rows, |mut b, (sr, id, json, leaf)| {
+            let r = &sr.record;
+            let (s, e) = (&r.source, &r.evidence);
+            b.push_bind(id)
+                .push_bind(c)
+                .push_bind(if leaf.is_some() { "logged" } else { "pending" })
+                .push_bind(leaf)
+                .push_bind(int(s.block_number))
+                .push_bind(hex32(&s.block_hash))
+                .push_bind(int(s.tx_index))
+                .push_bind(int(s.log_index))
+                .push_bind(sr.seq.map(int))
+                .push_bind(action_text(r.action))
+                .push_bind(r.reference.as_ref().map(hex32))
+                .push_bind(hex32(&e.digest))
+                .push_bind(e.digest_alg.name())
+                .push_bind(hex_addr(&e.submitter))
+                .push_bind(json)
+                .push_bind(now);
+        });
+        if first_leaf.is_none() {
+            // A pending record fetched again is kept once.
+            q.push(" ON CONFLICT (record_id) DO NOTHING");
+        }
+        q.build().execute(&mut *tx).await?;
+    }
+    Ok(ids)
+}
+
+/// Flags revokes logged from leaf `from_leaf` on that do not refer to an earlier
+/// logged anchor of the same chain and submitter.
+async fn check_revokes(tx: &mut sqlx::SqliteConnection, c: &str, from_leaf: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE records SET invalid_ref = 1
+         WHERE chain = $1 AND action = 'revoke' AND leaf_index >= $2
+           AND NOT EXISTS (SELECT 1 FROM records AS target
+               WHERE target.record_id = records.ref_id AND target.chain = records.chain
+                 AND target.action = 'anchor' AND target.status = 'logged'
+                 AND target.submitter = records.submitter
+                 AND target.leaf_index < records.leaf_index)",
+    )
+    .bind(c)
+    .bind(from_leaf)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// What every fetched batch writes besides its records: block hashes, quarantined
+/// events, and the cursor.
+#[allow(clippy::too_many_arguments)]
+async fn save_batch_tail(
+    tx: &mut sqlx::SqliteConnection,
+    c: &str,
+    to: &BlockRef,
+    records: &[SourcedRecord],
+    quarantined: &[Quarantined],
+    next_seq: Option<u64>,
+    head: u64,
+    now: i64,
+) -> Result<()> {
+        let mut last_block = None;
+        for sr in records {
+            let s = &sr.record.source;
+            if last_block != Some((s.block_number, s.block_hash)) {
+                last_block = Some((s.block_number, s.block_hash));
+                upsert_block(tx, c, s.block_number, &s.block_hash, true).await?;
+            }
+        }
+        upsert_block(tx, c, to.number, &to.hash, false).await?;
+        for q in quarantined {
+            sqlx::query(
+                "INSERT INTO quarantine (chain, block_number, block_hash, tx_hash, log_index, adapter, reason, raw, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (chain, block_hash, tx_hash, log_index) DO NOTHING",
+            )
+            .bind(c)
+            .bind(int(q.block_number))
+            .bind(hex32(&q.block_hash))
+            .bind(hex32(&q.tx_hash))
+            .bind(int(q.log_index))
+            .bind(&q.adapter)
+            .bind(&q.reason)
+            .bind(format!("{:#x}", q.raw))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE cursors SET next_block = $2, next_seq = $3, head_block = $4, updated_at = $5 WHERE chain = $1",
+        )
+        .bind(c)
+        .bind(int(to.number + 1))
+        .bind(next_seq.map(int))
+        .bind(int(head))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
