@@ -159,3 +159,34 @@ fn bad_input_is_a_clear_error_and_stores_nothing() {
     relayer.kill().unwrap();
     relayer.wait().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_command_deploys_to_any_evm_chain() {
+    use alloy::providers::Provider;
+    let chain = evidence_tests::Devchain::start(51_234).await.unwrap();
+    let key = format!("0x{}", alloy::hex::encode(chain.signer.to_bytes()));
+    let url = chain.rpc_url.to_string();
+    let bin = support::bridge_bin();
+
+    let out = std::process::Command::new(&bin).args(["deploy", "--rpc", &url, "--json"]).env_remove("BRIDGE_DEPLOYER_KEY").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "no key is a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("BRIDGE_DEPLOYER_KEY"));
+
+    let out = std::process::Command::new(&bin)
+        .args(["deploy", "--rpc", &url, "--json"])
+        .env("BRIDGE_DEPLOYER_KEY", &key)
+        .env("BRIDGE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["chain_id"], "eip155:51234");
+    for name in ["registry", "mirror"] {
+        let addr: alloy::primitives::Address = v["deployed"][name].as_str().unwrap().parse().unwrap();
+        let code = chain.provider.get_code_at(addr).await.unwrap();
+        assert!(!code.is_empty(), "no {name} code at {addr}");
+    }
+    let mirror: alloy::primitives::Address = v["deployed"]["mirror"].as_str().unwrap().parse().unwrap();
+    let owner = evidence_adapters::contracts::AnchorMirror::new(mirror, &chain.provider).owner().call().await.unwrap();
+    assert_eq!(owner, chain.signer.address(), "the deployer owns the mirror by default");
+}
