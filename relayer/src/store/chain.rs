@@ -202,20 +202,12 @@ impl Store {
         let record_ids = insert_records(&mut tx, c, records, Some(log_size), now).await?;
         check_revokes(&mut tx, c, log_size).await?;
         save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
-        sqlx::query(
-            "UPDATE cursors SET confirmed_next = $2, log_size = $3, confirmed_block = $4,
-                confirmed_hash = $5, updated_at = $6 WHERE chain = $1",
-        )
-        .bind(c)
-        .bind(int(to.number + 1))
-        .bind(log_size + record_ids.len() as i64)
-        .bind(int(to.number))
-        .bind(hex32(&to.hash))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        save_confirmed_tip(&mut tx, c, to, log_size + record_ids.len() as i64, now).await?;
         tx.commit().await?;
-        Ok(LoggedBatch { first_leaf: uint(log_size), record_ids })
+        Ok(LoggedBatch {
+            first_leaf: uint(log_size),
+            record_ids,
+        })
     }
 
     /// Distinct (block, hash) pairs of pending records in blocks `..=upto`.
@@ -282,23 +274,7 @@ impl Store {
             .map(|id| parse_b256("records.record_id", id))
             .collect::<Result<Vec<_>>>()?;
         upsert_block(&mut tx, c, tip.number, &tip.hash, false).await?;
-        sqlx::query(
-            "UPDATE cursors SET confirmed_next = $2, log_size = $3, confirmed_block = $4,
-                confirmed_hash = $5, updated_at = $6 WHERE chain = $1",
-        )
-        .bind(c)
-        .bind(int(tip.number + 1))
-        .bind(log_size + record_ids.len() as i64)
-        .bind(int(tip.number))
-        .bind(hex32(&tip.hash))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM blocks WHERE chain = $1 AND has_records = 0 AND number < $2")
-            .bind(c)
-            .bind(int(tip.number.saturating_sub(BLOCK_WINDOW)))
-            .execute(&mut *tx)
-            .await?;
+        save_confirmed_tip(&mut tx, c, tip, log_size + record_ids.len() as i64, now).await?;
         tx.commit().await?;
         Ok(LoggedBatch {
             first_leaf,
@@ -561,17 +537,17 @@ async fn save_batch_tail(
     head: u64,
     now: i64,
 ) -> Result<()> {
-        let mut last_block = None;
-        for sr in records {
-            let s = &sr.record.source;
-            if last_block != Some((s.block_number, s.block_hash)) {
-                last_block = Some((s.block_number, s.block_hash));
-                upsert_block(tx, c, s.block_number, &s.block_hash, true).await?;
-            }
+    let mut last_block = None;
+    for sr in records {
+        let s = &sr.record.source;
+        if last_block != Some((s.block_number, s.block_hash)) {
+            last_block = Some((s.block_number, s.block_hash));
+            upsert_block(tx, c, s.block_number, &s.block_hash, true).await?;
         }
-        upsert_block(tx, c, to.number, &to.hash, false).await?;
-        for q in quarantined {
-            sqlx::query(
+    }
+    upsert_block(tx, c, to.number, &to.hash, false).await?;
+    for q in quarantined {
+        sqlx::query(
                 "INSERT INTO quarantine (chain, block_number, block_hash, tx_hash, log_index, adapter, reason, raw, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  ON CONFLICT (chain, block_hash, tx_hash, log_index) DO NOTHING",
@@ -587,8 +563,8 @@ async fn save_batch_tail(
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        }
-        sqlx::query(
+    }
+    sqlx::query(
             "UPDATE cursors SET next_block = $2, next_seq = $3, head_block = $4, updated_at = $5 WHERE chain = $1",
         )
         .bind(c)
@@ -596,6 +572,35 @@ async fn save_batch_tail(
         .bind(next_seq.map(int))
         .bind(int(head))
         .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Moves the cursor's confirmed tip to `tip` with the new log size, and forgets block
+/// hashes (of blocks without records) older than the reorg-detection window.
+async fn save_confirmed_tip(
+    tx: &mut sqlx::SqliteConnection,
+    c: &str,
+    tip: &BlockRef,
+    log_size: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE cursors SET confirmed_next = $2, log_size = $3, confirmed_block = $4,
+            confirmed_hash = $5, updated_at = $6 WHERE chain = $1",
+    )
+    .bind(c)
+    .bind(int(tip.number + 1))
+    .bind(log_size)
+    .bind(int(tip.number))
+    .bind(hex32(&tip.hash))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM blocks WHERE chain = $1 AND has_records = 0 AND number < $2")
+        .bind(c)
+        .bind(int(tip.number.saturating_sub(BLOCK_WINDOW)))
         .execute(&mut *tx)
         .await?;
     Ok(())
