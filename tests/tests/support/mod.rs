@@ -128,7 +128,8 @@ impl Devnet {
     }
 
     /// Starts `bridge run` with the devnet config; its log goes to `DIR/run-N.log`.
-    pub fn start_relayer(&self, n: usize) -> Child {
+    /// The process is killed when the returned guard drops, even if the test panics.
+    pub fn start_relayer(&self, n: usize) -> Relayer {
         let log = std::fs::File::create(self.dir.path().join(format!("run-{n}.log"))).expect("log file");
         let config = self.config();
         self.command(&["run", "--config", config.to_str().expect("utf-8 path")])
@@ -136,6 +137,7 @@ impl Devnet {
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
+            .map(Relayer)
             .expect("bridge run starts")
     }
 
@@ -197,6 +199,31 @@ impl Devnet {
             }
         }
         bail!("no anvil process on port {port}")
+    }
+}
+
+/// A running `bridge run`, killed on drop.
+pub struct Relayer(pub Child);
+
+impl std::ops::Deref for Relayer {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Relayer {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Relayer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
     }
 }
 
