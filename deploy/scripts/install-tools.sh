@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the project's pinned tools into deploy/node_modules: the anvil dev node
-# (npm package @foundry-rs/anvil-linux-amd64) and the Solidity compiler (npm solc).
-# Nothing is installed globally. Safe to run repeatedly.
+# (npm package @foundry-rs/anvil-linux-amd64), the Solidity compiler (npm solc) and
+# playwright-core (drives the browser test of the lookup page). The browser itself is
+# Debian's `chromium` package, installed with apt-get when /usr/bin/chromium is missing
+# (CI runs as root; elsewhere run the script with sudo or install chromium yourself).
+# Safe to run repeatedly.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -19,9 +22,25 @@ if [ ! -f "$stamp" ] || ! cmp -s "$here/package-lock.json" "$stamp"; then
   cp "$here/package-lock.json" "$stamp"
 fi
 
+chromium="${CHROMIUM_BIN:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  echo "==> $chromium is missing: installing Debian's chromium (apt-get)"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: $chromium is missing and this is not root; run 'sudo apt-get install chromium' (or set CHROMIUM_BIN to a Chromium binary)" >&2
+    exit 2
+  fi
+  need apt-get "install Chromium by hand and set CHROMIUM_BIN to it"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends chromium >/dev/null; then
+    apt-get update >/dev/null
+    apt-get install -y --no-install-recommends chromium >/dev/null
+  fi
+  [ -x "$chromium" ] || { echo "error: apt-get ran but $chromium is still missing; install Chromium by hand" >&2; exit 2; }
+fi
+
 anvil="$here/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
 if ! "$anvil" --version >/dev/null 2>&1; then
   echo "error: anvil at $anvil does not run; delete deploy/node_modules and retry" >&2
   exit 2
 fi
-echo "==> tools ready: $("$anvil" --version | head -1), solc $(node -e "console.log(require('$here/node_modules/solc/package.json').version)")"
+echo "==> tools ready: $("$anvil" --version | head -1), solc $(node -e "console.log(require('$here/node_modules/solc/package.json').version)"), playwright-core $(node -e "console.log(require('$here/node_modules/playwright-core/package.json').version)"), $("$chromium" --version 2>/dev/null | head -1)"
