@@ -26,6 +26,9 @@ pub(crate) enum Command {
     /// Local development chains with the contracts deployed.
     #[command(subcommand)]
     Devnet(DevnetCommand),
+    /// Check configuration files without starting anything.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Deploy the EvidenceRegistry and AnchorMirror contracts to an EVM chain.
     Deploy(DeployArgs),
     /// Run indexing, attestation and relaying until interrupted.
@@ -47,6 +50,23 @@ pub(crate) enum DevnetCommand {
     /// Start local anvil chains, deploy the contracts, write DIR/bridge.toml, and run
     /// until interrupted.
     Up(DevnetUpArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Load a config file exactly as `bridge run` does (TOML, then `BRIDGE__`
+    /// environment overrides, then validation). Exit 0 when valid, 2 with the reason.
+    Check(ConfigCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigCheckArgs {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// Print the effective configuration (after environment overrides) as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

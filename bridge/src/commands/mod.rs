@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod anchor;
+mod config_check;
 mod deploy;
 mod devnet;
 mod lookup;
@@ -10,7 +11,7 @@ mod status;
 mod verify;
 
 use crate::{
-    cli::{Command, DevnetCommand},
+    cli::{Command, ConfigCommand, DevnetCommand},
     exit::CmdResult,
 };
 
@@ -18,6 +19,7 @@ use crate::{
 pub(crate) async fn dispatch(command: Command) -> CmdResult {
     match command {
         Command::Devnet(DevnetCommand::Up(args)) => devnet::up(args).await,
+        Command::Config(ConfigCommand::Check(args)) => config_check::run(&args),
         Command::Deploy(args) => deploy::run(args).await,
         Command::Run(args) => run::run(args).await,
         Command::Anchor(args) => anchor::run(args).await,
