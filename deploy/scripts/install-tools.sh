@@ -38,6 +38,13 @@ if [ ! -x "$chromium" ]; then
   [ -x "$chromium" ] || { echo "error: apt-get ran but $chromium is still missing; install Chromium by hand" >&2; exit 2; }
 fi
 
+# A CJK font, so the Chinese page renders in the browser test's screenshots.
+if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=zh 2>/dev/null)" ] && [ "$(id -u)" -eq 0 ]; then
+  echo "==> installing a Chinese font for the page screenshots (apt-get fonts-wqy-microhei)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-wqy-microhei >/dev/null \
+    || echo "warning: no Chinese font installed; the browser test still checks the Chinese text, but screenshots show boxes" >&2
+fi
+
 anvil="$here/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
 if ! "$anvil" --version >/dev/null 2>&1; then
   echo "error: anvil at $anvil does not run; delete deploy/node_modules and retry" >&2

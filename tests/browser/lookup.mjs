@@ -1,0 +1,199 @@
+// Browser test of the evidence lookup page, in headless Chromium (Debian's `chromium`)
+// driven by playwright-core (pinned in deploy/package.json). Launched by the Rust test
+// tests/tests/e2e_page.rs against a real `bridge run` on a real devnet; it can also be
+// run by hand against any running bridge:
+//
+//   BASE_URL=http://127.0.0.1:8080 FILE_PATH=doc.txt EXPECT_CHAINS=2 \
+//   UNKNOWN_DIGEST=0x... SCREENSHOT_DIR=target/e2e-page node tests/browser/lookup.mjs
+//
+// Exit 0 when every check passed; 1 with the reason (and a screenshot) otherwise.
+import { createRequire } from 'node:module';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const need = (name) => {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`error: set ${name} (see the header of tests/browser/lookup.mjs)`);
+    process.exit(2);
+  }
+  return v;
+};
+const BASE = need('BASE_URL').replace(/\/$/, '');
+const FILE = need('FILE_PATH');
+const UNKNOWN = need('UNKNOWN_DIGEST');
+const EXPECT_CHAINS = Number(process.env.EXPECT_CHAINS || '2');
+const SHOTS = resolve(process.env.SCREENSHOT_DIR || join(root, 'target', 'e2e-page'));
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const TIMEOUT = 60_000;
+
+const require = createRequire(join(root, 'deploy', 'node_modules', 'noop.js'));
+let chromium;
+try {
+  ({ chromium } = require('playwright-core'));
+} catch (e) {
+  console.error(`error: playwright-core is not installed in deploy/node_modules (run bash deploy/scripts/install-tools.sh): ${e.message}`);
+  process.exit(2);
+}
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+  console.log(`  ok: ${message}`);
+}
+
+async function headerChecks() {
+  const res = await fetch(`${BASE}/`);
+  check(res.status === 200, 'GET / answers 200');
+  check((res.headers.get('content-type') || '').startsWith('text/html'), `GET / is text/html (${res.headers.get('content-type')})`);
+  const csp = res.headers.get('content-security-policy') || '';
+  check(csp.includes("default-src 'none'") && csp.includes("script-src 'self'"), `GET / sends a strict CSP (${csp})`);
+  const js = await fetch(`${BASE}/assets/app.js`);
+  check((js.headers.get('content-type') || '').startsWith('text/javascript'), 'app.js is text/javascript');
+  const missing = await fetch(`${BASE}/assets/nope.js`);
+  check(missing.status === 404 && typeof (await missing.json()).error === 'string', 'an unknown asset is a JSON 404');
+}
+
+async function main() {
+  mkdirSync(SHOTS, { recursive: true });
+  console.log(`lookup page test against ${BASE}; screenshots in ${SHOTS}`);
+  await headerChecks();
+
+  const userDataDir = mkdtempSync(join(tmpdir(), 'eb-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    locale: 'en-US',
+    viewport: { width: 1100, height: 900 },
+    acceptDownloads: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const consoleErrors = [];
+  // A 404 is the API's answer for an unknown digest; Chromium logs every 4xx as a
+  // console error, so those are not counted. Anything else (a CSP violation, an
+  // exception) fails the test.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('status of 404')) consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  const uploads = [];
+  page.on('request', (r) => { if (r.method() !== 'GET') uploads.push(`${r.method()} ${r.url()}`); });
+  page.setDefaultTimeout(TIMEOUT);
+
+  try {
+    await page.goto(`${BASE}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    check((await page.textContent('h1')) === 'Evidence lookup', 'the page starts in English for an en-US browser');
+
+    // 1. Drop the anchored file on the drop zone (a real drop event with a File).
+    const bytes = [...readFileSync(FILE)];
+    const name = basename(FILE);
+    const dataTransfer = await page.evaluateHandle(([b, n]) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(b)], n, { type: 'text/plain' }));
+      return dt;
+    }, [bytes, name]);
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer });
+    await page.waitForSelector('#summary[data-state]');
+    const state = await page.getAttribute('#summary', 'data-state');
+    check(state === 'found', `the dropped file is found (state ${state}: ${await page.textContent('#summary')})`);
+    const chains = Number(await page.getAttribute('#summary', 'data-chains'));
+    check(chains === EXPECT_CHAINS, `found on ${chains} chains, expected ${EXPECT_CHAINS}`);
+    check((await page.textContent('#summary')).includes(`Found on ${EXPECT_CHAINS} chains`), 'the summary says so in words');
+    const records = await page.$$eval('article.record', (as) => as.map((a) => a.dataset.chain));
+    check(records.length >= EXPECT_CHAINS, `one card per record: ${records.join(', ')}`);
+    const shown = (await page.textContent('#shown-digest')).trim();
+    const { createHash } = await import('node:crypto');
+    const expected = '0x' + createHash('sha256').update(readFileSync(FILE)).digest('hex');
+    check(shown === expected, `the browser computed the file's SHA-256 (${shown})`);
+    check(uploads.length === 0, `nothing was uploaded (non-GET requests: ${uploads.join(', ') || 'none'})`);
+
+    // Every record is provable on the other chain, and the page verified each proof.
+    await page.waitForFunction(() => {
+      const spans = [...document.querySelectorAll('span.proof')];
+      return spans.length > 0 && spans.every((s) => s.dataset.verified && s.dataset.verified !== 'pending');
+    });
+    const proofs = await page.$$eval('span.proof', (ss) => ss.map((s) => ({ v: s.dataset.verified, t: s.textContent })));
+    check(proofs.length >= EXPECT_CHAINS, `${proofs.length} proofs shown (one per record and destination)`);
+    for (const p of proofs) check(p.v === 'true' && p.t.includes('verified in your browser'), `proof: ${p.t}`);
+    const revoked = await page.$$eval('dd[data-revoked]', (ds) => ds.map((d) => d.dataset.revoked));
+    check(revoked.length >= EXPECT_CHAINS && revoked.every((r) => r === 'false'), 'not revoked, and the page says so');
+    const links = await page.$$eval('a[download]', (as) => as.map((a) => a.href));
+    check(links.length === proofs.length && links.every((l) => l.includes('/bundle?destination=')), 'a download link per record and destination');
+    const bundle = await (await fetch(links[0])).json();
+    check(bundle.version === 1 && typeof bundle.record_id === 'string', 'the download link serves a proof bundle');
+    const download = page.waitForEvent('download');
+    await page.click('a[download] >> nth=0');
+    const dl = await download;
+    check(dl.suggestedFilename().startsWith('proof-') && dl.suggestedFilename().endsWith('.json'), `clicking it downloads ${dl.suggestedFilename()}`);
+    let shot = join(SHOTS, 'found-en.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`  screenshot: ${shot}`);
+
+    // 2. Bad input: a clear message, no request.
+    await page.fill('#digest', '0x1234');
+    await page.click('#lookup');
+    await page.waitForSelector('#digest-error:not([hidden])');
+    const err = await page.textContent('#digest-error');
+    check(err.includes('64') && err.includes('4'), `a short digest is refused with a reason: ${err}`);
+    check((await page.getAttribute('#digest', 'aria-invalid')) === 'true', 'the field is marked invalid for screen readers');
+
+    // 3. Paste an unknown digest: "not found".
+    await page.fill('#digest', UNKNOWN);
+    await page.press('#digest', 'Enter');
+    await page.waitForSelector('#summary[data-state="notfound"]');
+    check((await page.textContent('#summary')).startsWith('Not found'), `unknown digest: ${await page.textContent('#summary')}`);
+    check(await page.isHidden('#digest-error'), 'the earlier error is cleared');
+    shot = join(SHOTS, 'not-found-en.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`  screenshot: ${shot}`);
+
+    // 4. Switch to Chinese (keyboard: focus the button, press Enter).
+    await page.focus('#lang');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.documentElement.lang === 'zh-CN');
+    check((await page.textContent('h1')) === '存证查询', 'the title is in Chinese');
+    check((await page.textContent('#summary')).startsWith('未找到'), `not found, in Chinese: ${await page.textContent('#summary')}`);
+    check((await page.textContent('#lang')) === 'English', 'the toggle offers English back');
+    shot = join(SHOTS, 'not-found-zh.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`  screenshot: ${shot}`);
+
+    // 5. The found state in Chinese, through the file input this time.
+    await page.setInputFiles('#file', FILE);
+    await page.waitForSelector('#summary[data-state="found"]');
+    check((await page.textContent('#summary')).includes(`共 ${EXPECT_CHAINS} 条链`), `found, in Chinese: ${await page.textContent('#summary')}`);
+    await page.waitForFunction(() => [...document.querySelectorAll('span.proof')].every((s) => s.dataset.verified === 'true'));
+    check((await page.textContent('span.proof')).includes('已在您的浏览器中验证'), 'the proof check is reported in Chinese');
+    shot = join(SHOTS, 'found-zh.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`  screenshot: ${shot}`);
+
+    // 6. The choice is remembered on reload.
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    check((await page.textContent('h1')) === '存证查询', 'the language choice survives a reload');
+
+    check(consoleErrors.length === 0, `no errors in the browser console (${consoleErrors.join(' | ') || 'none'})`);
+    console.log('lookup page: all checks passed');
+  } catch (e) {
+    const shot = join(SHOTS, 'failure.png');
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    console.error(`FAILED: ${e.message}\n  screenshot: ${shot}\n  console: ${consoleErrors.join(' | ')}`);
+    process.exitCode = 1;
+  } finally {
+    await context.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(`FAILED: ${e.stack || e}`);
+  process.exit(1);
+});
