@@ -1,0 +1,122 @@
+//! The evidence lookup page in a real browser: a two-chain devnet, `bridge run` serving
+//! the API and the page (`BRIDGE__API__LISTEN`), one file anchored on both chains and
+//! provable on the other, then headless Chromium (Debian's `chromium`, driven by
+//! `playwright-core` from deploy/node_modules) runs tests/browser/lookup.mjs: drop the
+//! file, see it found on two chains with the inclusion proofs verified in the browser,
+//! paste an unknown digest and see "not found", switch to Chinese. Screenshots go to
+//! `target/e2e-page/` (the paths are printed).
+//!
+//! Also runs the page's JavaScript unit tests (tests/browser/verify.test.mjs) with node.
+//! Neither test is skipped when a tool is missing: it fails and says what to install.
+
+mod support;
+
+use std::{
+    net::{TcpListener, TcpStream},
+    path::PathBuf,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use evidence_tests::workspace_root;
+use support::{Devnet, Relayer};
+
+const PROVABLE: Duration = Duration::from_secs(120);
+
+fn node() -> PathBuf {
+    let out = Command::new("node").arg("--version").output();
+    assert!(
+        out.as_ref().is_ok_and(|o| o.status.success()),
+        "node is not installed: install Node.js 20+ (Debian: apt-get install nodejs npm), then bash deploy/scripts/install-tools.sh"
+    );
+    PathBuf::from("node")
+}
+
+fn chromium() -> PathBuf {
+    let path = std::env::var_os("CHROMIUM_BIN").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(path.is_file(), "{} is missing: run bash deploy/scripts/install-tools.sh (installs Debian's chromium) or set CHROMIUM_BIN", path.display());
+    let playwright = workspace_root().join("deploy/node_modules/playwright-core/package.json");
+    assert!(playwright.is_file(), "playwright-core is not installed: run bash deploy/scripts/install-tools.sh");
+    path
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+#[test]
+fn page_checks_pass_their_javascript_unit_tests() {
+    let vectors = std::env::var("RFC6962_VECTORS_DIR")
+        .unwrap_or_else(|_| workspace_root().join("../shared/testdata/rfc6962").display().to_string());
+    let out = Command::new(node())
+        .args(["--test", "tests/browser/verify.test.mjs"])
+        .current_dir(workspace_root())
+        .env("RFC6962_VECTORS_DIR", vectors)
+        .output()
+        .expect("node runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "node --test tests/browser/verify.test.mjs failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("# fail 0") && !text.contains("# pass 0"), "{text}");
+}
+
+#[test]
+fn a_file_anchored_on_two_chains_is_found_and_verified_in_a_real_browser() {
+    let chromium = chromium();
+    let node = node();
+    let net = Devnet::start(2, 1).unwrap();
+    let config = net.config();
+    let config = config.to_str().unwrap();
+    let port = free_port();
+    let log = std::fs::File::create(net.dir.path().join("run-page.log")).unwrap();
+    let _relayer = Relayer(
+        net.command(&["run", "--config", config])
+            .env("BRIDGE_LOG", "info")
+            .env("BRIDGE__API__LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("bridge run starts"),
+    );
+
+    // The same document, anchored on both chains: one record on each.
+    let file = net.dir.path().join("iou-zhang-san.txt");
+    std::fs::write(&file, "IOU: Zhang San owes Li Si 10,000 CNY, due 2027-06-30.\n借条：张三欠李四人民币壹万元整。\n").unwrap();
+    let mut ids = Vec::new();
+    for chain in ["alpha", "beta"] {
+        let v = net.json(&["anchor", "--config", config, "--chain", chain, "--file", file.to_str().unwrap(), "--kind", "iou", "--json"]);
+        ids.push(v["record_id"].as_str().expect("record_id").to_owned());
+    }
+    net.wait_provable(&ids[0], "beta", PROVABLE).unwrap();
+    net.wait_provable(&ids[1], "alpha", PROVABLE).unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "bridge run did not listen on 127.0.0.1:{port}; see {}", net.dir.path().join("run-page.log").display());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let shots = target_dir().join("e2e-page");
+    let unknown = format!("0x{}", "5e".repeat(32));
+    let status = Command::new(node)
+        .arg("tests/browser/lookup.mjs")
+        .current_dir(workspace_root())
+        .env("BASE_URL", format!("http://127.0.0.1:{port}"))
+        .env("FILE_PATH", &file)
+        .env("UNKNOWN_DIGEST", &unknown)
+        .env("EXPECT_CHAINS", "2")
+        .env("SCREENSHOT_DIR", &shots)
+        .env("CHROMIUM_BIN", &chromium)
+        .status()
+        .expect("node runs");
+    println!("screenshots of the lookup page: {}", shots.display());
+    assert!(status.success(), "the browser test failed (its output is above; screenshots in {})", shots.display());
+    for name in ["found-en.png", "not-found-en.png", "not-found-zh.png", "found-zh.png"] {
+        let shot = shots.join(name);
+        assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000), "screenshot {} missing", shot.display());
+        println!("screenshot: {}", shot.display());
+    }
+}
