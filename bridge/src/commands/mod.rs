@@ -1,13 +1,14 @@
 //! One module per subcommand.
 
-mod anchor;
+pub(crate) mod anchor;
 mod deploy;
-mod devnet;
+pub(crate) mod devnet;
 mod lookup;
 mod proof;
 mod run;
 mod status;
-mod verify;
+pub(crate) mod verify;
+mod serve;
 
 use crate::{
     cli::{Command, DevnetCommand},
@@ -20,6 +21,7 @@ pub(crate) async fn dispatch(command: Command) -> CmdResult {
         Command::Devnet(DevnetCommand::Up(args)) => devnet::up(args).await,
         Command::Deploy(args) => deploy::run(args).await,
         Command::Run(args) => run::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
         Command::Anchor(args) => anchor::run(args).await,
         Command::Lookup(args) => lookup::run(args).await,
         Command::Proof(args) => proof::run(args).await,
