@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use alloy::{
     primitives::{Address, B256},
@@ -78,9 +78,8 @@ async fn world(anchor: Option<AnchorAccess>) -> World {
     let chain = FakeChain::new(source.clone());
     let mirror = FakeMirror::new(31338, MIRROR);
     mirror.set_attestors(&source, attestors().iter().map(PrivateKeySigner::address).collect(), 2);
-    let digests = chain.mine_anchors(6);
+    let mut digests = chain.mine_anchors(6);
     chain.mine_empty(2);
-    let pending = chain.mine_anchors(1)[0];
     let store = Store::connect(&url).await.unwrap();
     let engine = Engine::new(
         store.clone(),
@@ -109,9 +108,13 @@ async fn world(anchor: Option<AnchorAccess>) -> World {
     )
     .await
     .unwrap();
-    for _ in 0..3 {
-        engine.tick_once().await.unwrap();
-    }
+    engine.tick_once().await.unwrap();
+    // A second batch, so the chain has several checkpoints.
+    digests.extend(chain.mine_anchors(3));
+    chain.mine_empty(2);
+    engine.tick_once().await.unwrap();
+    let pending = chain.mine_anchors(1)[0];
+    engine.tick_once().await.unwrap();
     let state = ApiState::new(store, settings(""), anchor);
     state.set_mirror("ledger", mirror).await;
     World { _dir: dir, app: router(state), digests, pending }
