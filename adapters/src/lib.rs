@@ -14,6 +14,7 @@ pub mod evm_mirror;
 pub mod mirror;
 pub mod registry;
 pub mod rpc;
+pub mod rpc_metrics;
 pub mod source;
 
 pub use deploy::{AnchorReceipt, Deployed, anchor, deploy_contracts, revoke, set_attestors};

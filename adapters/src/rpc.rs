@@ -185,6 +185,7 @@ impl ChainRpc {
                     .collect::<HashSet<_>>(),
             );
         let service = tower::ServiceBuilder::new()
+            .layer(crate::rpc_metrics::RpcMetricsLayer::new(chain.as_str()))
             .layer(retry_layer(config))
             .layer(fallback)
             .service(transports);

@@ -33,6 +33,8 @@ pub(crate) enum Command {
     Deploy(DeployArgs),
     /// Run indexing, attestation and relaying until interrupted.
     Run(ConfigArg),
+    /// Serve the HTTP API read-only (a lookup node next to a `bridge run`).
+    Serve(ServeArgs),
     /// Anchor a file's or a digest's evidence on a chain's registry.
     Anchor(AnchorArgs),
     /// List every record of a digest on every chain, with its state.
@@ -96,6 +98,16 @@ pub(crate) struct ConfigArg {
     /// The config file.
     #[arg(long, short)]
     pub(crate) config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// Address to listen on (overrides `[api] listen`), e.g. 127.0.0.1:8080.
+    #[arg(long)]
+    pub(crate) listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,70 @@ pub(crate) struct Settings {
     /// Routes (source → destination); empty means every ordered pair of chains.
     #[serde(default)]
     pub(crate) routes: Vec<RouteSettings>,
+    /// The HTTP API (`bridge run` serves it when `api.listen` is set; `bridge serve`
+    /// always does).
+    #[serde(default)]
+    pub(crate) api: ApiSettings,
+}
+
+/// The HTTP API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApiSettings {
+    /// Socket address to listen on, e.g. `127.0.0.1:8080`. Absent: `bridge run` serves
+    /// no API, and `bridge serve` needs `--listen`.
+    #[serde(default)]
+    pub(crate) listen: Option<std::net::SocketAddr>,
+    /// Hex SHA-256 hashes of the bearer tokens accepted by `POST /api/v1/anchor` (the
+    /// tokens themselves never appear here: `printf %s "$TOKEN" | sha256sum`). Empty:
+    /// anchoring over HTTP is off.
+    #[serde(default)]
+    pub(crate) anchor_tokens_sha256: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "d_max_body")]
+    pub(crate) max_body_bytes: usize,
+    /// A request not answered within this many milliseconds gets 503.
+    #[serde(default = "d_request_timeout")]
+    pub(crate) request_timeout_ms: u64,
+}
+
+fn d_max_body() -> usize {
+    64 * 1024
+}
+fn d_request_timeout() -> u64 {
+    30_000
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            anchor_tokens_sha256: Vec::new(),
+            max_body_bytes: d_max_body(),
+            request_timeout_ms: d_request_timeout(),
+        }
+    }
+}
+
+impl ApiSettings {
+    /// The accepted token hashes, decoded. Errors name the bad entry.
+    pub(crate) fn token_hashes(&self) -> Result<Vec<[u8; 32]>, ConfigError> {
+        self.anchor_tokens_sha256
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let text = h.trim().strip_prefix("0x").unwrap_or(h.trim());
+                let mut out = [0u8; 32];
+                hex::decode_to_slice(text, &mut out).map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "api.anchor_tokens_sha256[{i}] is not 64 hex digits; put the SHA-256 of the token there \
+                         (`printf %s \"$TOKEN\" | sha256sum`), never the token itself"
+                    ))
+                })?;
+                Ok(out)
+            })
+            .collect()
+    }
 }
 
 /// Where records, checkpoints and submissions are kept.
@@ -255,6 +319,10 @@ impl Settings {
             if !seen.insert((r.from.as_str(), r.to.as_str())) {
                 return invalid(format!("route {} -> {} is listed twice", r.from, r.to));
             }
+        }
+        self.api.token_hashes()?;
+        if self.api.max_body_bytes == 0 || self.api.request_timeout_ms == 0 {
+            return invalid("api.max_body_bytes and api.request_timeout_ms must be positive".into());
         }
         if self.engine.poll_interval_ms == 0 || self.engine.checkpoint_max_records == 0 {
             return invalid("engine.poll_interval_ms and engine.checkpoint_max_records must be positive".into());

@@ -18,6 +18,7 @@
 pub mod engine;
 pub mod error;
 pub mod log;
+pub mod pages;
 pub mod query;
 pub mod stages;
 pub mod store;

@@ -1,29 +1,70 @@
 //! `bridge anchor`: anchor a file's or a digest's evidence on a chain's registry.
 
-use alloy::primitives::B256;
+use alloy::{primitives::B256, signers::local::PrivateKeySigner};
 use evidence_schemas::{DigestAlgorithm, Label, digest::parse_digest};
 use serde::Serialize;
 
 use crate::{
     cli::AnchorArgs,
-    config::Settings,
+    config::{ChainSettings, Settings},
     context,
     exit::{CmdResult, Failure},
     output::print_json,
     secrets,
 };
 
-#[derive(Debug, Serialize)]
-struct Anchored {
-    chain: String,
-    digest_alg: DigestAlgorithm,
+/// A mined anchor.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Anchored {
+    /// Chain name.
+    pub(crate) chain: String,
+    /// Digest algorithm.
+    #[schema(value_type = String)]
+    pub(crate) digest_alg: DigestAlgorithm,
+    /// The digest (0x-hex).
+    #[schema(value_type = String)]
+    pub(crate) digest: B256,
+    /// The label.
+    pub(crate) kind: String,
+    /// Anchoring transaction.
+    #[schema(value_type = String)]
+    pub(crate) tx_hash: B256,
+    /// Its block.
+    pub(crate) block_number: u64,
+    /// The registry's sequence number of the record.
+    pub(crate) seq: u64,
+    /// Record id (0x-hex).
+    #[schema(value_type = String)]
+    pub(crate) record_id: B256,
+    /// The record (EvidenceRecord v1).
+    #[schema(value_type = Object)]
+    pub(crate) record: evidence_schemas::EvidenceRecord,
+}
+
+/// Sends `anchor(digest)` to `chain`'s registry from `key` and waits for the record.
+pub(crate) async fn submit_anchor(
+    chain: &ChainSettings,
+    key: PrivateKeySigner,
+    alg: DigestAlgorithm,
     digest: B256,
-    kind: String,
-    tx_hash: B256,
-    block_number: u64,
-    seq: u64,
-    record_id: B256,
-    record: evidence_schemas::EvidenceRecord,
+    kind: &Label,
+    metadata: B256,
+) -> Result<Anchored, Failure> {
+    let rpc = context::connect_rpc(chain).await?;
+    let receipt = evidence_adapters::deploy::anchor(&rpc, key, chain.registry, alg, digest, kind, metadata)
+        .await
+        .map_err(|e| Failure::failed(format!("anchoring on {}: {e}", chain.name)))?;
+    Ok(Anchored {
+        chain: chain.name.clone(),
+        digest_alg: alg,
+        digest,
+        kind: kind.to_string(),
+        tx_hash: receipt.tx_hash,
+        block_number: receipt.block_number,
+        seq: receipt.seq,
+        record_id: receipt.record.record_id(),
+        record: receipt.record,
+    })
 }
 
 /// The digest to look up or anchor: from `--file` (streamed) or given as hex.
@@ -48,21 +89,7 @@ pub(crate) async fn run(args: AnchorArgs) -> CmdResult {
     let digest = resolve_digest(args.file.as_deref(), args.digest.as_deref(), alg)?;
     let kind = Label::parse("kind", &args.kind)?;
     let key = secrets::anchor_key(&settings.keys)?;
-    let rpc = context::connect_rpc(&chain).await?;
-    let receipt = evidence_adapters::deploy::anchor(&rpc, key, chain.registry, alg, digest, &kind, B256::ZERO)
-        .await
-        .map_err(|e| Failure::failed(format!("anchoring on {}: {e}", chain.name)))?;
-    let out = Anchored {
-        chain: chain.name.clone(),
-        digest_alg: alg,
-        digest,
-        kind: kind.to_string(),
-        tx_hash: receipt.tx_hash,
-        block_number: receipt.block_number,
-        seq: receipt.seq,
-        record_id: receipt.record.record_id(),
-        record: receipt.record,
-    };
+    let out = submit_anchor(&chain, key, alg, digest, &kind, B256::ZERO).await?;
     if args.json {
         print_json(&out)?;
     } else {

@@ -1,14 +1,15 @@
 //! One module per subcommand.
 
-mod anchor;
+pub(crate) mod anchor;
 mod config_check;
 mod deploy;
-mod devnet;
+pub(crate) mod devnet;
 mod lookup;
 mod proof;
 mod run;
 mod status;
-mod verify;
+pub(crate) mod verify;
+mod serve;
 
 use crate::{
     cli::{Command, ConfigCommand, DevnetCommand},
@@ -22,6 +23,7 @@ pub(crate) async fn dispatch(command: Command) -> CmdResult {
         Command::Config(ConfigCommand::Check(args)) => config_check::run(&args),
         Command::Deploy(args) => deploy::run(args).await,
         Command::Run(args) => run::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
         Command::Anchor(args) => anchor::run(args).await,
         Command::Lookup(args) => lookup::run(args).await,
         Command::Proof(args) => proof::run(args).await,

@@ -4,6 +4,7 @@ use evidence_relayer::engine::Engine;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    api::{self, AnchorAccess, ApiState},
     cli::ConfigArg,
     commands::devnet::wait_for_shutdown,
     config::Settings,
@@ -16,6 +17,10 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
     let settings = Settings::load(&args.config)?;
     let relayer_key = secrets::relayer_key(&settings.keys)?;
     let attestors = secrets::attestor_keys(&settings.keys)?;
+    let listener = match settings.api.listen {
+        Some(listen) => Some(api::bind(listen).await?),
+        None => None,
+    };
     let store = context::open_store(&settings).await?;
     let (chains, routes) = context::engine_parts(&settings, &relayer_key).await?;
     tracing::info!(
@@ -36,7 +41,26 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
         trigger.cancel();
     });
     tokio::spawn(crate::progress::watch_backfill(settings.store.url.clone(), shutdown.clone()));
-    engine.run(shutdown).await.map_err(|e| Failure::failed(format!("engine stopped: {e}")))?;
+    let server = match listener {
+        Some(listener) => {
+            let tokens = settings.api.token_hashes()?;
+            let anchor =
+                if tokens.is_empty() { None } else { AnchorAccess::new(tokens, secrets::anchor_key(&settings.keys)?) };
+            let state = ApiState::new(engine.store().clone(), settings.clone(), anchor);
+            Some(tokio::spawn(api::serve(listener, api::router(state), shutdown.clone())))
+        }
+        None => None,
+    };
+    let result = engine.run(shutdown.clone()).await;
+    shutdown.cancel();
+    if let Some(server) = server {
+        match server.await {
+            Ok(Err(failure)) => return Err(failure),
+            Err(e) => return Err(Failure::failed(format!("HTTP server task failed: {e}"))),
+            Ok(Ok(())) => {}
+        }
+    }
+    result.map_err(|e| Failure::failed(format!("engine stopped: {e}")))?;
     tracing::info!("bridge stopped");
     Ok(())
 }

@@ -1,30 +1,81 @@
 //! `bridge verify FILE [--config FILE]`: check a proof bundle, naming the failed check.
 
+use evidence_adapters::MirrorClient;
 use evidence_schemas::{ProofBundle, bundle::BUNDLE_VERSION};
 use serde::Serialize;
 
 use crate::{
     cli::VerifyArgs,
-    config::Settings,
+    config::{ChainSettings, Settings},
     context,
     exit::{CmdResult, Failure},
     output::print_json,
 };
 
-#[derive(Debug, Serialize)]
-struct Check {
-    check: &'static str,
-    ok: bool,
-    detail: String,
+/// One verification check and its outcome.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Check {
+    /// Check name: `offline` or the failed offline check (`record_id`, `inclusion`, …),
+    /// then `mirror` and `root` when the destination mirror was asked.
+    pub(crate) check: &'static str,
+    /// Whether it passed.
+    pub(crate) ok: bool,
+    /// What was checked, or why it failed.
+    pub(crate) detail: String,
 }
 
-#[derive(Debug, Serialize)]
-struct Report {
-    valid: bool,
-    record_id: String,
-    source_chain: String,
-    destination_chain: String,
-    checks: Vec<Check>,
+/// The outcome of verifying a bundle.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Report {
+    /// Every check passed.
+    pub(crate) valid: bool,
+    /// The bundle's record id.
+    pub(crate) record_id: String,
+    /// CAIP-2 id of the record's chain.
+    pub(crate) source_chain: String,
+    /// CAIP-2 id of the bundle's destination.
+    pub(crate) destination_chain: String,
+    /// The checks, in order.
+    pub(crate) checks: Vec<Check>,
+    /// The first failed check, when not valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) failed_check: Option<&'static str>,
+}
+
+impl Report {
+    /// The offline checks of `bundle` (record id, inclusion proof, signatures).
+    pub(crate) fn offline(bundle: &ProofBundle) -> Self {
+        let mut report = Report {
+            valid: false,
+            record_id: bundle.record_id.to_string(),
+            source_chain: bundle.record.source.chain.to_string(),
+            destination_chain: bundle.destination.chain.to_string(),
+            checks: Vec::new(),
+            failed_check: None,
+        };
+        match bundle.verify_offline() {
+            Ok(signers) => report.checks.push(Check {
+                check: "offline",
+                ok: true,
+                detail: format!(
+                    "record id, inclusion proof (leaf {} of {}), {} attestor signature(s) of threshold {}",
+                    bundle.leaf_index,
+                    bundle.checkpoint.size,
+                    signers.len(),
+                    bundle.destination.threshold
+                ),
+            }),
+            Err(e) => report.checks.push(Check { check: e.check(), ok: false, detail: e.to_string() }),
+        }
+        report.finish();
+        report
+    }
+
+    /// Sets `valid` and `failed_check` from the checks.
+    pub(crate) fn finish(&mut self) {
+        self.valid = self.checks.iter().all(|c| c.ok);
+        self.failed_check = self.checks.iter().find(|c| !c.ok).map(|c| c.check);
+    }
 }
 
 /// Reads and parses a bundle; a file that is not a bundle is bad input (exit 2).
@@ -45,37 +96,18 @@ pub(crate) fn read_bundle(path: &std::path::Path) -> Result<ProofBundle, Failure
 
 pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     let bundle = read_bundle(&args.bundle)?;
-    let mut report = Report {
-        valid: false,
-        record_id: bundle.record_id.to_string(),
-        source_chain: bundle.record.source.chain.to_string(),
-        destination_chain: bundle.destination.chain.to_string(),
-        checks: Vec::new(),
-    };
-    let offline = bundle.verify_offline();
-    match &offline {
-        Ok(signers) => report.checks.push(Check {
-            check: "offline",
-            ok: true,
-            detail: format!(
-                "record id, inclusion proof (leaf {} of {}), {} attestor signature(s) of threshold {}",
-                bundle.leaf_index,
-                bundle.checkpoint.size,
-                signers.len(),
-                bundle.destination.threshold
-            ),
-        }),
-        Err(e) => report.checks.push(Check { check: e.check(), ok: false, detail: e.to_string() }),
-    }
-    if offline.is_ok()
+    let mut report = Report::offline(&bundle);
+    if report.valid
         && let Some(config) = &args.config
     {
         let settings = Settings::load(config)?;
-        for check in online_checks(&settings, &bundle).await? {
+        let dest = destination_of(&settings, &bundle)?;
+        let client = context::read_only_mirror(dest).await?;
+        for check in online_checks(dest, client.as_ref(), &bundle).await? {
             report.checks.push(check);
         }
     }
-    report.valid = report.checks.iter().all(|c| c.ok);
+    report.finish();
     if args.json {
         print_json(&report)?;
     } else {
@@ -92,18 +124,24 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     }
 }
 
-async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> Result<Vec<Check>, Failure> {
-    let dest = settings
-        .chains
-        .iter()
-        .find(|c| c.chain_id == bundle.destination.chain)
-        .ok_or_else(|| {
-            Failure::usage(format!(
-                "the bundle's destination {} is not a chain in this config (chains: {})",
-                bundle.destination.chain,
-                settings.chain_names().join(", ")
-            ))
-        })?;
+/// The configured chain that is the bundle's destination.
+pub(crate) fn destination_of<'a>(settings: &'a Settings, bundle: &ProofBundle) -> Result<&'a ChainSettings, Failure> {
+    settings.chains.iter().find(|c| c.chain_id == bundle.destination.chain).ok_or_else(|| {
+        Failure::usage(format!(
+            "the bundle's destination {} is not a chain in this config (chains: {})",
+            bundle.destination.chain,
+            settings.chain_names().join(", ")
+        ))
+    })
+}
+
+/// Asks the destination mirror (`dest`, read through `client`) whether it accepts the
+/// proof and holds the same root.
+pub(crate) async fn online_checks(
+    dest: &ChainSettings,
+    client: &dyn MirrorClient,
+    bundle: &ProofBundle,
+) -> Result<Vec<Check>, Failure> {
     let mut checks = Vec::new();
     if dest.mirror != bundle.destination.mirror {
         checks.push(Check {
@@ -113,7 +151,6 @@ async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> Result<Vec<
         });
         return Ok(checks);
     }
-    let client = context::read_only_mirror(dest).await?;
     let source = &bundle.checkpoint.source_chain;
     let ok = client
         .verify_record(source, bundle.checkpoint.size, bundle.record_id, bundle.leaf_index, &bundle.inclusion_proof)

@@ -1,0 +1,146 @@
+//! Evidence lookup, records, proof bundles and bundle verification.
+
+use axum::{Json, extract::State};
+use evidence_relayer::{RelayerError, query::RecordView};
+use evidence_schemas::{
+    ProofBundle,
+    bundle::BUNDLE_VERSION,
+    digest::{parse_b256, parse_digest},
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ApiError, ApiState,
+    error::{ErrorBody, JsonBody, PathParam, QueryParams},
+};
+use crate::commands::verify::{Report, online_checks};
+
+/// Every record of a digest.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct EvidenceAnswer {
+    /// The digest looked up (0x-hex).
+    #[schema(value_type = String)]
+    pub(crate) digest: alloy::primitives::B256,
+    /// Every record with that digest on every indexed chain; empty when unknown.
+    #[schema(value_type = Vec<Object>)]
+    pub(crate) records: Vec<RecordView>,
+}
+
+/// Every record of a digest, on every chain, with its state, where it is mirrored
+/// (provable) and whether it is revoked. An unknown digest gives `200` with no records.
+#[utoipa::path(get, path = "/api/v1/evidence/{digest}", tag = "lookup",
+    params(("digest" = String, Path, description = "32-byte digest, 0x-hex")),
+    responses((status = 200, body = EvidenceAnswer), (status = 400, body = ErrorBody)))]
+pub(crate) async fn evidence(
+    State(state): State<ApiState>,
+    PathParam(digest): PathParam<String>,
+) -> Result<Json<EvidenceAnswer>, ApiError> {
+    let digest = parse_digest("digest", &digest)?;
+    let records = state.store().lookup_digest(digest).await.map_err(ApiError::store)?;
+    Ok(Json(EvidenceAnswer { digest, records }))
+}
+
+/// One record by its id.
+#[utoipa::path(get, path = "/api/v1/records/{record_id}", tag = "lookup",
+    params(("record_id" = String, Path, description = "record id, 0x-hex")),
+    responses((status = 200, description = "the record view (see RecordView in the docs)", body = Object),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(crate) async fn record(
+    State(state): State<ApiState>,
+    PathParam(record_id): PathParam<String>,
+) -> Result<Json<RecordView>, ApiError> {
+    let record_id = parse_b256("record_id", &record_id)?;
+    state
+        .store()
+        .load_record(record_id)
+        .await
+        .map_err(ApiError::store)?
+        .map(Json)
+        .ok_or_else(|| not_indexed(record_id))
+}
+
+fn not_indexed(record_id: alloy::primitives::B256) -> ApiError {
+    ApiError::not_found(format!(
+        "record {record_id} is not known to this node; check the id, or look the digest up with /api/v1/evidence/{{digest}}"
+    ))
+}
+
+/// Query of the bundle endpoint.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct BundleQuery {
+    /// Destination chain: configured name or CAIP-2 id.
+    pub(crate) destination: Option<String>,
+}
+
+/// A self-contained proof bundle (version 1, `schemas/json/proof-bundle.v1.schema.json`)
+/// proving the record on `destination`, from the newest checkpoint mirrored there.
+#[utoipa::path(get, path = "/api/v1/records/{record_id}/bundle", tag = "proofs",
+    params(("record_id" = String, Path, description = "record id, 0x-hex"), BundleQuery),
+    responses((status = 200, description = "ProofBundle v1", body = Object),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub(crate) async fn bundle(
+    State(state): State<ApiState>,
+    PathParam(record_id): PathParam<String>,
+    QueryParams(query): QueryParams<BundleQuery>,
+) -> Result<Json<ProofBundle>, ApiError> {
+    let record_id = parse_b256("record_id", &record_id)?;
+    let destination = query.destination.ok_or_else(|| {
+        ApiError::bad_request("missing query parameter `destination`: the chain (name or CAIP-2 id) to prove the record on")
+    })?;
+    let dest = state.chain(&destination)?.clone();
+    let view = state.store().load_record(record_id).await.map_err(ApiError::store)?.ok_or_else(|| not_indexed(record_id))?;
+    if view.record.source.chain == dest.chain_id {
+        return Err(ApiError::bad_request(format!(
+            "record {record_id} is on {} itself; choose another chain as destination",
+            dest.name
+        )));
+    }
+    let mirror = state.mirror(&dest).await?;
+    let mirror_state = mirror.fetch_state(&view.record.source.chain).await.map_err(|e| {
+        ApiError::unavailable(format!("reading the mirror on {}: {e}; try again later", dest.name))
+    })?;
+    let bundle = state
+        .store()
+        .build_proof_bundle(record_id, &dest.chain_id, &mirror_state, dest.mirror)
+        .await
+        .map_err(|e| match e {
+            RelayerError::NotFound(m) => ApiError::not_found(m),
+            other => ApiError::store(other),
+        })?;
+    Ok(Json(bundle))
+}
+
+/// Verifies a proof bundle offline and, when this node has the destination chain
+/// configured, against the destination mirror. `200` with `valid: false` and
+/// `failed_check` for a bundle that does not verify; `400` for a body that is not a
+/// bundle.
+#[utoipa::path(post, path = "/api/v1/bundles/verify", tag = "proofs",
+    request_body(content = Object, description = "ProofBundle v1", content_type = "application/json"),
+    responses((status = 200, body = Report), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody)))]
+pub(crate) async fn verify(
+    State(state): State<ApiState>,
+    JsonBody(value): JsonBody<serde_json::Value>,
+) -> Result<Json<Report>, ApiError> {
+    if let Some(v) = value.get("version").and_then(serde_json::Value::as_u64)
+        && v != BUNDLE_VERSION
+    {
+        return Err(ApiError::bad_request(format!("bundle version {v}; this node reads version {BUNDLE_VERSION}")));
+    }
+    let bundle: ProofBundle = serde_json::from_value(value)
+        .map_err(|e| ApiError::bad_request(format!("the body is not a proof bundle: {e}")))?;
+    let mut report = Report::offline(&bundle);
+    let dest = state.settings().chains.iter().find(|c| c.chain_id == bundle.destination.chain).cloned();
+    if report.valid
+        && let Some(dest) = dest
+    {
+        let client = state.mirror(&dest).await?;
+        let checks = online_checks(&dest, client.as_ref(), &bundle)
+            .await
+            .map_err(|f| ApiError::unavailable(format!("asking the destination mirror: {f}")))?;
+        report.checks.extend(checks);
+    }
+    report.finish();
+    Ok(Json(report))
+}
