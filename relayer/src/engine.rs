@@ -104,7 +104,7 @@ pub struct Engine {
     routes: Vec<RouteRuntime>,
     attestors: Vec<PrivateKeySigner>,
     settings: EngineSettings,
-    submit_memory: HashMap<Route, Mutex<SubmitMemory>>,
+    submit_memory: HashMap<Route, Mutex<(u64, SubmitMemory)>>,
     leases: LeaseKeeper,
 }
 
@@ -177,7 +177,7 @@ impl Engine {
                 )));
             }
             if submit_memory
-                .insert(r.route(), Mutex::new(SubmitMemory::default()))
+                .insert(r.route(), Mutex::new((0, SubmitMemory::default())))
                 .is_some()
             {
                 return Err(RelayerError::Config(format!(
@@ -241,7 +241,7 @@ impl Engine {
     /// holds it (the log is still caught up, for submissions and queries).
     async fn chain_store(&self, chain: &ChainId) -> Result<Option<Store>> {
         match self.leases.hold(&chain_lease(chain)).await? {
-            Hold::Held { store, fresh } => {
+            Hold::Held { store, fresh, .. } => {
                 if fresh {
                     self.logs.catch_up(&self.store, chain).await?;
                 }
@@ -300,12 +300,15 @@ impl Engine {
         let memory = self.submit_memory.get(route).ok_or_else(|| {
             RelayerError::Config(format!("route {route} is not served by this engine"))
         })?;
-        let mut memory = memory.lock().await;
+        let mut guard = memory.lock().await;
+        let (epoch, memory) = &mut *guard;
         let store = match self.leases.hold(&submit_lease(&route.destination)).await? {
-            Hold::Held { store, fresh } => {
-                if fresh {
-                    // Another instance may have sent meanwhile: forget what we sent.
+            Hold::Held { store, epoch: held, .. } => {
+                if *epoch != held {
+                    // (Re)acquired: another instance may have sent meanwhile, so
+                    // forget what this one sent before.
                     *memory = SubmitMemory::default();
+                    *epoch = held;
                 }
                 store
             }
@@ -318,7 +321,7 @@ impl Engine {
             &self.logs,
             rt,
             self.settings.tx_timeout,
-            &mut memory,
+            memory,
         )
         .await
     }

@@ -74,6 +74,8 @@ pub enum Hold {
         store: Store,
         /// Newly acquired.
         fresh: bool,
+        /// The lease's epoch.
+        epoch: u64,
     },
     /// Another instance holds it.
     Busy,
@@ -119,6 +121,7 @@ impl LeaseKeeper {
             return Ok(Hold::Held {
                 store: self.store.fenced(h.lease.fence()),
                 fresh: false,
+                epoch: h.lease.epoch,
             });
         }
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
@@ -135,8 +138,9 @@ impl LeaseKeeper {
                         instance = %self.settings.instance_id, "lease acquired");
                 }
                 let store = self.store.fenced(lease.fence());
+                let epoch = lease.epoch;
                 held.insert(name.to_owned(), Held { lease, renewed });
-                Ok(Hold::Held { store, fresh })
+                Ok(Hold::Held { store, fresh, epoch })
             }
             None => {
                 if held.remove(name).is_some() {
