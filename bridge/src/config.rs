@@ -107,6 +107,54 @@ impl ApiSettings {
                 Ok(out)
             })
             .collect()
+    /// Several instances on one PostgreSQL database.
+    #[serde(default)]
+    pub(crate) cluster: ClusterSection,
+}
+
+/// Several `bridge run` instances sharing one (PostgreSQL) database: each chain's
+/// indexing and each destination's submissions are held by one instance at a time
+/// through a lease in the database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ClusterSection {
+    /// This instance's name in the `leases` table; must differ between running
+    /// instances. Default `<hostname>-<pid>`.
+    #[serde(default = "evidence_relayer::lease::default_instance_id")]
+    pub(crate) instance_id: String,
+    /// Seconds a lease lasts without renewal: after an instance dies, another takes
+    /// its work over within about this long. Default 15.
+    #[serde(default = "default_lease_ttl_secs")]
+    pub(crate) lease_ttl_secs: u64,
+}
+
+impl Default for ClusterSection {
+    fn default() -> Self {
+        Self { instance_id: evidence_relayer::lease::default_instance_id(), lease_ttl_secs: default_lease_ttl_secs() }
+    }
+}
+
+fn default_lease_ttl_secs() -> u64 {
+    15
+}
+
+impl ClusterSection {
+    /// The engine's view; fails on an empty instance id or a TTL of zero.
+    pub(crate) fn to_engine(&self) -> Result<evidence_relayer::ClusterSettings, ConfigError> {
+        if self.instance_id.trim().is_empty() {
+            return Err(ConfigError::Invalid(
+                "cluster.instance_id is empty: set a name unique to this instance, or remove the key for `<hostname>-<pid>`".into(),
+            ));
+        }
+        if self.lease_ttl_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "cluster.lease_ttl_secs is 0: set the seconds a lease lasts without renewal (default 15)".into(),
+            ));
+        }
+        Ok(evidence_relayer::ClusterSettings {
+            instance_id: self.instance_id.trim().to_owned(),
+            lease_ttl: Duration::from_secs(self.lease_ttl_secs),
+        })
     }
 }
 
@@ -279,6 +327,7 @@ impl Settings {
         if self.chains.is_empty() {
             return invalid("no [[chains]] configured".into());
         }
+        self.cluster.to_engine()?;
         let mut names = HashSet::new();
         let mut ids = HashSet::new();
         for c in &self.chains {

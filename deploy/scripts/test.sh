@@ -16,6 +16,26 @@ fi
 export RFC6962_VECTORS_DIR="$vectors"
 export ANVIL_BIN="${ANVIL_BIN:-$root/deploy/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil}"
 
+# The store tests run on SQLite and on PostgreSQL (a fresh database per test on
+# EB_TEST_POSTGRES_URL). Make sure the server answers; start the local cluster if not.
+export EB_TEST_POSTGRES_URL="${EB_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+pg_answers() { pg_isready -q -d "$EB_TEST_POSTGRES_URL" 2>/dev/null; }
+echo "==> PostgreSQL at $EB_TEST_POSTGRES_URL"
+if ! pg_answers; then
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    for version in $(ls /etc/postgresql); do
+      pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    done
+    for _ in $(seq 1 30); do pg_answers && break; sleep 1; done
+  fi
+fi
+if ! pg_answers; then
+  echo "!!! PostgreSQL is not answering at $EB_TEST_POSTGRES_URL and could not be started." >&2
+  echo "!!! Start it (e.g. pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start)" >&2
+  echo "!!! or set EB_TEST_POSTGRES_URL to a server where the user may CREATE DATABASE." >&2
+  exit 1
+fi
+
 echo "==> contract artifacts match a fresh compile"
 node deploy/scripts/compile.js --check
 

@@ -5,6 +5,10 @@
 //! never end a task: they are logged (`warn!` when retryable, `error!` otherwise) and
 //! the step is retried with exponential backoff. The `tick_*` methods run one step of
 //! one stage, so tests drive the pipeline deterministically.
+//!
+//! Each step runs only while this instance holds the step's lease ([`crate::lease`]):
+//! `chain:<caip2>` for a chain's index/checkpoint/attest work, `submit:<caip2>` for the
+//! submissions into a destination; its writes go through a store fenced by that lease.
 
 use std::{collections::HashMap, fmt, sync::Arc, time::Duration};
 
@@ -17,6 +21,7 @@ use tracing::{error, info, warn};
 
 use crate::{
     RelayerError, Result,
+    lease::{ClusterSettings, Hold, LeaseKeeper, chain_lease, submit_lease},
     log::Logs,
     stages::{
         attest::attest_once,
@@ -99,7 +104,8 @@ pub struct Engine {
     routes: Vec<RouteRuntime>,
     attestors: Vec<PrivateKeySigner>,
     settings: EngineSettings,
-    submit_memory: HashMap<Route, Mutex<SubmitMemory>>,
+    submit_memory: HashMap<Route, Mutex<(u64, SubmitMemory)>>,
+    leases: LeaseKeeper,
 }
 
 impl fmt::Debug for Engine {
@@ -171,7 +177,7 @@ impl Engine {
                 )));
             }
             if submit_memory
-                .insert(r.route(), Mutex::new(SubmitMemory::default()))
+                .insert(r.route(), Mutex::new((0, SubmitMemory::default())))
                 .is_some()
             {
                 return Err(RelayerError::Config(format!(
@@ -187,6 +193,7 @@ impl Engine {
         }
         let logs = Logs::load(&store, &ids).await?;
         Ok(Self {
+            leases: LeaseKeeper::new(store.clone(), ClusterSettings::default()),
             store,
             logs,
             chains,
@@ -195,6 +202,12 @@ impl Engine {
             settings,
             submit_memory,
         })
+    }
+
+    /// Sets this instance's name and lease TTL (default: `<hostname>-<pid>`, 15 s).
+    pub fn with_cluster(mut self, cluster: ClusterSettings) -> Self {
+        self.leases = LeaseKeeper::new(self.store.clone(), cluster);
+        self
     }
 
     /// The store.
@@ -223,9 +236,35 @@ impl Engine {
             })
     }
 
-    /// One index step of `chain` (one batch).
+    /// The store fenced by `chain`'s lease while this instance holds it (its log
+    /// caught up with the store when freshly acquired); `None` while another instance
+    /// holds it (the log is still caught up, for submissions and queries).
+    async fn chain_store(&self, chain: &ChainId) -> Result<Option<Store>> {
+        match self.leases.hold(&chain_lease(chain)).await? {
+            Hold::Held { store, fresh, .. } => {
+                if fresh {
+                    self.logs.catch_up(&self.store, chain).await?;
+                }
+                Ok(Some(store))
+            }
+            Hold::Busy => {
+                self.logs.catch_up(&self.store, chain).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// One index step of `chain` (one batch), if this instance holds its lease.
     pub async fn tick_index(&self, chain: &ChainId) -> Result<IndexOutcome> {
-        index_once(&self.store, &self.logs, self.chain(chain)?).await
+        let rt = self.chain(chain)?;
+        let Some(store) = self.chain_store(chain).await? else {
+            return Ok(IndexOutcome {
+                caught_up: true,
+                standby: true,
+                ..Default::default()
+            });
+        };
+        index_once(&store, &self.logs, rt).await
     }
 
     /// Creates a checkpoint of `chain` if one is due.
@@ -234,13 +273,19 @@ impl Engine {
             interval: self.settings.checkpoint_interval,
             max_records: self.settings.checkpoint_max_records,
         };
-        checkpoint_once(&self.store, &self.logs, chain, &policy).await
+        let Some(store) = self.chain_store(chain).await? else {
+            return Ok(None);
+        };
+        checkpoint_once(&store, &self.logs, chain, &policy).await
     }
 
     /// Signs `chain`'s new checkpoints with every attestor key, for every route.
     pub async fn tick_attest(&self, chain: &ChainId) -> Result<usize> {
+        let Some(store) = self.chain_store(chain).await? else {
+            return Ok(0);
+        };
         attest_once(
-            &self.store,
+            &store,
             &self.logs,
             chain,
             &self.routes,
@@ -255,13 +300,28 @@ impl Engine {
         let memory = self.submit_memory.get(route).ok_or_else(|| {
             RelayerError::Config(format!("route {route} is not served by this engine"))
         })?;
-        let mut memory = memory.lock().await;
+        let mut guard = memory.lock().await;
+        let (epoch, memory) = &mut *guard;
+        let store = match self.leases.hold(&submit_lease(&route.destination)).await? {
+            Hold::Held { store, epoch: held, .. } => {
+                if *epoch != held {
+                    // (Re)acquired: another instance may have sent meanwhile, so
+                    // forget what this one sent before.
+                    *memory = SubmitMemory::default();
+                    *epoch = held;
+                }
+                store
+            }
+            Hold::Busy => return Ok(SubmitOutcome::Idle),
+        };
+        // The source's log may be extended by another instance.
+        self.logs.catch_up(&self.store, &route.source).await?;
         submit_once(
-            &self.store,
+            &store,
             &self.logs,
             rt,
             self.settings.tx_timeout,
-            &mut memory,
+            memory,
         )
         .await
     }
@@ -273,7 +333,7 @@ impl Engine {
         while !outcome.caught_up && !outcome.halted {
             outcome = self.tick_index(chain).await?;
         }
-        if !outcome.halted {
+        if !outcome.halted && !outcome.standby {
             self.tick_checkpoint(chain).await?;
             self.tick_attest(chain).await?;
         }
@@ -309,12 +369,14 @@ impl Engine {
             tasks.spawn(async move { engine.route_loop(route, shutdown).await });
         }
         info!(target: "relayer::engine", chains = engine.chains.len(), routes = engine.routes.len(),
-            attestors = engine.attestors.len(), "relayer running");
+            attestors = engine.attestors.len(), instance = %engine.leases.settings().instance_id,
+            lease_ttl = ?engine.leases.settings().lease_ttl, "relayer running");
         while let Some(joined) = tasks.join_next().await {
             if let Err(e) = joined {
                 error!(target: "relayer::engine", error = %e, "a relayer task panicked");
             }
         }
+        engine.leases.release_all().await;
         info!(target: "relayer::engine", "relayer stopped");
         Ok(())
     }
@@ -324,7 +386,7 @@ impl Engine {
         while !shutdown.is_cancelled() {
             let step = async {
                 let outcome = self.tick_index(&chain).await?;
-                if !outcome.halted {
+                if !outcome.halted && !outcome.standby {
                     self.tick_checkpoint(&chain).await?;
                     self.tick_attest(&chain).await?;
                 }

@@ -49,6 +49,17 @@ pub enum RelayerError {
         /// Why it halted.
         reason: String,
     },
+    /// Another instance took this instance's lease over: the write was not made.
+    #[error(
+        "lease {lease} (epoch {epoch}) is no longer held by this instance: another instance took the work over; \
+         nothing was written (this instance will retry once the lease is free)"
+    )]
+    LeaseLost {
+        /// Lease name.
+        lease: String,
+        /// The epoch this instance held.
+        epoch: u64,
+    },
     /// A mirror holds a root for our chain that differs from our own log.
     #[error(
         "mirror on {destination} holds root {mirror_root} at size {size} for {source_chain}, \
@@ -75,13 +86,18 @@ impl RelayerError {
             Self::Adapter(e) => e.is_retryable(),
             Self::Store(e) => match e {
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
-                // SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes.
-                sqlx::Error::Database(db) => db
-                    .code()
-                    .and_then(|c| c.parse::<i64>().ok())
-                    .is_some_and(|c| matches!(c & 0xff, 5 | 6)),
+                // SQLITE_BUSY (5), SQLITE_LOCKED (6) and their extended codes;
+                // PostgreSQL serialization failures and deadlocks (40001, 40P01) and
+                // connection losses (08xxx).
+                sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+                    c == "40001"
+                        || c == "40P01"
+                        || c.starts_with("08")
+                        || c.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+                }),
                 _ => false,
             },
+            Self::LeaseLost { .. } => true,
             _ => false,
         }
     }

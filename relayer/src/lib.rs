@@ -4,11 +4,12 @@
 //! attest, submit — are built on the shared schema (`evidence-schemas`) and the chain
 //! adapters (`evidence-adapters`):
 //!
-//! - [`store`]: the sqlx store (SQLite) and its embedded migrations; every stage keeps
+//! - [`store`]: the sqlx store (SQLite or PostgreSQL) and its embedded migrations; every stage keeps
 //!   its state there, so a `kill -9` at any point resumes correctly;
 //! - [`log`]: per source chain, the in-memory RFC 6962 tree rebuilt from the store;
 //! - [`stages`]: index (cursor, confirmations, reorgs), checkpoint, attest, submit;
 //! - [`engine`]: runs the stages concurrently, or one tick at a time for tests;
+//! - [`lease`]: several instances on one database share the work through leases;
 //! - [`query`]: read-only views for the CLI and the HTTP API (lookup, proof bundles,
 //!   status).
 //!
@@ -17,16 +18,20 @@
 
 pub mod engine;
 pub mod error;
+pub mod lease;
 pub mod log;
 pub mod pages;
 pub mod query;
 pub mod stages;
 pub mod store;
 #[cfg(feature = "test-utils")]
+pub mod test_db;
+#[cfg(feature = "test-utils")]
 pub mod testing;
 
 pub use engine::{ChainRuntime, Engine, EngineSettings, RouteRuntime};
 pub use error::RelayerError;
+pub use lease::ClusterSettings;
 pub use query::{
     ChainStatus, CheckpointSummary, DestinationStatus, MirroredOn, RecordState, RecordView,
     SubmissionSummary,

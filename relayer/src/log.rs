@@ -64,17 +64,45 @@ impl Logs {
             .unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Appends records the store just logged starting at leaf `first_leaf`.
+    /// Appends records the store just logged starting at leaf `first_leaf`. Leaves the
+    /// log already has (a concurrent [`Logs::catch_up`] read them from the store) are
+    /// skipped.
     pub fn append(&self, chain: &ChainId, first_leaf: u64, record_ids: &[B256]) -> Result<()> {
         let mut log = self.write(chain)?;
-        if log.size() != first_leaf {
+        if log.size() < first_leaf {
             return Err(RelayerError::corrupt(format!(
                 "{chain}: in-memory log has {} leaves but the store logged records from leaf {first_leaf}; restart to rebuild",
                 log.size()
             )));
         }
-        log.extend(record_ids.iter().copied());
+        let skip = usize::try_from(log.size() - first_leaf).unwrap_or(usize::MAX);
+        log.extend(record_ids.iter().skip(skip).copied());
         Ok(())
+    }
+
+    /// Appends the leaves the store logged beyond this log's size (another instance
+    /// may have extended the log; the log is append-only, so what is here stays valid).
+    /// Returns the number of leaves added.
+    pub async fn catch_up(&self, store: &Store, chain: &ChainId) -> Result<u64> {
+        let Some(cursor) = store.load_cursor(chain).await? else {
+            return Ok(0);
+        };
+        let have = self.size(chain)?;
+        if cursor.log_size <= have {
+            return Ok(0);
+        }
+        let ids = store
+            .load_leaf_ids_range(chain, have, cursor.log_size)
+            .await?;
+        if (ids.len() as u64) != cursor.log_size - have {
+            return Err(RelayerError::corrupt(format!(
+                "{chain}: cursor says the log has {} records, the records table holds {}",
+                cursor.log_size,
+                have + ids.len() as u64
+            )));
+        }
+        self.append(chain, have, &ids)?;
+        Ok(cursor.log_size - have)
     }
 
     /// The number of records in the chain's log.

@@ -180,7 +180,7 @@ impl Store {
         }
     }
 
-    async fn record_view(&self, row: &sqlx::sqlite::SqliteRow) -> Result<RecordView> {
+    async fn record_view(&self, row: &sqlx::any::AnyRow) -> Result<RecordView> {
         let json: String = row.try_get("record")?;
         let record: EvidenceRecord = serde_json::from_str(&json)
             .map_err(|e| RelayerError::corrupt(format!("records.record: {e}")))?;

@@ -1,15 +1,16 @@
 //! Reorgs, dropped transactions, other submitters.
 
+#[macro_use]
 mod common;
 
 use common::*;
+use evidence_relayer::test_db::TestBackend;
 use evidence_adapters::MirrorClient;
 use evidence_relayer::{SubmissionState, stages::submit::SubmitOutcome, testing::FakeEvent};
 use evidence_schemas::SignedCheckpoint;
 
-#[tokio::test]
-async fn reorg_within_confirmations_leaves_no_orphan() {
-    let w = World::new(3);
+async fn reorg_within_confirmations_leaves_no_orphan(db: TestBackend) {
+    let w = World::new(db, 3).await;
     w.chain.mine_anchors(2); // block 1
     w.chain.mine_empty(3); // 2..4: block 1 confirmed
     w.chain.mine_anchors(3); // 5, pending
@@ -56,9 +57,8 @@ async fn reorg_within_confirmations_leaves_no_orphan() {
     assert!(engine.store().status().await.unwrap()[0].halted.is_none());
 }
 
-#[tokio::test]
-async fn deep_reorg_halts_the_chain_and_keeps_the_log() {
-    let w = World::new(1);
+async fn deep_reorg_halts_the_chain_and_keeps_the_log(db: TestBackend) {
+    let w = World::new(db, 1).await;
     w.chain.mine_anchors(2);
     w.chain.mine_anchors(2);
     w.chain.mine_empty(1);
@@ -99,10 +99,9 @@ async fn deep_reorg_halts_the_chain_and_keeps_the_log() {
     assert_eq!(w.mirror.accepted(&source_id()), vec![4]);
 }
 
-#[tokio::test]
-async fn shallow_reorg_of_confirmed_empty_blocks_rewinds() {
+async fn shallow_reorg_of_confirmed_empty_blocks_rewinds(db: TestBackend) {
     // Blocks past the confirmation depth changed, but none held logged records.
-    let w = World::new(1);
+    let w = World::new(db, 1).await;
     w.chain.mine_anchors(1);
     w.chain.mine_empty(4);
     let engine = w.engine().await;
@@ -126,9 +125,8 @@ async fn shallow_reorg_of_confirmed_empty_blocks_rewinds() {
     assert!(engine.store().status().await.unwrap()[0].halted.is_none());
 }
 
-#[tokio::test]
-async fn a_dropped_transaction_is_replaced() {
-    let mut w = World::new(0);
+async fn a_dropped_transaction_is_replaced(db: TestBackend) {
+    let mut w = World::new(db, 0).await;
     w.settings.tx_timeout = std::time::Duration::ZERO;
     w.mirror.set_auto_mine(false);
     w.chain.mine_anchors(3);
@@ -169,9 +167,8 @@ async fn a_dropped_transaction_is_replaced() {
     assert_eq!(w.mirror.accepted(&source_id()), vec![3]);
 }
 
-#[tokio::test]
-async fn a_nonce_used_elsewhere_starts_over() {
-    let w = World::new(0);
+async fn a_nonce_used_elsewhere_starts_over(db: TestBackend) {
+    let w = World::new(db, 0).await;
     w.mirror.set_auto_mine(false);
     w.chain.mine_anchors(2);
     let engine = w.engine().await;
@@ -203,9 +200,8 @@ async fn a_nonce_used_elsewhere_starts_over() {
     assert_eq!(w.mirror.accepted(&source_id()), vec![2]);
 }
 
-#[tokio::test]
-async fn another_submitter_is_observed_not_duplicated() {
-    let w = World::new(0);
+async fn another_submitter_is_observed_not_duplicated(db: TestBackend) {
+    let w = World::new(db, 0).await;
     w.chain.mine_anchors(3);
     let engine = w.engine().await;
     engine.tick_chain(&source_id()).await.unwrap();
@@ -258,3 +254,12 @@ async fn another_submitter_is_observed_not_duplicated() {
     bundle.verify_offline().unwrap();
     assert_eq!(bundle.destination.mirror_tx, None);
 }
+
+both_backends!(
+    reorg_within_confirmations_leaves_no_orphan,
+    deep_reorg_halts_the_chain_and_keeps_the_log,
+    shallow_reorg_of_confirmed_empty_blocks_rewinds,
+    a_dropped_transaction_is_replaced,
+    a_nonce_used_elsewhere_starts_over,
+    another_submitter_is_observed_not_duplicated,
+);

@@ -1,19 +1,20 @@
 //! The whole pipeline over a fake chain and a fake mirror.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
 use common::*;
+use evidence_relayer::test_db::TestBackend;
 use evidence_adapters::MirrorClient;
 use evidence_relayer::{
     RecordState, SubmissionState, stages::submit::SubmitOutcome, testing::FakeEvent,
 };
 use evidence_schemas::log::{verify_consistency, verify_record_inclusion};
 
-#[tokio::test]
-async fn records_flow_to_the_mirror_and_prove() {
-    let w = World::new(2);
+async fn records_flow_to_the_mirror_and_prove(db: TestBackend) {
+    let w = World::new(db, 2).await;
     let digests = w.chain.mine_anchors(5);
     w.chain.mine_anchors(4);
     w.chain.mine_empty(2);
@@ -120,9 +121,8 @@ async fn records_flow_to_the_mirror_and_prove() {
     );
 }
 
-#[tokio::test]
-async fn restart_before_every_step_loses_nothing_and_submits_once() {
-    let w = World::new(1);
+async fn restart_before_every_step_loses_nothing_and_submits_once(db: TestBackend) {
+    let w = World::new(db, 1).await;
     w.mirror.set_auto_mine(false);
     for round in 0..6 {
         w.chain.mine_anchors(round % 3 + 1);
@@ -184,9 +184,8 @@ async fn restart_before_every_step_loses_nothing_and_submits_once() {
     );
 }
 
-#[tokio::test]
-async fn crash_after_prepare_resends_the_same_bytes() {
-    let w = World::new(0);
+async fn crash_after_prepare_resends_the_same_bytes(db: TestBackend) {
+    let w = World::new(db, 0).await;
     w.chain.mine_anchors(3);
     let engine = w.engine().await;
     engine.tick_chain(&source_id()).await.unwrap();
@@ -226,9 +225,8 @@ async fn crash_after_prepare_resends_the_same_bytes() {
     assert_eq!(w.mirror.accepted(&source_id()), vec![3]);
 }
 
-#[tokio::test]
-async fn the_log_is_deterministic() {
-    let w = World::new(1);
+async fn the_log_is_deterministic(db: TestBackend) {
+    let w = World::new(db, 1).await;
     for i in 0..8 {
         w.chain.mine_anchors(i % 4);
     }
@@ -238,8 +236,8 @@ async fn the_log_is_deterministic() {
     w.chain.mine_anchors(2);
     w.chain.mine_empty(1);
     let a = w.engine().await;
-    let other = tempfile::tempdir().unwrap();
-    let url_b = format!("sqlite://{}?mode=rwc", other.path().join("b.db").display());
+    let other = evidence_relayer::test_db::TestDb::create(db).await;
+    let url_b = other.url.clone();
     let b = w
         .engine_with(
             evidence_relayer::Store::connect(&url_b).await.unwrap(),
@@ -278,9 +276,8 @@ async fn the_log_is_deterministic() {
     );
 }
 
-#[tokio::test]
-async fn revokes_are_logged_and_checked() {
-    let w = World::new(0);
+async fn revokes_are_logged_and_checked(db: TestBackend) {
+    let w = World::new(db, 0).await;
     let digest = w.chain.mine_anchors(1)[0];
     let engine = w.engine().await;
     engine.tick_chain(&source_id()).await.unwrap();
@@ -327,9 +324,8 @@ async fn revokes_are_logged_and_checked() {
     assert_eq!(view.revoked_by, Some(records[3].record_id()));
 }
 
-#[tokio::test]
-async fn run_loop_retries_and_mirrors() {
-    let w = World::new(1);
+async fn run_loop_retries_and_mirrors(db: TestBackend) {
+    let w = World::new(db, 1).await;
     w.chain.mine_anchors(4);
     w.chain.mine_empty(1);
     w.chain.fail_next_calls(3);
@@ -349,3 +345,12 @@ async fn run_loop_retries_and_mirrors() {
     handle.await.unwrap().unwrap();
     assert_eq!(w.mirror.accepted(&source_id()), vec![4]);
 }
+
+both_backends!(
+    records_flow_to_the_mirror_and_prove,
+    restart_before_every_step_loses_nothing_and_submits_once,
+    crash_after_prepare_resends_the_same_bytes,
+    the_log_is_deterministic,
+    revokes_are_logged_and_checked,
+    run_loop_retries_and_mirrors,
+);

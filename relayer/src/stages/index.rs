@@ -45,6 +45,8 @@ pub struct IndexOutcome {
     pub halted: bool,
     /// The cursor reached the head: the caller may wait before the next step.
     pub caught_up: bool,
+    /// Another instance holds the chain's lease: nothing was done (the engine sets it).
+    pub standby: bool,
 }
 
 /// One step of indexing `chain`; see the module docs.

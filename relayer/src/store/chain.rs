@@ -169,7 +169,7 @@ impl Store {
     ) -> Result<()> {
         let now = now_ms();
         let c = chain.as_str();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_fenced().await?;
         insert_records(&mut tx, c, records, None, now).await?;
         save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
         tx.commit().await?;
@@ -194,7 +194,7 @@ impl Store {
     ) -> Result<LoggedBatch> {
         let now = now_ms();
         let c = chain.as_str();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_fenced().await?;
         let log_size: i64 = sqlx::query_scalar("SELECT log_size FROM cursors WHERE chain = $1")
             .bind(c)
             .fetch_one(&mut *tx)
@@ -241,7 +241,7 @@ impl Store {
     pub async fn mark_logged(&self, chain: &ChainId, tip: &BlockRef) -> Result<LoggedBatch> {
         let c = chain.as_str();
         let now = now_ms();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_fenced().await?;
         let log_size: i64 = sqlx::query_scalar("SELECT log_size FROM cursors WHERE chain = $1")
             .bind(c)
             .fetch_one(&mut *tx)
@@ -294,7 +294,7 @@ impl Store {
         confirmed: Option<(u64, B256)>,
     ) -> Result<()> {
         let c = chain.as_str();
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_fenced().await?;
         sqlx::query(
             "DELETE FROM records WHERE chain = $1 AND status = 'pending' AND block_number >= $2",
         )
@@ -347,12 +347,14 @@ impl Store {
 
     /// Halts the chain with `reason`; indexing and submission stop until an operator acts.
     pub async fn mark_halted(&self, chain: &ChainId, reason: &str) -> Result<()> {
+        let mut tx = self.begin_fenced().await?;
         sqlx::query("UPDATE cursors SET halted_reason = $2, updated_at = $3 WHERE chain = $1")
             .bind(chain.as_str())
             .bind(reason)
             .bind(now_ms())
-            .execute(self.writer())
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -372,6 +374,31 @@ impl Store {
             if uint(*leaf) != i as u64 {
                 return Err(crate::RelayerError::corrupt(format!(
                     "log of {chain} has a gap: leaf {i} is missing (next stored leaf is {leaf})"
+                )));
+            }
+            ids.push(parse_b256("records.record_id", id)?);
+        }
+        Ok(ids)
+    }
+
+    /// Record ids of leaves `from..to` of the chain's log, in leaf order. Fails if the
+    /// stored leaf indices have a gap.
+    pub async fn load_leaf_ids_range(&self, chain: &ChainId, from: u64, to: u64) -> Result<Vec<B256>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT record_id, leaf_index FROM records WHERE chain = $1 AND leaf_index >= $2
+             AND leaf_index < $3 ORDER BY leaf_index",
+        )
+        .bind(chain.as_str())
+        .bind(int(from))
+        .bind(int(to))
+        .fetch_all(self.reader())
+        .await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for (i, (id, leaf)) in rows.iter().enumerate() {
+            if uint(*leaf) != from + i as u64 {
+                return Err(crate::RelayerError::corrupt(format!(
+                    "log of {chain} has a gap: leaf {} is missing (next stored leaf is {leaf})",
+                    from + i as u64
                 )));
             }
             ids.push(parse_b256("records.record_id", id)?);
@@ -408,7 +435,7 @@ pub(crate) fn action_text(action: Action) -> &'static str {
 }
 
 async fn upsert_block(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     chain: &str,
     number: u64,
     hash: &B256,
@@ -429,7 +456,7 @@ async fn upsert_block(
     Ok(())
 }
 
-fn cursor_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Cursor> {
+fn cursor_from_row(r: &sqlx::any::AnyRow) -> Result<Cursor> {
     let confirmed_block: Option<i64> = r.try_get("confirmed_block")?;
     let confirmed_hash: Option<String> = r.try_get("confirmed_hash")?;
     let confirmed_block = match (confirmed_block, confirmed_hash) {
@@ -454,7 +481,7 @@ fn cursor_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Cursor> {
 /// pending, or — with `first_leaf` — straight into the log with consecutive leaf
 /// indices. Returns the record ids in the order given.
 async fn insert_records(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     c: &str,
     records: &[SourcedRecord],
     first_leaf: Option<i64>,
@@ -472,7 +499,7 @@ async fn insert_records(
             let leaf = first_leaf.map(|f| f + (chunk_no * INSERT_CHUNK + i) as i64);
             rows.push((sr, hex32(&id), json, leaf));
         }
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(
             "INSERT INTO records (record_id, chain, status, leaf_index, block_number, block_hash, tx_index,
                 log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at) ",
         );
@@ -507,7 +534,7 @@ async fn insert_records(
 
 /// Flags revokes logged from leaf `from_leaf` on that do not refer to an earlier
 /// logged anchor of the same chain and submitter.
-async fn check_revokes(tx: &mut sqlx::SqliteConnection, c: &str, from_leaf: i64) -> Result<()> {
+async fn check_revokes(tx: &mut sqlx::AnyConnection, c: &str, from_leaf: i64) -> Result<()> {
     sqlx::query(
         "UPDATE records SET invalid_ref = 1
          WHERE chain = $1 AND action = 'revoke' AND leaf_index >= $2
@@ -528,7 +555,7 @@ async fn check_revokes(tx: &mut sqlx::SqliteConnection, c: &str, from_leaf: i64)
 /// events, and the cursor.
 #[allow(clippy::too_many_arguments)]
 async fn save_batch_tail(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     c: &str,
     to: &BlockRef,
     records: &[SourcedRecord],
@@ -580,7 +607,7 @@ async fn save_batch_tail(
 /// Moves the cursor's confirmed tip to `tip` with the new log size, and forgets block
 /// hashes (of blocks without records) older than the reorg-detection window.
 async fn save_confirmed_tip(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     c: &str,
     tip: &BlockRef,
     log_size: i64,

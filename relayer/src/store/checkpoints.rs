@@ -10,6 +10,7 @@ use crate::{RelayerError, Result};
 impl Store {
     /// Stores a checkpoint this instance computed.
     pub async fn insert_checkpoint(&self, checkpoint: &Checkpoint) -> Result<()> {
+        let mut tx = self.begin_fenced().await?;
         sqlx::query(
             "INSERT INTO checkpoints (chain, size, root, source_block_number, source_block_hash, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (chain, size) DO NOTHING",
@@ -20,8 +21,9 @@ impl Store {
         .bind(int(checkpoint.source_block_number))
         .bind(hex32(&checkpoint.source_block_hash))
         .bind(now_ms())
-        .execute(self.writer())
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -94,7 +96,7 @@ impl Store {
         mirror: &Address,
         signatures: &[AttestorSignature],
     ) -> Result<()> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_fenced().await?;
         for s in signatures {
             sqlx::query(
                 "INSERT INTO signatures (chain, size, destination, mirror, attestor, signature, created_at)
@@ -151,7 +153,7 @@ impl Store {
     }
 }
 
-fn checkpoint_from_row(chain: &ChainId, r: &sqlx::sqlite::SqliteRow) -> Result<Checkpoint> {
+fn checkpoint_from_row(chain: &ChainId, r: &sqlx::any::AnyRow) -> Result<Checkpoint> {
     Ok(Checkpoint {
         source_chain: chain.clone(),
         size: uint(r.try_get("size")?),

@@ -1,34 +1,43 @@
-//! The relayer's store: SQLite through sqlx, one file, WAL.
+//! The relayer's store: SQLite (one file, WAL) or PostgreSQL, through sqlx's `Any`
+//! driver, chosen by the URL scheme (`sqlite:` / `postgres:`).
 //!
 //! Every stage keeps its state here and every state transition is one transaction, so
-//! a process killed between any two steps resumes from what is stored. The SQL is
-//! written to run unchanged on PostgreSQL later (`$n` placeholders, BIGINT and TEXT
-//! columns, hashes as 0x-hex text, `ON CONFLICT` upserts).
+//! a process killed between any two steps resumes from what is stored. The SQL runs
+//! unchanged on both databases (`$n` placeholders, BIGINT and TEXT columns, hashes as
+//! 0x-hex text, `ON CONFLICT` upserts); the same migrations create both schemas.
+//!
+//! Several instances may share one PostgreSQL database: work is split through leases
+//! ([`leases`](self::leases)), and a [`Store::fenced`] handle makes the writes that
+//! matter check, in their own transaction, that the lease is still held.
 //!
 //! Naming: reads are `load_*`/`query_*`, writes `insert_*`/`save_*`/`mark_*`.
 
 mod chain;
 pub(crate) mod checkpoints;
+pub mod leases;
 mod submissions;
 
 use std::{
     fmt,
     str::FromStr,
+    sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use alloy::primitives::{Address, B256};
 use evidence_schemas::ChainId;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+use sqlx::{
+    AnyConnection, AnyPool, Executor,
+    any::{AnyPoolOptions, install_default_drivers},
 };
 
 pub use chain::{Cursor, LoggedBatch, PendingBlock};
+pub use leases::{Fence, Lease};
 pub use submissions::{Submission, SubmissionPayload, SubmissionState};
 
 use crate::{RelayerError, Result};
 
-/// The migrations, embedded at compile time.
+/// The migrations, embedded at compile time (the same files for SQLite and PostgreSQL).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// A route: checkpoints of `source` mirrored onto `destination`.
@@ -56,82 +65,156 @@ impl fmt::Display for Route {
     }
 }
 
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite: one file, one writer.
+    Sqlite,
+    /// PostgreSQL: may be shared by several instances.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL selects.
+    pub fn of_url(url: &str) -> Result<Self> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Self::Sqlite),
+            "postgres" | "postgresql" => Ok(Self::Postgres),
+            _ => Err(RelayerError::Config(format!(
+                "bad database URL {:?}: the scheme must be `sqlite:` (e.g. sqlite://bridge.sqlite?mode=rwc) \
+                 or `postgres:` (e.g. postgres://bridge@db.example/bridge)",
+                redact(url)
+            ))),
+        }
+    }
+}
+
 /// Handle to the relayer database. Cheap to clone.
 ///
-/// SQLite allows one writer at a time, so writes go through a one-connection pool
-/// (no `SQLITE_BUSY` between our own tasks) and reads through a separate pool.
+/// On SQLite, writes go through a one-connection pool (one writer at a time, so no
+/// `SQLITE_BUSY` between our own tasks) and reads through a separate pool; on
+/// PostgreSQL one ordinary pool serves both.
 #[derive(Debug, Clone)]
 pub struct Store {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    writer: AnyPool,
+    reader: AnyPool,
+    backend: Backend,
+    fence: Option<Arc<Fence>>,
 }
 
 impl Store {
-    /// Opens (creating with `?mode=rwc`) the database at `url`, e.g.
-    /// `sqlite:///var/lib/bridge/relayer.db?mode=rwc`, and runs the migrations.
+    /// Opens the database at `url` and runs the migrations: SQLite (created with
+    /// `?mode=rwc`), e.g. `sqlite:///var/lib/bridge/relayer.db?mode=rwc`, or
+    /// PostgreSQL, e.g. `postgres://bridge@127.0.0.1:5432/bridge`.
     pub async fn connect(url: &str) -> Result<Self> {
-        let options = Self::options(url)?;
-        let in_memory = is_in_memory(url);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
-            .await?;
-        MIGRATOR.run(&writer).await?;
-        // An in-memory database exists per connection: share the one.
-        let reader = if in_memory {
-            writer.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(4)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_with(options)
-                .await?
+        let backend = Backend::of_url(url)?;
+        install_default_drivers();
+        let store = match backend {
+            Backend::Sqlite => {
+                let writer = sqlite_pool(1, false)
+                    .min_connections(1)
+                    .connect(url)
+                    .await
+                    .map_err(|e| connect_error(url, e))?;
+                MIGRATOR.run(&writer).await?;
+                // An in-memory database exists per connection: share the one.
+                let reader = if is_in_memory(url) {
+                    writer.clone()
+                } else {
+                    sqlite_pool(4, false)
+                        .connect(url)
+                        .await
+                        .map_err(|e| connect_error(url, e))?
+                };
+                Self {
+                    writer,
+                    reader,
+                    backend,
+                    fence: None,
+                }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(10)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await
+                    .map_err(|e| connect_error(url, e))?;
+                // Several instances may start at once: sqlx takes an advisory lock
+                // around the migrations on PostgreSQL.
+                MIGRATOR.run(&pool).await?;
+                Self {
+                    writer: pool.clone(),
+                    reader: pool,
+                    backend,
+                    fence: None,
+                }
+            }
         };
-        Ok(Self { writer, reader })
+        Ok(store)
     }
 
     /// Opens an existing database for reading only (the CLI's `lookup`, `status`, …,
-    /// while `bridge run` writes). Fails if the schema is not up to date.
+    /// while `bridge run` writes). Runs no migration; fails if the schema is not up
+    /// to date.
     pub async fn connect_read_only(url: &str) -> Result<Self> {
-        let options = Self::options(url)?.read_only(true).create_if_missing(false);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
-            .await?;
+        let backend = Backend::of_url(url)?;
+        install_default_drivers();
+        let pool = match backend {
+            Backend::Sqlite => sqlite_pool(4, true)
+                .connect(&sqlite_read_only_url(url))
+                .await
+                .map_err(|e| connect_error(url, e))?,
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute("SET default_transaction_read_only = on").await?;
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await
+                .map_err(|e| connect_error(url, e))?,
+        };
+        let shown = redact(url);
         let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
             .fetch_one(&pool)
             .await
             .map_err(|e| {
                 RelayerError::Config(format!(
-                    "{url} is not a relayer database (or was never migrated): {e}; run `bridge run` once to create it"
+                    "{shown} is not a relayer database (or was never migrated): {e}; run `bridge run` once to create it"
                 ))
             })?;
         let known = MIGRATOR.iter().count() as i64;
         if applied < known {
             return Err(RelayerError::Config(format!(
-                "{url} has {applied} of {known} migrations applied; start `bridge run` once to upgrade it"
+                "{shown} has {applied} of {known} migrations applied; start `bridge run` once to upgrade it"
             )));
         }
         Ok(Self {
             writer: pool.clone(),
             reader: pool,
+            backend,
+            fence: None,
         })
     }
 
-    fn options(url: &str) -> Result<SqliteConnectOptions> {
-        let options = SqliteConnectOptions::from_str(url).map_err(|e| {
-            RelayerError::Config(format!(
-                "bad database URL {url:?}: {e} (expected e.g. sqlite://relayer.db?mode=rwc)"
-            ))
-        })?;
-        Ok(options
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10)))
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A handle whose fenced writes (cursor moves, logging, submissions) first check,
+    /// in the same transaction, that `fence`'s lease is still held with its epoch, and
+    /// fail with [`RelayerError::LeaseLost`] otherwise.
+    pub fn fenced(&self, fence: Fence) -> Self {
+        Self {
+            fence: Some(Arc::new(fence)),
+            ..self.clone()
+        }
     }
 
     /// Closes both pools, waiting for connections to finish.
@@ -140,13 +223,78 @@ impl Store {
         self.reader.close().await;
     }
 
-    pub(crate) fn writer(&self) -> &SqlitePool {
+    pub(crate) fn writer(&self) -> &AnyPool {
         &self.writer
     }
 
-    pub(crate) fn reader(&self) -> &SqlitePool {
+    pub(crate) fn reader(&self) -> &AnyPool {
         &self.reader
     }
+
+    /// Begins a write transaction and checks the fence, if this handle has one.
+    pub(crate) async fn begin_fenced(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.writer.begin().await?;
+        if let Some(fence) = &self.fence {
+            leases::check_fence(&mut tx, fence).await?;
+        }
+        Ok(tx)
+    }
+}
+
+fn sqlite_pool(max: u32, read_only: bool) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(move |conn, _| Box::pin(sqlite_pragmas(conn, read_only)))
+}
+
+/// Per-connection SQLite settings: WAL (a property of the file, set by the writer),
+/// synchronous=NORMAL (durable at every checkpoint of the WAL, fast commits), a busy
+/// timeout for the CLI reading while `bridge run` writes, and foreign keys.
+async fn sqlite_pragmas(conn: &mut AnyConnection, read_only: bool) -> sqlx::Result<()> {
+    if !read_only {
+        conn.execute("PRAGMA journal_mode = WAL").await?;
+    }
+    for pragma in [
+        "PRAGMA synchronous = NORMAL",
+        "PRAGMA busy_timeout = 10000",
+        "PRAGMA foreign_keys = ON",
+    ] {
+        conn.execute(pragma).await?;
+    }
+    Ok(())
+}
+
+/// The SQLite URL with `mode=ro` instead of any other mode.
+fn sqlite_read_only_url(url: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("mode="))
+        .collect();
+    params.push("mode=ro");
+    format!("{base}?{}", params.join("&"))
+}
+
+fn connect_error(url: &str, e: sqlx::Error) -> RelayerError {
+    let hint = match Backend::of_url(url) {
+        Ok(Backend::Postgres) => {
+            "check that PostgreSQL is running and reachable, the database exists and the user may log in"
+        }
+        _ => "check the path exists and is writable (add ?mode=rwc to create the file)",
+    };
+    RelayerError::Config(format!("cannot open database {}: {e}; {hint}", redact(url)))
+}
+
+/// The URL without a password, for messages.
+pub fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
 }
 
 fn is_in_memory(url: &str) -> bool {

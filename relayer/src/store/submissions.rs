@@ -193,6 +193,7 @@ impl Store {
         payload: &SubmissionPayload,
         tx: &PreparedTx,
     ) -> Result<()> {
+        let mut db = self.begin_fenced().await?;
         let payload = serde_json::to_string(payload).map_err(|e| {
             RelayerError::corrupt(format!("submission payload does not serialize: {e}"))
         })?;
@@ -218,8 +219,9 @@ impl Store {
         .bind(tx.max_priority_fee_per_gas.to_string())
         .bind(payload)
         .bind(now)
-        .execute(self.writer())
+        .execute(&mut *db)
         .await?;
+        db.commit().await?;
         Ok(())
     }
 
@@ -232,6 +234,7 @@ impl Store {
         old: &B256,
         tx: &PreparedTx,
     ) -> Result<()> {
+        let mut db = self.begin_fenced().await?;
         let n = sqlx::query(&format!(
             "UPDATE submissions SET state = 'prepared', tx_hash = $4, raw_tx = $5, nonce = $6,
                 max_fee_per_gas = $7, max_priority_fee_per_gas = $8,
@@ -249,14 +252,17 @@ impl Store {
         .bind(tx.max_priority_fee_per_gas.to_string())
         .bind(format!("{},", hex32(old)))
         .bind(now_ms())
-        .execute(self.writer())
+        .execute(&mut *db)
         .await?
         .rows_affected();
-        expect_one(n, route, size, "replace")
+        expect_one(n, route, size, "replace")?;
+        db.commit().await?;
+        Ok(())
     }
 
     /// `prepared` → `sent` (the transaction was broadcast).
     pub async fn mark_sent(&self, route: &Route, size: u64) -> Result<()> {
+        let mut db = self.begin_fenced().await?;
         let now = now_ms();
         sqlx::query(
             "UPDATE submissions SET state = 'sent', sent_at = COALESCE(sent_at, $4), updated_at = $4
@@ -266,8 +272,9 @@ impl Store {
         .bind(route.destination.as_str())
         .bind(int(size))
         .bind(now)
-        .execute(self.writer())
+        .execute(&mut *db)
         .await?;
+        db.commit().await?;
         Ok(())
     }
 
@@ -280,6 +287,7 @@ impl Store {
         tx_hash: &B256,
         block: u64,
     ) -> Result<()> {
+        let mut db = self.begin_fenced().await?;
         let n = sqlx::query(&format!(
             "UPDATE submissions SET state = 'confirmed', tx_hash = $4, mined_block = $5, last_error = NULL,
                 updated_at = $6
@@ -291,10 +299,12 @@ impl Store {
         .bind(hex32(tx_hash))
         .bind(int(block))
         .bind(now_ms())
-        .execute(self.writer())
+        .execute(&mut *db)
         .await?
         .rows_affected();
-        expect_one(n, route, size, "confirm")
+        expect_one(n, route, size, "confirm")?;
+        db.commit().await?;
+        Ok(())
     }
 
     /// The live submission ends as `failed` or `superseded`, with why.
@@ -305,6 +315,7 @@ impl Store {
         state: SubmissionState,
         reason: &str,
     ) -> Result<()> {
+        let mut db = self.begin_fenced().await?;
         let n = sqlx::query(&format!(
             "UPDATE submissions SET state = $4, last_error = $5, updated_at = $6
              WHERE source_chain = $1 AND destination_chain = $2 AND size = $3 AND {LIVE}"
@@ -315,14 +326,17 @@ impl Store {
         .bind(state.as_str())
         .bind(reason)
         .bind(now_ms())
-        .execute(self.writer())
+        .execute(&mut *db)
         .await?
         .rows_affected();
-        expect_one(n, route, size, state.as_str())
+        expect_one(n, route, size, state.as_str())?;
+        db.commit().await?;
+        Ok(())
     }
 
     /// Records that the mirror accepted our checkpoint of `size` from another submitter.
     pub async fn save_observed(&self, route: &Route, size: u64) -> Result<()> {
+        let mut db = self.begin_fenced().await?;
         let now = now_ms();
         sqlx::query(
             "INSERT INTO submissions (source_chain, destination_chain, size, state, attempts, last_error,
@@ -336,8 +350,9 @@ impl Store {
         .bind(route.destination.as_str())
         .bind(int(size))
         .bind(now)
-        .execute(self.writer())
+        .execute(&mut *db)
         .await?;
+        db.commit().await?;
         Ok(())
     }
 
@@ -364,7 +379,7 @@ fn expect_one(rows: u64, route: &Route, size: u64, what: &str) -> Result<()> {
     }
 }
 
-fn submission_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Submission> {
+fn submission_from_row(r: &sqlx::any::AnyRow) -> Result<Submission> {
     let hash: Option<String> = r.try_get("tx_hash")?;
     let raw: Option<String> = r.try_get("raw_tx")?;
     let nonce: Option<i64> = r.try_get("nonce")?;

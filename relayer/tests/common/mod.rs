@@ -15,10 +15,29 @@ use alloy::{
 };
 use evidence_relayer::{
     ChainRuntime, Engine, EngineSettings, Route, RouteRuntime, Store,
+    test_db::{TestBackend, TestDb},
     testing::{FakeChain, FakeMirror},
 };
 use evidence_schemas::ChainId;
-use tempfile::TempDir;
+
+/// Runs each named `async fn(TestBackend)` as two tests, `<name>::sqlite` and
+/// `<name>::postgres` (a fresh PostgreSQL database; fails if the server is down).
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name(evidence_relayer::test_db::TestBackend::Sqlite).await
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    super::$name(evidence_relayer::test_db::TestBackend::Postgres).await
+                }
+            }
+        )*
+    };
+}
 
 pub fn source_id() -> ChainId {
     ChainId::eip155(31337)
@@ -40,7 +59,7 @@ pub fn attestors() -> Vec<PrivateKeySigner> {
 
 /// One test's world: a fake source chain, a fake mirror, a temp database.
 pub struct World {
-    pub dir: TempDir,
+    pub db: TestDb,
     pub url: String,
     pub chain: Arc<FakeChain>,
     pub mirror: Arc<FakeMirror>,
@@ -49,16 +68,13 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(confirmations: u64) -> Self {
+    pub async fn new(backend: TestBackend, confirmations: u64) -> Self {
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
             .with_env_filter("warn")
             .try_init();
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("relayer.db").display()
-        );
+        let db = TestDb::create(backend).await;
+        let url = db.url.clone();
         let chain = FakeChain::new(source_id());
         let mirror = FakeMirror::new(31338, Address::repeat_byte(0xaa));
         mirror.set_attestors(
@@ -74,7 +90,7 @@ impl World {
             max_backoff: Duration::from_millis(50),
         };
         Self {
-            dir,
+            db,
             url,
             chain,
             mirror,

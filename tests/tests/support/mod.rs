@@ -130,9 +130,16 @@ impl Devnet {
     /// Starts `bridge run` with the devnet config; its log goes to `DIR/run-N.log`.
     /// The process is killed when the returned guard drops, even if the test panics.
     pub fn start_relayer(&self, n: usize) -> Relayer {
+        self.start_relayer_with(n, &[])
+    }
+
+    /// [`Devnet::start_relayer`] with extra environment, e.g. `BRIDGE__STORE__URL` or
+    /// `BRIDGE__CLUSTER__INSTANCE_ID`.
+    pub fn start_relayer_with(&self, n: usize, env: &[(&str, &str)]) -> Relayer {
         let log = std::fs::File::create(self.dir.path().join(format!("run-{n}.log"))).expect("log file");
         let config = self.config();
         self.command(&["run", "--config", config.to_str().expect("utf-8 path")])
+            .envs(env.iter().copied())
             .env("BRIDGE_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
@@ -184,6 +191,23 @@ impl Devnet {
     /// The store URL the devnet config uses.
     pub fn store_url(&self) -> String {
         format!("sqlite://{}?mode=rwc", self.dir.path().join("bridge.sqlite").display())
+    }
+
+    /// Points the config (every later `bridge` command) at another store.
+    pub fn use_store(&self, url: &str) -> anyhow::Result<()> {
+        self.edit_config(&format!("url = \"{}\"", self.store_url()), &format!("url = \"{url}\""))
+    }
+
+    /// The mirror address of chain `index` in the devnet config.
+    pub fn mirror(&self, index: usize) -> alloy::primitives::Address {
+        let config = std::fs::read_to_string(self.config()).expect("config");
+        config
+            .lines()
+            .filter(|l| l.starts_with("mirror"))
+            .nth(index)
+            .and_then(|l| l.split('"').nth(1))
+            .and_then(|a| a.parse().ok())
+            .expect("mirror address in the devnet config")
     }
 
     /// The pid of the anvil serving chain `index`.
