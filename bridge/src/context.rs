@@ -39,12 +39,6 @@ pub(crate) async fn open_store(settings: &Settings) -> Result<Store, Failure> {
         .map_err(|e| Failure::usage(format!("cannot open store {}: {e}", settings.store.url)))
 }
 
-/// A mirror client for reading (its signer is never used to send).
-pub(crate) async fn read_only_mirror(chain: &ChainSettings) -> Result<Arc<dyn MirrorClient>, Failure> {
-    let rpc = connect_rpc(chain).await?;
-    Ok(Arc::new(EvmMirrorClient::new(rpc, chain.chain_id.clone(), chain.mirror, PrivateKeySigner::random())))
-}
-
 /// Everything `bridge run` needs.
 pub(crate) async fn engine_parts(
     settings: &Settings,

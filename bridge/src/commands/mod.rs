@@ -4,13 +4,14 @@ mod anchor;
 mod deploy;
 mod devnet;
 mod lookup;
+mod mirror;
 mod proof;
 mod run;
 mod status;
 mod verify;
 
 use crate::{
-    cli::{Command, DevnetCommand},
+    cli::{Command, DevnetCommand, MirrorCommand},
     exit::CmdResult,
 };
 
@@ -25,5 +26,7 @@ pub(crate) async fn dispatch(command: Command) -> CmdResult {
         Command::Proof(args) => proof::run(args).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Status(args) => status::run(args).await,
+        Command::Mirror(MirrorCommand::SetAttestors(args)) => mirror::set_attestors(args).await,
+        Command::Mirror(MirrorCommand::Show(args)) => mirror::show(args).await,
     }
 }

@@ -1,11 +1,29 @@
-//! `bridge verify FILE [--config FILE]`: check a proof bundle, naming the failed check.
+//! `bridge verify FILE [--config FILE] [--offline]`: check a proof bundle, naming the
+//! failed check.
+//!
+//! Offline: every check of [`ProofBundle::verify_offline`]. Online (with a config, not
+//! `--offline`), in this order: `mirror` (the destination mirror's `verifyRecord`),
+//! `root` (`rootAt(size)` equals the checkpoint root), `attestor_set` (the mirror's set
+//! at `read_at_block` is the bundle's), `mirror_tx` (the destination transaction emitted
+//! `CheckpointAccepted` for this checkpoint, in `mirror_block`, under the bundle's set
+//! version), `source` (the source chain's receipt of `record.source.tx_hash`, log
+//! `log_index`, re-decoded by the record's adapter, gives the same record id) and, for
+//! a revoked record, `source_revocation` (the same for the revocation).
+//!
+//! Exit codes: 0 valid; 1 a check failed; 2 bad input; 3 the proof holds but the
+//! record is REVOKED (the bundle carries a proven revocation).
 
-use evidence_schemas::{ProofBundle, bundle::BUNDLE_VERSION};
+use alloy::signers::local::PrivateKeySigner;
+use evidence_adapters::{EvmMirrorClient, MirrorClient, recheck::reread_record};
+use evidence_schemas::{
+    ChainId, ProofBundle,
+    bundle::{BUNDLE_VERSION, OLDEST_BUNDLE_VERSION},
+};
 use serde::Serialize;
 
 use crate::{
     cli::VerifyArgs,
-    config::Settings,
+    config::{ChainSettings, Settings},
     context,
     exit::{CmdResult, Failure},
     output::print_json,
@@ -20,12 +38,25 @@ struct Check {
 
 #[derive(Debug, Serialize)]
 struct Report {
+    /// Every check passed (the proof holds). A revoked record's bundle can be valid:
+    /// then `revoked` is true and `status` is `revoked`, never `valid`.
     valid: bool,
+    /// The proven record carries a proven revocation.
+    revoked: bool,
+    /// `valid`, `revoked` or `invalid`.
+    status: &'static str,
+    /// Whether the checks that need chains were run.
+    online: bool,
     record_id: String,
     source_chain: String,
     destination_chain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revocation_record_id: Option<String>,
     checks: Vec<Check>,
 }
+
+/// Exit code of a bundle whose proof holds but whose record is revoked.
+pub(crate) const EXIT_REVOKED: u8 = 3;
 
 /// Reads and parses a bundle; a file that is not a bundle is bad input (exit 2).
 pub(crate) fn read_bundle(path: &std::path::Path) -> Result<ProofBundle, Failure> {
@@ -35,9 +66,12 @@ pub(crate) fn read_bundle(path: &std::path::Path) -> Result<ProofBundle, Failure
         Failure::usage(format!("{} is not valid JSON ({e}); is the file truncated?", path.display()))
     })?;
     if let Some(v) = value.get("version").and_then(serde_json::Value::as_u64)
-        && v != BUNDLE_VERSION
+        && !(OLDEST_BUNDLE_VERSION..=BUNDLE_VERSION).contains(&v)
     {
-        return Err(Failure::usage(format!("{}: bundle version {v}, this build reads version {BUNDLE_VERSION}", path.display())));
+        return Err(Failure::usage(format!(
+            "{}: bundle version {v}, this build reads versions {OLDEST_BUNDLE_VERSION} to {BUNDLE_VERSION}",
+            path.display()
+        )));
     }
     serde_json::from_value(value)
         .map_err(|e| Failure::usage(format!("{} is not a proof bundle: {e}", path.display())))
@@ -47,9 +81,13 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     let bundle = read_bundle(&args.bundle)?;
     let mut report = Report {
         valid: false,
+        revoked: false,
+        status: "invalid",
+        online: false,
         record_id: bundle.record_id.to_string(),
         source_chain: bundle.record.source.chain.to_string(),
         destination_chain: bundle.destination.chain.to_string(),
+        revocation_record_id: bundle.revocation.as_ref().map(|r| r.record_id.to_string()),
         checks: Vec::new(),
     };
     let offline = bundle.verify_offline();
@@ -58,31 +96,63 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
             check: "offline",
             ok: true,
             detail: format!(
-                "record id, inclusion proof (leaf {} of {}), {} attestor signature(s) of threshold {}",
+                "record id, inclusion proof (leaf {} of {}), {} attestor signature(s) of threshold {}{}",
                 bundle.leaf_index,
                 bundle.checkpoint.size,
                 signers.len(),
-                bundle.destination.threshold
+                bundle.destination.threshold,
+                bundle.revocation.as_ref().map_or_else(String::new, |r| format!(
+                    ", revocation {} (leaf {}) proven in the same checkpoint",
+                    r.record_id, r.leaf_index
+                ))
             ),
         }),
         Err(e) => report.checks.push(Check { check: e.check(), ok: false, detail: e.to_string() }),
     }
     if offline.is_ok()
+        && !args.offline
         && let Some(config) = &args.config
     {
         let settings = Settings::load(config)?;
+        report.online = true;
         for check in online_checks(&settings, &bundle).await? {
             report.checks.push(check);
         }
     }
     report.valid = report.checks.iter().all(|c| c.ok);
+    report.revoked = report.valid && bundle.is_revoked();
+    report.status = match (report.valid, report.revoked) {
+        (true, true) => "revoked",
+        (true, false) => "valid",
+        _ => "invalid",
+    };
     if args.json {
         print_json(&report)?;
     } else {
         for c in &report.checks {
-            println!("{} {:<12} {}", if c.ok { "ok  " } else { "FAIL" }, c.check, c.detail);
+            println!("{} {:<14} {}", if c.ok { "ok  " } else { "FAIL" }, c.check, c.detail);
         }
-        println!("{}", if report.valid { "bundle VALID" } else { "bundle INVALID" });
+        println!(
+            "{}",
+            match report.status {
+                "valid" => format!("bundle VALID{}", if report.online { "" } else { " (offline checks only)" }),
+                "revoked" => format!(
+                    "record REVOKED: the proof holds, and so does the proof of its revocation {}",
+                    report.revocation_record_id.as_deref().unwrap_or_default()
+                ),
+                _ => "bundle INVALID".to_owned(),
+            }
+        );
+    }
+    if report.revoked {
+        return Err(Failure {
+            code: EXIT_REVOKED,
+            message: format!(
+                "record {} is REVOKED (revocation {}); exit code {EXIT_REVOKED}",
+                report.record_id,
+                report.revocation_record_id.as_deref().unwrap_or_default()
+            ),
+        });
     }
     if report.valid {
         Ok(())
@@ -92,18 +162,18 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     }
 }
 
+fn chain_of<'a>(settings: &'a Settings, chain: &ChainId, role: &str) -> Result<&'a ChainSettings, Failure> {
+    settings.chains.iter().find(|c| &c.chain_id == chain).ok_or_else(|| {
+        Failure::usage(format!(
+            "the bundle's {role} chain {chain} is not a chain in this config (chains: {}); add it, or verify with --offline",
+            settings.chain_names().join(", ")
+        ))
+    })
+}
+
 async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> Result<Vec<Check>, Failure> {
-    let dest = settings
-        .chains
-        .iter()
-        .find(|c| c.chain_id == bundle.destination.chain)
-        .ok_or_else(|| {
-            Failure::usage(format!(
-                "the bundle's destination {} is not a chain in this config (chains: {})",
-                bundle.destination.chain,
-                settings.chain_names().join(", ")
-            ))
-        })?;
+    let dest = chain_of(settings, &bundle.destination.chain, "destination")?;
+    let src = chain_of(settings, &bundle.record.source.chain, "source")?;
     let mut checks = Vec::new();
     if dest.mirror != bundle.destination.mirror {
         checks.push(Check {
@@ -113,29 +183,121 @@ async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> Result<Vec<
         });
         return Ok(checks);
     }
-    let client = context::read_only_mirror(dest).await?;
+    let ask = |e: evidence_adapters::AdapterError| Failure::failed(format!("cannot ask {}: {e}", dest.name));
+    let rpc = context::connect_rpc(dest).await?;
+    let client = EvmMirrorClient::new(rpc, dest.chain_id.clone(), dest.mirror, PrivateKeySigner::random());
     let source = &bundle.checkpoint.source_chain;
+    let size = bundle.checkpoint.size;
     let ok = client
-        .verify_record(source, bundle.checkpoint.size, bundle.record_id, bundle.leaf_index, &bundle.inclusion_proof)
+        .verify_record(source, size, bundle.record_id, bundle.leaf_index, &bundle.inclusion_proof)
         .await
-        .map_err(|e| Failure::failed(format!("cannot ask the mirror on {}: {e}", dest.name)))?;
+        .map_err(ask)?;
     checks.push(Check {
         check: "mirror",
         ok,
         detail: if ok {
-            format!("{} verifyRecord returned true at size {}", dest.name, bundle.checkpoint.size)
+            format!("{} verifyRecord returned true at size {size}", dest.name)
         } else {
-            format!("{} verifyRecord returned false: the mirror has no matching root at size {}", dest.name, bundle.checkpoint.size)
+            format!("{} verifyRecord returned false: the mirror has no matching root at size {size}", dest.name)
         },
     });
-    let root = client
-        .fetch_root_at(source, bundle.checkpoint.size)
-        .await
-        .map_err(|e| Failure::failed(format!("cannot ask the mirror on {}: {e}", dest.name)))?;
+    let root = client.fetch_root_at(source, size).await.map_err(ask)?;
     checks.push(Check {
         check: "root",
         ok: root == bundle.checkpoint.root,
-        detail: format!("mirror root at size {}: {root}", bundle.checkpoint.size),
+        detail: format!("mirror root at size {size}: {root}"),
     });
+    checks.push(attestor_set_check(&client, bundle).await.map_err(ask)?);
+    checks.push(mirror_tx_check(&client, bundle).await.map_err(ask)?);
+    let src_rpc = context::connect_rpc(src).await?;
+    let mut records = vec![("source", &bundle.record)];
+    if let Some(rev) = &bundle.revocation {
+        records.push(("source_revocation", &rev.record));
+    }
+    for (check, record) in records {
+        let outcome = reread_record(&src_rpc, record)
+            .await
+            .map_err(|e| Failure::failed(format!("cannot ask {}: {e}", src.name)))?;
+        checks.push(Check {
+            check,
+            ok: outcome.is_ok(),
+            detail: match outcome {
+                Ok(()) => format!(
+                    "{} transaction {} (block {}, log {}) re-read by the `{}` adapter gives record {}",
+                    src.name,
+                    record.source.tx_hash,
+                    record.source.block_number,
+                    record.source.log_index,
+                    record.source.adapter,
+                    record.record_id()
+                ),
+                Err(reason) => format!("{}: {reason}", src.name),
+            },
+        });
+    }
     Ok(checks)
+}
+
+/// The attestor set the bundle names is the mirror's set at `read_at_block`.
+async fn attestor_set_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> Result<Check, evidence_adapters::AdapterError> {
+    let d = &bundle.destination;
+    let state = client.fetch_state_at(&bundle.checkpoint.source_chain, Some(d.read_at_block)).await?;
+    let mut theirs = state.attestors.clone();
+    theirs.sort();
+    let mut ours = d.attestors.clone();
+    ours.sort();
+    let ok = theirs == ours && state.threshold == d.threshold && state.attestor_set_version == d.attestor_set_version;
+    Ok(Check {
+        check: "attestor_set",
+        ok,
+        detail: format!(
+            "mirror at block {}: set version {}, threshold {} of {}{}",
+            d.read_at_block,
+            state.attestor_set_version,
+            state.threshold,
+            state.attestors.len(),
+            if ok { String::new() } else { format!("; the bundle says version {}, threshold {} of {}", d.attestor_set_version, d.threshold, d.attestors.len()) }
+        ),
+    })
+}
+
+/// `mirror_tx` was mined in `mirror_block` and emitted `CheckpointAccepted` for exactly
+/// this checkpoint, signed by the bundle's attestor set version.
+async fn mirror_tx_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> Result<Check, evidence_adapters::AdapterError> {
+    let d = &bundle.destination;
+    let Some(tx) = d.mirror_tx else {
+        return Ok(Check {
+            check: "mirror_tx",
+            ok: d.mirror_block.is_none(),
+            detail: if d.mirror_block.is_none() {
+                "the bundle names no mirror transaction (another relayer submitted the checkpoint); not checked".into()
+            } else {
+                "the bundle names a mirror block but no mirror transaction".into()
+            },
+        });
+    };
+    let cp = &bundle.checkpoint;
+    let fail = |detail: String| Ok(Check { check: "mirror_tx", ok: false, detail });
+    let Some((block, events)) = client.fetch_accepted_in_tx(tx).await? else {
+        return fail(format!("transaction {tx} is not mined on {}", d.chain));
+    };
+    if Some(block) != d.mirror_block {
+        return fail(format!("transaction {tx} was mined in block {block}, the bundle says {:?}", d.mirror_block));
+    }
+    let found = events.iter().find(|e| e.source_key == cp.source_chain.key() && e.size == cp.size);
+    match found {
+        None => fail(format!("transaction {tx} accepted no checkpoint of size {} of {}", cp.size, cp.source_chain)),
+        Some(e) if e.root != cp.root || e.source_block_number != cp.source_block_number || e.source_block_hash != cp.source_block_hash => {
+            fail(format!("transaction {tx} accepted size {} with root {} at source block {}, not the bundle's checkpoint", e.size, e.root, e.source_block_number))
+        }
+        Some(e) if e.attestor_set_version != d.attestor_set_version => fail(format!(
+            "transaction {tx} accepted the checkpoint under attestor set version {}, the bundle says {}",
+            e.attestor_set_version, d.attestor_set_version
+        )),
+        Some(e) => Ok(Check {
+            check: "mirror_tx",
+            ok: true,
+            detail: format!("transaction {tx} (block {block}) accepted size {} under attestor set version {}", e.size, e.attestor_set_version),
+        }),
+    }
 }
