@@ -261,7 +261,8 @@ async fn attestor_set_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> R
     })
 }
 
-/// `mirror_tx` was mined in `mirror_block` and emitted `CheckpointAccepted` for exactly
+/// `mirror_tx` was mined in `mirror_block` (which is also `read_at_block`: the set is
+/// the one that accepted the checkpoint) and emitted `CheckpointAccepted` for exactly
 /// this checkpoint, signed by the bundle's attestor set version.
 async fn mirror_tx_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> Result<Check, evidence_adapters::AdapterError> {
     let d = &bundle.destination;
@@ -283,6 +284,12 @@ async fn mirror_tx_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> Resu
     };
     if Some(block) != d.mirror_block {
         return fail(format!("transaction {tx} was mined in block {block}, the bundle says {:?}", d.mirror_block));
+    }
+    if d.read_at_block != block {
+        return fail(format!(
+            "the attestor set must be read in the block that accepted the checkpoint ({block}); the bundle says it was read at block {}",
+            d.read_at_block
+        ));
     }
     let found = events.iter().find(|e| e.source_key == cp.source_chain.key() && e.size == cp.size);
     match found {
