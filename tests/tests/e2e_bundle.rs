@@ -167,7 +167,8 @@ fn a_revoked_record_bundle_says_revoked_and_any_altered_field_fails_verify() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         match out.status.code() {
             Some(1) => {
-                let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+                let report: Value = serde_json::from_slice(&out.stdout)
+                    .unwrap_or_else(|e| panic!("altered {what}: verify printed no report ({e}): {stderr}"));
                 assert_eq!(report["valid"], false, "altered {what}: {report}");
                 assert_eq!(report["revoked"], false, "altered {what}: {report}");
                 let failed: Vec<&str> = report["checks"].as_array().unwrap().iter().filter(|c| c["ok"] == false).map(|c| c["check"].as_str().unwrap()).collect();
