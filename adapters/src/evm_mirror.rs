@@ -32,6 +32,38 @@ use crate::{
     rpc::ChainRpc,
 };
 
+/// One `CheckpointAccepted` event of a mirror.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcceptedCheckpoint {
+    /// `keccak256` of the source chain's CAIP-2 id.
+    pub source_key: B256,
+    /// Log size.
+    pub size: u64,
+    /// Root.
+    pub root: B256,
+    /// Source block number of the checkpoint.
+    pub source_block_number: u64,
+    /// Source block hash of the checkpoint.
+    pub source_block_hash: B256,
+    /// Version of the attestor set that signed it.
+    pub attestor_set_version: u64,
+}
+
+/// One `AttestorSetChanged` event of a mirror.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AttestorSetChange {
+    /// The new set version.
+    pub version: u64,
+    /// The new set, in the order given.
+    pub attestors: Vec<Address>,
+    /// The new threshold.
+    pub threshold: u8,
+    /// Block of the change.
+    pub block: u64,
+    /// Transaction of the change.
+    pub tx_hash: B256,
+}
+
 /// Gas limit margin over the estimate, in percent.
 const GAS_MARGIN_PERCENT: u64 = 20;
 
@@ -102,6 +134,123 @@ impl EvmMirrorClient {
             .iter()
             .filter(|l| !l.removed)
             .find_map(|l| Some((l.transaction_hash?, l.block_number?))))
+    }
+
+    /// Every `AttestorSetChanged` event of `source` on this mirror, oldest first.
+    pub async fn fetch_attestor_set_history(
+        &self,
+        source: &ChainId,
+    ) -> Result<Vec<AttestorSetChange>, AdapterError> {
+        let provider = self.rpc.provider();
+        let head = provider
+            .get_block_number()
+            .await
+            .map_err(|e| self.rpc.error("eth_blockNumber", e))?;
+        let base = Filter::new()
+            .address(self.mirror)
+            .event_signature(AnchorMirror::AttestorSetChanged::SIGNATURE_HASH)
+            .topic1(source.key());
+        let logs = fetch_adaptive(&self.event_span, self.start_block, head, |a, b| {
+            let filter = base.clone().from_block(a).to_block(b);
+            async move {
+                provider
+                    .get_logs(&filter)
+                    .await
+                    .map_err(|e| self.rpc.log_error(a, b, e))
+            }
+        })
+        .await?;
+        let mut out = Vec::new();
+        for l in logs.iter().filter(|l| !l.removed) {
+            let ev = AnchorMirror::AttestorSetChanged::decode_log(&l.inner).map_err(|e| AdapterError::Rpc {
+                chain: self.chain.clone(),
+                message: format!("undecodable AttestorSetChanged event: {e}"),
+            })?;
+            out.push(AttestorSetChange {
+                version: ev.version,
+                attestors: ev.attestors.clone(),
+                threshold: ev.threshold,
+                block: l.block_number.unwrap_or_default(),
+                tx_hash: l.transaction_hash.unwrap_or_default(),
+            });
+        }
+        out.sort_by_key(|c| c.version);
+        Ok(out)
+    }
+
+    /// The mirror's state for `source` at destination block `block` (latest when
+    /// `None`): the attestor set in force then, e.g. when a checkpoint was accepted.
+    #[instrument(target = "adapters::mirror", skip(self), fields(chain = %self.chain))]
+    pub async fn fetch_state_at(
+        &self,
+        source: &ChainId,
+        block: Option<u64>,
+    ) -> Result<MirrorState, AdapterError> {
+        let provider = self.rpc.provider();
+        let block = match block {
+            Some(b) => b,
+            None => provider
+                .get_block_number()
+                .await
+                .map_err(|e| self.rpc.error("eth_blockNumber", e))?,
+        };
+        let mirror = AnchorMirror::new(self.mirror, provider);
+        let key = source.key();
+        let at = BlockId::number(block);
+        let latest = mirror
+            .latestCheckpoint(key)
+            .block(at)
+            .call()
+            .await
+            .map_err(|e| self.contract_error("latestCheckpoint", e))?;
+        let set = mirror
+            .attestorSet(key)
+            .block(at)
+            .call()
+            .await
+            .map_err(|e| self.contract_error("attestorSet", e))?;
+        Ok(MirrorState {
+            latest_size: latest.size,
+            latest_root: latest.root,
+            latest_source_block: latest.sourceBlockNumber,
+            attestors: set.attestors,
+            threshold: set.threshold,
+            attestor_set_version: set.version,
+            read_at_block: block,
+        })
+    }
+
+    /// The `CheckpointAccepted` events this mirror emitted in transaction `tx`, with
+    /// the block it was mined in (`None` when the transaction is unknown or not mined).
+    pub async fn fetch_accepted_in_tx(
+        &self,
+        tx: B256,
+    ) -> Result<Option<(u64, Vec<AcceptedCheckpoint>)>, AdapterError> {
+        let Some(receipt) = self
+            .rpc
+            .provider()
+            .get_transaction_receipt(tx)
+            .await
+            .map_err(|e| self.rpc.error("eth_getTransactionReceipt", e))?
+        else {
+            return Ok(None);
+        };
+        let Some(block) = receipt.block_number else { return Ok(None) };
+        let events = receipt
+            .logs()
+            .iter()
+            .filter(|l| l.address() == self.mirror)
+            .filter_map(|l| AnchorMirror::CheckpointAccepted::decode_log_data(l.data()).ok())
+            .map(|e| AcceptedCheckpoint {
+                source_key: e.sourceChain,
+                size: e.size,
+                root: e.root,
+                source_block_number: e.sourceBlockNumber,
+                source_block_hash: e.sourceBlockHash,
+                attestor_set_version: e.attestorSetVersion,
+            })
+            .collect();
+        Ok(Some((block, events)))
     }
 
     fn contract_error(&self, what: &str, e: alloy::contract::Error) -> AdapterError {
@@ -189,37 +338,8 @@ impl MirrorClient for EvmMirrorClient {
         self.mirror
     }
 
-    #[instrument(target = "adapters::mirror", skip(self), fields(chain = %self.chain))]
     async fn fetch_state(&self, source: &ChainId) -> Result<MirrorState, AdapterError> {
-        let provider = self.rpc.provider();
-        let block = provider
-            .get_block_number()
-            .await
-            .map_err(|e| self.rpc.error("eth_blockNumber", e))?;
-        let mirror = AnchorMirror::new(self.mirror, provider);
-        let key = source.key();
-        let at = BlockId::number(block);
-        let latest = mirror
-            .latestCheckpoint(key)
-            .block(at)
-            .call()
-            .await
-            .map_err(|e| self.contract_error("latestCheckpoint", e))?;
-        let set = mirror
-            .attestorSet(key)
-            .block(at)
-            .call()
-            .await
-            .map_err(|e| self.contract_error("attestorSet", e))?;
-        Ok(MirrorState {
-            latest_size: latest.size,
-            latest_root: latest.root,
-            latest_source_block: latest.sourceBlockNumber,
-            attestors: set.attestors,
-            threshold: set.threshold,
-            attestor_set_version: set.version,
-            read_at_block: block,
-        })
+        self.fetch_state_at(source, None).await
     }
 
     #[instrument(target = "adapters::mirror", skip(self), fields(chain = %self.chain))]

@@ -41,10 +41,67 @@ pub(crate) enum Command {
     Lookup(LookupArgs),
     /// Write a self-contained proof bundle for a record on a destination chain.
     Proof(ProofArgs),
-    /// Verify a proof bundle (offline, and against the destination mirror with --config).
+    /// Verify a proof bundle (offline, and against the destination mirror and the source
+    /// chain with --config). Exit 0 valid, 1 invalid, 2 bad input, 3 valid but REVOKED.
     Verify(VerifyArgs),
     /// Per chain: head, cursor, lag, log size, checkpoints, quarantined events, halts.
     Status(StatusArgs),
+    /// Administer a chain's AnchorMirror: show or rotate a source chain's attestor set.
+    #[command(subcommand)]
+    Mirror(MirrorCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum MirrorCommand {
+    /// Replace the attestor set and threshold of SOURCE on DEST's mirror (owner only).
+    /// Checkpoints signed by the old set are rejected from then on; checkpoints already
+    /// accepted keep verifying.
+    SetAttestors(SetAttestorsArgs),
+    /// Show DEST's mirror for SOURCE: attestor set, version, threshold, the latest
+    /// checkpoint and every set change.
+    Show(MirrorShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SetAttestorsArgs {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// The chain whose mirror is changed (by name).
+    #[arg(long)]
+    pub(crate) chain: String,
+    /// The source chain whose attestor set is replaced (by name).
+    #[arg(long)]
+    pub(crate) source: String,
+    /// An attestor address (repeat the flag for each member of the new set).
+    #[arg(long = "attestor", required = true)]
+    pub(crate) attestors: Vec<String>,
+    /// Signatures a checkpoint needs (1 to the number of attestors).
+    #[arg(long)]
+    pub(crate) threshold: u64,
+    /// Environment variable holding the mirror owner's key (default: keys.owner_key_env,
+    /// then the relayer key).
+    #[arg(long)]
+    pub(crate) owner_key_env: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MirrorShowArgs {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// The chain whose mirror is shown (by name).
+    #[arg(long)]
+    pub(crate) chain: String,
+    /// The source chain (by name).
+    #[arg(long)]
+    pub(crate) source: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -192,9 +249,13 @@ pub(crate) struct ProofArgs {
 pub(crate) struct VerifyArgs {
     /// The bundle file.
     pub(crate) bundle: PathBuf,
-    /// With a config, also ask the destination mirror contract.
+    /// With a config, also check the destination mirror and the source chain's
+    /// original transaction.
     #[arg(long, short)]
     pub(crate) config: Option<PathBuf>,
+    /// Only the checks that need no chain, even with --config.
+    #[arg(long)]
+    pub(crate) offline: bool,
     /// Print JSON.
     #[arg(long)]
     pub(crate) json: bool,

@@ -241,6 +241,10 @@ pub(crate) struct KeySettings {
     /// Environment variable holding the key `bridge anchor` sends from.
     #[serde(default)]
     pub(crate) anchor_key_env: Option<String>,
+    /// Environment variable holding the mirrors' owner key, for `bridge mirror
+    /// set-attestors` (default: the relayer key, which owns the devnet's mirrors).
+    #[serde(default)]
+    pub(crate) owner_key_env: Option<String>,
     /// An encrypted JSON keystore for the relayer key (alternative to `relayer_key_env`).
     #[serde(default)]
     pub(crate) relayer_keystore: Option<String>,

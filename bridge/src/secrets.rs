@@ -52,3 +52,12 @@ pub(crate) fn anchor_key(keys: &KeySettings) -> Result<PrivateKeySigner, KeyErro
         None => relayer_key(keys),
     }
 }
+
+/// The mirror owner's key for `bridge mirror set-attestors`: the `--owner-key-env`
+/// flag, else `owner_key_env`, else the relayer key.
+pub(crate) fn owner_key(keys: &KeySettings, flag: Option<&str>) -> Result<PrivateKeySigner, KeyError> {
+    match flag.or(keys.owner_key_env.as_deref()) {
+        Some(var) => parse_key(var, &read_env(var)?),
+        None => relayer_key(keys),
+    }
+}

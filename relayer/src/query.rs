@@ -2,10 +2,10 @@
 //! proof bundles, chain status, quarantined events, and counts for invariant checks.
 
 use alloy::primitives::{Address, B256, Bytes};
-use evidence_adapters::{MirrorState, Quarantined};
+use evidence_adapters::{MirrorState, Quarantined, receipts::receipt_digest};
 use evidence_schemas::{
     ChainId, EvidenceRecord, ProofBundle,
-    bundle::{BUNDLE_VERSION, Destination},
+    bundle::{BUNDLE_VERSION, Destination, Revocation},
     log::MerkleLog,
 };
 use serde::Serialize;
@@ -13,8 +13,21 @@ use sqlx::Row;
 
 use crate::{
     RelayerError, Result,
-    store::{Route, Store, SubmissionState, hex32, int, parse_b256, parse_chain, uint},
+    store::{Route, Store, Submission, SubmissionState, hex32, int, parse_b256, parse_chain, uint},
 };
+
+/// What a proof bundle is built from ([`Store::proof_target`]).
+#[derive(Debug, Clone)]
+pub struct ProofTarget {
+    /// The record.
+    pub view: RecordView,
+    /// Its leaf index.
+    pub leaf_index: u64,
+    /// Its logged revocation and the revocation's leaf index, if revoked.
+    pub revocation: Option<(RecordView, u64)>,
+    /// The newest mirrored submission covering both.
+    pub submission: Submission,
+}
 
 /// Where a record stands in its chain's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -53,10 +66,29 @@ pub struct MirroredOn {
     pub destination_chain: ChainId,
     /// Size of the newest mirrored checkpoint covering the record.
     pub checkpoint_size: u64,
+    /// Its root.
+    pub checkpoint_root: Option<B256>,
     /// Transaction that submitted it (unknown when another relayer did).
     pub tx_hash: Option<B256>,
     /// Destination block of that transaction.
     pub block: Option<u64>,
+    /// The round-trip receipt: the destination's acceptance of that checkpoint, logged
+    /// as a record of the destination chain (adapter `bridge-receipts`), when indexed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<RoundTripReceipt>,
+}
+
+/// The destination's `CheckpointAccepted` event, as a record of the destination chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoundTripReceipt {
+    /// The receipt record's id (a record of the destination chain).
+    pub record_id: B256,
+    /// Its digest: `keccak256(abi.encode(keccak256(source CAIP-2), size, root))`.
+    pub digest: B256,
+    /// Where the receipt record stands in the destination chain's log.
+    pub state: RecordState,
+    /// Chains (normally the original source) on which the receipt is provable.
+    pub provable_on: Vec<MirroredOn>,
 }
 
 /// One record as lookups show it.
@@ -198,25 +230,9 @@ impl Store {
                 .bind(int(leaf_index))
                 .fetch_one(self.reader())
                 .await?;
-                let destinations: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT destination_chain, MAX(size) FROM submissions WHERE source_chain = $1
-                     AND state IN ('confirmed', 'observed') AND size > $2 GROUP BY destination_chain
-                     ORDER BY destination_chain",
-                )
-                .bind(chain.as_str())
-                .bind(int(leaf_index))
-                .fetch_all(self.reader())
-                .await?;
-                for (destination, size) in destinations {
-                    let route = Route::new(chain.clone(), parse_chain(&destination)?);
-                    if let Some(sub) = self.load_submission(&route, uint(size)).await? {
-                        mirrored_on.push(MirroredOn {
-                            destination_chain: route.destination,
-                            checkpoint_size: sub.size,
-                            tx_hash: sub.tx.map(|t| t.hash),
-                            block: sub.mined_block,
-                        });
-                    }
+                mirrored_on = self.mirrored_on(&chain, leaf_index).await?;
+                for m in &mut mirrored_on {
+                    m.receipt = self.round_trip_receipt(&chain, m).await?;
                 }
                 match newest {
                     Some(size) => RecordState::Checkpointed {
@@ -248,16 +264,81 @@ impl Store {
         })
     }
 
-    /// A proof bundle for `record_id` on `destination_chain`, from the newest checkpoint
-    /// mirrored (confirmed) there that covers the record. `mirror_state` is what the
-    /// caller read from the destination's mirror (attestor set, threshold, read block).
-    pub async fn build_proof_bundle(
+    /// Destinations whose mirror holds a checkpoint of `chain` covering `leaf_index`,
+    /// with the newest such checkpoint (no receipts).
+    async fn mirrored_on(&self, chain: &ChainId, leaf_index: u64) -> Result<Vec<MirroredOn>> {
+        let destinations: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT destination_chain, MAX(size) FROM submissions WHERE source_chain = $1
+             AND state IN ('confirmed', 'observed') AND size > $2 GROUP BY destination_chain
+             ORDER BY destination_chain",
+        )
+        .bind(chain.as_str())
+        .bind(int(leaf_index))
+        .fetch_all(self.reader())
+        .await?;
+        let mut out = Vec::new();
+        for (destination, size) in destinations {
+            let route = Route::new(chain.clone(), parse_chain(&destination)?);
+            if let Some(sub) = self.load_submission(&route, uint(size)).await? {
+                let root = self.load_checkpoint(chain, sub.size).await?.map(|c| c.root);
+                out.push(MirroredOn {
+                    destination_chain: route.destination,
+                    checkpoint_size: sub.size,
+                    checkpoint_root: root,
+                    tx_hash: sub.tx.map(|t| t.hash),
+                    block: sub.mined_block,
+                    receipt: None,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The receipt record of `m`'s checkpoint on its destination chain, if indexed.
+    async fn round_trip_receipt(&self, source: &ChainId, m: &MirroredOn) -> Result<Option<RoundTripReceipt>> {
+        let Some(root) = m.checkpoint_root else { return Ok(None) };
+        let digest = receipt_digest(source.key(), m.checkpoint_size, root);
+        let row: Option<(String, Option<i64>)> = sqlx::query_as(
+            "SELECT record_id, leaf_index FROM records WHERE digest = $1 AND chain = $2
+             ORDER BY block_number, log_index LIMIT 1",
+        )
+        .bind(hex32(&digest))
+        .bind(m.destination_chain.as_str())
+        .fetch_optional(self.reader())
+        .await?;
+        let Some((id, leaf)) = row else { return Ok(None) };
+        let record_id = parse_b256("records.record_id", &id)?;
+        let (state, provable_on) = match leaf.map(uint) {
+            None => (RecordState::PendingConfirmation, Vec::new()),
+            Some(leaf_index) => {
+                let on = self.mirrored_on(&m.destination_chain, leaf_index).await?;
+                let newest: Option<i64> = sqlx::query_scalar(
+                    "SELECT MAX(size) FROM checkpoints WHERE chain = $1 AND size > $2",
+                )
+                .bind(m.destination_chain.as_str())
+                .bind(int(leaf_index))
+                .fetch_one(self.reader())
+                .await?;
+                let state = match newest {
+                    Some(size) => RecordState::Checkpointed { leaf_index, checkpoint_size: uint(size) },
+                    None => RecordState::InLog { leaf_index },
+                };
+                (state, on)
+            }
+        };
+        Ok(Some(RoundTripReceipt { record_id, digest, state, provable_on }))
+    }
+
+    /// What a proof bundle of `record_id` on `destination_chain` is built from: the
+    /// record, its revocation (when one is logged), and the newest submission mirrored
+    /// (confirmed) there whose checkpoint covers the record — and the revocation, when
+    /// there is one. A revoked record whose revocation is not yet covered by a mirrored
+    /// checkpoint has no bundle yet (it would look unrevoked): `NotFound` says so.
+    pub async fn proof_target(
         &self,
         record_id: B256,
         destination_chain: &ChainId,
-        mirror_state: &MirrorState,
-        mirror: Address,
-    ) -> Result<ProofBundle> {
+    ) -> Result<ProofTarget> {
         let view = self.load_record(record_id).await?.ok_or_else(|| {
             RelayerError::NotFound(format!("record {record_id} is not known to this relayer (check the id, or whether its chain is indexed)"))
         })?;
@@ -268,14 +349,51 @@ impl Store {
                 view.chain_name
             ))
         })?;
+        let revocation = match view.revoked_by {
+            Some(rev_id) => {
+                let rev = self.load_record(rev_id).await?.ok_or_else(|| {
+                    RelayerError::corrupt(format!("{chain}: revocation {rev_id} of {record_id} is not in the store"))
+                })?;
+                let rev_leaf = rev.state.leaf_index().ok_or_else(|| {
+                    RelayerError::corrupt(format!("{chain}: revocation {rev_id} is logged without a leaf index"))
+                })?;
+                Some((rev, rev_leaf))
+            }
+            None => None,
+        };
+        let needed = revocation.as_ref().map_or(leaf_index, |(_, l)| leaf_index.max(*l)) + 1;
         let route = Route::new(chain.clone(), destination_chain.clone());
-        let sub = self.load_confirmed_submissions(&route, leaf_index + 1).await?.into_iter().next().ok_or_else(|| {
-            RelayerError::NotFound(format!(
-                "record {record_id} (leaf {leaf_index} of {}) is not yet covered by a checkpoint mirrored on {destination_chain}; \
-                 try again once the relayer has mirrored a newer checkpoint",
-                view.chain_name
-            ))
+        let submission = self.load_confirmed_submissions(&route, needed).await?.into_iter().next().ok_or_else(|| {
+            match &revocation {
+                Some((rev, rev_leaf)) => RelayerError::NotFound(format!(
+                    "record {record_id} on {} is REVOKED (revocation {} at leaf {rev_leaf}), and no checkpoint covering the \
+                     revocation is mirrored on {destination_chain} yet; try again once the relayer has mirrored a newer checkpoint",
+                    view.chain_name, rev.record_id
+                )),
+                None => RelayerError::NotFound(format!(
+                    "record {record_id} (leaf {leaf_index} of {}) is not yet covered by a checkpoint mirrored on {destination_chain}; \
+                     try again once the relayer has mirrored a newer checkpoint",
+                    view.chain_name
+                )),
+            }
         })?;
+        Ok(ProofTarget { view, leaf_index, revocation, submission })
+    }
+
+    /// A proof bundle for `record_id` on `destination_chain` (see [`Self::proof_target`]).
+    /// `mirror_state` is what the caller read from the destination's mirror (attestor
+    /// set, threshold, read block) — best read at the block the checkpoint was accepted
+    /// in (`ProofTarget::submission.mined_block`), so the set is the one that accepted it.
+    pub async fn build_proof_bundle(
+        &self,
+        record_id: B256,
+        destination_chain: &ChainId,
+        mirror_state: &MirrorState,
+        mirror: Address,
+    ) -> Result<ProofBundle> {
+        let ProofTarget { view, leaf_index, revocation, submission: sub } =
+            self.proof_target(record_id, destination_chain).await?;
+        let chain = view.record.source.chain.clone();
         let checkpoint = self
             .load_checkpoint(&chain, sub.size)
             .await?
@@ -299,6 +417,17 @@ impl Store {
         let inclusion_proof = log
             .inclusion_proof(leaf_index, checkpoint.size)
             .map_err(|e| RelayerError::log(&chain, e))?;
+        let revocation = match revocation {
+            Some((rev, rev_leaf)) => Some(Revocation {
+                inclusion_proof: log
+                    .inclusion_proof(rev_leaf, checkpoint.size)
+                    .map_err(|e| RelayerError::log(&chain, e))?,
+                record: rev.record,
+                record_id: rev.record_id,
+                leaf_index: rev_leaf,
+            }),
+            None => None,
+        };
         let stored = self
             .load_signatures(&chain, checkpoint.size, destination_chain, &mirror)
             .await?;
@@ -308,10 +437,11 @@ impl Store {
             .collect();
         if signatures.len() < usize::from(mirror_state.threshold) {
             return Err(RelayerError::NotFound(format!(
-                "only {} stored signatures over checkpoint {} of {chain} are by the mirror's current attestor set \
+                "only {} stored signatures over checkpoint {} of {chain} are by the mirror's attestor set read at block {} \
                  (threshold {}): the set changed since it was signed",
                 signatures.len(),
                 checkpoint.size,
+                mirror_state.read_at_block,
                 mirror_state.threshold
             )));
         }
@@ -333,6 +463,7 @@ impl Store {
                 mirror_tx: sub.tx.map(|t| t.hash),
                 mirror_block: sub.mined_block,
             },
+            revocation,
         })
     }
 

@@ -32,7 +32,7 @@ fn records_flow_both_ways_and_verify_on_the_other_chain() {
             assert!(out.status.success(), "verify failed: {report}");
             assert_eq!(report["valid"], true);
             let checks: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["check"].as_str().unwrap()).collect();
-            assert_eq!(checks, ["offline", "mirror", "root"], "online verification asked the mirror");
+            assert_eq!(checks, ["offline", "mirror", "root", "attestor_set", "mirror_tx", "source"], "online verification asked the mirror and the source chain");
         }
     }
     // Invariants: every anchored record is in its chain's log, nothing halted.

@@ -4,7 +4,7 @@ use axum::{Json, extract::State};
 use evidence_relayer::{RelayerError, query::RecordView};
 use evidence_schemas::{
     ProofBundle,
-    bundle::BUNDLE_VERSION,
+    bundle::{BUNDLE_VERSION, OLDEST_BUNDLE_VERSION},
     digest::{parse_b256, parse_digest},
 };
 use serde::{Deserialize, Serialize};
@@ -77,7 +77,7 @@ pub(crate) struct BundleQuery {
 /// proving the record on `destination`, from the newest checkpoint mirrored there.
 #[utoipa::path(get, path = "/api/v1/records/{record_id}/bundle", tag = "proofs",
     params(("record_id" = String, Path, description = "record id, 0x-hex"), BundleQuery),
-    responses((status = 200, description = "ProofBundle v1", body = Object),
+    responses((status = 200, description = "ProofBundle (version 1 or 2)", body = Object),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub(crate) async fn bundle(
     State(state): State<ApiState>,
@@ -116,7 +116,7 @@ pub(crate) async fn bundle(
 /// `failed_check` for a bundle that does not verify; `400` for a body that is not a
 /// bundle.
 #[utoipa::path(post, path = "/api/v1/bundles/verify", tag = "proofs",
-    request_body(content = Object, description = "ProofBundle v1", content_type = "application/json"),
+    request_body(content = Object, description = "ProofBundle (version 1 or 2)", content_type = "application/json"),
     responses((status = 200, body = Report), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody)))]
 pub(crate) async fn verify(
@@ -124,23 +124,25 @@ pub(crate) async fn verify(
     JsonBody(value): JsonBody<serde_json::Value>,
 ) -> Result<Json<Report>, ApiError> {
     if let Some(v) = value.get("version").and_then(serde_json::Value::as_u64)
-        && v != BUNDLE_VERSION
+        && !(OLDEST_BUNDLE_VERSION..=BUNDLE_VERSION).contains(&v)
     {
-        return Err(ApiError::bad_request(format!("bundle version {v}; this node reads version {BUNDLE_VERSION}")));
+        return Err(ApiError::bad_request(format!(
+            "bundle version {v}; this node reads versions {OLDEST_BUNDLE_VERSION} to {BUNDLE_VERSION}"
+        )));
     }
     let bundle: ProofBundle = serde_json::from_value(value)
         .map_err(|e| ApiError::bad_request(format!("the body is not a proof bundle: {e}")))?;
     let mut report = Report::offline(&bundle);
-    let dest = state.settings().chains.iter().find(|c| c.chain_id == bundle.destination.chain).cloned();
-    if report.valid
-        && let Some(dest) = dest
-    {
-        let client = state.mirror(&dest).await?;
-        let checks = online_checks(&dest, client.as_ref(), &bundle)
+    let settings = state.settings();
+    let knows = |chain: &evidence_schemas::ChainId| settings.chains.iter().any(|c| &c.chain_id == chain);
+    // Online checks need both the destination (mirror) and the source (receipt) chain.
+    if report.valid && knows(&bundle.destination.chain) && knows(&bundle.record.source.chain) {
+        let checks = online_checks(settings, &bundle)
             .await
-            .map_err(|f| ApiError::unavailable(format!("asking the destination mirror: {f}")))?;
+            .map_err(|f| ApiError::unavailable(format!("asking the chains: {f}")))?;
+        report.online = true;
         report.checks.extend(checks);
     }
-    report.finish();
+    report.finish(&bundle);
     Ok(Json(report))
 }

@@ -5,6 +5,7 @@ mod config_check;
 mod deploy;
 pub(crate) mod devnet;
 mod lookup;
+mod mirror;
 mod proof;
 mod run;
 mod status;
@@ -12,7 +13,7 @@ pub(crate) mod verify;
 mod serve;
 
 use crate::{
-    cli::{Command, ConfigCommand, DevnetCommand},
+    cli::{Command, ConfigCommand, DevnetCommand, MirrorCommand},
     exit::CmdResult,
 };
 
@@ -29,5 +30,7 @@ pub(crate) async fn dispatch(command: Command) -> CmdResult {
         Command::Proof(args) => proof::run(args).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Status(args) => status::run(args).await,
+        Command::Mirror(MirrorCommand::SetAttestors(args)) => mirror::set_attestors(args).await,
+        Command::Mirror(MirrorCommand::Show(args)) => mirror::show(args).await,
     }
 }

@@ -1,5 +1,7 @@
 //! `bridge proof RECORD_ID --to CHAIN -o FILE`: write a self-contained proof bundle.
 
+use alloy::signers::local::PrivateKeySigner;
+use evidence_adapters::EvmMirrorClient;
 use evidence_relayer::RelayerError;
 use evidence_schemas::digest::parse_b256;
 
@@ -16,20 +18,20 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
     let record_id = parse_b256("record id", &args.record_id)?;
     let dest = settings.chain(&args.to)?.clone();
     let store = context::open_store(&settings).await?;
-    let mirror = context::read_only_mirror(&dest).await?;
-    let view = store
-        .load_record(record_id)
-        .await
-        .map_err(|e| Failure::failed(format!("reading the store: {e}")))?
-        .ok_or_else(|| Failure::failed(format!("record {record_id} is not known to this bridge")))?;
-    let state = mirror
-        .fetch_state(&view.record.source.chain)
-        .await
-        .map_err(|e| Failure::failed(format!("reading the mirror on {}: {e}", dest.name)))?;
-    let bundle = store.build_proof_bundle(record_id, &dest.chain_id, &state, dest.mirror).await.map_err(|e| match e {
+    let rpc = context::connect_rpc(&dest).await?;
+    let mirror = EvmMirrorClient::new(rpc, dest.chain_id.clone(), dest.mirror, PrivateKeySigner::random());
+    let not_found = |e: RelayerError| match e {
         RelayerError::NotFound(m) => Failure::failed(m),
         other => Failure::failed(format!("building the bundle: {other}")),
-    })?;
+    };
+    let target = store.proof_target(record_id, &dest.chain_id).await.map_err(not_found)?;
+    // The attestor set that accepted the checkpoint: read at the block it was accepted
+    // in (after a rotation the current set did not sign older checkpoints).
+    let state = mirror
+        .fetch_state_at(&target.view.record.source.chain, target.submission.mined_block)
+        .await
+        .map_err(|e| Failure::failed(format!("reading the mirror on {}: {e}", dest.name)))?;
+    let bundle = store.build_proof_bundle(record_id, &dest.chain_id, &state, dest.mirror).await.map_err(not_found)?;
     bundle
         .verify_offline()
         .map_err(|e| Failure::failed(format!("the bundle built from the store does not verify ({e}); this is a bug")))?;
@@ -42,6 +44,7 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
             "destination": dest.name,
             "checkpoint_size": bundle.checkpoint.size,
             "leaf_index": bundle.leaf_index,
+            "revoked": bundle.is_revoked(),
             "output": args.output,
         }))?;
     } else {
@@ -52,6 +55,9 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
             bundle.checkpoint.size,
             dest.name
         );
+        if let Some(rev) = &bundle.revocation {
+            println!("the record is REVOKED: the bundle carries revocation {} (leaf {})", rev.record_id, rev.leaf_index);
+        }
     }
     Ok(())
 }

@@ -1,7 +1,24 @@
-//! `bridge verify FILE [--config FILE]`: check a proof bundle, naming the failed check.
+//! `bridge verify FILE [--config FILE] [--offline]`: check a proof bundle, naming the
+//! failed check.
+//!
+//! Offline: every check of [`ProofBundle::verify_offline`]. Online (with a config, not
+//! `--offline`), in this order: `mirror` (the destination mirror's `verifyRecord`),
+//! `root` (`rootAt(size)` equals the checkpoint root), `attestor_set` (the mirror's set
+//! at `read_at_block` is the bundle's), `mirror_tx` (the destination transaction emitted
+//! `CheckpointAccepted` for this checkpoint, in `mirror_block`, under the bundle's set
+//! version), `source` (the source chain's receipt of `record.source.tx_hash`, log
+//! `log_index`, re-decoded by the record's adapter, gives the same record id) and, for
+//! a revoked record, `source_revocation` (the same for the revocation).
+//!
+//! Exit codes: 0 valid; 1 a check failed; 2 bad input; 3 the proof holds but the
+//! record is REVOKED (the bundle carries a proven revocation).
 
-use evidence_adapters::MirrorClient;
-use evidence_schemas::{ProofBundle, bundle::BUNDLE_VERSION};
+use alloy::signers::local::PrivateKeySigner;
+use evidence_adapters::{EvmMirrorClient, MirrorClient, recheck::reread_record};
+use evidence_schemas::{
+    ChainId, ProofBundle,
+    bundle::{BUNDLE_VERSION, OLDEST_BUNDLE_VERSION},
+};
 use serde::Serialize;
 
 use crate::{
@@ -16,7 +33,8 @@ use crate::{
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Check {
     /// Check name: `offline` or the failed offline check (`record_id`, `inclusion`, …),
-    /// then `mirror` and `root` when the destination mirror was asked.
+    /// then the online checks in order (`mirror`, `root`, `attestor_set`, `mirror_tx`,
+    /// `source`, `source_revocation`).
     pub(crate) check: &'static str,
     /// Whether it passed.
     pub(crate) ok: bool,
@@ -27,14 +45,24 @@ pub(crate) struct Check {
 /// The outcome of verifying a bundle.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Report {
-    /// Every check passed.
+    /// Every check passed (the proof holds). A revoked record's bundle can be valid:
+    /// then `revoked` is true and `status` is `revoked`, never `valid`.
     pub(crate) valid: bool,
+    /// The proven record carries a proven revocation.
+    pub(crate) revoked: bool,
+    /// `valid`, `revoked` or `invalid`.
+    pub(crate) status: &'static str,
+    /// Whether the checks that need chains were run.
+    pub(crate) online: bool,
     /// The bundle's record id.
     pub(crate) record_id: String,
     /// CAIP-2 id of the record's chain.
     pub(crate) source_chain: String,
     /// CAIP-2 id of the bundle's destination.
     pub(crate) destination_chain: String,
+    /// The revocation's record id, when the bundle carries one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) revocation_record_id: Option<String>,
     /// The checks, in order.
     pub(crate) checks: Vec<Check>,
     /// The first failed check, when not valid.
@@ -43,13 +71,18 @@ pub(crate) struct Report {
 }
 
 impl Report {
-    /// The offline checks of `bundle` (record id, inclusion proof, signatures).
+    /// The offline checks of `bundle` (record id, inclusion proof, signatures,
+    /// revocation).
     pub(crate) fn offline(bundle: &ProofBundle) -> Self {
         let mut report = Report {
             valid: false,
+            revoked: false,
+            status: "invalid",
+            online: false,
             record_id: bundle.record_id.to_string(),
             source_chain: bundle.record.source.chain.to_string(),
             destination_chain: bundle.destination.chain.to_string(),
+            revocation_record_id: bundle.revocation.as_ref().map(|r| r.record_id.to_string()),
             checks: Vec::new(),
             failed_check: None,
         };
@@ -58,25 +91,38 @@ impl Report {
                 check: "offline",
                 ok: true,
                 detail: format!(
-                    "record id, inclusion proof (leaf {} of {}), {} attestor signature(s) of threshold {}",
+                    "record id, inclusion proof (leaf {} of {}), {} attestor signature(s) of threshold {}{}",
                     bundle.leaf_index,
                     bundle.checkpoint.size,
                     signers.len(),
-                    bundle.destination.threshold
+                    bundle.destination.threshold,
+                    bundle.revocation.as_ref().map_or_else(String::new, |r| format!(
+                        ", revocation {} (leaf {}) proven in the same checkpoint",
+                        r.record_id, r.leaf_index
+                    ))
                 ),
             }),
             Err(e) => report.checks.push(Check { check: e.check(), ok: false, detail: e.to_string() }),
         }
-        report.finish();
+        report.finish(bundle);
         report
     }
 
-    /// Sets `valid` and `failed_check` from the checks.
-    pub(crate) fn finish(&mut self) {
+    /// Sets `valid`, `revoked`, `status` and `failed_check` from the checks.
+    pub(crate) fn finish(&mut self, bundle: &ProofBundle) {
         self.valid = self.checks.iter().all(|c| c.ok);
+        self.revoked = self.valid && bundle.is_revoked();
+        self.status = match (self.valid, self.revoked) {
+            (true, true) => "revoked",
+            (true, false) => "valid",
+            _ => "invalid",
+        };
         self.failed_check = self.checks.iter().find(|c| !c.ok).map(|c| c.check);
     }
 }
+
+/// Exit code of a bundle whose proof holds but whose record is revoked.
+pub(crate) const EXIT_REVOKED: u8 = 3;
 
 /// Reads and parses a bundle; a file that is not a bundle is bad input (exit 2).
 pub(crate) fn read_bundle(path: &std::path::Path) -> Result<ProofBundle, Failure> {
@@ -86,9 +132,12 @@ pub(crate) fn read_bundle(path: &std::path::Path) -> Result<ProofBundle, Failure
         Failure::usage(format!("{} is not valid JSON ({e}); is the file truncated?", path.display()))
     })?;
     if let Some(v) = value.get("version").and_then(serde_json::Value::as_u64)
-        && v != BUNDLE_VERSION
+        && !(OLDEST_BUNDLE_VERSION..=BUNDLE_VERSION).contains(&v)
     {
-        return Err(Failure::usage(format!("{}: bundle version {v}, this build reads version {BUNDLE_VERSION}", path.display())));
+        return Err(Failure::usage(format!(
+            "{}: bundle version {v}, this build reads versions {OLDEST_BUNDLE_VERSION} to {BUNDLE_VERSION}",
+            path.display()
+        )));
     }
     serde_json::from_value(value)
         .map_err(|e| Failure::usage(format!("{} is not a proof bundle: {e}", path.display())))
@@ -98,23 +147,43 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     let bundle = read_bundle(&args.bundle)?;
     let mut report = Report::offline(&bundle);
     if report.valid
+        && !args.offline
         && let Some(config) = &args.config
     {
         let settings = Settings::load(config)?;
-        let dest = destination_of(&settings, &bundle)?;
-        let client = context::read_only_mirror(dest).await?;
-        for check in online_checks(dest, client.as_ref(), &bundle).await? {
+        report.online = true;
+        for check in online_checks(&settings, &bundle).await? {
             report.checks.push(check);
         }
     }
-    report.finish();
+    report.finish(&bundle);
     if args.json {
         print_json(&report)?;
     } else {
         for c in &report.checks {
-            println!("{} {:<12} {}", if c.ok { "ok  " } else { "FAIL" }, c.check, c.detail);
+            println!("{} {:<14} {}", if c.ok { "ok  " } else { "FAIL" }, c.check, c.detail);
         }
-        println!("{}", if report.valid { "bundle VALID" } else { "bundle INVALID" });
+        println!(
+            "{}",
+            match report.status {
+                "valid" => format!("bundle VALID{}", if report.online { "" } else { " (offline checks only)" }),
+                "revoked" => format!(
+                    "record REVOKED: the proof holds, and so does the proof of its revocation {}",
+                    report.revocation_record_id.as_deref().unwrap_or_default()
+                ),
+                _ => "bundle INVALID".to_owned(),
+            }
+        );
+    }
+    if report.revoked {
+        return Err(Failure {
+            code: EXIT_REVOKED,
+            message: format!(
+                "record {} is REVOKED (revocation {}); exit code {EXIT_REVOKED}",
+                report.record_id,
+                report.revocation_record_id.as_deref().unwrap_or_default()
+            ),
+        });
     }
     if report.valid {
         Ok(())
@@ -124,24 +193,19 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     }
 }
 
-/// The configured chain that is the bundle's destination.
-pub(crate) fn destination_of<'a>(settings: &'a Settings, bundle: &ProofBundle) -> Result<&'a ChainSettings, Failure> {
-    settings.chains.iter().find(|c| c.chain_id == bundle.destination.chain).ok_or_else(|| {
+pub(crate) fn chain_of<'a>(settings: &'a Settings, chain: &ChainId, role: &str) -> Result<&'a ChainSettings, Failure> {
+    settings.chains.iter().find(|c| &c.chain_id == chain).ok_or_else(|| {
         Failure::usage(format!(
-            "the bundle's destination {} is not a chain in this config (chains: {})",
-            bundle.destination.chain,
+            "the bundle's {role} chain {chain} is not a chain in this config (chains: {}); add it, or verify with --offline",
             settings.chain_names().join(", ")
         ))
     })
 }
 
-/// Asks the destination mirror (`dest`, read through `client`) whether it accepts the
-/// proof and holds the same root.
-pub(crate) async fn online_checks(
-    dest: &ChainSettings,
-    client: &dyn MirrorClient,
-    bundle: &ProofBundle,
-) -> Result<Vec<Check>, Failure> {
+/// The checks that need the destination and source chains of `bundle`, in order.
+pub(crate) async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> Result<Vec<Check>, Failure> {
+    let dest = chain_of(settings, &bundle.destination.chain, "destination")?;
+    let src = chain_of(settings, &bundle.record.source.chain, "source")?;
     let mut checks = Vec::new();
     if dest.mirror != bundle.destination.mirror {
         checks.push(Check {
@@ -151,28 +215,135 @@ pub(crate) async fn online_checks(
         });
         return Ok(checks);
     }
+    let ask = |e: evidence_adapters::AdapterError| Failure::failed(format!("cannot ask {}: {e}", dest.name));
+    let rpc = context::connect_rpc(dest).await?;
+    let client = EvmMirrorClient::new(rpc, dest.chain_id.clone(), dest.mirror, PrivateKeySigner::random());
     let source = &bundle.checkpoint.source_chain;
+    let size = bundle.checkpoint.size;
     let ok = client
-        .verify_record(source, bundle.checkpoint.size, bundle.record_id, bundle.leaf_index, &bundle.inclusion_proof)
+        .verify_record(source, size, bundle.record_id, bundle.leaf_index, &bundle.inclusion_proof)
         .await
-        .map_err(|e| Failure::failed(format!("cannot ask the mirror on {}: {e}", dest.name)))?;
+        .map_err(ask)?;
     checks.push(Check {
         check: "mirror",
         ok,
         detail: if ok {
-            format!("{} verifyRecord returned true at size {}", dest.name, bundle.checkpoint.size)
+            format!("{} verifyRecord returned true at size {size}", dest.name)
         } else {
-            format!("{} verifyRecord returned false: the mirror has no matching root at size {}", dest.name, bundle.checkpoint.size)
+            format!("{} verifyRecord returned false: the mirror has no matching root at size {size}", dest.name)
         },
     });
-    let root = client
-        .fetch_root_at(source, bundle.checkpoint.size)
-        .await
-        .map_err(|e| Failure::failed(format!("cannot ask the mirror on {}: {e}", dest.name)))?;
+    let root = client.fetch_root_at(source, size).await.map_err(ask)?;
     checks.push(Check {
         check: "root",
         ok: root == bundle.checkpoint.root,
-        detail: format!("mirror root at size {}: {root}", bundle.checkpoint.size),
+        detail: format!("mirror root at size {size}: {root}"),
     });
+    // A question the chain cannot answer (a block that does not exist, say) fails the
+    // check, with the node's answer, rather than aborting the report.
+    let unanswered = |check: &'static str, e: evidence_adapters::AdapterError| Check {
+        check,
+        ok: false,
+        detail: format!("{} could not answer: {e}", dest.name),
+    };
+    checks.push(attestor_set_check(&client, bundle).await.unwrap_or_else(|e| unanswered("attestor_set", e)));
+    checks.push(mirror_tx_check(&client, bundle).await.unwrap_or_else(|e| unanswered("mirror_tx", e)));
+    let src_rpc = context::connect_rpc(src).await?;
+    let mut records = vec![("source", &bundle.record)];
+    if let Some(rev) = &bundle.revocation {
+        records.push(("source_revocation", &rev.record));
+    }
+    for (check, record) in records {
+        let outcome = reread_record(&src_rpc, record)
+            .await
+            .unwrap_or_else(|e| Err(format!("could not answer: {e}")));
+        checks.push(Check {
+            check,
+            ok: outcome.is_ok(),
+            detail: match outcome {
+                Ok(()) => format!(
+                    "{} transaction {} (block {}, log {}) re-read by the `{}` adapter gives record {}",
+                    src.name,
+                    record.source.tx_hash,
+                    record.source.block_number,
+                    record.source.log_index,
+                    record.source.adapter,
+                    record.record_id()
+                ),
+                Err(reason) => format!("{}: {reason}", src.name),
+            },
+        });
+    }
     Ok(checks)
+}
+
+/// The attestor set the bundle names is the mirror's set at `read_at_block`.
+async fn attestor_set_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> Result<Check, evidence_adapters::AdapterError> {
+    let d = &bundle.destination;
+    let state = client.fetch_state_at(&bundle.checkpoint.source_chain, Some(d.read_at_block)).await?;
+    let mut theirs = state.attestors.clone();
+    theirs.sort();
+    let mut ours = d.attestors.clone();
+    ours.sort();
+    let ok = theirs == ours && state.threshold == d.threshold && state.attestor_set_version == d.attestor_set_version;
+    Ok(Check {
+        check: "attestor_set",
+        ok,
+        detail: format!(
+            "mirror at block {}: set version {}, threshold {} of {}{}",
+            d.read_at_block,
+            state.attestor_set_version,
+            state.threshold,
+            state.attestors.len(),
+            if ok { String::new() } else { format!("; the bundle says version {}, threshold {} of {}", d.attestor_set_version, d.threshold, d.attestors.len()) }
+        ),
+    })
+}
+
+/// `mirror_tx` was mined in `mirror_block` (which is also `read_at_block`: the set is
+/// the one that accepted the checkpoint) and emitted `CheckpointAccepted` for exactly
+/// this checkpoint, signed by the bundle's attestor set version.
+async fn mirror_tx_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> Result<Check, evidence_adapters::AdapterError> {
+    let d = &bundle.destination;
+    let Some(tx) = d.mirror_tx else {
+        return Ok(Check {
+            check: "mirror_tx",
+            ok: d.mirror_block.is_none(),
+            detail: if d.mirror_block.is_none() {
+                "the bundle names no mirror transaction (another relayer submitted the checkpoint); not checked".into()
+            } else {
+                "the bundle names a mirror block but no mirror transaction".into()
+            },
+        });
+    };
+    let cp = &bundle.checkpoint;
+    let fail = |detail: String| Ok(Check { check: "mirror_tx", ok: false, detail });
+    let Some((block, events)) = client.fetch_accepted_in_tx(tx).await? else {
+        return fail(format!("transaction {tx} is not mined on {}", d.chain));
+    };
+    if Some(block) != d.mirror_block {
+        return fail(format!("transaction {tx} was mined in block {block}, the bundle says {:?}", d.mirror_block));
+    }
+    if d.read_at_block != block {
+        return fail(format!(
+            "the attestor set must be read in the block that accepted the checkpoint ({block}); the bundle says it was read at block {}",
+            d.read_at_block
+        ));
+    }
+    let found = events.iter().find(|e| e.source_key == cp.source_chain.key() && e.size == cp.size);
+    match found {
+        None => fail(format!("transaction {tx} accepted no checkpoint of size {} of {}", cp.size, cp.source_chain)),
+        Some(e) if e.root != cp.root || e.source_block_number != cp.source_block_number || e.source_block_hash != cp.source_block_hash => {
+            fail(format!("transaction {tx} accepted size {} with root {} at source block {}, not the bundle's checkpoint", e.size, e.root, e.source_block_number))
+        }
+        Some(e) if e.attestor_set_version != d.attestor_set_version => fail(format!(
+            "transaction {tx} accepted the checkpoint under attestor set version {}, the bundle says {}",
+            e.attestor_set_version, d.attestor_set_version
+        )),
+        Some(e) => Ok(Check {
+            check: "mirror_tx",
+            ok: true,
+            detail: format!("transaction {tx} (block {block}) accepted size {} under attestor set version {}", e.size, e.attestor_set_version),
+        }),
+    }
 }

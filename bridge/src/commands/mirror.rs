@@ -1,0 +1,226 @@
+//! `bridge mirror set-attestors` and `bridge mirror show`: rotating and inspecting a
+//! source chain's attestor set on a destination's `AnchorMirror`.
+//!
+//! Rotation is an owner operation. Everything that can be checked before sending is
+//! checked first and is bad input (exit 2): unknown chains, a source equal to the
+//! destination, a malformed, zero or repeated attestor address, a threshold of 0 or
+//! larger than the set, and a key that is not the mirror's owner. A revert the mirror
+//! still raises is reported with its custom error.
+
+use std::collections::HashSet;
+
+use alloy::primitives::{Address, B256};
+use evidence_adapters::{AdapterError, EvmMirrorClient, contracts::AnchorMirror, deploy, evm_mirror::AttestorSetChange};
+use serde::Serialize;
+
+use crate::{
+    cli::{MirrorShowArgs, SetAttestorsArgs},
+    config::{ChainSettings, Settings},
+    context,
+    exit::{CmdResult, Failure},
+    output::print_json,
+    secrets,
+};
+
+#[derive(Debug, Serialize)]
+struct LatestCheckpoint {
+    size: u64,
+    root: B256,
+    source_block_number: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct MirrorView {
+    chain: String,
+    mirror: Address,
+    source: String,
+    source_chain: String,
+    owner: Address,
+    attestor_set_version: u64,
+    attestors: Vec<Address>,
+    threshold: u8,
+    read_at_block: u64,
+    latest_checkpoint: Option<LatestCheckpoint>,
+    history: Vec<AttestorSetChange>,
+}
+
+/// The destination and source chains named on the command line.
+fn pair<'a>(settings: &'a Settings, chain: &str, source: &str) -> Result<(&'a ChainSettings, &'a ChainSettings), Failure> {
+    let dest = settings.chain(chain)?;
+    let src = settings.chain(source)?;
+    if dest.name == src.name {
+        return Err(Failure::usage(format!(
+            "--chain and --source are both {:?}: a mirror holds the attestor sets of OTHER chains",
+            dest.name
+        )));
+    }
+    Ok((dest, src))
+}
+
+/// Parses and checks the new set exactly as the contract would, so bad input is
+/// refused before anything is sent.
+fn parse_set(raw: &[String], threshold: u64) -> Result<(Vec<Address>, u8), Failure> {
+    let mut set = Vec::with_capacity(raw.len());
+    let mut seen = HashSet::new();
+    for a in raw {
+        let addr: Address = a.trim().parse().map_err(|_| {
+            Failure::usage(format!("--attestor {a:?} is not a 20-byte hex address (0x followed by 40 hex digits)"))
+        })?;
+        if addr.is_zero() {
+            return Err(Failure::usage("--attestor 0x000…0 (the zero address) cannot be an attestor"));
+        }
+        if !seen.insert(addr) {
+            return Err(Failure::usage(format!("--attestor {addr} is given twice: each attestor counts once")));
+        }
+        set.push(addr);
+    }
+    if set.len() > usize::from(u8::MAX) {
+        return Err(Failure::usage(format!("{} attestors given; a mirror takes at most 255", set.len())));
+    }
+    if threshold == 0 || threshold > set.len() as u64 {
+        return Err(Failure::usage(format!(
+            "--threshold {threshold} is invalid for {} attestor(s): it must be between 1 and the number of attestors",
+            set.len()
+        )));
+    }
+    set.sort();
+    Ok((set, u8::try_from(threshold).unwrap_or(u8::MAX)))
+}
+
+fn read_error(dest: &ChainSettings, e: AdapterError) -> Failure {
+    Failure::failed(format!("reading the mirror on {}: {e}", dest.name))
+}
+
+pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
+    let settings = Settings::load(&args.config)?;
+    let (dest, src) = pair(&settings, &args.chain, &args.source)?;
+    let (set, threshold) = parse_set(&args.attestors, args.threshold)?;
+    let owner_key = secrets::owner_key(&settings.keys, args.owner_key_env.as_deref())?;
+    let rpc = context::connect_rpc(dest).await?;
+    let owner = AnchorMirror::new(dest.mirror, rpc.provider())
+        .owner()
+        .call()
+        .await
+        .map_err(|e| Failure::failed(format!("reading the owner of the mirror {} on {}: {e}", dest.mirror, dest.name)))?;
+    if owner != owner_key.address() {
+        return Err(Failure::usage(format!(
+            "the key given ({}) is not the owner of the mirror {} on {} (owner: {owner}); pass the owner's key with --owner-key-env VAR or keys.owner_key_env",
+            owner_key.address(),
+            dest.mirror,
+            dest.name
+        )));
+    }
+    let tx = deploy::set_attestors(&rpc, owner_key, dest.mirror, &src.chain_id, &set, threshold)
+        .await
+        .map_err(|e| match e {
+            AdapterError::Reverted { .. } => Failure::usage(format!("the mirror on {} refused the new set: {e}", dest.name)),
+            other => Failure::failed(format!("setAttestors on {}: {other}", dest.name)),
+        })?;
+    let client = EvmMirrorClient::new(rpc, dest.chain_id.clone(), dest.mirror, alloy::signers::local::PrivateKeySigner::random());
+    let state = client.fetch_state_at(&src.chain_id, None).await.map_err(|e| read_error(dest, e))?;
+    if args.json {
+        print_json(&serde_json::json!({
+            "chain": dest.name,
+            "mirror": dest.mirror,
+            "source": src.name,
+            "source_chain": src.chain_id,
+            "tx_hash": tx,
+            "attestor_set_version": state.attestor_set_version,
+            "attestors": state.attestors,
+            "threshold": state.threshold,
+        }))?;
+    } else {
+        println!(
+            "attestor set of {} on {}'s mirror is now version {}: threshold {} of {} (tx {tx})",
+            src.name,
+            dest.name,
+            state.attestor_set_version,
+            state.threshold,
+            state.attestors.len()
+        );
+        for a in &state.attestors {
+            println!("  {a}");
+        }
+        println!("checkpoints signed by the previous set are rejected from now on; restart attestors with the new keys");
+    }
+    Ok(())
+}
+
+pub(crate) async fn show(args: MirrorShowArgs) -> CmdResult {
+    let settings = Settings::load(&args.config)?;
+    let (dest, src) = pair(&settings, &args.chain, &args.source)?;
+    let rpc = context::connect_rpc(dest).await?;
+    let owner = AnchorMirror::new(dest.mirror, rpc.provider())
+        .owner()
+        .call()
+        .await
+        .map_err(|e| Failure::failed(format!("reading the owner of the mirror {} on {}: {e}", dest.mirror, dest.name)))?;
+    let client = EvmMirrorClient::new(rpc, dest.chain_id.clone(), dest.mirror, alloy::signers::local::PrivateKeySigner::random());
+    let state = client.fetch_state_at(&src.chain_id, None).await.map_err(|e| read_error(dest, e))?;
+    let history = client.fetch_attestor_set_history(&src.chain_id).await.map_err(|e| read_error(dest, e))?;
+    let view = MirrorView {
+        chain: dest.name.clone(),
+        mirror: dest.mirror,
+        source: src.name.clone(),
+        source_chain: src.chain_id.to_string(),
+        owner,
+        attestor_set_version: state.attestor_set_version,
+        attestors: state.attestors.clone(),
+        threshold: state.threshold,
+        read_at_block: state.read_at_block,
+        latest_checkpoint: (state.latest_size > 0).then_some(LatestCheckpoint {
+            size: state.latest_size,
+            root: state.latest_root,
+            source_block_number: state.latest_source_block,
+        }),
+        history,
+    };
+    if args.json {
+        return print_json(&view);
+    }
+    println!("mirror {} on {} ({}), owner {}", view.mirror, view.chain, dest.chain_id, view.owner);
+    println!("source {} ({}), read at block {}", view.source, view.source_chain, view.read_at_block);
+    if view.attestor_set_version == 0 {
+        println!("  no attestor set: checkpoints of {} are not accepted (run `bridge mirror set-attestors`)", view.source);
+    } else {
+        println!("  attestor set version {}: threshold {} of {}", view.attestor_set_version, view.threshold, view.attestors.len());
+        for a in &view.attestors {
+            println!("    {a}");
+        }
+    }
+    match &view.latest_checkpoint {
+        Some(cp) => println!("  latest checkpoint: size {}, root {}, source block {}", cp.size, cp.root, cp.source_block_number),
+        None => println!("  latest checkpoint: none yet"),
+    }
+    for c in &view.history {
+        println!(
+            "  set v{} at block {} (tx {}): threshold {} of {}",
+            c.version,
+            c.block,
+            c.tx_hash,
+            c.threshold,
+            c.attestors.len()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_sets_are_refused_with_the_reason() {
+        let a = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8".to_owned();
+        let b = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc".to_owned();
+        let msg = |r: Result<(Vec<Address>, u8), Failure>| r.unwrap_err().message;
+        assert!(msg(parse_set(&[a.clone(), b.clone()], 0)).contains("--threshold 0"));
+        assert!(msg(parse_set(&[a.clone(), b.clone()], 3)).contains("between 1 and the number"));
+        assert!(msg(parse_set(&[a.clone(), a.clone()], 1)).contains("given twice"));
+        assert!(msg(parse_set(&["0x12".into()], 1)).contains("not a 20-byte hex address"));
+        assert!(msg(parse_set(&[format!("0x{}", "0".repeat(40))], 1)).contains("zero address"));
+        let (set, t) = parse_set(&[a.clone(), b.clone()], 2).unwrap();
+        assert_eq!(t, 2);
+        assert!(set[0] < set[1], "sorted");
+    }
+}
