@@ -54,8 +54,8 @@ pub(crate) struct DevnetUpArgs {
     /// Folder for bridge.toml, devnet.env and the store.
     #[arg(long)]
     pub(crate) dir: PathBuf,
-    /// Number of chains (2 to 8).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=8))]
+    /// Number of chains (2 to 8; default 3: alpha, beta, gamma, every pair routed).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=8))]
     pub(crate) chains: u8,
     /// Seconds between blocks.
     #[arg(long, default_value_t = 1)]

@@ -7,6 +7,7 @@
 use std::{collections::HashSet, path::Path, time::Duration};
 
 use alloy::primitives::Address;
+use evidence_adapters::mapped::{MappedSourceOptions, MappedSpec};
 use evidence_schemas::ChainId;
 use serde::{Deserialize, Serialize};
 
@@ -150,11 +151,20 @@ pub(crate) struct ChainSettings {
     /// Blocks a record must be buried under before it enters the log.
     #[serde(default = "d_confirmations")]
     pub(crate) confirmations: u64,
-    /// First block to index (the registry's deployment block).
+    /// First block to index (the earliest deployment block of the chain's sources).
     #[serde(default)]
     pub(crate) start_block: u64,
-    /// The `EvidenceRegistry` contract.
-    pub(crate) registry: Address,
+    /// Our `EvidenceRegistry` contract, if the chain has one (a source, and where
+    /// `bridge anchor` writes).
+    #[serde(default)]
+    pub(crate) registry: Option<Address>,
+    /// Third-party evidence contracts read through a mapping, as `[[chains.mapped]]`
+    /// tables (keys: `name`, `contract`, `event`, `digest`, `digest_alg`, `submitter`,
+    /// `kind_field` or `kind`, `metadata_field` or `metadata_fields`; see
+    /// `evidence_adapters::mapped::MappedSourceOptions`). Checked against the event
+    /// signature at start-up.
+    #[serde(default)]
+    pub(crate) mapped: Vec<MappedSourceOptions>,
     /// The `AnchorMirror` contract on this chain (where other chains are mirrored).
     pub(crate) mirror: Address,
     /// Largest block span of one log query (adapts downwards on provider limits).
@@ -236,6 +246,21 @@ impl Settings {
             for url in &c.rpc {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     return invalid(format!("chain {:?}: rpc URL {url:?} must start with http:// or https://", c.name));
+                }
+            }
+            if c.registry.is_none() && c.mapped.is_empty() {
+                return invalid(format!(
+                    "chain {:?} has no evidence source: set `registry`, or add a `[[chains.mapped]]` contract",
+                    c.name
+                ));
+            }
+            let mut source_names = HashSet::new();
+            for m in &c.mapped {
+                if !source_names.insert(m.name.as_str()) {
+                    return invalid(format!("chain {:?}: mapped source name {:?} is used twice", c.name, m.name));
+                }
+                if let Err(e) = MappedSpec::new(m.clone()) {
+                    return invalid(format!("chain {:?}: {e}", c.name));
                 }
             }
             if c.max_block_span == 0 {

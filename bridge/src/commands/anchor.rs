@@ -47,9 +47,15 @@ pub(crate) async fn run(args: AnchorArgs) -> CmdResult {
     let alg: DigestAlgorithm = args.alg.parse()?;
     let digest = resolve_digest(args.file.as_deref(), args.digest.as_deref(), alg)?;
     let kind = Label::parse("kind", &args.kind)?;
+    let registry = chain.registry.ok_or_else(|| {
+        Failure::usage(format!(
+            "chain {} has no `registry` configured: `bridge anchor` writes to our EvidenceRegistry; deploy one with `bridge deploy` and add its address to the chain's config",
+            chain.name
+        ))
+    })?;
     let key = secrets::anchor_key(&settings.keys)?;
     let rpc = context::connect_rpc(&chain).await?;
-    let receipt = evidence_adapters::deploy::anchor(&rpc, key, chain.registry, alg, digest, &kind, B256::ZERO)
+    let receipt = evidence_adapters::deploy::anchor(&rpc, key, registry, alg, digest, &kind, B256::ZERO)
         .await
         .map_err(|e| Failure::failed(format!("anchoring on {}: {e}", chain.name)))?;
     let out = Anchored {
