@@ -9,6 +9,8 @@
 
 pub mod contracts;
 pub mod deploy;
+pub mod deploy_eas;
+pub mod eas;
 pub mod error;
 pub mod evm_mirror;
 pub mod mapped;
@@ -19,6 +21,7 @@ pub mod rpc;
 pub mod source;
 
 pub use deploy::{AnchorReceipt, Deployed, anchor, deploy_contracts, revoke, set_attestors};
+pub use eas::{EasDigest, EasSchemaMapping, EasSource, EasSourceOptions};
 pub use error::AdapterError;
 pub use evm_mirror::EvmMirrorClient;
 pub use registry::{RegistrySource, RegistrySourceOptions};

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use evidence_schemas::ChainId;
-use futures_util::future::try_join_all;
+use futures::future::try_join_all;
 
 use crate::{
     error::AdapterError,

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use alloy::signers::local::PrivateKeySigner;
 use evidence_adapters::{
-    EvidenceSource, MappedSource, MirrorClient, MultiSource,
+    EasSource, EvidenceSource, MappedSource, MirrorClient, MultiSource,
     evm_mirror::EvmMirrorClient,
     registry::{RegistrySource, RegistrySourceOptions},
     rpc::{ChainRpc, RpcConfig},
@@ -54,6 +54,11 @@ pub(crate) fn chain_source(c: &ChainSettings, rpc: &ChainRpc) -> Result<Arc<dyn 
         let opts = RegistrySourceOptions { max_span: c.max_block_span, initial_span: c.max_block_span.min(2_000), ..Default::default() };
         sequenced = Some(sources.len());
         sources.push(Arc::new(RegistrySource::new(rpc.clone(), c.chain_id.clone(), registry, opts)));
+    }
+    if let Some(eas) = &c.eas {
+        let source = EasSource::new(rpc.clone(), c.chain_id.clone(), eas.clone())
+            .map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
+        sources.push(Arc::new(source));
     }
     for m in &c.mapped {
         let source = MappedSource::new(rpc.clone(), c.chain_id.clone(), m.clone(), c.max_block_span)

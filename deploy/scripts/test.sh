@@ -18,6 +18,8 @@ export ANVIL_BIN="${ANVIL_BIN:-$root/deploy/node_modules/@foundry-rs/anvil-linux
 
 echo "==> contract artifacts match a fresh compile"
 node deploy/scripts/compile.js --check
+echo "==> EAS artifacts match the pinned npm package"
+node deploy/scripts/eas-artifacts.js --check
 
 echo "==> cargo test (workspace)"
 cargo test --workspace --locked --no-fail-fast 2>&1
