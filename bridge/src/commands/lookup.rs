@@ -23,8 +23,40 @@ pub(crate) async fn run(args: LookupArgs) -> CmdResult {
     let store = context::open_store(&settings).await?;
     let views: Vec<RecordView> =
         store.lookup_digest(digest).await.map_err(|e| Failure::failed(format!("lookup failed: {e}")))?;
+    // The revoke record of each revoked record, to say on which chains the revocation
+    // itself is provable.
+    let mut revocations = std::collections::BTreeMap::new();
+    for v in &views {
+        if let Some(rev) = v.revoked_by {
+            let view = store
+                .load_record(rev)
+                .await
+                .map_err(|e| Failure::failed(format!("lookup failed: {e}")))?;
+            if let Some(view) = view {
+                revocations.insert(rev, view);
+            }
+        }
+    }
     if args.json {
-        print_json(&serde_json::json!({ "digest": digest, "records": views }))?;
+        let records: Vec<serde_json::Value> = views
+            .iter()
+            .map(|v| {
+                let mut json = serde_json::to_value(v).unwrap_or_default();
+                if let (Some(rev), Some(obj)) = (v.revoked_by, json.as_object_mut()) {
+                    let revocation = revocations.get(&rev);
+                    obj.insert("revoked".into(), serde_json::Value::Bool(true));
+                    obj.insert(
+                        "revocation_provable_on".into(),
+                        serde_json::json!(revocation.map(|r| r.mirrored_on.iter().map(|m| m.destination_chain.clone()).collect::<Vec<_>>()).unwrap_or_default()),
+                    );
+                    obj.insert("revocation".into(), serde_json::to_value(revocation).unwrap_or_default());
+                } else if let Some(obj) = json.as_object_mut() {
+                    obj.insert("revoked".into(), serde_json::Value::Bool(false));
+                }
+                json
+            })
+            .collect();
+        print_json(&serde_json::json!({ "digest": digest, "records": records }))?;
     } else if views.is_empty() {
         println!("digest {digest}: not found on any indexed chain");
     } else {
@@ -57,9 +89,17 @@ pub(crate) async fn run(args: LookupArgs) -> CmdResult {
             if v.mirrored_on.is_empty() {
                 println!("    provable   nowhere yet");
             }
+            let revocation = v.revoked_by.and_then(|rev| revocations.get(&rev));
             for m in &v.mirrored_on {
+                let revoked_there = match (v.revoked_by, revocation) {
+                    (None, _) => String::new(),
+                    (Some(_), Some(r)) if r.mirrored_on.iter().any(|x| x.destination_chain == m.destination_chain) => {
+                        " — REVOKED (the revocation is provable there too)".to_string()
+                    }
+                    (Some(_), _) => " — REVOKED on the source chain (revocation not yet provable there)".to_string(),
+                };
                 println!(
-                    "    provable   on {} (checkpoint size {}{})",
+                    "    provable   on {} (checkpoint size {}{}){revoked_there}",
                     name_of(&settings, &m.destination_chain),
                     m.checkpoint_size,
                     m.tx_hash.map(|t| format!(", tx {t}")).unwrap_or_default()
@@ -67,6 +107,15 @@ pub(crate) async fn run(args: LookupArgs) -> CmdResult {
             }
             if let Some(rev) = v.revoked_by {
                 println!("    REVOKED    by record {rev}");
+                if let Some(r) = revocation {
+                    let on: Vec<String> = r.mirrored_on.iter().map(|m| name_of(&settings, &m.destination_chain)).collect();
+                    println!(
+                        "    revocation {} block {}, provable on {}",
+                        r.chain_name,
+                        r.record.source.block_number,
+                        if on.is_empty() { "no other chain yet".to_string() } else { on.join(", ") }
+                    );
+                }
             }
             if v.invalid_ref {
                 println!("    note       revokes a record that is not an anchor of the same submitter; ignored");

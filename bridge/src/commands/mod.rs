@@ -3,6 +3,7 @@
 mod anchor;
 mod deploy;
 mod devnet;
+mod devnet_eas;
 mod lookup;
 mod proof;
 mod run;
@@ -18,6 +19,8 @@ use crate::{
 pub(crate) async fn dispatch(command: Command) -> CmdResult {
     match command {
         Command::Devnet(DevnetCommand::Up(args)) => devnet::up(args).await,
+        Command::Devnet(DevnetCommand::AttestEas(args)) => devnet_eas::attest(args).await,
+        Command::Devnet(DevnetCommand::RevokeEas(args)) => devnet_eas::revoke(args).await,
         Command::Deploy(args) => deploy::run(args).await,
         Command::Run(args) => run::run(args).await,
         Command::Anchor(args) => anchor::run(args).await,
