@@ -40,6 +40,11 @@ fn config_value(net: &Devnet, after: &str, key: &str) -> String {
     line.split('"').nth(1).unwrap().to_owned()
 }
 
+/// The CAIP-2 id the devnet gave chain `name` (its chain ids are random).
+fn chain_id(net: &Devnet, name: &str) -> ChainId {
+    config_value(net, &format!("name = \"{name}\""), "chain_id").parse().unwrap()
+}
+
 fn cfg(net: &Devnet) -> String {
     net.config().to_str().unwrap().to_owned()
 }
@@ -74,7 +79,7 @@ async fn eas_and_mapped_records_are_provable_on_other_chains() {
     // A record of the third-party HashStore on beta, sent with plain alloy.
     let hashstore: Address = config_value(&net, "[[chains.mapped]]", "contract").parse().unwrap();
     let beta_url = net.rpc(1);
-    let rpc = ChainRpc::connect(&RpcConfig::new(ChainId::eip155(31338), vec![beta_url.clone()]))
+    let rpc = ChainRpc::connect(&RpcConfig::new(chain_id(&net, "beta"), vec![beta_url.clone()]))
         .await
         .unwrap();
     let sender = env_key(&net, "BRIDGE_ANCHOR_KEY");
@@ -95,7 +100,7 @@ async fn eas_and_mapped_records_are_provable_on_other_chains() {
     // The record id the bridge indexes, from the same adapter the bridge runs.
     let mapped = MappedSource::new(
         rpc,
-        ChainId::eip155(31338),
+        chain_id(&net, "beta"),
         MappedSourceOptions {
             name: "hashstore".into(),
             contract: hashstore,
@@ -181,7 +186,7 @@ async fn revocations_show_in_lookup_on_every_chain() {
     let digest: B256 = anchored["digest"].as_str().unwrap().parse().unwrap();
     net.wait_provable(&anchor_id, "beta", PROVABLE).unwrap();
     let registry: Address = config_value(&net, "name = \"alpha\"", "registry").parse().unwrap();
-    let rpc = ChainRpc::connect(&RpcConfig::new(ChainId::eip155(31337), vec![net.rpc(0)]))
+    let rpc = ChainRpc::connect(&RpcConfig::new(chain_id(&net, "alpha"), vec![net.rpc(0)]))
         .await
         .unwrap();
     let revoked = evidence_adapters::revoke(
@@ -196,7 +201,8 @@ async fn revocations_show_in_lookup_on_every_chain() {
     .await
     .unwrap();
     let revoke_id = revoked.record.record_id().to_string();
-    let a = wait_revoked(&net, &digest.to_string(), &["eip155:31338", "eip155:31339"]);
+    let (beta, gamma) = (chain_id(&net, "beta").to_string(), chain_id(&net, "gamma").to_string());
+    let a = wait_revoked(&net, &digest.to_string(), &[&beta, &gamma]);
     assert_eq!(a["record_id"], anchor_id.as_str());
     assert_eq!(a["revoked_by"], revoke_id.as_str());
     verify_on(&net, &revoke_id, "beta");
@@ -214,7 +220,7 @@ async fn revocations_show_in_lookup_on_every_chain() {
     let rev = net.json(&["devnet", "revoke-eas", "--config", &cfg(&net), "--chain", "alpha", uid, "--json"]);
     assert_eq!(rev["record"]["action"], "revoke");
     assert_eq!(rev["record"]["ref"], eas_id.as_str());
-    let a = wait_revoked(&net, &eas_digest, &["eip155:31338", "eip155:31339"]);
+    let a = wait_revoked(&net, &eas_digest, &[&beta, &gamma]);
     assert_eq!(a["record_id"], eas_id.as_str());
     assert_eq!(a["revoked_by"], rev["record_id"]);
 }
