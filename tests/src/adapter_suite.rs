@@ -70,7 +70,8 @@ pub trait SourceFixture: Sized {
     async fn emit(&mut self, chain: &Devchain, rpc: &ChainRpc, i: u64) -> anyhow::Result<Emitted>;
 
     /// Emits one event the source must quarantine (one transaction).
-    async fn emit_malformed(&mut self, chain: &Devchain, rpc: &ChainRpc) -> anyhow::Result<Emitted>;
+    async fn emit_malformed(&mut self, chain: &Devchain, rpc: &ChainRpc)
+    -> anyhow::Result<Emitted>;
 
     /// Builds the source reading this fixture's contract through `rpc`.
     fn source(&self, rpc: &ChainRpc) -> anyhow::Result<Arc<dyn EvidenceSource>>;
@@ -99,8 +100,14 @@ impl<F: SourceFixture> SuiteWorld<F> {
             vec![chain.rpc_url.to_string()],
         ))
         .await?;
-        let fixture = F::deploy(&chain, &rpc).await.context("deploying the fixture")?;
-        Ok(Self { chain, rpc, fixture })
+        let fixture = F::deploy(&chain, &rpc)
+            .await
+            .context("deploying the fixture")?;
+        Ok(Self {
+            chain,
+            rpc,
+            fixture,
+        })
     }
 
     /// Emits event `i`.
@@ -117,7 +124,11 @@ impl<F: SourceFixture> SuiteWorld<F> {
     /// When the node refuses.
     pub async fn mine(&self, n: u64) -> anyhow::Result<()> {
         for _ in 0..n {
-            let _: serde_json::Value = self.chain.provider.raw_request("evm_mine".into(), ()).await?;
+            let _: serde_json::Value = self
+                .chain
+                .provider
+                .raw_request("evm_mine".into(), ())
+                .await?;
         }
         Ok(())
     }
@@ -165,7 +176,14 @@ impl<F: SourceFixture> SuiteWorld<F> {
             start_block: self.fixture.start_block(),
             batch_span: 1_000,
         };
-        Ok(Engine::new(store, vec![runtime], Vec::new(), Vec::new(), EngineSettings::default()).await?)
+        Ok(Engine::new(
+            store,
+            vec![runtime],
+            Vec::new(),
+            Vec::new(),
+            EngineSettings::default(),
+        )
+        .await?)
     }
 }
 
@@ -193,7 +211,11 @@ pub async fn index_until_caught_up(engine: &Engine) -> anyhow::Result<()> {
 }
 
 /// Emits `n` events, with an empty block after every second one, and returns them.
-async fn emit_n<F: SourceFixture>(w: &mut SuiteWorld<F>, first: u64, n: u64) -> anyhow::Result<Vec<Emitted>> {
+async fn emit_n<F: SourceFixture>(
+    w: &mut SuiteWorld<F>,
+    first: u64,
+    n: u64,
+) -> anyhow::Result<Vec<Emitted>> {
     let mut out = Vec::new();
     for i in first..first + n {
         out.push(w.emit(i).await?);
@@ -214,10 +236,19 @@ pub async fn inclusive_ranges<F: SourceFixture>() -> anyhow::Result<()> {
     w.mine(2).await?;
     let head = w.head().await?;
     let source = w.source()?;
-    let all = records(&source.fetch_records(w.fixture.start_block(), head, None).await?);
+    let all = records(
+        &source
+            .fetch_records(w.fixture.start_block(), head, None)
+            .await?,
+    );
     assert_eq!(all.len(), 5, "{}: one record per event", F::NAME);
     for (r, e) in all.iter().zip(&emitted) {
-        assert_eq!((r.source.tx_hash, r.source.block_number), (e.tx_hash, e.block_number), "{}", F::NAME);
+        assert_eq!(
+            (r.source.tx_hash, r.source.block_number),
+            (e.tx_hash, e.block_number),
+            "{}",
+            F::NAME
+        );
     }
     // Every boundary around every event block, and every pair of them.
     let mut points = BTreeSet::new();
@@ -238,7 +269,11 @@ pub async fn inclusive_ranges<F: SourceFixture>() -> anyhow::Result<()> {
     }
     // Single-block ranges hold exactly their block's record.
     for e in &emitted {
-        let got = records(&source.fetch_records(e.block_number, e.block_number, None).await?);
+        let got = records(
+            &source
+                .fetch_records(e.block_number, e.block_number, None)
+                .await?,
+        );
         assert_eq!(got.len(), 1, "{}: block {}", F::NAME, e.block_number);
         assert_eq!(got[0].source.tx_hash, e.tx_hash);
     }
@@ -259,13 +294,29 @@ pub async fn duplicates_tolerated<F: SourceFixture>() -> anyhow::Result<()> {
     let second = source.fetch_records(start, head, None).await?;
     assert_eq!(first, second, "{}: the same range twice", F::NAME);
     // A second source instance (no shared state) agrees too.
-    assert_eq!(w.source()?.fetch_records(start, head, None).await?, first, "{}", F::NAME);
+    assert_eq!(
+        w.source()?.fetch_records(start, head, None).await?,
+        first,
+        "{}",
+        F::NAME
+    );
     let mid = emitted[2].block_number;
     let left = records(&source.fetch_records(start, mid, None).await?);
     let right = records(&source.fetch_records(mid, head, None).await?);
-    let overlap_left: Vec<_> = left.iter().filter(|r| r.source.block_number == mid).collect();
-    let overlap_right: Vec<_> = right.iter().filter(|r| r.source.block_number == mid).collect();
-    assert_eq!(overlap_left, overlap_right, "{}: the overlap block", F::NAME);
+    let overlap_left: Vec<_> = left
+        .iter()
+        .filter(|r| r.source.block_number == mid)
+        .collect();
+    let overlap_right: Vec<_> = right
+        .iter()
+        .filter(|r| r.source.block_number == mid)
+        .collect();
+    assert_eq!(
+        overlap_left,
+        overlap_right,
+        "{}: the overlap block",
+        F::NAME
+    );
     assert_eq!(overlap_left.len(), 1);
     let mut union: Vec<EvidenceRecord> = left;
     for r in right {
@@ -273,7 +324,12 @@ pub async fn duplicates_tolerated<F: SourceFixture>() -> anyhow::Result<()> {
             union.push(r);
         }
     }
-    assert_eq!(union, records(&first), "{}: union of overlapping ranges", F::NAME);
+    assert_eq!(
+        union,
+        records(&first),
+        "{}: union of overlapping ranges",
+        F::NAME
+    );
     Ok(())
 }
 
@@ -287,32 +343,78 @@ pub async fn finality_respected<F: SourceFixture>() -> anyhow::Result<()> {
     let before = w.emit(0).await?;
     let later = w.emit(1).await?;
     let source = w.source()?;
-    let got = records(&source.fetch_records(w.fixture.start_block(), later.block_number - 1, None).await?);
+    let got = records(
+        &source
+            .fetch_records(w.fixture.start_block(), later.block_number - 1, None)
+            .await?,
+    );
     assert_eq!(got.len(), 1, "{}", F::NAME);
     assert_eq!(got[0].source.tx_hash, before.tx_hash);
-    assert!(got.iter().all(|r| r.source.block_number < later.block_number));
+    assert!(
+        got.iter()
+            .all(|r| r.source.block_number < later.block_number)
+    );
 
     const CONFIRMATIONS: u64 = 3;
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("relayer.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("relayer.db").display()
+    );
     let engine = w.engine(&url, CONFIRMATIONS).await?;
     // Head = later.block_number: `before` has 1 block on top, `later` none.
     index_until_caught_up(&engine).await?;
     let store = engine.store();
-    assert_eq!(store.count_records(&chain()).await?, 2, "{}: both fetched", F::NAME);
-    assert_eq!(store.count_logged_records(&chain()).await?, 0, "{}: neither confirmed", F::NAME);
+    assert_eq!(
+        store.count_records(&chain()).await?,
+        2,
+        "{}: both fetched",
+        F::NAME
+    );
+    assert_eq!(
+        store.count_logged_records(&chain()).await?,
+        0,
+        "{}: neither confirmed",
+        F::NAME
+    );
     w.mine(1).await?; // before: 2 on top
     index_until_caught_up(&engine).await?;
-    assert_eq!(store.count_logged_records(&chain()).await?, 0, "{}", F::NAME);
+    assert_eq!(
+        store.count_logged_records(&chain()).await?,
+        0,
+        "{}",
+        F::NAME
+    );
     w.mine(1).await?; // before: 3 on top -> confirmed; later: 2
     index_until_caught_up(&engine).await?;
-    assert_eq!(store.count_logged_records(&chain()).await?, 1, "{}: first confirmed", F::NAME);
+    assert_eq!(
+        store.count_logged_records(&chain()).await?,
+        1,
+        "{}: first confirmed",
+        F::NAME
+    );
     w.mine(1).await?;
     index_until_caught_up(&engine).await?;
-    assert_eq!(store.count_logged_records(&chain()).await?, 2, "{}: both confirmed", F::NAME);
+    assert_eq!(
+        store.count_logged_records(&chain()).await?,
+        2,
+        "{}: both confirmed",
+        F::NAME
+    );
     let leaves = store.load_leaf_ids(&chain(), None).await?;
-    let all = records(&source.fetch_records(w.fixture.start_block(), w.head().await?, None).await?);
-    assert_eq!(leaves, all.iter().map(EvidenceRecord::record_id).collect::<Vec<_>>(), "{}", F::NAME);
+    let all = records(
+        &source
+            .fetch_records(w.fixture.start_block(), w.head().await?, None)
+            .await?,
+    );
+    assert_eq!(
+        leaves,
+        all.iter()
+            .map(EvidenceRecord::record_id)
+            .collect::<Vec<_>>(),
+        "{}",
+        F::NAME
+    );
     Ok(())
 }
 
@@ -323,7 +425,10 @@ pub async fn finality_respected<F: SourceFixture>() -> anyhow::Result<()> {
 pub async fn rewind_after_reorg<F: SourceFixture>() -> anyhow::Result<()> {
     let mut w = SuiteWorld::<F>::start().await?;
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("relayer.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("relayer.db").display()
+    );
     let engine = w.engine(&url, 10).await?;
     let kept = w.emit(0).await?;
     let gone1 = w.emit(1).await?;
@@ -334,25 +439,52 @@ pub async fn rewind_after_reorg<F: SourceFixture>() -> anyhow::Result<()> {
     let before = records(&source.fetch_records(start, head, None).await?);
     assert_eq!(before.len(), 3, "{}", F::NAME);
     index_until_caught_up(&engine).await?;
-    assert_eq!(engine.store().count_records(&chain()).await?, 3, "{}: pending", F::NAME);
+    assert_eq!(
+        engine.store().count_records(&chain()).await?,
+        3,
+        "{}: pending",
+        F::NAME
+    );
 
     // Replace the blocks of the last two events with empty blocks.
     w.reorg(head - gone1.block_number + 1).await?;
     assert_eq!(w.head().await?, head, "anvil_reorg keeps the height");
     let after = source.fetch_records(start, head, None).await?;
     let after_records = records(&after);
-    assert_eq!(after_records.len(), 1, "{}: replaced blocks' records are gone", F::NAME);
-    assert_eq!(after_records[0], before[0], "{}: the record below the reorg is unchanged", F::NAME);
+    assert_eq!(
+        after_records.len(),
+        1,
+        "{}: replaced blocks' records are gone",
+        F::NAME
+    );
+    assert_eq!(
+        after_records[0],
+        before[0],
+        "{}: the record below the reorg is unchanged",
+        F::NAME
+    );
     assert!(after.quarantined.is_empty());
     for e in [gone1, gone2] {
-        let b = source.fetch_records(e.block_number, e.block_number, None).await?;
-        assert!(b.records.is_empty(), "{}: block {} after the reorg", F::NAME, e.block_number);
+        let b = source
+            .fetch_records(e.block_number, e.block_number, None)
+            .await?;
+        assert!(
+            b.records.is_empty(),
+            "{}: block {} after the reorg",
+            F::NAME,
+            e.block_number
+        );
     }
 
     // The engine rewinds its pending records and logs only canonical ones.
     let replacement = w.emit(3).await?;
     index_until_caught_up(&engine).await?;
-    assert_eq!(engine.store().count_records(&chain()).await?, 2, "{}: rewound", F::NAME);
+    assert_eq!(
+        engine.store().count_records(&chain()).await?,
+        2,
+        "{}: rewound",
+        F::NAME
+    );
     w.mine(10).await?;
     index_until_caught_up(&engine).await?;
     let leaves = engine.store().load_leaf_ids(&chain(), None).await?;
@@ -360,7 +492,15 @@ pub async fn rewind_after_reorg<F: SourceFixture>() -> anyhow::Result<()> {
     assert_eq!(canonical.len(), 2);
     assert_eq!(canonical[0].source.tx_hash, kept.tx_hash);
     assert_eq!(canonical[1].source.tx_hash, replacement.tx_hash);
-    assert_eq!(leaves, canonical.iter().map(EvidenceRecord::record_id).collect::<Vec<_>>(), "{}", F::NAME);
+    assert_eq!(
+        leaves,
+        canonical
+            .iter()
+            .map(EvidenceRecord::record_id)
+            .collect::<Vec<_>>(),
+        "{}",
+        F::NAME
+    );
     Ok(())
 }
 
@@ -374,17 +514,38 @@ pub async fn malformed_quarantined<F: SourceFixture>() -> anyhow::Result<()> {
     let bad = w.fixture.emit_malformed(&w.chain, &w.rpc).await?;
     let b = w.emit(1).await?;
     let head = w.head().await?;
-    let batch = w.source()?.fetch_records(w.fixture.start_block(), head, None).await?;
-    let txs: Vec<_> = batch.records.iter().map(|r| r.record.source.tx_hash).collect();
+    let batch = w
+        .source()?
+        .fetch_records(w.fixture.start_block(), head, None)
+        .await?;
+    let txs: Vec<_> = batch
+        .records
+        .iter()
+        .map(|r| r.record.source.tx_hash)
+        .collect();
     assert_eq!(txs, vec![a.tx_hash, b.tx_hash], "{}", F::NAME);
-    assert_eq!(batch.quarantined.len(), 1, "{}: {:?}", F::NAME, batch.quarantined);
+    assert_eq!(
+        batch.quarantined.len(),
+        1,
+        "{}: {:?}",
+        F::NAME,
+        batch.quarantined
+    );
     let q = &batch.quarantined[0];
-    assert_eq!((q.tx_hash, q.block_number), (bad.tx_hash, bad.block_number), "{}", F::NAME);
+    assert_eq!(
+        (q.tx_hash, q.block_number),
+        (bad.tx_hash, bad.block_number),
+        "{}",
+        F::NAME
+    );
     assert!(!q.reason.trim().is_empty(), "{}: a reason", F::NAME);
     assert_eq!(q.chain, chain());
     // The quarantined event does not stop the engine either.
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("relayer.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("relayer.db").display()
+    );
     let engine = w.engine(&url, 0).await?;
     index_until_caught_up(&engine).await?;
     let leaves = engine.store().load_leaf_ids(&chain(), None).await?;
@@ -401,12 +562,20 @@ pub async fn malformed_quarantined<F: SourceFixture>() -> anyhow::Result<()> {
 pub async fn resumes_after_restart<F: SourceFixture>() -> anyhow::Result<()> {
     let mut w = SuiteWorld::<F>::start().await?;
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("relayer.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("relayer.db").display()
+    );
     emit_n(&mut w, 0, 3).await?;
     {
         let engine = w.engine(&url, 1).await?;
         index_until_caught_up(&engine).await?;
-        assert_eq!(engine.store().count_logged_records(&chain()).await?, 2, "{}: the newest is 0-confirmed", F::NAME);
+        assert_eq!(
+            engine.store().count_logged_records(&chain()).await?,
+            2,
+            "{}: the newest is 0-confirmed",
+            F::NAME
+        );
         engine.store().close().await;
     }
     emit_n(&mut w, 3, 3).await?;
@@ -417,9 +586,25 @@ pub async fn resumes_after_restart<F: SourceFixture>() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(50)).await;
     index_until_caught_up(&engine).await?;
     let leaves = engine.store().load_leaf_ids(&chain(), None).await?;
-    let all = records(&w.source()?.fetch_records(w.fixture.start_block(), w.head().await?, None).await?);
+    let all = records(
+        &w.source()?
+            .fetch_records(w.fixture.start_block(), w.head().await?, None)
+            .await?,
+    );
     assert_eq!(all.len(), 6);
-    assert_eq!(leaves, all.iter().map(EvidenceRecord::record_id).collect::<Vec<_>>(), "{}: no duplicates, no gaps", F::NAME);
-    assert_eq!(engine.logs().size(&chain())?, 6, "{}: the in-memory log agrees", F::NAME);
+    assert_eq!(
+        leaves,
+        all.iter()
+            .map(EvidenceRecord::record_id)
+            .collect::<Vec<_>>(),
+        "{}: no duplicates, no gaps",
+        F::NAME
+    );
+    assert_eq!(
+        engine.logs().size(&chain())?,
+        6,
+        "{}: the in-memory log agrees",
+        F::NAME
+    );
     Ok(())
 }

@@ -64,7 +64,11 @@ impl SourceFixture for RegistryFixture {
         })
     }
 
-    async fn emit_malformed(&mut self, chain: &Devchain, _rpc: &ChainRpc) -> anyhow::Result<Emitted> {
+    async fn emit_malformed(
+        &mut self,
+        chain: &Devchain,
+        _rpc: &ChainRpc,
+    ) -> anyhow::Result<Emitted> {
         // The contract checks only the length of `kind`; the record schema forbids spaces.
         let receipt = EvidenceRegistry::new(self.registry, &chain.provider)
             .anchor(1, B256::repeat_byte(2), "Zhang San".into(), B256::ZERO)
@@ -104,7 +108,14 @@ impl SourceFixture for EasFixture {
 
     async fn deploy(chain: &Devchain, rpc: &ChainRpc) -> anyhow::Result<Self> {
         let eas = deploy_eas(rpc, chain.signer.clone()).await?;
-        let schema = register_schema(rpc, chain.signer.clone(), eas.schema_registry, "bytes32 docHash,string note", true).await?;
+        let schema = register_schema(
+            rpc,
+            chain.signer.clone(),
+            eas.schema_registry,
+            "bytes32 docHash,string note",
+            true,
+        )
+        .await?;
         Ok(Self { eas, schema })
     }
 
@@ -115,16 +126,32 @@ impl SourceFixture for EasFixture {
     async fn emit(&mut self, chain: &Devchain, rpc: &ChainRpc, i: u64) -> anyhow::Result<Emitted> {
         let digest = alloy::primitives::keccak256(format!("eas evidence {i}"));
         let data: Bytes = (digest, format!("note {i}")).abi_encode_params().into();
-        let r = eas_attest(rpc, chain.signer.clone(), self.eas.eas, &EasAttestation::new(self.schema, data)).await?;
+        let r = eas_attest(
+            rpc,
+            chain.signer.clone(),
+            self.eas.eas,
+            &EasAttestation::new(self.schema, data),
+        )
+        .await?;
         Ok(Emitted {
             tx_hash: r.tx_hash,
             block_number: r.block_number,
         })
     }
 
-    async fn emit_malformed(&mut self, chain: &Devchain, rpc: &ChainRpc) -> anyhow::Result<Emitted> {
+    async fn emit_malformed(
+        &mut self,
+        chain: &Devchain,
+        rpc: &ChainRpc,
+    ) -> anyhow::Result<Emitted> {
         // EAS does not check data against the schema: 10 bytes have no digest word.
-        let r = eas_attest(rpc, chain.signer.clone(), self.eas.eas, &EasAttestation::new(self.schema, vec![7u8; 10])).await?;
+        let r = eas_attest(
+            rpc,
+            chain.signer.clone(),
+            self.eas.eas,
+            &EasAttestation::new(self.schema, vec![7u8; 10]),
+        )
+        .await?;
         Ok(Emitted {
             tx_hash: r.tx_hash,
             block_number: r.block_number,
@@ -143,7 +170,11 @@ impl SourceFixture for EasFixture {
         }];
         opts.only_listed_schemas = true;
         opts.retry_pause_ms = 10;
-        Ok(Arc::new(EasSource::new(rpc.clone(), ChainId::eip155(SUITE_CHAIN_ID), opts)?))
+        Ok(Arc::new(EasSource::new(
+            rpc.clone(),
+            ChainId::eip155(SUITE_CHAIN_ID),
+            opts,
+        )?))
     }
 }
 
