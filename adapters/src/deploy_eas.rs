@@ -117,7 +117,10 @@ fn created(chain: &ChainId, what: &str, r: &TransactionReceipt) -> Result<Addres
 }
 
 /// Deploys a `SchemaRegistry` and an `EAS` using it, from `signer`'s account.
-pub async fn deploy_eas(rpc: &ChainRpc, signer: PrivateKeySigner) -> Result<DeployedEas, AdapterError> {
+pub async fn deploy_eas(
+    rpc: &ChainRpc,
+    signer: PrivateKeySigner,
+) -> Result<DeployedEas, AdapterError> {
     let chain = rpc.chain();
     let provider = wallet_provider(rpc, signer);
     let receipt = SchemaRegistry::deploy_builder(&provider)
@@ -177,7 +180,11 @@ pub async fn register_schema(
         })
 }
 
-fn uids_of<E: SolEvent>(receipt: &TransactionReceipt, eas: Address, uid: fn(&E) -> B256) -> Vec<B256> {
+fn uids_of<E: SolEvent>(
+    receipt: &TransactionReceipt,
+    eas: Address,
+    uid: fn(&E) -> B256,
+) -> Vec<B256> {
     receipt
         .inner
         .logs()

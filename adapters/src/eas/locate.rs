@@ -49,10 +49,12 @@ pub async fn first_block_at_or_after(
     // Invariant: block `hi` has timestamp >= time.
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        let ts = timestamp(provider, rpc, mid).await?.ok_or(AdapterError::BlockNotFound {
-            chain: rpc.chain().clone(),
-            number: mid,
-        })?;
+        let ts = timestamp(provider, rpc, mid)
+            .await?
+            .ok_or(AdapterError::BlockNotFound {
+                chain: rpc.chain().clone(),
+                number: mid,
+            })?;
         if ts >= time {
             hi = mid;
         } else {

@@ -171,7 +171,11 @@ pub struct EasSource {
 impl EasSource {
     /// A source reading the EAS contract `opts.contract` through `rpc`. Fails on
     /// options that [`EasSourceOptions::validate`] rejects.
-    pub fn new(rpc: ChainRpc, chain: ChainId, opts: EasSourceOptions) -> Result<Self, AdapterError> {
+    pub fn new(
+        rpc: ChainRpc,
+        chain: ChainId,
+        opts: EasSourceOptions,
+    ) -> Result<Self, AdapterError> {
         opts.validate()?;
         let span = SpanControl::new(opts.initial_span, opts.max_span, 2_000);
         let mappings = opts.schemas.iter().map(|m| (m.uid, m.clone())).collect();
@@ -246,7 +250,10 @@ impl EasSource {
     ) -> Result<SourceBatch, AdapterError> {
         let base = Filter::new()
             .address(self.opts.contract)
-            .event_signature(vec![EAS::Attested::SIGNATURE_HASH, EAS::Revoked::SIGNATURE_HASH]);
+            .event_signature(vec![
+                EAS::Attested::SIGNATURE_HASH,
+                EAS::Revoked::SIGNATURE_HASH,
+            ]);
         let logs = fetch_adaptive(&self.span, from, to, |a, b| {
             let filter = base.clone().from_block(a).to_block(b);
             async move {
@@ -402,7 +409,11 @@ impl EasSource {
         att: &EAS::Attestation,
         mapping: &EasSchemaMapping,
     ) -> Result<CachedAnchor, AdapterError> {
-        let cached = self.anchors.lock().ok().and_then(|c| c.get(&att.uid).cloned());
+        let cached = self
+            .anchors
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&att.uid).cloned());
         if let Some(c) = cached {
             let canonical = provider
                 .get_block_by_number(BlockNumberOrTag::Number(c.block_number))
@@ -453,11 +464,16 @@ impl EasSource {
     fn check_logs(&self, from: u64, to: u64, mut logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
         let sigs = [EAS::Attested::SIGNATURE_HASH, EAS::Revoked::SIGNATURE_HASH];
         for log in &logs {
-            if log.address() != self.opts.contract || !log.topic0().is_some_and(|t| sigs.contains(t)) {
+            if log.address() != self.opts.contract
+                || !log.topic0().is_some_and(|t| sigs.contains(t))
+            {
                 return Err(self.inconsistent(
                     from,
                     to,
-                    format!("node returned a log of {} outside the filter", log.address()),
+                    format!(
+                        "node returned a log of {} outside the filter",
+                        log.address()
+                    ),
                 ));
             }
             let located = log.block_number.is_some()
@@ -466,14 +482,21 @@ impl EasSource {
                 && log.transaction_index.is_some()
                 && log.log_index.is_some();
             if !located {
-                return Err(self.inconsistent(from, to, "node returned a log without block/tx location".into()));
+                return Err(self.inconsistent(
+                    from,
+                    to,
+                    "node returned a log without block/tx location".into(),
+                ));
             }
             let n = log.block_number.unwrap_or_default();
             if !(from..=to).contains(&n) || log.removed {
                 return Err(self.inconsistent(
                     from,
                     to,
-                    format!("node returned a log of block {n} (removed: {}) for this range", log.removed),
+                    format!(
+                        "node returned a log of block {n} (removed: {}) for this range",
+                        log.removed
+                    ),
                 ));
             }
         }
@@ -487,7 +510,10 @@ impl EasSource {
         logs.dedup_by(|b, a| a.block_hash == b.block_hash && a.log_index == b.log_index);
         let mut block_hashes = BTreeMap::new();
         for log in &logs {
-            let (n, h) = (log.block_number.unwrap_or_default(), log.block_hash.unwrap_or_default());
+            let (n, h) = (
+                log.block_number.unwrap_or_default(),
+                log.block_hash.unwrap_or_default(),
+            );
             if *block_hashes.entry(n).or_insert(h) != h {
                 return Err(self.inconsistent(
                     from,
@@ -514,10 +540,10 @@ impl EasSource {
             if out.contains_key(&hash) {
                 continue;
             }
-            let ts = match log.block_timestamp {
-                Some(ts) => ts,
-                None => {
-                    provider
+            let ts =
+                match log.block_timestamp {
+                    Some(ts) => ts,
+                    None => provider
                         .get_block_by_hash(hash)
                         .await
                         .map_err(|e| self.rpc.error("eth_getBlockByHash", e))?
@@ -525,13 +551,14 @@ impl EasSource {
                             self.inconsistent(
                                 from,
                                 to,
-                                format!("block {hash} of a log is unknown to the node (reorged out?)"),
+                                format!(
+                                    "block {hash} of a log is unknown to the node (reorged out?)"
+                                ),
                             )
                         })?
                         .header
-                        .timestamp
-                }
-            };
+                        .timestamp,
+                };
             out.insert(hash, ts);
         }
         Ok(out)
@@ -605,7 +632,8 @@ impl EvidenceSource for EasSource {
             let provider = if attempt == 0 {
                 self.rpc.provider()
             } else {
-                self.rpc.endpoint((attempt as usize - 1) % self.rpc.endpoint_count().max(1))
+                self.rpc
+                    .endpoint((attempt as usize - 1) % self.rpc.endpoint_count().max(1))
             };
             match self.fetch_once(provider, from, to).await {
                 Ok(batch) => {

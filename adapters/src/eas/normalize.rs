@@ -219,7 +219,9 @@ fn record(
         reference,
         evidence,
     };
-    record.validate().map_err(|e| format!("invalid record: {e}"))?;
+    record
+        .validate()
+        .map_err(|e| format!("invalid record: {e}"))?;
     Ok(record)
 }
 
@@ -263,7 +265,9 @@ pub fn decode_event(log: &Log) -> Result<EasEvent, String> {
             schema: ev.schemaUID,
         })
     } else {
-        Err(format!("not an EAS Attested/Revoked event signature: {topic0}"))
+        Err(format!(
+            "not an EAS Attested/Revoked event signature: {topic0}"
+        ))
     }
 }
 
