@@ -28,3 +28,23 @@ impl From<&evidence_schemas::Checkpoint> for AnchorMirror::Checkpoint {
         }
     }
 }
+
+/// Bindings of the Ethereum Attestation Service, generated from the artifacts of the
+/// pinned npm package `@ethereum-attestation-service/eas-contracts`, copied into
+/// `deploy/artifacts/eas/` by `deploy/scripts/eas-artifacts.js` (its `--check` mode
+/// fails when they drift from the package).
+pub mod eas {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        EAS,
+        "../deploy/artifacts/eas/EAS.json"
+    );
+
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        SchemaRegistry,
+        "../deploy/artifacts/eas/SchemaRegistry.json"
+    );
+}

@@ -52,7 +52,7 @@ pub struct AnchorReceipt {
     pub record: EvidenceRecord,
 }
 
-fn wallet_provider(rpc: &ChainRpc, signer: PrivateKeySigner) -> impl Provider + Clone {
+pub(crate) fn wallet_provider(rpc: &ChainRpc, signer: PrivateKeySigner) -> impl Provider + Clone {
     ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
         .connect_provider(rpc.provider().clone())
@@ -86,7 +86,7 @@ fn send_error(chain: &ChainId, what: &str, e: alloy::contract::Error) -> Adapter
     }
 }
 
-fn pending_error(
+pub(crate) fn pending_error(
     chain: &ChainId,
     what: &str,
     e: alloy::providers::PendingTransactionError,
@@ -97,7 +97,7 @@ fn pending_error(
     }
 }
 
-fn require_success(
+pub(crate) fn require_success(
     chain: &ChainId,
     what: &str,
     r: &TransactionReceipt,

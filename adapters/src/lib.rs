@@ -9,21 +9,28 @@
 
 pub mod contracts;
 pub mod deploy;
+pub mod deploy_eas;
+pub mod eas;
 pub mod error;
 pub mod evm_mirror;
+pub mod mapped;
 pub mod mirror;
 pub mod receipts;
 pub mod recheck;
+pub mod multi;
 pub mod registry;
 pub mod rpc;
 pub mod rpc_metrics;
 pub mod source;
 
 pub use deploy::{AnchorReceipt, Deployed, anchor, deploy_contracts, revoke, set_attestors};
+pub use eas::{EasDigest, EasSchemaMapping, EasSource, EasSourceOptions};
 pub use error::AdapterError;
 pub use evm_mirror::EvmMirrorClient;
 pub use receipts::ReceiptsSource;
 pub use registry::{RegistrySource, RegistrySourceOptions};
 pub use rpc::{ChainRpc, RpcConfig};
+pub use mapped::{MappedSource, MappedSourceOptions};
+pub use multi::MultiSource;
 pub use mirror::{MirrorClient, MirrorState, PreparedTx, TxOutcome};
 pub use source::{BlockRef, EvidenceSource, Quarantined, SourceBatch, SourcedRecord};

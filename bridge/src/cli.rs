@@ -109,6 +109,50 @@ pub(crate) enum DevnetCommand {
     /// Start local anvil chains, deploy the contracts, write DIR/bridge.toml, and run
     /// until interrupted.
     Up(DevnetUpArgs),
+    /// Make an EAS attestation of a file's or a digest's evidence on a chain with an
+    /// `eas` source (schema `bytes32 documentHash, string note`; the devnet registers it
+    /// on alpha), and print its UID and the record the bridge indexes for it.
+    AttestEas(AttestEasArgs),
+    /// Revoke an EAS attestation made with `attest-eas`, and print the revoke record.
+    RevokeEas(RevokeEasArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttestEasArgs {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// Chain name (must have an `eas` source with at least one schema listed).
+    #[arg(long)]
+    pub(crate) chain: String,
+    /// File to hash with SHA-256 (streamed; it never leaves this machine).
+    #[arg(long, conflicts_with = "digest", required_unless_present = "digest")]
+    pub(crate) file: Option<PathBuf>,
+    /// A 32-byte hex SHA-256 digest computed elsewhere.
+    #[arg(long)]
+    pub(crate) digest: Option<String>,
+    /// Free-text note stored in the attestation (stays on the source chain; only the
+    /// metadata commitment is mirrored).
+    #[arg(long, default_value = "")]
+    pub(crate) note: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RevokeEasArgs {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// Chain name (must have an `eas` source with at least one schema listed).
+    #[arg(long)]
+    pub(crate) chain: String,
+    /// The attestation UID (hex).
+    pub(crate) uid: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,8 +177,8 @@ pub(crate) struct DevnetUpArgs {
     /// Folder for bridge.toml, devnet.env and the store.
     #[arg(long)]
     pub(crate) dir: PathBuf,
-    /// Number of chains (2 to 8).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(2..=8))]
+    /// Number of chains (2 to 8; default 3: alpha, beta, gamma, every pair routed).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=8))]
     pub(crate) chains: u8,
     /// Seconds between blocks.
     #[arg(long, default_value_t = 1)]

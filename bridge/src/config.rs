@@ -7,6 +7,10 @@
 use std::{collections::HashSet, path::Path, time::Duration};
 
 use alloy::primitives::Address;
+use evidence_adapters::{
+    eas::EasSourceOptions,
+    mapped::{MappedSourceOptions, MappedSpec},
+};
 use evidence_schemas::ChainId;
 use serde::{Deserialize, Serialize};
 
@@ -266,11 +270,26 @@ pub(crate) struct ChainSettings {
     /// Blocks a record must be buried under before it enters the log.
     #[serde(default = "d_confirmations")]
     pub(crate) confirmations: u64,
-    /// First block to index (the registry's deployment block).
+    /// First block to index (the earliest deployment block of the chain's sources).
     #[serde(default)]
     pub(crate) start_block: u64,
-    /// The `EvidenceRegistry` contract.
-    pub(crate) registry: Address,
+    /// Our `EvidenceRegistry` contract, if the chain has one (a source, and where
+    /// `bridge anchor` writes).
+    #[serde(default)]
+    pub(crate) registry: Option<Address>,
+    /// An Ethereum Attestation Service contract read as a source, as an inline table
+    /// `eas = { contract = "0x…", start_block = N }` or an `[chains.eas]` table (keys:
+    /// `contract`, `start_block`, `schemas` = per-schema mappings, `only_listed_schemas`,
+    /// spans; see `evidence_adapters::eas::EasSourceOptions`).
+    #[serde(default)]
+    pub(crate) eas: Option<EasSourceOptions>,
+    /// Third-party evidence contracts read through a mapping, as `[[chains.mapped]]`
+    /// tables (keys: `name`, `contract`, `event`, `digest`, `digest_alg`, `submitter`,
+    /// `kind_field` or `kind`, `metadata_field` or `metadata_fields`; see
+    /// `evidence_adapters::mapped::MappedSourceOptions`). Checked against the event
+    /// signature at start-up.
+    #[serde(default)]
+    pub(crate) mapped: Vec<MappedSourceOptions>,
     /// The `AnchorMirror` contract on this chain (where other chains are mirrored).
     pub(crate) mirror: Address,
     /// Largest block span of one log query (adapts downwards on provider limits).
@@ -353,6 +372,26 @@ impl Settings {
             for url in &c.rpc {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     return invalid(format!("chain {:?}: rpc URL {url:?} must start with http:// or https://", c.name));
+                }
+            }
+            if c.registry.is_none() && c.eas.is_none() && c.mapped.is_empty() {
+                return invalid(format!(
+                    "chain {:?} has no evidence source: set `registry`, `eas = {{ contract = \"0x…\" }}`, or add a `[[chains.mapped]]` contract",
+                    c.name
+                ));
+            }
+            if let Some(eas) = &c.eas
+                && let Err(e) = eas.validate()
+            {
+                return invalid(format!("chain {:?}: {e}", c.name));
+            }
+            let mut source_names = HashSet::new();
+            for m in &c.mapped {
+                if !source_names.insert(m.name.as_str()) {
+                    return invalid(format!("chain {:?}: mapped source name {:?} is used twice", c.name, m.name));
+                }
+                if let Err(e) = MappedSpec::new(m.clone()) {
+                    return invalid(format!("chain {:?}: {e}", c.name));
                 }
             }
             if c.max_block_span == 0 {
@@ -455,5 +494,43 @@ mirror = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
         assert!(e.to_string().contains("used by two chains"), "{e}");
         let e = Settings::from_toml(&GOOD.replace("eip155:31338", "eip155")).unwrap_err();
         assert!(e.to_string().contains("CAIP-2"), "{e}");
+    }
+
+    const MAPPED: &str = r#"
+[[chains.mapped]]
+name = "hashstore"
+contract = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+event = "Stored(bytes32 indexed hash, address indexed owner, uint256 time, string kind)"
+digest = "hash"
+submitter = "owner"
+kind_field = "kind"
+"#;
+
+    #[test]
+    fn mapped_and_eas_sources_parse_and_registry_is_optional() {
+        // Beta without a registry: an eas and a mapped source are enough.
+        let beta = "registry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\"\n";
+        let (head, tail) = GOOD.rsplit_once(beta).unwrap();
+        let text = format!(
+            "{head}mirror = \"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\"\neas = {{ contract = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\" }}\n{tail}{MAPPED}"
+        );
+        let s = Settings::from_toml(&text).unwrap();
+        assert!(s.chains[1].registry.is_none());
+        assert_eq!(s.chains[1].mapped[0].name, "hashstore");
+        assert!(s.chains[1].eas.is_some());
+    }
+
+    #[test]
+    fn bad_mapped_config_names_chain_source_and_field() {
+        let e = Settings::from_toml(&format!("{GOOD}{}", MAPPED.replace("digest = \"hash\"", "digest = \"time\""))).unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("chain \"beta\""), "{m}");
+        assert!(m.contains("mapped source \"hashstore\""), "{m}");
+        assert!(m.contains("digest field \"time\" has type uint256; allowed: bytes32"), "{m}");
+        let e = Settings::from_toml(&format!("{GOOD}{}", MAPPED.replace("submitter = \"owner\"", "submitter = \"owner\"\nbogus = 1"))).unwrap_err();
+        assert!(e.to_string().contains("bogus"), "{e}");
+        let no_source = GOOD.replacen("registry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n", "", 1);
+        let e = Settings::from_toml(&no_source).unwrap_err();
+        assert!(e.to_string().contains("chain \"alpha\" has no evidence source"), "{e}");
     }
 }

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use alloy::signers::local::PrivateKeySigner;
 use evidence_adapters::{
-    EvidenceSource, MirrorClient,
+    EasSource, EvidenceSource, MappedSource, MirrorClient, MultiSource,
     evm_mirror::EvmMirrorClient,
     registry::{RegistrySource, RegistrySourceOptions},
     rpc::{ChainRpc, RpcConfig},
@@ -45,6 +45,37 @@ pub(crate) async fn read_only_mirror(chain: &ChainSettings) -> Result<Arc<dyn Mi
     Ok(Arc::new(EvmMirrorClient::new(rpc, chain.chain_id.clone(), chain.mirror, PrivateKeySigner::random())))
 }
 
+/// The evidence source of one chain: its registry, EAS and mapped contracts, as one
+/// composite source (the registry, when configured, is the one with sequence numbers).
+pub(crate) fn chain_source(c: &ChainSettings, rpc: &ChainRpc) -> Result<Arc<dyn EvidenceSource>, Failure> {
+    let mut sources: Vec<Arc<dyn EvidenceSource>> = Vec::new();
+    let mut sequenced = None;
+    if let Some(registry) = c.registry {
+        let opts = RegistrySourceOptions { max_span: c.max_block_span, initial_span: c.max_block_span.min(2_000), ..Default::default() };
+        sequenced = Some(sources.len());
+        sources.push(Arc::new(RegistrySource::new(rpc.clone(), c.chain_id.clone(), registry, opts)));
+    }
+    if let Some(eas) = &c.eas {
+        let source = EasSource::new(rpc.clone(), c.chain_id.clone(), eas.clone())
+            .map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
+        sources.push(Arc::new(source));
+    }
+    for m in &c.mapped {
+        let source = MappedSource::new(rpc.clone(), c.chain_id.clone(), m.clone(), c.max_block_span)
+            .map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
+        sources.push(Arc::new(source));
+    }
+    if sources.len() == 1 && let Some(only) = sources.pop() {
+        return Ok(only);
+    }
+    let multi = MultiSource::new(sources).map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
+    let multi = match sequenced {
+        Some(i) => multi.with_sequenced(i).map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?,
+        None => multi,
+    };
+    Ok(Arc::new(multi))
+}
+
 /// Everything `bridge run` needs.
 pub(crate) async fn engine_parts(
     settings: &Settings,
@@ -56,9 +87,7 @@ pub(crate) async fn engine_parts(
     }
     let mut chains = Vec::new();
     for (c, rpc) in &rpcs {
-        let opts = RegistrySourceOptions { max_span: c.max_block_span, initial_span: c.max_block_span.min(2_000), ..Default::default() };
-        let source: Arc<dyn EvidenceSource> =
-            Arc::new(RegistrySource::new(rpc.clone(), c.chain_id.clone(), c.registry, opts));
+        let source = chain_source(c, rpc)?;
         chains.push(ChainRuntime {
             chain: c.chain_id.clone(),
             name: c.name.clone(),

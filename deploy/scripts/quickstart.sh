@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The whole story on a fresh machine: install the pinned tools, build `bridge`, start a
-# two-chain devnet, run the bridge, anchor a sample IOU on chain alpha, wait until it is
-# provable on chain beta, print the lookup and the verification, and keep running until
-# interrupted (Ctrl-C). Everything lives in ./devnet (delete it to start afresh).
+# three-chain devnet (alpha: our registry + the real EAS contracts; beta: a third-party
+# HashStore read by a mapped source; gamma), run the bridge, anchor a sample IOU on chain
+# alpha, wait until it is provable on chain beta, print the lookup and the verification,
+# then attest the same IOU with EAS on alpha and prove that attestation on beta too, and
+# keep running until interrupted (Ctrl-C). Everything lives in ./devnet (delete it to
+# start afresh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -64,6 +67,20 @@ echo "==> lookup"
 "$bridge" lookup --config "$config" --file "$iou"
 echo "==> verify the proof bundle (offline checks + the mirror contract on beta)"
 "$bridge" verify "$dir/iou.bundle.json" --config "$config"
+
+echo "==> attesting $iou with EAS on chain alpha (bridge devnet attest-eas)"
+"$bridge" devnet attest-eas --config "$config" --chain alpha --file "$iou" --note "quick start" --json | tee "$dir/eas.json"
+eas_record=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["record_id"])' "$dir/eas.json")
+echo "==> waiting until the EAS attestation (record $eas_record) is provable on beta"
+start=$(date +%s)
+until "$bridge" proof --config "$config" "$eas_record" --to beta -o "$dir/eas.bundle.json" >/dev/null 2>&1; do
+  if [ $(( $(date +%s) - start )) -gt 180 ]; then
+    echo "not provable after 180 s; bridge log:" >&2; tail -50 "$dir/bridge.log" >&2; exit 1
+  fi
+  sleep 1
+done
+echo "EAS attestation provable on beta after $(( $(date +%s) - start )) s"
+"$bridge" verify "$dir/eas.bundle.json" --config "$config"
 echo
 echo "The devnet and the bridge keep running; try:"
 echo "  set -a; . devnet/devnet.env; set +a"

@@ -38,6 +38,8 @@ fi
 
 echo "==> contract artifacts match a fresh compile"
 node deploy/scripts/compile.js --check
+echo "==> EAS artifacts match the pinned npm package"
+node deploy/scripts/eas-artifacts.js --check
 
 echo "==> cargo test (workspace)"
 cargo test --workspace --locked --no-fail-fast 2>&1

@@ -17,11 +17,14 @@
 //! - [`rfc6962`]: loading the published RFC 6962 conformance vectors;
 //! - [`mirror`]: a deployed `AnchorMirror` with attestors for one source, and
 //!   helpers to sign and submit checkpoints of a [`evidence_schemas::log::MerkleLog`];
+//! - [`adapter_suite`]: the shared checks every source adapter must pass, over a
+//!   [`adapter_suite::SourceFixture`] per adapter;
 //! - [`gas`]: calldata and intrinsic gas arithmetic for gas measurements.
 //!
 //! A missing dependency (the anvil binary, the conformance vectors) is an error with the
 //! path that was tried and the command that fixes it — never a silent skip.
 
+pub mod adapter_suite;
 pub mod attest;
 pub mod contracts;
 pub mod devchain;

@@ -31,3 +31,27 @@ fn artifacts_match_a_fresh_compile() {
     );
     println!("{stdout}");
 }
+
+/// The committed EAS artifacts (`deploy/artifacts/eas/`, from which the EAS bindings
+/// are generated) must equal the pinned npm package's.
+#[test]
+fn eas_artifacts_match_the_pinned_package() {
+    let root = workspace_root();
+    let pkg = root.join("deploy/node_modules/@ethereum-attestation-service/eas-contracts/package.json");
+    assert!(
+        pkg.is_file(),
+        "the pinned EAS contracts are not installed (no {}); run `bash deploy/scripts/install-tools.sh`",
+        pkg.display()
+    );
+    let output = Command::new("node")
+        .args(["deploy/scripts/eas-artifacts.js", "--check"])
+        .current_dir(&root)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `node deploy/scripts/eas-artifacts.js --check`: {e}; is Node.js installed?"));
+    assert!(
+        output.status.success(),
+        "`node deploy/scripts/eas-artifacts.js --check` failed: run `node deploy/scripts/eas-artifacts.js` and commit deploy/artifacts/eas/.\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -88,6 +88,12 @@ pub(crate) async fn run(args: AnchorArgs) -> CmdResult {
     let alg: DigestAlgorithm = args.alg.parse()?;
     let digest = resolve_digest(args.file.as_deref(), args.digest.as_deref(), alg)?;
     let kind = Label::parse("kind", &args.kind)?;
+    let registry = chain.registry.ok_or_else(|| {
+        Failure::usage(format!(
+            "chain {} has no `registry` configured: `bridge anchor` writes to our EvidenceRegistry; deploy one with `bridge deploy` and add its address to the chain's config",
+            chain.name
+        ))
+    })?;
     let key = secrets::anchor_key(&settings.keys)?;
     let out = submit_anchor(&chain, key, alg, digest, &kind, B256::ZERO).await?;
     if args.json {

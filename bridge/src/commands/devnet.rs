@@ -4,6 +4,15 @@
 //! The devnet uses anvil's well-known development keys: account 0 deploys and relays,
 //! accounts 1–3 are the devnet attestor set (threshold 2), account 4 anchors evidence.
 //! They are written to `DIR/devnet.env`, never into `bridge.toml`.
+//!
+//! Every chain gets our `EvidenceRegistry` and `AnchorMirror`. The first chain (alpha)
+//! also gets the Ethereum Attestation Service (SchemaRegistry + EAS, the real
+//! contracts) with the schema [`EAS_SCHEMA`] registered, read by an `eas` source that
+//! maps word 0 of the data as a SHA-256 digest (`bridge devnet attest-eas` makes such
+//! attestations). The second chain (beta)
+//! also gets a `HashStore` — a stand-in for a third-party evidence contract — read by a
+//! `[[chains.mapped]]` source, so the devnet shows records of a contract the bridge has
+//! no code for.
 
 use std::{
     path::{Path, PathBuf},
@@ -11,12 +20,15 @@ use std::{
 };
 
 use alloy::{
+    network::EthereumWallet,
     node_bindings::{Anvil, AnvilInstance},
-    primitives::Address,
+    primitives::{Address, B256},
+    providers::ProviderBuilder,
     signers::local::PrivateKeySigner,
 };
 use evidence_adapters::{
-    deploy,
+    deploy, deploy_eas,
+    mapped::contracts::HashStore,
     rpc::{ChainRpc, RpcConfig},
 };
 use evidence_schemas::ChainId;
@@ -37,6 +49,46 @@ struct DevChain {
     anvil: AnvilInstance,
     rpc: ChainRpc,
     deployed: deploy::Deployed,
+    /// The `HashStore` read by a mapped source, and its deployment block.
+    hashstore: Option<(Address, u64)>,
+    /// EAS and the devnet schema's UID.
+    eas: Option<(deploy_eas::DeployedEas, B256)>,
+}
+
+/// The schema the devnet registers on alpha's EAS.
+pub(crate) const EAS_SCHEMA: &str = "bytes32 documentHash, string note";
+
+/// Deploys EAS from `signer` and registers [`EAS_SCHEMA`] (revocable).
+async fn deploy_devnet_eas(rpc: &ChainRpc, signer: PrivateKeySigner) -> Result<(deploy_eas::DeployedEas, B256), Failure> {
+    let deployed = deploy_eas::deploy_eas(rpc, signer.clone())
+        .await
+        .map_err(|e| Failure::failed(format!("deploying EAS: {e}")))?;
+    let uid = deploy_eas::register_schema(rpc, signer, deployed.schema_registry, EAS_SCHEMA, true)
+        .await
+        .map_err(|e| Failure::failed(format!("registering the devnet EAS schema: {e}")))?;
+    Ok((deployed, uid))
+}
+
+/// The devnet's mapped source for `HashStore` (see `MappedSourceOptions`).
+pub(crate) const HASHSTORE_EVENT: &str =
+    "Stored(bytes32 indexed hash, address indexed owner, uint256 time, string kind)";
+
+/// Deploys a `HashStore` from `signer`; returns its address and deployment block.
+async fn deploy_hashstore(rpc: &ChainRpc, signer: PrivateKeySigner) -> Result<(Address, u64), Failure> {
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_provider(rpc.provider().clone());
+    let receipt = HashStore::deploy_builder(provider)
+        .send()
+        .await
+        .map_err(|e| Failure::failed(format!("deploying HashStore: {e}")))?
+        .get_receipt()
+        .await
+        .map_err(|e| Failure::failed(format!("deploying HashStore: waiting for the receipt: {e}")))?;
+    let address = receipt
+        .contract_address
+        .ok_or_else(|| Failure::failed("deploying HashStore: the receipt has no contract address"))?;
+    Ok((address, receipt.block_number.unwrap_or_default()))
 }
 
 /// Finds the anvil binary: the flag / `ANVIL_BIN`, then the project's
@@ -96,8 +148,10 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
         let deployed = deploy::deploy_contracts(&rpc, deployer.clone(), deployer.address())
             .await
             .map_err(|e| Failure::failed(format!("deploying to chain {chain_id}: {e}")))?;
+        let hashstore = if i == 1 { Some(deploy_hashstore(&rpc, deployer.clone()).await?) } else { None };
+        let eas = if i == 0 { Some(deploy_devnet_eas(&rpc, deployer.clone()).await?) } else { None };
         tracing::info!(chain_id, port, registry = %deployed.registry, mirror = %deployed.mirror, "devnet chain up");
-        chains.push(DevChain { name: NAMES[i], chain_id, anvil, rpc, deployed });
+        chains.push(DevChain { name: NAMES[i], chain_id, anvil, rpc, deployed, hashstore, eas });
     }
 
     let attestors: Vec<PrivateKeySigner> =
@@ -131,6 +185,12 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
             c.deployed.registry,
             c.deployed.mirror
         );
+        if let Some((eas, uid)) = &c.eas {
+            println!("  {:<8} EAS {} (schema {uid}: {EAS_SCHEMA})", "", eas.eas);
+        }
+        if let Some((hs, _)) = c.hashstore {
+            println!("  {:<8} HashStore {hs} (mapped source \"hashstore\")", "");
+        }
     }
     println!("config:  {}", dir.join("bridge.toml").display());
     println!("secrets: {} (load with `set -a; . {0}; set +a`)", dir.join("devnet.env").display());
@@ -172,6 +232,17 @@ fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner]) 
             c.deployed.registry,
             c.deployed.mirror,
         ));
+        if let Some((eas, uid)) = &c.eas {
+            toml.push_str(&format!(
+                "eas = {{ contract = \"{}\", start_block = {}, schemas = [{{ uid = \"{uid}\", kind = \"eas-document\", digest = {{ from = \"word\", index = 0, alg = \"sha256\" }} }}] }}\n\n",
+                eas.eas, eas.eas_block
+            ));
+        }
+        if let Some((hs, _)) = c.hashstore {
+            toml.push_str(&format!(
+                "[[chains.mapped]]\nname = \"hashstore\"\ncontract = \"{hs}\"\nevent = \"{HASHSTORE_EVENT}\"\ndigest = \"hash\"\ndigest_alg = \"sha256\"\nsubmitter = \"owner\"\nkind_field = \"kind\"\n\n"
+            ));
+        }
     }
     for a in chains {
         for b in chains.iter().filter(|b| b.chain_id != a.chain_id) {

@@ -37,13 +37,45 @@ pub(crate) async fn run(args: LookupArgs) -> CmdResult {
         c
     };
     let linked = anchored_on.len() > 1;
+    // The revoke record of each revoked record, to say on which chains the revocation
+    // itself is provable.
+    let mut revocations = std::collections::BTreeMap::new();
+    for v in &views {
+        if let Some(rev) = v.revoked_by {
+            let view = store
+                .load_record(rev)
+                .await
+                .map_err(|e| Failure::failed(format!("lookup failed: {e}")))?;
+            if let Some(view) = view {
+                revocations.insert(rev, view);
+            }
+        }
+    }
     if args.json {
+        let records: Vec<serde_json::Value> = views
+            .iter()
+            .map(|v| {
+                let mut json = serde_json::to_value(v).unwrap_or_default();
+                if let (Some(rev), Some(obj)) = (v.revoked_by, json.as_object_mut()) {
+                    let revocation = revocations.get(&rev);
+                    obj.insert("revoked".into(), serde_json::Value::Bool(true));
+                    obj.insert(
+                        "revocation_provable_on".into(),
+                        serde_json::json!(revocation.map(|r| r.mirrored_on.iter().map(|m| m.destination_chain.clone()).collect::<Vec<_>>()).unwrap_or_default()),
+                    );
+                    obj.insert("revocation".into(), serde_json::to_value(revocation).unwrap_or_default());
+                } else if let Some(obj) = json.as_object_mut() {
+                    obj.insert("revoked".into(), serde_json::Value::Bool(false));
+                }
+                json
+            })
+            .collect();
         print_json(&serde_json::json!({
             "digest": digest,
             "chains": chains,
             "anchored_on": anchored_on,
             "linked": linked,
-            "records": views,
+            "records": records,
         }))?;
     } else if views.is_empty() {
         println!("digest {digest}: not found on any indexed chain");
@@ -84,10 +116,18 @@ pub(crate) async fn run(args: LookupArgs) -> CmdResult {
             if v.mirrored_on.is_empty() {
                 println!("    provable   nowhere yet");
             }
+            let revocation = v.revoked_by.and_then(|rev| revocations.get(&rev));
             for m in &v.mirrored_on {
                 let dest = name_of(&settings, &m.destination_chain);
+                let revoked_there = match (v.revoked_by, revocation) {
+                    (None, _) => String::new(),
+                    (Some(_), Some(r)) if r.mirrored_on.iter().any(|x| x.destination_chain == m.destination_chain) => {
+                        " — REVOKED (the revocation is provable there too)".to_string()
+                    }
+                    (Some(_), _) => " — REVOKED on the source chain (revocation not yet provable there)".to_string(),
+                };
                 println!(
-                    "    provable   on {dest} (checkpoint size {}{}{})",
+                    "    provable   on {dest} (checkpoint size {}{}{}){revoked_there}",
                     m.checkpoint_size,
                     m.checkpoint_root.map(|r| format!(", root {r}")).unwrap_or_default(),
                     m.tx_hash.map(|t| format!(", mirror tx {t}")).unwrap_or_default()
@@ -107,10 +147,16 @@ pub(crate) async fn run(args: LookupArgs) -> CmdResult {
                 }
             }
             if let Some(rev) = v.revoked_by {
-                println!(
-                    "    REVOKED    by record {rev}{}",
-                    if v.mirrored_on.is_empty() { String::new() } else { " (on every chain above: a bundle of this record carries the revocation)".to_owned() }
-                );
+                println!("    REVOKED    by record {rev}");
+                if let Some(r) = revocation {
+                    let on: Vec<String> = r.mirrored_on.iter().map(|m| name_of(&settings, &m.destination_chain)).collect();
+                    println!(
+                        "    revocation {} block {}, provable on {}",
+                        r.chain_name,
+                        r.record.source.block_number,
+                        if on.is_empty() { "no other chain yet".to_string() } else { on.join(", ") }
+                    );
+                }
             }
             if v.invalid_ref {
                 println!("    note       revokes a record that is not an anchor of the same submitter; ignored");

@@ -4,6 +4,7 @@ pub(crate) mod anchor;
 mod config_check;
 mod deploy;
 pub(crate) mod devnet;
+mod devnet_eas;
 mod lookup;
 mod mirror;
 mod proof;
@@ -22,6 +23,8 @@ pub(crate) async fn dispatch(command: Command) -> CmdResult {
     match command {
         Command::Devnet(DevnetCommand::Up(args)) => devnet::up(args).await,
         Command::Config(ConfigCommand::Check(args)) => config_check::run(&args),
+        Command::Devnet(DevnetCommand::AttestEas(args)) => devnet_eas::attest(args).await,
+        Command::Devnet(DevnetCommand::RevokeEas(args)) => devnet_eas::revoke(args).await,
         Command::Deploy(args) => deploy::run(args).await,
         Command::Run(args) => run::run(args).await,
         Command::Serve(args) => serve::run(args).await,

@@ -1,0 +1,273 @@
+//! The `mapped` source adapter: any existing evidence contract, read through a mapping
+//! in the configuration instead of code.
+//!
+//! The operator names the contract, the event signature and which event field becomes
+//! the digest, the submitter, the kind and the metadata commitment
+//! ([`MappedSourceOptions`], rules in its docs). The signature is parsed with alloy's
+//! json-abi and every log is decoded with dyn-abi; the mapping is checked against the
+//! parsed signature at start-up ([`MappedSpec::new`]), so a field the event does not
+//! have or a field of the wrong type stops the bridge with a message naming it.
+//!
+//! For a block range the adapter fetches the contract's logs with the event's topic0
+//! (adaptive span, like the registry), sorts and de-duplicates them, and decodes each
+//! into an anchor record or a quarantine entry. Third-party contracts carry no
+//! sequence numbers, so records have `seq = None` and completeness rests on the node's
+//! answer (the range is re-fetched after a reorg like any other).
+
+pub mod contracts;
+pub mod spec;
+
+use std::collections::BTreeMap;
+
+use alloy::{
+    network::TransactionResponse,
+    primitives::{Address, B256},
+    providers::Provider,
+    rpc::types::{Filter, Log},
+};
+use async_trait::async_trait;
+use evidence_schemas::ChainId;
+use tracing::{debug, instrument, warn};
+
+pub use self::spec::{LogContext, MAPPED_ADAPTER, MappedSourceOptions, MappedSpec, TX_FROM};
+use crate::{
+    error::AdapterError,
+    registry::span::{SpanControl, fetch_adaptive},
+    rpc::ChainRpc,
+    source::{BlockRef, EvidenceSource, SourceBatch, SourcedRecord},
+};
+
+/// Reads one third-party evidence contract through a [`MappedSpec`].
+#[derive(Debug)]
+pub struct MappedSource {
+    rpc: ChainRpc,
+    chain: ChainId,
+    spec: MappedSpec,
+    span: SpanControl,
+}
+
+impl MappedSource {
+    /// Validates `opts` (see [`MappedSpec::new`]) and builds the source.
+    pub fn new(
+        rpc: ChainRpc,
+        chain: ChainId,
+        opts: MappedSourceOptions,
+        max_span: u64,
+    ) -> Result<Self, AdapterError> {
+        let spec = MappedSpec::new(opts)?;
+        let max_span = max_span.max(1);
+        Ok(Self {
+            rpc,
+            chain,
+            spec,
+            span: SpanControl::new(max_span.min(2_000), max_span, 2_000),
+        })
+    }
+
+    /// The validated mapping.
+    pub fn spec(&self) -> &MappedSpec {
+        &self.spec
+    }
+
+    /// The contract read.
+    pub fn contract(&self) -> Address {
+        self.spec.options().contract
+    }
+
+    fn inconsistent(&self, from: u64, to: u64, message: String) -> AdapterError {
+        AdapterError::Inconsistent {
+            chain: self.chain.clone(),
+            from,
+            to,
+            message,
+        }
+    }
+
+    fn check_logs(&self, from: u64, to: u64, mut logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
+        for log in &logs {
+            if log.address() != self.contract() || log.topic0() != Some(&self.spec.topic0()) {
+                return Err(self.inconsistent(
+                    from,
+                    to,
+                    format!("node returned a log of {} outside the filter", log.address()),
+                ));
+            }
+            let located = log.block_number.is_some()
+                && log.block_hash.is_some()
+                && log.transaction_hash.is_some()
+                && log.transaction_index.is_some()
+                && log.log_index.is_some();
+            let n = log.block_number.unwrap_or_default();
+            if !located || !(from..=to).contains(&n) || log.removed {
+                return Err(self.inconsistent(
+                    from,
+                    to,
+                    format!("node returned a log without location, removed, or of block {n} for this range"),
+                ));
+            }
+        }
+        logs.sort_by_key(|l| {
+            (
+                l.block_number.unwrap_or_default(),
+                l.transaction_index.unwrap_or_default(),
+                l.log_index.unwrap_or_default(),
+            )
+        });
+        logs.dedup_by(|b, a| a.block_hash == b.block_hash && a.log_index == b.log_index);
+        Ok(logs)
+    }
+
+    async fn timestamps(&self, logs: &[Log]) -> Result<BTreeMap<B256, u64>, AdapterError> {
+        let mut out = BTreeMap::new();
+        for log in logs {
+            let hash = log.block_hash.unwrap_or_default();
+            if out.contains_key(&hash) {
+                continue;
+            }
+            let ts = match log.block_timestamp {
+                Some(ts) => ts,
+                None => {
+                    self.rpc
+                        .provider()
+                        .get_block_by_hash(hash)
+                        .await
+                        .map_err(|e| self.rpc.error("eth_getBlockByHash", e))?
+                        .ok_or_else(|| {
+                            self.inconsistent(
+                                log.block_number.unwrap_or_default(),
+                                log.block_number.unwrap_or_default(),
+                                format!("block {hash} of a log is unknown to the node (reorged out?)"),
+                            )
+                        })?
+                        .header
+                        .timestamp
+                }
+            };
+            out.insert(hash, ts);
+        }
+        Ok(out)
+    }
+
+    async fn senders(&self, logs: &[Log]) -> Result<BTreeMap<B256, Address>, AdapterError> {
+        let mut out = BTreeMap::new();
+        if !self.spec.needs_tx_from() {
+            return Ok(out);
+        }
+        for log in logs {
+            let hash = log.transaction_hash.unwrap_or_default();
+            if out.contains_key(&hash) {
+                continue;
+            }
+            let tx = self
+                .rpc
+                .provider()
+                .get_transaction_by_hash(hash)
+                .await
+                .map_err(|e| self.rpc.error("eth_getTransactionByHash", e))?
+                .ok_or_else(|| {
+                    let n = log.block_number.unwrap_or_default();
+                    self.inconsistent(n, n, format!("transaction {hash} of a log is unknown to the node"))
+                })?;
+            out.insert(hash, tx.from());
+        }
+        Ok(out)
+    }
+
+    async fn block_ref(
+        &self,
+        id: alloy::eips::BlockNumberOrTag,
+    ) -> Result<Option<BlockRef>, AdapterError> {
+        let block = self
+            .rpc
+            .provider()
+            .get_block_by_number(id)
+            .await
+            .map_err(|e| self.rpc.error("eth_getBlockByNumber", e))?;
+        Ok(block.map(|b| BlockRef {
+            number: b.header.number,
+            hash: b.header.hash,
+            parent_hash: b.header.parent_hash,
+            timestamp: b.header.timestamp,
+        }))
+    }
+}
+
+#[async_trait]
+impl EvidenceSource for MappedSource {
+    fn chain(&self) -> &ChainId {
+        &self.chain
+    }
+
+    fn adapter_name(&self) -> &str {
+        MAPPED_ADAPTER
+    }
+
+    async fn fetch_head(&self) -> Result<BlockRef, AdapterError> {
+        self.block_ref(alloy::eips::BlockNumberOrTag::Latest)
+            .await?
+            .ok_or_else(|| AdapterError::Rpc {
+                chain: self.chain.clone(),
+                message: "the node returned no latest block".into(),
+            })
+    }
+
+    async fn fetch_block(&self, number: u64) -> Result<BlockRef, AdapterError> {
+        self.block_ref(number.into())
+            .await?
+            .ok_or_else(|| AdapterError::BlockNotFound {
+                chain: self.chain.clone(),
+                number,
+            })
+    }
+
+    #[instrument(target = "adapters::mapped", skip(self), fields(chain = %self.chain, source = %self.spec.options().name))]
+    async fn fetch_records(
+        &self,
+        from: u64,
+        to: u64,
+        _expected_next_seq: Option<u64>,
+    ) -> Result<SourceBatch, AdapterError> {
+        if from > to {
+            return Err(AdapterError::Config(format!(
+                "{}: empty block range {from}..={to}",
+                self.chain
+            )));
+        }
+        let base = Filter::new()
+            .address(self.contract())
+            .event_signature(self.spec.topic0());
+        let provider = self.rpc.provider();
+        let logs = fetch_adaptive(&self.span, from, to, |a, b| {
+            let filter = base.clone().from_block(a).to_block(b);
+            async move {
+                provider
+                    .get_logs(&filter)
+                    .await
+                    .map_err(|e| self.rpc.log_error(a, b, e))
+            }
+        })
+        .await?;
+        let logs = self.check_logs(from, to, logs)?;
+        let timestamps = self.timestamps(&logs).await?;
+        let senders = self.senders(&logs).await?;
+        let mut batch = SourceBatch::default();
+        for log in &logs {
+            let ctx = LogContext {
+                block_timestamp: timestamps
+                    .get(&log.block_hash.unwrap_or_default())
+                    .copied()
+                    .unwrap_or_default(),
+                tx_from: senders.get(&log.transaction_hash.unwrap_or_default()).copied(),
+            };
+            match self.spec.decode(&self.chain, log, ctx) {
+                Ok(record) => batch.records.push(SourcedRecord { record, seq: None }),
+                Err(q) => {
+                    warn!(target: "adapters::mapped", chain = %self.chain, block = q.block_number, log_index = q.log_index, reason = %q.reason, "quarantined mapped event");
+                    batch.quarantined.push(*q);
+                }
+            }
+        }
+        debug!(target: "adapters::mapped", from, to, records = batch.records.len(), quarantined = batch.quarantined.len(), "fetched");
+        Ok(batch)
+    }
+}

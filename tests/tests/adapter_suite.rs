@@ -1,0 +1,224 @@
+//! The shared source-adapter suite (`evidence_tests::adapter_suite`) run against every
+//! source adapter, each on its real contract(s) on a fresh anvil chain:
+//! - `registry`: our `EvidenceRegistry`;
+//! - `eas`: the Ethereum Attestation Service (the pinned npm package's bytecode).
+//!
+//! To add an adapter: implement `SourceFixture` below and add a line to `suite!`.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use alloy::{
+    primitives::{B256, Bytes},
+    sol_types::SolValue,
+};
+use evidence_adapters::{
+    ChainRpc, EasDigest, EasSchemaMapping, EasSource, EasSourceOptions, EvidenceSource,
+    RegistrySource, RegistrySourceOptions, anchor,
+    contracts::EvidenceRegistry,
+    deploy_contracts,
+    deploy_eas::{DeployedEas, EasAttestation, deploy_eas, eas_attest, register_schema},
+};
+use evidence_schemas::{ChainId, DigestAlgorithm, Label};
+use evidence_tests::{
+    Devchain,
+    adapter_suite::{self, Emitted, SUITE_CHAIN_ID, SourceFixture},
+};
+
+/// Our own registry.
+struct RegistryFixture {
+    registry: alloy::primitives::Address,
+    start: u64,
+}
+
+impl SourceFixture for RegistryFixture {
+    const NAME: &'static str = "registry";
+
+    async fn deploy(chain: &Devchain, rpc: &ChainRpc) -> anyhow::Result<Self> {
+        let d = deploy_contracts(rpc, chain.signer.clone(), chain.address()).await?;
+        Ok(Self {
+            registry: d.registry,
+            start: d.registry_block,
+        })
+    }
+
+    fn start_block(&self) -> u64 {
+        self.start
+    }
+
+    async fn emit(&mut self, chain: &Devchain, rpc: &ChainRpc, i: u64) -> anyhow::Result<Emitted> {
+        let digest = alloy::primitives::keccak256(format!("registry evidence {i}"));
+        let r = anchor(
+            rpc,
+            chain.signer.clone(),
+            self.registry,
+            DigestAlgorithm::Keccak256,
+            digest,
+            &Label::parse("kind", "iou")?,
+            B256::ZERO,
+        )
+        .await?;
+        Ok(Emitted {
+            tx_hash: r.tx_hash,
+            block_number: r.block_number,
+        })
+    }
+
+    async fn emit_malformed(
+        &mut self,
+        chain: &Devchain,
+        _rpc: &ChainRpc,
+    ) -> anyhow::Result<Emitted> {
+        // The contract checks only the length of `kind`; the record schema forbids spaces.
+        let receipt = EvidenceRegistry::new(self.registry, &chain.provider)
+            .anchor(1, B256::repeat_byte(2), "Zhang San".into(), B256::ZERO)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        anyhow::ensure!(receipt.status(), "the malformed anchor reverted");
+        Ok(Emitted {
+            tx_hash: receipt.transaction_hash,
+            block_number: receipt.block_number.unwrap_or_default(),
+        })
+    }
+
+    fn source(&self, rpc: &ChainRpc) -> anyhow::Result<Arc<dyn EvidenceSource>> {
+        Ok(Arc::new(RegistrySource::new(
+            rpc.clone(),
+            ChainId::eip155(SUITE_CHAIN_ID),
+            self.registry,
+            RegistrySourceOptions {
+                retry_pause: std::time::Duration::from_millis(10),
+                ..Default::default()
+            },
+        )))
+    }
+}
+
+/// The Ethereum Attestation Service with one schema whose first word is a document's
+/// sha256.
+struct EasFixture {
+    eas: DeployedEas,
+    schema: B256,
+}
+
+impl SourceFixture for EasFixture {
+    const NAME: &'static str = "eas";
+
+    async fn deploy(chain: &Devchain, rpc: &ChainRpc) -> anyhow::Result<Self> {
+        let eas = deploy_eas(rpc, chain.signer.clone()).await?;
+        let schema = register_schema(
+            rpc,
+            chain.signer.clone(),
+            eas.schema_registry,
+            "bytes32 docHash,string note",
+            true,
+        )
+        .await?;
+        Ok(Self { eas, schema })
+    }
+
+    fn start_block(&self) -> u64 {
+        self.eas.eas_block
+    }
+
+    async fn emit(&mut self, chain: &Devchain, rpc: &ChainRpc, i: u64) -> anyhow::Result<Emitted> {
+        let digest = alloy::primitives::keccak256(format!("eas evidence {i}"));
+        let data: Bytes = (digest, format!("note {i}")).abi_encode_params().into();
+        let r = eas_attest(
+            rpc,
+            chain.signer.clone(),
+            self.eas.eas,
+            &EasAttestation::new(self.schema, data),
+        )
+        .await?;
+        Ok(Emitted {
+            tx_hash: r.tx_hash,
+            block_number: r.block_number,
+        })
+    }
+
+    async fn emit_malformed(
+        &mut self,
+        chain: &Devchain,
+        rpc: &ChainRpc,
+    ) -> anyhow::Result<Emitted> {
+        // EAS does not check data against the schema: 10 bytes have no digest word.
+        let r = eas_attest(
+            rpc,
+            chain.signer.clone(),
+            self.eas.eas,
+            &EasAttestation::new(self.schema, vec![7u8; 10]),
+        )
+        .await?;
+        Ok(Emitted {
+            tx_hash: r.tx_hash,
+            block_number: r.block_number,
+        })
+    }
+
+    fn source(&self, rpc: &ChainRpc) -> anyhow::Result<Arc<dyn EvidenceSource>> {
+        let mut opts = EasSourceOptions::new(self.eas.eas, self.eas.eas_block);
+        opts.schemas = vec![EasSchemaMapping {
+            uid: self.schema,
+            kind: Some(Label::parse("kind", "document")?),
+            digest: EasDigest::Word {
+                index: 0,
+                alg: DigestAlgorithm::Sha256,
+            },
+        }];
+        opts.only_listed_schemas = true;
+        opts.retry_pause_ms = 10;
+        Ok(Arc::new(EasSource::new(
+            rpc.clone(),
+            ChainId::eip155(SUITE_CHAIN_ID),
+            opts,
+        )?))
+    }
+}
+
+macro_rules! suite {
+    ($($fixture:ty => $prefix:ident),* $(,)?) => {
+        $(
+            mod $prefix {
+                use super::*;
+
+                #[tokio::test]
+                async fn inclusive_ranges() {
+                    adapter_suite::inclusive_ranges::<$fixture>().await.unwrap();
+                }
+
+                #[tokio::test]
+                async fn duplicates_tolerated() {
+                    adapter_suite::duplicates_tolerated::<$fixture>().await.unwrap();
+                }
+
+                #[tokio::test]
+                async fn finality_respected() {
+                    adapter_suite::finality_respected::<$fixture>().await.unwrap();
+                }
+
+                #[tokio::test]
+                async fn rewind_after_reorg() {
+                    adapter_suite::rewind_after_reorg::<$fixture>().await.unwrap();
+                }
+
+                #[tokio::test]
+                async fn malformed_quarantined() {
+                    adapter_suite::malformed_quarantined::<$fixture>().await.unwrap();
+                }
+
+                #[tokio::test]
+                async fn resumes_after_restart() {
+                    adapter_suite::resumes_after_restart::<$fixture>().await.unwrap();
+                }
+            }
+        )*
+    };
+}
+
+suite! {
+    RegistryFixture => registry,
+    EasFixture => eas,
+}
