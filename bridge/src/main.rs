@@ -1,6 +1,7 @@
 //! `bridge`: the Evidence Bridge command line. Parses the command, starts tracing, and
 //! hands over to [`commands`].
 
+mod api;
 mod cli;
 mod commands;
 mod config;

@@ -1,9 +1,22 @@
 //! `bridge run --config FILE`: index, attest and relay until interrupted.
+//!
+//! An instance without a relayer key (or with `attestation.attest_only = true`) is
+//! attest-only: it indexes its chains from its own nodes, checkpoints, serves
+//! signatures on the attestor endpoint (`[api] listen`) and watches what the mirrors
+//! accepted, but never submits. A relaying instance gathers signatures from the
+//! `[[attestors]]` it is given.
 
-use evidence_relayer::engine::Engine;
+use std::time::Duration;
+
+use alloy::signers::local::PrivateKeySigner;
+use evidence_relayer::{
+    attestors::{RemoteAttestor, RemoteAttestors},
+    engine::Engine,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    api,
     cli::ConfigArg,
     commands::devnet::wait_for_shutdown,
     config::Settings,
@@ -14,21 +27,46 @@ use crate::{
 
 pub(crate) async fn run(args: ConfigArg) -> CmdResult {
     let settings = Settings::load(&args.config)?;
-    let relayer_key = secrets::relayer_key(&settings.keys)?;
+    let attest_only = settings.attest_only();
+    let relayer_key = if attest_only {
+        // Mirror clients need a signer type; an attest-only instance never sends.
+        PrivateKeySigner::random()
+    } else {
+        secrets::relayer_key(&settings.keys)?
+    };
     let attestors = secrets::attestor_keys(&settings.keys)?;
+    if attest_only && attestors.is_empty() {
+        return Err(Failure::usage(
+            "this instance is attest-only (no relayer key, or attestation.attest_only = true) but holds no attestor key: set keys.attestor_keys_env",
+        ));
+    }
     let store = context::open_store(&settings).await?;
     let (chains, routes) = context::engine_parts(&settings, &relayer_key).await?;
     tracing::info!(
         chains = chains.len(),
         routes = routes.len(),
         attestors = attestors.len(),
-        relayer = %relayer_key.address(),
+        remote_attestors = settings.attestors.len(),
+        attest_only,
+        relayer = %if attest_only { "none".to_string() } else { relayer_key.address().to_string() },
         "bridge starting"
     );
-    let engine = Engine::new(store, chains, routes, attestors, context::engine_settings(&settings))
+    let mut engine = Engine::new(store, chains, routes, attestors, context::engine_settings(&settings))
         .await
         .map_err(|e| Failure::usage(format!("cannot start the engine: {e}")))?;
+    if attest_only {
+        engine = engine.attest_only();
+    }
+    if !settings.attestors.is_empty() {
+        let remote = settings.attestors.iter().map(|a| RemoteAttestor { url: a.url.clone(), address: a.address }).collect();
+        let client = RemoteAttestors::new(remote, Duration::from_millis(settings.attestation.request_timeout_ms))
+            .map_err(|e| Failure::usage(format!("attestors: {e}")))?;
+        engine = engine.with_remote_attestors(client);
+    }
     let shutdown = CancellationToken::new();
+    if let Some(listen) = &settings.api.listen {
+        api::serve(listen, api::attestor::router(engine.attestor_service()), shutdown.clone()).await?;
+    }
     let trigger = shutdown.clone();
     tokio::spawn(async move {
         wait_for_shutdown().await;

@@ -7,6 +7,7 @@
 //!
 //! Naming: reads are `load_*`/`query_*`, writes `insert_*`/`save_*`/`mark_*`.
 
+mod alarms;
 mod chain;
 pub(crate) mod checkpoints;
 mod submissions;
@@ -23,6 +24,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use alarms::{Alarm, AlarmKind, AlarmView};
 pub use chain::{Cursor, LoggedBatch, PendingBlock};
 pub use submissions::{Submission, SubmissionPayload, SubmissionState};
 
