@@ -52,6 +52,12 @@ pub(crate) struct Settings {
     /// always does).
     #[serde(default)]
     pub(crate) api: ApiSettings,
+    /// How this instance takes part in attestation.
+    #[serde(default)]
+    pub(crate) attestation: AttestationSettings,
+    /// Remote attestors a relaying instance asks for signatures.
+    #[serde(default)]
+    pub(crate) attestors: Vec<RemoteAttestorSettings>,
 }
 
 /// The HTTP API.
@@ -160,6 +166,40 @@ impl ClusterSection {
             lease_ttl: Duration::from_secs(self.lease_ttl_secs),
         })
     }
+}
+
+/// How this instance takes part in attestation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AttestationSettings {
+    /// `true`: index, checkpoint, serve signatures and watch the mirrors, never submit.
+    /// Default: attest-only exactly when no relayer key is configured.
+    #[serde(default)]
+    pub(crate) attest_only: Option<bool>,
+    /// Timeout of one signing request to a remote attestor, in milliseconds.
+    #[serde(default = "d_attestor_timeout")]
+    pub(crate) request_timeout_ms: u64,
+}
+
+fn d_attestor_timeout() -> u64 {
+    5000
+}
+
+impl Default for AttestationSettings {
+    fn default() -> Self {
+        Self { attest_only: None, request_timeout_ms: d_attestor_timeout() }
+    }
+}
+
+/// One remote attestor.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RemoteAttestorSettings {
+    /// Base URL of its API (`http://host:port`); the relayer POSTs to
+    /// `{url}/api/v1/attestor/checkpoints/sign`.
+    pub(crate) url: String,
+    /// The attestor address it signs with.
+    pub(crate) address: Address,
 }
 
 /// Where records, checkpoints and submissions are kept.
@@ -416,10 +456,30 @@ impl Settings {
         if self.api.max_body_bytes == 0 || self.api.request_timeout_ms == 0 {
             return invalid("api.max_body_bytes and api.request_timeout_ms must be positive".into());
         }
+        if self.attestation.request_timeout_ms == 0 {
+            return invalid("attestation.request_timeout_ms must be positive".into());
+        }
+        let mut urls = HashSet::new();
+        let mut addresses = HashSet::new();
+        for a in &self.attestors {
+            if !(a.url.starts_with("http://") || a.url.starts_with("https://")) {
+                return invalid(format!("attestor URL {:?} must start with http:// or https://", a.url));
+            }
+            if !urls.insert(a.url.trim_end_matches('/')) || !addresses.insert(a.address) {
+                return invalid(format!("attestor {} ({}) is listed twice", a.url, a.address));
+            }
+        }
         if self.engine.poll_interval_ms == 0 || self.engine.checkpoint_max_records == 0 {
             return invalid("engine.poll_interval_ms and engine.checkpoint_max_records must be positive".into());
         }
         Ok(())
+    }
+
+    /// Whether this instance only attests (never submits).
+    pub(crate) fn attest_only(&self) -> bool {
+        self.attestation
+            .attest_only
+            .unwrap_or(self.keys.relayer_key_env.is_none() && self.keys.relayer_keystore.is_none())
     }
 
     /// Chain names, in file order.
@@ -532,5 +592,26 @@ kind_field = "kind"
         let no_source = GOOD.replacen("registry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n", "", 1);
         let e = Settings::from_toml(&no_source).unwrap_err();
         assert!(e.to_string().contains("chain \"alpha\" has no evidence source"), "{e}");
+    }
+
+    #[test]
+    fn attestor_sections_parse_and_are_checked() {
+        let s = Settings::from_toml(GOOD).unwrap();
+        assert!(!s.attest_only(), "a relayer key makes it a relaying instance");
+        assert!(s.attestors.is_empty() && s.api.listen.is_none());
+        let attest_only = GOOD.replace("relayer_key_env = \"BRIDGE_RELAYER_KEY\"", "attestor_keys_env = \"K\"");
+        let s = Settings::from_toml(&format!("{attest_only}\n[api]\nlisten = \"127.0.0.1:9100\"\n")).unwrap();
+        assert!(s.attest_only(), "no relayer key: attest-only");
+        let two = format!(
+            "{GOOD}\n[attestation]\nrequest_timeout_ms = 800\n\n[[attestors]]\nurl = \"http://a:1\"\naddress = \"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"\n\n[[attestors]]\nurl = \"http://b:1\"\naddress = \"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\"\n"
+        );
+        let s = Settings::from_toml(&two).unwrap();
+        assert_eq!((s.attestors.len(), s.attestation.request_timeout_ms), (2, 800));
+        let e = Settings::from_toml(&two.replace("http://b:1", "http://a:1")).unwrap_err();
+        assert!(e.to_string().contains("listed twice"), "{e}");
+        let e = Settings::from_toml(&two.replace("http://b:1", "ftp://b")).unwrap_err();
+        assert!(e.to_string().contains("http://"), "{e}");
+        let e = Settings::from_toml(&format!("{GOOD}\n[api]\nlisten = \"nowhere\"\n")).unwrap_err();
+        assert!(e.to_string().contains("api.listen"), "{e}");
     }
 }

@@ -10,7 +10,12 @@
 //! `chain:<caip2>` for a chain's index/checkpoint/attest work, `submit:<caip2>` for the
 //! submissions into a destination; its writes go through a store fenced by that lease.
 
-use std::{collections::HashMap, fmt, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    fmt,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use alloy::signers::local::PrivateKeySigner;
 use evidence_adapters::{EvidenceSource, MirrorClient};
@@ -22,9 +27,10 @@ use tracing::{error, info, warn};
 use crate::{
     RelayerError, Result,
     lease::{ClusterSettings, Hold, LeaseKeeper, chain_lease, submit_lease},
+    attestors::{AttestorService, RemoteAttestors, watch_mirrors_once},
     log::Logs,
     stages::{
-        attest::attest_once,
+        attest::{attest_once, gather_once},
         checkpoint::{CheckpointPolicy, checkpoint_once},
         index::{IndexOutcome, index_once},
         submit::{SubmitMemory, SubmitOutcome, submit_once},
@@ -106,7 +112,13 @@ pub struct Engine {
     settings: EngineSettings,
     submit_memory: HashMap<Route, Mutex<(u64, SubmitMemory)>>,
     leases: LeaseKeeper,
+    remote: Option<RemoteAttestors>,
+    attest_only: bool,
+    watched: std::sync::Mutex<HashMap<ChainId, Instant>>,
 }
+
+/// How often an attest-only instance compares the destination mirrors with its log.
+const MIRROR_WATCH_INTERVAL: Duration = Duration::from_secs(3);
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -201,6 +213,9 @@ impl Engine {
             attestors,
             settings,
             submit_memory,
+            remote: None,
+            attest_only: false,
+            watched: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -208,6 +223,36 @@ impl Engine {
     pub fn with_cluster(mut self, cluster: ClusterSettings) -> Self {
         self.leases = LeaseKeeper::new(self.store.clone(), cluster);
         self
+    }
+
+    /// Gathers signatures from these remote attestors too (see
+    /// [`gather_once`](crate::stages::attest::gather_once)).
+    pub fn with_remote_attestors(mut self, remote: RemoteAttestors) -> Self {
+        self.remote = Some(remote);
+        self
+    }
+
+    /// Makes this an attest-only instance: it indexes, checkpoints, serves signatures
+    /// (through [`Engine::attestor_service`]) and watches the mirrors, but never signs
+    /// for itself nor submits.
+    pub fn attest_only(mut self) -> Self {
+        self.attest_only = true;
+        self
+    }
+
+    /// The attestor side over this engine's store and logs, signing with its
+    /// attestor keys.
+    pub fn attestor_service(&self) -> AttestorService {
+        AttestorService::new(
+            self.store.clone(),
+            self.logs.clone(),
+            self.chains
+                .iter()
+                .map(|c| (c.chain.clone(), Arc::clone(&c.source)))
+                .collect(),
+            &self.routes,
+            self.attestors.clone(),
+        )
     }
 
     /// The store.
@@ -279,19 +324,40 @@ impl Engine {
         checkpoint_once(&store, &self.logs, chain, &policy).await
     }
 
-    /// Signs `chain`'s new checkpoints with every attestor key, for every route.
+    /// Signs `chain`'s new checkpoints with every attestor key, for every route, and
+    /// gathers remote attestors' signatures when configured. Attest-only: compares
+    /// the destination mirrors with our log instead (at most every few seconds).
     pub async fn tick_attest(&self, chain: &ChainId) -> Result<usize> {
+        if self.attest_only {
+            {
+                let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                if watched
+                    .get(chain)
+                    .is_some_and(|t| now.duration_since(*t) < MIRROR_WATCH_INTERVAL)
+                {
+                    return Ok(0);
+                }
+                watched.insert(chain.clone(), now);
+            }
+            watch_mirrors_once(&self.store, &self.logs, chain, &self.routes).await?;
+            return Ok(0);
+        }
         let Some(store) = self.chain_store(chain).await? else {
             return Ok(0);
         };
-        attest_once(
+        let mut made = attest_once(
             &store,
             &self.logs,
             chain,
             &self.routes,
             &self.attestors,
         )
-        .await
+        .await?;
+        if let Some(remote) = &self.remote {
+            made += gather_once(&store, chain, &self.routes, remote).await?;
+        }
+        Ok(made)
     }
 
     /// One step of the route's submission state machine.
@@ -346,7 +412,7 @@ impl Engine {
         for c in &self.chains {
             self.tick_chain(&c.chain).await?;
         }
-        for r in &self.routes {
+        for r in self.routes.iter().filter(|_| !self.attest_only) {
             let route = r.route();
             while let SubmitOutcome::Sent { .. } | SubmitOutcome::Replaced { .. } =
                 self.tick_submit(&route).await?
@@ -364,12 +430,13 @@ impl Engine {
                 (Arc::clone(&engine), shutdown.clone(), c.chain.clone());
             tasks.spawn(async move { engine.chain_loop(chain, shutdown).await });
         }
-        for r in &engine.routes {
+        for r in engine.routes.iter().filter(|_| !engine.attest_only) {
             let (engine, shutdown, route) = (Arc::clone(&engine), shutdown.clone(), r.route());
             tasks.spawn(async move { engine.route_loop(route, shutdown).await });
         }
         info!(target: "relayer::engine", chains = engine.chains.len(), routes = engine.routes.len(),
-            attestors = engine.attestors.len(), instance = %engine.leases.settings().instance_id,
+            attestors = engine.attestors.len(), remote_attestors = engine.remote.as_ref().map_or(0, |r| r.attestors().len()),
+            attest_only = engine.attest_only, instance = %engine.leases.settings().instance_id,
             lease_ttl = ?engine.leases.settings().lease_ttl, "relayer running");
         while let Some(joined) = tasks.join_next().await {
             if let Err(e) = joined {

@@ -8,6 +8,8 @@
 //!   its state there, so a `kill -9` at any point resumes correctly;
 //! - [`log`]: per source chain, the in-memory RFC 6962 tree rebuilt from the store;
 //! - [`stages`]: index (cursor, confirmations, reorgs), checkpoint, attest, submit;
+//! - [`attestors`]: independent attestors over HTTP (the signing side, the
+//!   gathering client, the mirror watch) and alarms;
 //! - [`engine`]: runs the stages concurrently, or one tick at a time for tests;
 //! - [`lease`]: several instances on one database share the work through leases;
 //! - [`query`]: read-only views for the CLI and the HTTP API (lookup, proof bundles,
@@ -16,6 +18,7 @@
 //! With the `test-utils` feature, [`testing`] provides in-memory fakes of a source
 //! chain (that can reorg) and of a mirror contract (that enforces the mirror's rules).
 
+pub mod attestors;
 pub mod engine;
 pub mod error;
 pub mod lease;

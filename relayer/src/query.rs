@@ -178,6 +178,8 @@ pub struct ChainStatus {
     pub quarantined: u64,
     /// Why the chain halted, if it did.
     pub halted: Option<String>,
+    /// Alarms about this chain's log (disagreeing attestors or mirrors), newest first.
+    pub alarms: Vec<crate::store::AlarmView>,
 }
 
 impl Store {
@@ -524,6 +526,7 @@ impl Store {
                     last_submission,
                 });
             }
+            let alarms = self.load_alarms(Some(&chain)).await?;
             out.push(ChainStatus {
                 lag: cursor
                     .head_block
@@ -539,6 +542,7 @@ impl Store {
                 destinations: dests,
                 quarantined: uint(quarantined),
                 halted: cursor.halted_reason,
+                alarms,
             });
         }
         Ok(out)

@@ -6,6 +6,7 @@
 //! lookup node). Every error is JSON `{"error": "..."}` with a 4xx/5xx status; nothing a
 //! client sends reaches a panic. `/` is left free for the lookup page.
 
+pub(crate) mod attestor;
 mod anchor;
 mod chains;
 mod error;

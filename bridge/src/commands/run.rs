@@ -1,6 +1,19 @@
-//! `bridge run --config FILE`: index, attest and relay until interrupted.
+//! `bridge run --config FILE`: index, attest and relay until interrupted, serving the
+//! HTTP API when `[api] listen` is set.
+//!
+//! An instance without a relayer key (or with `attestation.attest_only = true`) is
+//! attest-only: it indexes its chains from its own nodes, checkpoints, serves
+//! signatures on the attestor endpoint (part of the API) and watches what the mirrors
+//! accepted, but never submits. A relaying instance gathers signatures from the
+//! `[[attestors]]` it is given.
 
-use evidence_relayer::engine::Engine;
+use std::time::Duration;
+
+use alloy::signers::local::PrivateKeySigner;
+use evidence_relayer::{
+    attestors::{RemoteAttestor, RemoteAttestors},
+    engine::Engine,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -15,8 +28,20 @@ use crate::{
 
 pub(crate) async fn run(args: ConfigArg) -> CmdResult {
     let settings = Settings::load(&args.config)?;
-    let relayer_key = secrets::relayer_key(&settings.keys)?;
+    let attest_only = settings.attest_only();
+    let relayer_key = if attest_only {
+        // Mirror clients need a signer type; an attest-only instance never sends.
+        PrivateKeySigner::random()
+    } else {
+        secrets::relayer_key(&settings.keys)?
+    };
     let attestors = secrets::attestor_keys(&settings.keys)?;
+    if attest_only && attestors.is_empty() {
+        return Err(Failure::usage(
+            "this instance is attest-only (no relayer key, or attestation.attest_only = true) but holds no attestor key: set keys.attestor_keys_env",
+        ));
+    }
+    // Bind before starting anything, so a port in use is reported at once.
     let listener = match settings.api.listen {
         Some(listen) => Some(api::bind(listen).await?),
         None => None,
@@ -27,13 +52,24 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
         chains = chains.len(),
         routes = routes.len(),
         attestors = attestors.len(),
-        relayer = %relayer_key.address(),
+        remote_attestors = settings.attestors.len(),
+        attest_only,
+        relayer = %if attest_only { "none".to_string() } else { relayer_key.address().to_string() },
         "bridge starting"
     );
-    let engine = Engine::new(store, chains, routes, attestors, context::engine_settings(&settings))
+    let mut engine = Engine::new(store, chains, routes, attestors, context::engine_settings(&settings))
         .await
-        .map_err(|e| Failure::usage(format!("cannot start the engine: {e}")))
+        .map_err(|e| Failure::usage(format!("cannot start the engine: {e}")))?
         .with_cluster(settings.cluster.to_engine()?);
+    if attest_only {
+        engine = engine.attest_only();
+    }
+    if !settings.attestors.is_empty() {
+        let remote = settings.attestors.iter().map(|a| RemoteAttestor { url: a.url.clone(), address: a.address }).collect();
+        let client = RemoteAttestors::new(remote, Duration::from_millis(settings.attestation.request_timeout_ms))
+            .map_err(|e| Failure::usage(format!("attestors: {e}")))?;
+        engine = engine.with_remote_attestors(client);
+    }
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
     tokio::spawn(async move {
@@ -48,7 +84,8 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
             let anchor =
                 if tokens.is_empty() { None } else { AnchorAccess::new(tokens, secrets::anchor_key(&settings.keys)?) };
             let state = ApiState::new(engine.store().clone(), settings.clone(), anchor);
-            Some(tokio::spawn(api::serve(listener, api::router(state), shutdown.clone())))
+            let router = api::router(state).merge(api::attestor::router(engine.attestor_service()));
+            Some(tokio::spawn(api::serve(listener, router, shutdown.clone())))
         }
         None => None,
     };

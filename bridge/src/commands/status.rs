@@ -47,6 +47,20 @@ pub(crate) async fn run(args: StatusArgs) -> CmdResult {
         if let Some(h) = &s.halted {
             println!("  HALTED: {h}");
         }
+        if !s.alarms.is_empty() {
+            println!("  ALARMS: {}", s.alarms.len());
+        }
+        for a in &s.alarms {
+            println!(
+                "  ALARM {} size {}{}{} (seen {}x): {}",
+                a.alarm.kind.as_str(),
+                a.alarm.size,
+                a.alarm.destination.as_ref().map(|d| format!(" on {d}")).unwrap_or_default(),
+                a.alarm.peer.as_ref().map(|p| format!(" by {p}")).unwrap_or_default(),
+                a.occurrences,
+                a.alarm.message
+            );
+        }
     }
     Ok(())
 }

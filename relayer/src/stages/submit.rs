@@ -107,6 +107,20 @@ pub async fn submit_once(
                 our_root: ours,
             };
             error!(target: "relayer::submit", "{err}");
+            crate::attestors::raise_alarm(
+                store,
+                &crate::store::Alarm {
+                    kind: crate::store::AlarmKind::MirrorDiverged,
+                    source_chain: rt.source_chain.clone(),
+                    destination: Some(rt.destination_chain.clone()),
+                    size: state.latest_size,
+                    peer: Some(format!("mirror {}", rt.domain.mirror)),
+                    our_root: Some(ours),
+                    their_root: Some(state.latest_root),
+                    message: err.to_string(),
+                },
+            )
+            .await?;
             return Err(err);
         }
         if store

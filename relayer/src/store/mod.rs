@@ -12,6 +12,7 @@
 //!
 //! Naming: reads are `load_*`/`query_*`, writes `insert_*`/`save_*`/`mark_*`.
 
+mod alarms;
 mod chain;
 pub(crate) mod checkpoints;
 pub mod leases;
@@ -31,6 +32,7 @@ use sqlx::{
     any::{AnyPoolOptions, install_default_drivers},
 };
 
+pub use alarms::{Alarm, AlarmKind, AlarmView};
 pub use chain::{Cursor, LoggedBatch, PendingBlock};
 pub use leases::{Fence, Lease};
 pub use submissions::{Submission, SubmissionPayload, SubmissionState};

@@ -278,3 +278,84 @@ pub async fn rpc(url: &str, method: &'static str, params: Value) -> anyhow::Resu
     let provider = ProviderBuilder::new().connect(url).await?;
     Ok(provider.raw_request::<_, Value>(method.into(), params).await?)
 }
+
+/// One attest-only partner instance of the attestor tests.
+pub struct AttestorInstance {
+    /// Its config file.
+    pub config: PathBuf,
+    /// Its API base URL.
+    pub url: String,
+    /// The attestor address it signs with.
+    pub address: alloy::primitives::Address,
+    /// Env var name → its one attestor key.
+    pub key_env: (String, String),
+}
+
+impl Devnet {
+    /// The devnet's attestor keys (anvil accounts 1–3), in `devnet.env` order.
+    pub fn attestor_keys(&self) -> Vec<String> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == "BRIDGE_ATTESTOR_KEYS")
+            .map(|(_, v)| v.split(',').map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// Writes the config of attest-only partner `i`: the devnet's chains, its own store,
+    /// only attestor key `i`, no relayer key, its API on a free port.
+    pub fn attestor_instance(&self, i: usize) -> anyhow::Result<AttestorInstance> {
+        let keys = self.attestor_keys();
+        let key = keys.get(i).with_context(|| format!("devnet has no attestor key #{i}"))?.clone();
+        let address = key.parse::<alloy::signers::local::PrivateKeySigner>()?.address();
+        let port = free_port_pair(1);
+        let text = std::fs::read_to_string(self.config())?;
+        let store = self.dir.path().join("bridge.sqlite").display().to_string();
+        let env_name = format!("BRIDGE_PARTNER_{i}_ATTESTOR_KEY");
+        let mut text = text.replace(&store, &self.dir.path().join(format!("attestor-{i}.sqlite")).display().to_string());
+        let keys_section = "[keys]\nrelayer_key_env = \"BRIDGE_RELAYER_KEY\"\nattestor_keys_env = \"BRIDGE_ATTESTOR_KEYS\"\nanchor_key_env = \"BRIDGE_ANCHOR_KEY\"\n";
+        anyhow::ensure!(text.contains(keys_section), "devnet config has an unexpected [keys] section");
+        text = text.replace(keys_section, &format!("[keys]\nattestor_keys_env = \"{env_name}\"\n"));
+        text.push_str(&format!("\n[api]\nlisten = \"127.0.0.1:{port}\"\n"));
+        let config = self.dir.path().join(format!("attestor-{i}.toml"));
+        std::fs::write(&config, text)?;
+        Ok(AttestorInstance { config, url: format!("http://127.0.0.1:{port}"), address, key_env: (env_name, key) })
+    }
+
+    /// Starts `bridge run` for a partner instance; its log goes to `DIR/attestor-N.log`
+    /// (appended, so a restart keeps the earlier log).
+    pub fn start_attestor(&self, i: usize, a: &AttestorInstance) -> Relayer {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join(format!("attestor-{i}.log")))
+            .expect("log file");
+        self.command(&["run", "--config", a.config.to_str().expect("utf-8 path")])
+            .env_remove("BRIDGE_ATTESTOR_KEYS")
+            .env_remove("BRIDGE_RELAYER_KEY")
+            .env(&a.key_env.0, &a.key_env.1)
+            .env("BRIDGE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map(Relayer)
+            .expect("bridge run starts")
+    }
+
+    /// Turns the devnet config into a relaying instance that holds no attestor key and
+    /// gathers signatures from `attestors` (URL, address) instead.
+    pub fn use_remote_attestors(&self, attestors: &[(String, alloy::primitives::Address)]) -> anyhow::Result<()> {
+        self.edit_config("attestor_keys_env = \"BRIDGE_ATTESTOR_KEYS\"\n", "")?;
+        let mut text = std::fs::read_to_string(self.config())?;
+        text.push_str("\n[attestation]\nrequest_timeout_ms = 2000\n");
+        for (url, address) in attestors {
+            text.push_str(&format!("\n[[attestors]]\nurl = \"{url}\"\naddress = \"{address}\"\n"));
+        }
+        std::fs::write(self.config(), text)?;
+        Ok(())
+    }
+
+    /// `bridge status --json` of another config (e.g. a partner instance).
+    pub fn status_of(&self, config: &Path) -> Value {
+        self.json(&["status", "--config", config.to_str().expect("utf-8"), "--json"])
+    }
+}
