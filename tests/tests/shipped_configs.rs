@@ -190,6 +190,7 @@ fn the_compose_file_runs_two_instances_on_postgres_with_a_loadable_config() {
             .collect();
         let url = env.iter().find(|(k, _)| k == "BRIDGE__STORE__URL").map(|(_, v)| v.clone()).expect("store URL from the environment");
         assert!(url.starts_with("postgres://bridge:pw-for-the-test@postgres:5432/"), "{url}");
+        assert!(env.iter().any(|(k, v)| k == "BRIDGE__API__LISTEN" && v == "0.0.0.0:8080"), "{name} serves the API and page");
         assert_valid(&example, &env);
         // The override is really applied (and the password is not printed).
         let out = check(&example, &env, true);
