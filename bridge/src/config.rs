@@ -52,6 +52,9 @@ pub(crate) struct Settings {
     /// always does).
     #[serde(default)]
     pub(crate) api: ApiSettings,
+    /// Several instances on one PostgreSQL database.
+    #[serde(default)]
+    pub(crate) cluster: ClusterSection,
     /// How this instance takes part in attestation.
     #[serde(default)]
     pub(crate) attestation: AttestationSettings,
@@ -117,9 +120,7 @@ impl ApiSettings {
                 Ok(out)
             })
             .collect()
-    /// Several instances on one PostgreSQL database.
-    #[serde(default)]
-    pub(crate) cluster: ClusterSection,
+    }
 }
 
 /// Several `bridge run` instances sharing one (PostgreSQL) database: each chain's

@@ -50,8 +50,14 @@ pub(crate) async fn submit_anchor(
     kind: &Label,
     metadata: B256,
 ) -> Result<Anchored, Failure> {
+    let registry = chain.registry.ok_or_else(|| {
+        Failure::usage(format!(
+            "chain {} has no `registry` configured: anchoring writes to our EvidenceRegistry; deploy one with `bridge deploy` and add its address to the chain's config",
+            chain.name
+        ))
+    })?;
     let rpc = context::connect_rpc(chain).await?;
-    let receipt = evidence_adapters::deploy::anchor(&rpc, key, chain.registry, alg, digest, kind, metadata)
+    let receipt = evidence_adapters::deploy::anchor(&rpc, key, registry, alg, digest, kind, metadata)
         .await
         .map_err(|e| Failure::failed(format!("anchoring on {}: {e}", chain.name)))?;
     Ok(Anchored {
@@ -88,12 +94,6 @@ pub(crate) async fn run(args: AnchorArgs) -> CmdResult {
     let alg: DigestAlgorithm = args.alg.parse()?;
     let digest = resolve_digest(args.file.as_deref(), args.digest.as_deref(), alg)?;
     let kind = Label::parse("kind", &args.kind)?;
-    let registry = chain.registry.ok_or_else(|| {
-        Failure::usage(format!(
-            "chain {} has no `registry` configured: `bridge anchor` writes to our EvidenceRegistry; deploy one with `bridge deploy` and add its address to the chain's config",
-            chain.name
-        ))
-    })?;
     let key = secrets::anchor_key(&settings.keys)?;
     let out = submit_anchor(&chain, key, alg, digest, &kind, B256::ZERO).await?;
     if args.json {
