@@ -385,4 +385,21 @@ mirror = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
         let e = Settings::from_toml(&GOOD.replace("eip155:31338", "eip155")).unwrap_err();
         assert!(e.to_string().contains("CAIP-2"), "{e}");
     }
+
+    #[test]
+    fn cluster_section_defaults_and_checks() {
+        let s = Settings::from_toml(GOOD).unwrap();
+        let c = s.cluster.to_engine().unwrap();
+        assert_eq!(c.lease_ttl, Duration::from_secs(15));
+        assert!(c.instance_id.ends_with(&format!("-{}", std::process::id())), "{}", c.instance_id);
+        let s = Settings::from_toml(&format!("{GOOD}\n[cluster]\ninstance_id = \"node-a\"\nlease_ttl_secs = 5\n")).unwrap();
+        let c = s.cluster.to_engine().unwrap();
+        assert_eq!((c.instance_id.as_str(), c.lease_ttl), ("node-a", Duration::from_secs(5)));
+        let e = Settings::from_toml(&format!("{GOOD}\n[cluster]\nlease_ttl_secs = 0\n")).unwrap_err();
+        assert!(e.to_string().contains("lease_ttl_secs"), "{e}");
+        let e = Settings::from_toml(&format!("{GOOD}\n[cluster]\ninstance_id = \" \"\n")).unwrap_err();
+        assert!(e.to_string().contains("instance_id"), "{e}");
+        let e = Settings::from_toml(&format!("{GOOD}\n[cluster]\nttl = 5\n")).unwrap_err();
+        assert!(e.to_string().contains("ttl"), "{e}");
+    }
 }
