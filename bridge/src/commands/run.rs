@@ -27,7 +27,7 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
     );
     let engine = Engine::new(store, chains, routes, attestors, context::engine_settings(&settings))
         .await
-        .map_err(|e| Failure::usage(format!("cannot start the engine: {e}")))
+        .map_err(|e| Failure::usage(format!("cannot start the engine: {e}")))?
         .with_cluster(settings.cluster.to_engine()?);
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
