@@ -615,4 +615,21 @@ kind_field = "kind"
         let e = Settings::from_toml(&format!("{GOOD}\n[api]\nlisten = \"nowhere\"\n")).unwrap_err();
         assert!(e.to_string().contains("api.listen"), "{e}");
     }
+
+    #[test]
+    fn cluster_section_defaults_and_checks() {
+        let s = Settings::from_toml(GOOD).unwrap();
+        let c = s.cluster.to_engine().unwrap();
+        assert_eq!(c.lease_ttl, Duration::from_secs(15));
+        assert!(c.instance_id.ends_with(&format!("-{}", std::process::id())), "{}", c.instance_id);
+        let s = Settings::from_toml(&format!("{GOOD}\n[cluster]\ninstance_id = \"node-a\"\nlease_ttl_secs = 5\n")).unwrap();
+        let c = s.cluster.to_engine().unwrap();
+        assert_eq!((c.instance_id.as_str(), c.lease_ttl), ("node-a", Duration::from_secs(5)));
+        let e = Settings::from_toml(&format!("{GOOD}\n[cluster]\nlease_ttl_secs = 0\n")).unwrap_err();
+        assert!(e.to_string().contains("lease_ttl_secs"), "{e}");
+        let e = Settings::from_toml(&format!("{GOOD}\n[cluster]\ninstance_id = \" \"\n")).unwrap_err();
+        assert!(e.to_string().contains("instance_id"), "{e}");
+        let e = Settings::from_toml(&format!("{GOOD}\n[cluster]\nttl = 5\n")).unwrap_err();
+        assert!(e.to_string().contains("ttl"), "{e}");
+    }
 }

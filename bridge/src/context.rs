@@ -36,7 +36,7 @@ pub(crate) async fn connect_rpc(chain: &ChainSettings) -> Result<ChainRpc, Failu
 pub(crate) async fn open_store(settings: &Settings) -> Result<Store, Failure> {
     Store::connect(&settings.store.url)
         .await
-        .map_err(|e| Failure::usage(format!("cannot open store {}: {e}", settings.store.url)))
+        .map_err(|e| Failure::usage(format!("cannot open store {}: {e}", evidence_relayer::store::redact(&settings.store.url))))
 }
 
 /// A mirror client for reading (its signer is never used to send).

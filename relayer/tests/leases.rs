@@ -168,7 +168,33 @@ async fn two_engines_share_the_work_and_hand_over(db: TestBackend) {
     assert!(leases.iter().all(|l| l.holder == "b" && l.epoch == 2), "{leases:?}");
 }
 
+async fn read_only_store_reads_and_refuses_writes(db: TestBackend) {
+    // An empty database is not a relayer store: read-only opening runs no migration.
+    let empty = evidence_relayer::test_db::TestDb::create(db).await;
+    if db == TestBackend::Sqlite {
+        // Create the file without the schema.
+        Store::connect(&empty.url).await.unwrap();
+        let e = Store::connect_read_only(&empty.url.replace("relayer.db", "none.db")).await.unwrap_err();
+        assert!(e.to_string().contains("cannot open database"), "{e}");
+    } else {
+        let e = Store::connect_read_only(&empty.url).await.unwrap_err();
+        assert!(e.to_string().contains("run `bridge run` once"), "{e}");
+    }
+    let e = Store::connect("mysql://u:secret@h/db").await.unwrap_err();
+    let shown = e.to_string();
+    assert!(shown.contains("`sqlite:`") && shown.contains("`postgres:`") && !shown.contains("secret"), "{shown}");
+    let w = World::new(db, 0).await;
+    let store = w.store().await;
+    store.save_cursor_init(&source_id(), "court", 3).await.unwrap();
+    let ro = Store::connect_read_only(&w.url).await.unwrap();
+    assert_eq!(ro.load_cursors().await.unwrap().len(), 1);
+    assert!(ro.save_head(&source_id(), 5).await.is_err(), "a read-only store refuses writes");
+    assert!(ro.acquire_lease("chain:x", "a", 1000, 1).await.is_err());
+    assert!(store.save_head(&source_id(), 5).await.is_ok());
+}
+
 both_backends!(
+    read_only_store_reads_and_refuses_writes,
     lease_rules,
     fenced_writes_fail_after_a_takeover,
     two_engines_share_the_work_and_hand_over,

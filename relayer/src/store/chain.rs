@@ -12,8 +12,12 @@ use crate::Result;
 /// detection. Blocks that produced records are kept for good.
 const BLOCK_WINDOW: u64 = 1024;
 
-/// Records per multi-row INSERT (15 parameters each; SQLite allows 32766 per statement).
+/// Records per multi-row INSERT (16 parameters each; SQLite allows 32766 per statement,
+/// PostgreSQL 65535).
 const INSERT_CHUNK: usize = 1000;
+
+/// Columns of one record row in that INSERT.
+const RECORD_COLUMNS: usize = 16;
 
 /// Where indexing of one chain stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -499,35 +503,49 @@ async fn insert_records(
             let leaf = first_leaf.map(|f| f + (chunk_no * INSERT_CHUNK + i) as i64);
             rows.push((sr, hex32(&id), json, leaf));
         }
-        let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(
+        // `$n` placeholders written out: sqlx's QueryBuilder emits `?` for the Any
+        // driver, which PostgreSQL does not accept.
+        let mut sql = String::from(
             "INSERT INTO records (record_id, chain, status, leaf_index, block_number, block_hash, tx_index,
-                log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at) ",
+                log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at) VALUES ",
         );
-        q.push_values(rows, |mut b, (sr, id, json, leaf)| {
-            let r = &sr.record;
-            let (s, e) = (&r.source, &r.evidence);
-            b.push_bind(id)
-                .push_bind(c)
-                .push_bind(if leaf.is_some() { "logged" } else { "pending" })
-                .push_bind(leaf)
-                .push_bind(int(s.block_number))
-                .push_bind(hex32(&s.block_hash))
-                .push_bind(int(s.tx_index))
-                .push_bind(int(s.log_index))
-                .push_bind(sr.seq.map(int))
-                .push_bind(action_text(r.action))
-                .push_bind(r.reference.as_ref().map(hex32))
-                .push_bind(hex32(&e.digest))
-                .push_bind(e.digest_alg.name())
-                .push_bind(hex_addr(&e.submitter))
-                .push_bind(json)
-                .push_bind(now);
-        });
+        for row in 0..rows.len() {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for col in 0..RECORD_COLUMNS {
+                if col > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", row * RECORD_COLUMNS + col + 1));
+            }
+            sql.push(')');
+        }
         if first_leaf.is_none() {
             // A pending record fetched again is kept once.
-            q.push(" ON CONFLICT (record_id) DO NOTHING");
+            sql.push_str(" ON CONFLICT (record_id) DO NOTHING");
         }
-        q.build().execute(&mut *tx).await?;
+        let mut q = sqlx::query(&sql);
+        for (sr, id, json, leaf) in rows {
+            let r = &sr.record;
+            let (s, e) = (&r.source, &r.evidence);
+            q = q
+                .bind(id)
+                .bind(c)
+                .bind(if leaf.is_some() { "logged" } else { "pending" })
+                .bind(leaf)
+                .bind(int(s.block_number))
+                .bind(hex32(&s.block_hash))
+                .bind(int(s.tx_index))
+                .bind(int(s.log_index))
+                .bind(sr.seq.map(int))
+                .bind(action_text(r.action))
+                .bind(r.reference.as_ref().map(hex32))
+                .bind(hex32(&e.digest))
+                .bind(e.digest_alg.name())
+                .bind(hex_addr(&e.submitter))
+                .bind(json)
+                .bind(now);
+        }
+        q.execute(&mut *tx).await?;
     }
     Ok(ids)
 }
