@@ -2,6 +2,7 @@
 //! only when its own log agrees, answers "behind" when it has not got there, and
 //! raises an alarm (stored, shown in status) when it disagrees.
 
+#[macro_use]
 mod common;
 
 use alloy::primitives::{Address, B256};
@@ -10,11 +11,13 @@ use evidence_relayer::{
     attestors::{SignDecision, SignRequest},
     store::AlarmKind,
 };
+use evidence_relayer::test_db::TestBackend;
 use evidence_schemas::checkpoint::recover_signer;
 
-#[tokio::test]
-async fn a_partner_signs_only_what_its_own_log_says() {
-    let w = World::new(2);
+both_backends!(a_partner_signs_only_what_its_own_log_says);
+
+async fn a_partner_signs_only_what_its_own_log_says(backend: TestBackend) {
+    let w = World::new(backend, 2).await;
     w.chain.mine_anchors(4);
     w.chain.mine_empty(3);
     // The proposer's checkpoint, from its own engine.
@@ -24,7 +27,7 @@ async fn a_partner_signs_only_what_its_own_log_says() {
     assert_eq!(checkpoint.size, 4);
 
     // A partner with its own store, one key, same chain.
-    let partner_world = World::new(2);
+    let partner_world = World::new(backend, 2).await;
     let key = attestors().remove(1);
     let partner = {
         let store = partner_world.store().await;
