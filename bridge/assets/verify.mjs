@@ -275,13 +275,17 @@ export async function verifyInclusion(leafHash, index, size, proof, root, opts) 
 /**
  * The page's check of a proof bundle: the record hashes to `record_id`, the checkpoint
  * is of the record's chain, and the inclusion proof leads from the record id to the
- * checkpoint root. Returns `{ ok, checks: [{check, ok, detail}] }`.
+ * checkpoint root; for a bundle (version 2) that carries a revocation, the same for the
+ * revocation record, which must revoke this record. Returns
+ * `{ ok, revoked, checks: [{check, ok, detail}] }`.
  */
 export async function verifyBundle(bundle, opts) {
   const checks = [];
   const fail = (check, detail) => { checks.push({ check, ok: false, detail }); return { ok: false, checks }; };
   try {
-    if (bundle.version !== 1) return fail('version', `bundle version ${bundle.version}; this page reads version 1`);
+    if (bundle.version !== 1 && bundle.version !== 2) {
+      return fail('version', `bundle version ${bundle.version}; this page reads versions 1 and 2`);
+    }
     const computed = await recordId(bundle.record, opts);
     if (computed !== String(bundle.record_id).toLowerCase()) {
       return fail('record_id', `the bundle says ${bundle.record_id}, the record hashes to ${computed}`);
@@ -296,7 +300,22 @@ export async function verifyBundle(bundle, opts) {
     const res = await verifyInclusion(leaf, bundle.leaf_index, bundle.checkpoint.size, proof, fromHex(bundle.checkpoint.root, 32), opts);
     if (!res.ok) return fail('inclusion', res.reason);
     checks.push({ check: 'inclusion', ok: true, detail: `leaf ${bundle.leaf_index} of ${bundle.checkpoint.size} -> ${bundle.checkpoint.root}` });
-    return { ok: true, checks };
+    const rev = bundle.revocation;
+    if (rev) {
+      const revId = await recordId(rev.record, opts);
+      if (revId !== String(rev.record_id).toLowerCase()) {
+        return fail('revocation', `the revocation says ${rev.record_id}, its record hashes to ${revId}`);
+      }
+      if (rev.record.action !== 'revoke' || String(rev.record.ref).toLowerCase() !== computed) {
+        return fail('revocation', 'the revocation record does not revoke this record');
+      }
+      const revLeaf = await sha256(concat(Uint8Array.of(0), fromHex(revId, 32)), opts);
+      const revProof = rev.inclusion_proof.map((h) => fromHex(h, 32));
+      const revRes = await verifyInclusion(revLeaf, rev.leaf_index, bundle.checkpoint.size, revProof, fromHex(bundle.checkpoint.root, 32), opts);
+      if (!revRes.ok) return fail('revocation', `the revocation's proof: ${revRes.reason}`);
+      checks.push({ check: 'revocation', ok: true, detail: `revoked by ${revId} (leaf ${rev.leaf_index})` });
+    }
+    return { ok: true, revoked: Boolean(rev), checks };
   } catch (e) {
     return fail('format', e instanceof Error ? e.message : String(e));
   }

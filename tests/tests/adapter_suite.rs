@@ -1,7 +1,9 @@
 //! The shared source-adapter suite (`evidence_tests::adapter_suite`) run against every
 //! source adapter, each on its real contract(s) on a fresh anvil chain:
 //! - `registry`: our `EvidenceRegistry`;
-//! - `eas`: the Ethereum Attestation Service (the pinned npm package's bytecode).
+//! - `eas`: the Ethereum Attestation Service (the pinned npm package's bytecode);
+//! - `mapped`: a third-party evidence contract (`HashStore`) read through the
+//!   configured-event adapter.
 //!
 //! To add an adapter: implement `SourceFixture` below and add a line to `suite!`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
@@ -18,7 +20,10 @@ use evidence_adapters::{
     contracts::EvidenceRegistry,
     deploy_contracts,
     deploy_eas::{DeployedEas, EasAttestation, deploy_eas, eas_attest, register_schema},
+    MappedSource, MappedSourceOptions,
+    mapped::contracts::HashStore,
 };
+use alloy::providers::Provider;
 use evidence_schemas::{ChainId, DigestAlgorithm, Label};
 use evidence_tests::{
     Devchain,
@@ -218,7 +223,71 @@ macro_rules! suite {
     };
 }
 
+/// A third-party evidence contract (`HashStore`) read by the mapped-event adapter.
+struct MappedFixture {
+    contract: alloy::primitives::Address,
+    start: u64,
+}
+
+const STORED: &str = "Stored(bytes32 indexed hash, address indexed owner, uint256 time, string kind)";
+
+impl SourceFixture for MappedFixture {
+    const NAME: &'static str = "mapped";
+
+    async fn deploy(chain: &Devchain, _rpc: &ChainRpc) -> anyhow::Result<Self> {
+        let store = HashStore::deploy(chain.provider.clone()).await?;
+        let start = chain.provider.get_block_number().await?;
+        Ok(Self { contract: *store.address(), start })
+    }
+
+    fn start_block(&self) -> u64 {
+        self.start
+    }
+
+    async fn emit(&mut self, chain: &Devchain, _rpc: &ChainRpc, i: u64) -> anyhow::Result<Emitted> {
+        let digest = alloy::primitives::keccak256(format!("mapped evidence {i}"));
+        let receipt = HashStore::new(self.contract, &chain.provider)
+            .store(digest, "deed".into())
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        anyhow::ensure!(receipt.status(), "HashStore.store reverted");
+        Ok(Emitted { tx_hash: receipt.transaction_hash, block_number: receipt.block_number.unwrap_or_default() })
+    }
+
+    async fn emit_malformed(&mut self, chain: &Devchain, _rpc: &ChainRpc) -> anyhow::Result<Emitted> {
+        // The `Stored` topic0 and both indexed topics, but a body too short to decode.
+        let topic0 = alloy::primitives::keccak256("Stored(bytes32,address,uint256,string)");
+        let receipt = HashStore::new(self.contract, &chain.provider)
+            .emitRaw(vec![topic0, B256::repeat_byte(7), chain.address().into_word()], Bytes::from_static(&[1, 2, 3]))
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        anyhow::ensure!(receipt.status(), "HashStore.emitRaw reverted");
+        Ok(Emitted { tx_hash: receipt.transaction_hash, block_number: receipt.block_number.unwrap_or_default() })
+    }
+
+    fn source(&self, rpc: &ChainRpc) -> anyhow::Result<Arc<dyn EvidenceSource>> {
+        let opts = MappedSourceOptions {
+            name: "hashstore".into(),
+            contract: self.contract,
+            event: STORED.into(),
+            digest: "hash".into(),
+            digest_alg: DigestAlgorithm::Sha256,
+            submitter: "owner".into(),
+            kind_field: Some("kind".into()),
+            kind: None,
+            metadata_field: None,
+            metadata_fields: vec!["time".into()],
+        };
+        Ok(Arc::new(MappedSource::new(rpc.clone(), ChainId::eip155(SUITE_CHAIN_ID), opts, 2_000)?))
+    }
+}
+
 suite! {
     RegistryFixture => registry,
     EasFixture => eas,
+    MappedFixture => mapped,
 }

@@ -13,7 +13,7 @@ use super::{
     ApiError, ApiState,
     error::{ErrorBody, JsonBody, PathParam, QueryParams},
 };
-use crate::commands::verify::{Report, online_checks};
+use crate::commands::verify::{Report, mirror_checks};
 
 /// Every record of a digest.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -133,13 +133,17 @@ pub(crate) async fn verify(
     let bundle: ProofBundle = serde_json::from_value(value)
         .map_err(|e| ApiError::bad_request(format!("the body is not a proof bundle: {e}")))?;
     let mut report = Report::offline(&bundle);
-    let settings = state.settings();
-    let knows = |chain: &evidence_schemas::ChainId| settings.chains.iter().any(|c| &c.chain_id == chain);
-    // Online checks need both the destination (mirror) and the source (receipt) chain.
-    if report.valid && knows(&bundle.destination.chain) && knows(&bundle.record.source.chain) {
-        let checks = online_checks(settings, &bundle)
+    // This node asks the destination mirror (verifyRecord and rootAt) when it has that
+    // chain configured; the full online checks (attestor set, mirror transaction, source
+    // receipt) are `bridge verify --config`'s.
+    let dest = state.settings().chains.iter().find(|c| c.chain_id == bundle.destination.chain).cloned();
+    if report.valid
+        && let Some(dest) = dest
+    {
+        let client = state.mirror(&dest).await?;
+        let checks = mirror_checks(&dest, client.as_ref(), &bundle)
             .await
-            .map_err(|f| ApiError::unavailable(format!("asking the chains: {f}")))?;
+            .map_err(|f| ApiError::unavailable(format!("asking the destination mirror: {f}")))?;
         report.online = true;
         report.checks.extend(checks);
     }

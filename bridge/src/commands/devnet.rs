@@ -148,8 +148,12 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
         let deployed = deploy::deploy_contracts(&rpc, deployer.clone(), deployer.address())
             .await
             .map_err(|e| Failure::failed(format!("deploying to chain {chain_id}: {e}")))?;
-        let hashstore = if i == 1 { Some(deploy_hashstore(&rpc, deployer.clone()).await?) } else { None };
-        let eas = if i == 0 { Some(deploy_devnet_eas(&rpc, deployer.clone()).await?) } else { None };
+        // The third-party contracts (EAS, HashStore) are another platform's: they are
+        // deployed from a key of their own (anvil dev key #9), not the bridge operator's,
+        // whose nonce then counts only the bridge's own transactions.
+        let third_party = dev_key(&anvil, 9)?;
+        let hashstore = if i == 1 { Some(deploy_hashstore(&rpc, third_party.clone()).await?) } else { None };
+        let eas = if i == 0 { Some(deploy_devnet_eas(&rpc, third_party).await?) } else { None };
         tracing::info!(chain_id, port, registry = %deployed.registry, mirror = %deployed.mirror, "devnet chain up");
         chains.push(DevChain { name: NAMES[i], chain_id, anvil, rpc, deployed, hashstore, eas });
     }

@@ -206,39 +206,12 @@ pub(crate) fn chain_of<'a>(settings: &'a Settings, chain: &ChainId, role: &str) 
 pub(crate) async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> Result<Vec<Check>, Failure> {
     let dest = chain_of(settings, &bundle.destination.chain, "destination")?;
     let src = chain_of(settings, &bundle.record.source.chain, "source")?;
-    let mut checks = Vec::new();
-    if dest.mirror != bundle.destination.mirror {
-        checks.push(Check {
-            check: "mirror",
-            ok: false,
-            detail: format!("bundle names mirror {}, the config's mirror on {} is {}", bundle.destination.mirror, dest.name, dest.mirror),
-        });
-        return Ok(checks);
-    }
-    let ask = |e: evidence_adapters::AdapterError| Failure::failed(format!("cannot ask {}: {e}", dest.name));
     let rpc = context::connect_rpc(dest).await?;
     let client = EvmMirrorClient::new(rpc, dest.chain_id.clone(), dest.mirror, PrivateKeySigner::random());
-    let source = &bundle.checkpoint.source_chain;
-    let size = bundle.checkpoint.size;
-    let ok = client
-        .verify_record(source, size, bundle.record_id, bundle.leaf_index, &bundle.inclusion_proof)
-        .await
-        .map_err(ask)?;
-    checks.push(Check {
-        check: "mirror",
-        ok,
-        detail: if ok {
-            format!("{} verifyRecord returned true at size {size}", dest.name)
-        } else {
-            format!("{} verifyRecord returned false: the mirror has no matching root at size {size}", dest.name)
-        },
-    });
-    let root = client.fetch_root_at(source, size).await.map_err(ask)?;
-    checks.push(Check {
-        check: "root",
-        ok: root == bundle.checkpoint.root,
-        detail: format!("mirror root at size {size}: {root}"),
-    });
+    let mut checks = mirror_checks(dest, &client, bundle).await?;
+    if checks.iter().any(|c| !c.ok) {
+        return Ok(checks);
+    }
     // A question the chain cannot answer (a block that does not exist, say) fails the
     // check, with the node's answer, rather than aborting the report.
     let unanswered = |check: &'static str, e: evidence_adapters::AdapterError| Check {
@@ -254,7 +227,7 @@ pub(crate) async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> 
         records.push(("source_revocation", &rev.record));
     }
     for (check, record) in records {
-        let outcome = reread_record(&src_rpc, record)
+        let outcome = reread(src, &src_rpc, record)
             .await
             .unwrap_or_else(|e| Err(format!("could not answer: {e}")));
         checks.push(Check {
@@ -346,4 +319,85 @@ async fn mirror_tx_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> Resu
             detail: format!("transaction {tx} (block {block}) accepted size {} under attestor set version {}", e.size, e.attestor_set_version),
         }),
     }
+}
+
+/// `mirror` (the destination mirror's `verifyRecord` accepts the proof) and `root`
+/// (`rootAt(size)` is the checkpoint's root), asked through `client`.
+pub(crate) async fn mirror_checks(
+    dest: &ChainSettings,
+    client: &dyn MirrorClient,
+    bundle: &ProofBundle,
+) -> Result<Vec<Check>, Failure> {
+    let mut checks = Vec::new();
+    if dest.mirror != bundle.destination.mirror {
+        checks.push(Check {
+            check: "mirror",
+            ok: false,
+            detail: format!("bundle names mirror {}, the config's mirror on {} is {}", bundle.destination.mirror, dest.name, dest.mirror),
+        });
+        return Ok(checks);
+    }
+    let ask = |e: evidence_adapters::AdapterError| Failure::failed(format!("cannot ask {}: {e}", dest.name));
+    let source = &bundle.checkpoint.source_chain;
+    let size = bundle.checkpoint.size;
+    let ok = client
+        .verify_record(source, size, bundle.record_id, bundle.leaf_index, &bundle.inclusion_proof)
+        .await
+        .map_err(ask)?;
+    checks.push(Check {
+        check: "mirror",
+        ok,
+        detail: if ok {
+            format!("{} verifyRecord returned true at size {size}", dest.name)
+        } else {
+            format!("{} verifyRecord returned false: the mirror has no matching root at size {size}", dest.name)
+        },
+    });
+    let root = client.fetch_root_at(source, size).await.map_err(ask)?;
+    checks.push(Check {
+        check: "root",
+        ok: root == bundle.checkpoint.root,
+        detail: format!("mirror root at size {size}: {root}"),
+    });
+    Ok(checks)
+}
+
+/// Re-reads `record` from its source chain: our registry's and the mirrors' receipts'
+/// logs are decoded straight from the transaction receipt; records of other adapters
+/// (EAS, mapped events) are re-read by the chain's configured sources over the record's
+/// block, and must come back with the same record id.
+async fn reread(
+    src: &ChainSettings,
+    rpc: &evidence_adapters::ChainRpc,
+    record: &evidence_schemas::EvidenceRecord,
+) -> Result<Result<(), String>, evidence_adapters::AdapterError> {
+    let adapter = record.source.adapter.as_str();
+    if adapter == evidence_adapters::registry::REGISTRY_ADAPTER || adapter == evidence_adapters::receipts::RECEIPTS_ADAPTER {
+        return reread_record(rpc, record).await;
+    }
+    let source = match context::chain_source(src, rpc) {
+        Ok(source) => source,
+        Err(f) => return Ok(Err(format!("the chain's configured sources cannot be built: {}", f.message))),
+    };
+    let block = record.source.block_number;
+    let batch = source.fetch_records(block, block, None).await?;
+    let id = record.record_id();
+    if batch.records.iter().any(|r| r.record.record_id() == id) {
+        return Ok(Ok(()));
+    }
+    let same_log = batch
+        .records
+        .iter()
+        .find(|r| r.record.source.tx_hash == record.source.tx_hash && r.record.source.log_index == record.source.log_index);
+    Ok(Err(match same_log {
+        Some(r) => format!(
+            "the `{adapter}` log at block {block}, log {} re-reads as record {}, the bundle's record is {id}",
+            record.source.log_index,
+            r.record.record_id()
+        ),
+        None => format!(
+            "no `{adapter}` record at block {block}, transaction {}, log {} on this chain's configured sources (reorged out, not configured here, or edited)",
+            record.source.tx_hash, record.source.log_index
+        ),
+    }))
 }
