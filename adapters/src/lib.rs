@@ -13,6 +13,7 @@ pub mod deploy_eas;
 pub mod eas;
 pub mod error;
 pub mod evm_mirror;
+mod logs;
 pub mod mapped;
 pub mod mirror;
 pub mod receipts;

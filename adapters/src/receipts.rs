@@ -146,42 +146,16 @@ impl ReceiptsSource {
     }
 
     async fn block_ref(&self, id: alloy::eips::BlockNumberOrTag) -> Result<Option<BlockRef>, AdapterError> {
-        let block = self
-            .rpc
-            .provider()
-            .get_block_by_number(id)
-            .await
-            .map_err(|e| self.rpc.error("eth_getBlockByNumber", e))?;
-        Ok(block.map(|b| BlockRef {
-            number: b.header.number,
-            hash: b.header.hash,
-            parent_hash: b.header.parent_hash,
-            timestamp: b.header.timestamp,
-        }))
+        self.rpc.fetch_block_ref(id).await
     }
 
     /// Sorted, de-duplicated logs of `from..=to`; an answer outside the filter is
     /// inconsistent.
-    fn check_logs(&self, from: u64, to: u64, mut logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
-        for log in &logs {
-            let n = log.block_number.unwrap_or(u64::MAX);
-            if log.address() != self.mirror
-                || log.topic0() != Some(&AnchorMirror::CheckpointAccepted::SIGNATURE_HASH)
-                || !(from..=to).contains(&n)
-                || log.removed
-                || log.block_hash.is_none()
-                || log.log_index.is_none()
-            {
-                return Err(self.inconsistent(
-                    from,
-                    to,
-                    format!("node returned a log of {} (block {n}, removed {}) outside the filter", log.address(), log.removed),
-                ));
-            }
-        }
-        logs.sort_by_key(|l| (l.block_number, l.transaction_index, l.log_index));
-        logs.dedup_by(|b, a| a.block_hash == b.block_hash && a.log_index == b.log_index);
-        Ok(logs)
+    fn check_logs(&self, from: u64, to: u64, logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
+        crate::logs::check_range_logs(logs, from, to, |log| {
+            log.address() == self.mirror && log.topic0() == Some(&AnchorMirror::CheckpointAccepted::SIGNATURE_HASH)
+        })
+        .map_err(|message| self.inconsistent(from, to, message))
     }
 }
 

@@ -290,6 +290,25 @@ impl ChainRpc {
     pub fn log_error(&self, from: u64, to: u64, err: TransportError) -> AdapterError {
         classify_error(&self.chain, "eth_getLogs", &err, Some((from, to)))
     }
+
+    /// The block `id` as a [`BlockRef`](crate::source::BlockRef), `None` when the node
+    /// does not have it.
+    pub async fn fetch_block_ref(
+        &self,
+        id: alloy::eips::BlockNumberOrTag,
+    ) -> Result<Option<crate::source::BlockRef>, AdapterError> {
+        let block = self
+            .provider()
+            .get_block_by_number(id)
+            .await
+            .map_err(|e| self.error("eth_getBlockByNumber", e))?;
+        Ok(block.map(|b| crate::source::BlockRef {
+            number: b.header.number,
+            hash: b.header.hash,
+            parent_hash: b.header.parent_hash,
+            timestamp: b.header.timestamp,
+        }))
+    }
 }
 
 fn retry_layer(config: &RpcConfig) -> RetryBackoffLayer<NotRangeLimit> {

@@ -461,68 +461,12 @@ impl EasSource {
 
     /// Drops nothing silently: a log outside the filter or range, without a location,
     /// or removed means this node's answer cannot be trusted. Sorts and de-duplicates.
-    fn check_logs(&self, from: u64, to: u64, mut logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
+    fn check_logs(&self, from: u64, to: u64, logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
         let sigs = [EAS::Attested::SIGNATURE_HASH, EAS::Revoked::SIGNATURE_HASH];
-        for log in &logs {
-            if log.address() != self.opts.contract
-                || !log.topic0().is_some_and(|t| sigs.contains(t))
-            {
-                return Err(self.inconsistent(
-                    from,
-                    to,
-                    format!(
-                        "node returned a log of {} outside the filter",
-                        log.address()
-                    ),
-                ));
-            }
-            let located = log.block_number.is_some()
-                && log.block_hash.is_some()
-                && log.transaction_hash.is_some()
-                && log.transaction_index.is_some()
-                && log.log_index.is_some();
-            if !located {
-                return Err(self.inconsistent(
-                    from,
-                    to,
-                    "node returned a log without block/tx location".into(),
-                ));
-            }
-            let n = log.block_number.unwrap_or_default();
-            if !(from..=to).contains(&n) || log.removed {
-                return Err(self.inconsistent(
-                    from,
-                    to,
-                    format!(
-                        "node returned a log of block {n} (removed: {}) for this range",
-                        log.removed
-                    ),
-                ));
-            }
-        }
-        logs.sort_by_key(|l| {
-            (
-                l.block_number.unwrap_or_default(),
-                l.transaction_index.unwrap_or_default(),
-                l.log_index.unwrap_or_default(),
-            )
-        });
-        logs.dedup_by(|b, a| a.block_hash == b.block_hash && a.log_index == b.log_index);
-        let mut block_hashes = BTreeMap::new();
-        for log in &logs {
-            let (n, h) = (
-                log.block_number.unwrap_or_default(),
-                log.block_hash.unwrap_or_default(),
-            );
-            if *block_hashes.entry(n).or_insert(h) != h {
-                return Err(self.inconsistent(
-                    from,
-                    to,
-                    format!("logs of block {n} carry two block hashes (reorg during the fetch)"),
-                ));
-            }
-        }
-        Ok(logs)
+        crate::logs::check_range_logs(logs, from, to, |log| {
+            log.address() == self.opts.contract && log.topic0().is_some_and(|t| sigs.contains(t))
+        })
+        .map_err(|message| self.inconsistent(from, to, message))
     }
 
     /// Block timestamps by block hash: from the logs when the node includes
@@ -565,18 +509,7 @@ impl EasSource {
     }
 
     async fn block_ref(&self, id: BlockNumberOrTag) -> Result<Option<BlockRef>, AdapterError> {
-        let block = self
-            .rpc
-            .provider()
-            .get_block_by_number(id)
-            .await
-            .map_err(|e| self.rpc.error("eth_getBlockByNumber", e))?;
-        Ok(block.map(|b| BlockRef {
-            number: b.header.number,
-            hash: b.header.hash,
-            parent_hash: b.header.parent_hash,
-            timestamp: b.header.timestamp,
-        }))
+        self.rpc.fetch_block_ref(id).await
     }
 }
 

@@ -83,38 +83,11 @@ impl MappedSource {
         }
     }
 
-    fn check_logs(&self, from: u64, to: u64, mut logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
-        for log in &logs {
-            if log.address() != self.contract() || log.topic0() != Some(&self.spec.topic0()) {
-                return Err(self.inconsistent(
-                    from,
-                    to,
-                    format!("node returned a log of {} outside the filter", log.address()),
-                ));
-            }
-            let located = log.block_number.is_some()
-                && log.block_hash.is_some()
-                && log.transaction_hash.is_some()
-                && log.transaction_index.is_some()
-                && log.log_index.is_some();
-            let n = log.block_number.unwrap_or_default();
-            if !located || !(from..=to).contains(&n) || log.removed {
-                return Err(self.inconsistent(
-                    from,
-                    to,
-                    format!("node returned a log without location, removed, or of block {n} for this range"),
-                ));
-            }
-        }
-        logs.sort_by_key(|l| {
-            (
-                l.block_number.unwrap_or_default(),
-                l.transaction_index.unwrap_or_default(),
-                l.log_index.unwrap_or_default(),
-            )
-        });
-        logs.dedup_by(|b, a| a.block_hash == b.block_hash && a.log_index == b.log_index);
-        Ok(logs)
+    fn check_logs(&self, from: u64, to: u64, logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
+        crate::logs::check_range_logs(logs, from, to, |log| {
+            log.address() == self.contract() && log.topic0() == Some(&self.spec.topic0())
+        })
+        .map_err(|message| self.inconsistent(from, to, message))
     }
 
     async fn timestamps(&self, logs: &[Log]) -> Result<BTreeMap<B256, u64>, AdapterError> {
@@ -177,18 +150,7 @@ impl MappedSource {
         &self,
         id: alloy::eips::BlockNumberOrTag,
     ) -> Result<Option<BlockRef>, AdapterError> {
-        let block = self
-            .rpc
-            .provider()
-            .get_block_by_number(id)
-            .await
-            .map_err(|e| self.rpc.error("eth_getBlockByNumber", e))?;
-        Ok(block.map(|b| BlockRef {
-            number: b.header.number,
-            hash: b.header.hash,
-            parent_hash: b.header.parent_hash,
-            timestamp: b.header.timestamp,
-        }))
+        self.rpc.fetch_block_ref(id).await
     }
 }
 

@@ -1,0 +1,47 @@
+//! Checks every source adapter applies to an `eth_getLogs` answer before trusting it.
+
+use std::collections::BTreeMap;
+
+use alloy::rpc::types::Log;
+
+/// Sorts an answer for blocks `from..=to` into (block, tx index, log index) order and
+/// drops duplicates, after checking that nothing in it is suspect: a log `in_filter`
+/// rejects (another contract or event), a log without its block/tx location, a removed
+/// log, a log outside the range, or two block hashes for one block number (a reorg
+/// during the fetch). `Err` says which, for the caller's `Inconsistent` error.
+pub(crate) fn check_range_logs(
+    mut logs: Vec<Log>,
+    from: u64,
+    to: u64,
+    in_filter: impl Fn(&Log) -> bool,
+) -> Result<Vec<Log>, String> {
+    for log in &logs {
+        if !in_filter(log) {
+            return Err(format!("node returned a log of {} outside the filter", log.address()));
+        }
+        let located = log.block_number.is_some()
+            && log.block_hash.is_some()
+            && log.transaction_hash.is_some()
+            && log.transaction_index.is_some()
+            && log.log_index.is_some();
+        if !located {
+            return Err("node returned a log without block/tx location".into());
+        }
+        let n = log.block_number.unwrap_or_default();
+        if !(from..=to).contains(&n) || log.removed {
+            return Err(format!("node returned a log of block {n} (removed: {}) for this range", log.removed));
+        }
+    }
+    logs.sort_by_key(|l| {
+        (l.block_number.unwrap_or_default(), l.transaction_index.unwrap_or_default(), l.log_index.unwrap_or_default())
+    });
+    logs.dedup_by(|b, a| a.block_hash == b.block_hash && a.log_index == b.log_index);
+    let mut block_hashes = BTreeMap::new();
+    for log in &logs {
+        let (n, h) = (log.block_number.unwrap_or_default(), log.block_hash.unwrap_or_default());
+        if *block_hashes.entry(n).or_insert(h) != h {
+            return Err(format!("logs of block {n} carry two block hashes (reorg during the fetch)"));
+        }
+    }
+    Ok(logs)
+}
