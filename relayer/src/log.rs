@@ -44,6 +44,14 @@ impl Logs {
         })
     }
 
+    /// Empty logs of `chains`, to be filled by [`Logs::catch_up`] on first use (a
+    /// read-only lookup node: the first proof of a chain reads its leaves once, later
+    /// ones only the leaves logged since).
+    pub fn empty(chains: &[ChainId]) -> Self {
+        let map = chains.iter().map(|c| (c.clone(), RwLock::new(MerkleLog::default()))).collect();
+        Self { chains: Arc::new(map) }
+    }
+
     fn entry(&self, chain: &ChainId) -> Result<&RwLock<MerkleLog>> {
         self.chains.get(chain).ok_or_else(|| {
             RelayerError::Config(format!("{chain} is not a source chain of this relayer"))

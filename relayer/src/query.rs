@@ -13,6 +13,7 @@ use sqlx::Row;
 
 use crate::{
     RelayerError, Result,
+    log::Logs,
     store::{Route, Store, Submission, SubmissionState, hex32, int, parse_b256, parse_chain, uint},
 };
 
@@ -386,8 +387,35 @@ impl Store {
     /// `mirror_state` is what the caller read from the destination's mirror (attestor
     /// set, threshold, read block) — best read at the block the checkpoint was accepted
     /// in (`ProofTarget::submission.mined_block`), so the set is the one that accepted it.
+    /// It rebuilds the chain's tree from the store (for one-shot callers such as the
+    /// CLI); a long-running server uses [`Self::build_proof_bundle_cached`].
     pub async fn build_proof_bundle(
         &self,
+        record_id: B256,
+        destination_chain: &ChainId,
+        mirror_state: &MirrorState,
+        mirror: Address,
+    ) -> Result<ProofBundle> {
+        self.build_proof_bundle_with(None, record_id, destination_chain, mirror_state, mirror).await
+    }
+
+    /// [`Self::build_proof_bundle`] with the proofs taken from `logs`, caught up from
+    /// the store first: O(log n) hashes per bundle (plus the leaves logged since the
+    /// last call) instead of rebuilding the tree.
+    pub async fn build_proof_bundle_cached(
+        &self,
+        logs: &Logs,
+        record_id: B256,
+        destination_chain: &ChainId,
+        mirror_state: &MirrorState,
+        mirror: Address,
+    ) -> Result<ProofBundle> {
+        self.build_proof_bundle_with(Some(logs), record_id, destination_chain, mirror_state, mirror).await
+    }
+
+    async fn build_proof_bundle_with(
+        &self,
+        logs: Option<&Logs>,
         record_id: B256,
         destination_chain: &ChainId,
         mirror_state: &MirrorState,
@@ -405,30 +433,26 @@ impl Store {
                     sub.size
                 ))
             })?;
-        let ids = self.load_leaf_ids(&chain, Some(checkpoint.size)).await?;
-        let log = MerkleLog::from_record_ids(&ids);
-        let root = log
-            .root_at(checkpoint.size)
-            .map_err(|e| RelayerError::log(&chain, e))?;
-        if root != checkpoint.root {
-            return Err(RelayerError::corrupt(format!(
-                "{chain}: stored log computes root {root} at size {}, the checkpoint says {}",
-                checkpoint.size, checkpoint.root
-            )));
-        }
-        let inclusion_proof = log
-            .inclusion_proof(leaf_index, checkpoint.size)
-            .map_err(|e| RelayerError::log(&chain, e))?;
-        let revocation = match revocation {
-            Some((rev, rev_leaf)) => Some(Revocation {
-                inclusion_proof: log
-                    .inclusion_proof(rev_leaf, checkpoint.size)
-                    .map_err(|e| RelayerError::log(&chain, e))?,
+        let rev_leaf = revocation.as_ref().map(|(_, leaf)| *leaf);
+        let (inclusion_proof, rev_proof) = match logs {
+            Some(logs) => {
+                logs.catch_up(self, &chain).await?;
+                let log = logs.read(&chain)?;
+                proofs_from(&log, &chain, &checkpoint, leaf_index, rev_leaf)?
+            }
+            None => {
+                let ids = self.load_leaf_ids(&chain, Some(checkpoint.size)).await?;
+                proofs_from(&MerkleLog::from_record_ids(&ids), &chain, &checkpoint, leaf_index, rev_leaf)?
+            }
+        };
+        let revocation = match (revocation, rev_proof) {
+            (Some((rev, rev_leaf)), Some(inclusion_proof)) => Some(Revocation {
+                inclusion_proof,
                 record: rev.record,
                 record_id: rev.record_id,
                 leaf_index: rev_leaf,
             }),
-            None => None,
+            _ => None,
         };
         let stored = self
             .load_signatures(&chain, checkpoint.size, destination_chain, &mirror)
@@ -575,4 +599,27 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The root check and the inclusion proofs (record, and revocation when given) of a
+/// bundle over `checkpoint`, from a log holding at least its leaves.
+fn proofs_from(
+    log: &MerkleLog,
+    chain: &ChainId,
+    checkpoint: &evidence_schemas::Checkpoint,
+    leaf_index: u64,
+    rev_leaf: Option<u64>,
+) -> Result<(Vec<B256>, Option<Vec<B256>>)> {
+    let root = log.root_at(checkpoint.size).map_err(|e| RelayerError::log(chain, e))?;
+    if root != checkpoint.root {
+        return Err(RelayerError::corrupt(format!(
+            "{chain}: stored log computes root {root} at size {}, the checkpoint says {}",
+            checkpoint.size, checkpoint.root
+        )));
+    }
+    let proof = log.inclusion_proof(leaf_index, checkpoint.size).map_err(|e| RelayerError::log(chain, e))?;
+    let rev = rev_leaf
+        .map(|leaf| log.inclusion_proof(leaf, checkpoint.size).map_err(|e| RelayerError::log(chain, e)))
+        .transpose()?;
+    Ok((proof, rev))
 }

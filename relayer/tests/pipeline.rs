@@ -62,6 +62,16 @@ async fn records_flow_to_the_mirror_and_prove(db: TestBackend) {
         .unwrap();
     let signers = bundle.verify_offline().unwrap();
     assert!(signers.len() >= 2);
+    // A lookup server's cached logs (empty at first, caught up from the store) give the
+    // same bundle as a rebuild of the tree.
+    let logs = evidence_relayer::log::Logs::empty(&[source_id()]);
+    for _ in 0..2 {
+        let cached = store
+            .build_proof_bundle_cached(&logs, view.record_id, &dest_id(), &state, w.mirror.mirror())
+            .await
+            .unwrap();
+        assert_eq!(cached, bundle);
+    }
     verify_record_inclusion(
         &view.record_id,
         bundle.leaf_index,
