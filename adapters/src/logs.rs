@@ -2,7 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use alloy::rpc::types::Log;
+use alloy::{
+    primitives::B256,
+    providers::{DynProvider, Provider},
+    rpc::types::Log,
+};
+
+use crate::{error::AdapterError, rpc::ChainRpc};
 
 /// Sorts an answer for blocks `from..=to` into (block, tx index, log index) order and
 /// drops duplicates, after checking that nothing in it is suspect: a log `in_filter`
@@ -44,4 +50,42 @@ pub(crate) fn check_range_logs(
         }
     }
     Ok(logs)
+}
+
+/// Block timestamps by block hash for checked logs of `from..=to`: from the logs when
+/// the node includes `blockTimestamp`, else one header fetch (on `provider`, the
+/// endpoint the logs came from) per distinct block. A block the node no longer knows is
+/// an `Inconsistent` answer (reorged out during the fetch).
+pub(crate) async fn block_timestamps(
+    rpc: &ChainRpc,
+    provider: &DynProvider,
+    from: u64,
+    to: u64,
+    logs: &[Log],
+) -> Result<BTreeMap<B256, u64>, AdapterError> {
+    let mut out = BTreeMap::new();
+    for log in logs {
+        let hash = log.block_hash.unwrap_or_default();
+        if let Some(ts) = log.block_timestamp {
+            out.insert(hash, ts);
+        }
+    }
+    for log in logs {
+        let hash = log.block_hash.unwrap_or_default();
+        if out.contains_key(&hash) {
+            continue;
+        }
+        let block = provider
+            .get_block_by_hash(hash)
+            .await
+            .map_err(|e| rpc.error("eth_getBlockByHash", e))?
+            .ok_or_else(|| AdapterError::Inconsistent {
+                chain: rpc.chain().clone(),
+                from,
+                to,
+                message: format!("block {hash} of a log is unknown to the node (reorged out?)"),
+            })?;
+        out.insert(hash, block.header.timestamp);
+    }
+    Ok(out)
 }

@@ -26,8 +26,6 @@
 //! check); a log outside the range, removed, or without a location is an
 //! [`AdapterError::Inconsistent`] answer, fetched again.
 
-use std::collections::BTreeMap;
-
 use alloy::{
     primitives::{Address, B256, keccak256},
     providers::Provider,
@@ -145,9 +143,6 @@ impl ReceiptsSource {
         AdapterError::Inconsistent { chain: self.chain.clone(), from, to, message }
     }
 
-    async fn block_ref(&self, id: alloy::eips::BlockNumberOrTag) -> Result<Option<BlockRef>, AdapterError> {
-        self.rpc.fetch_block_ref(id).await
-    }
 
     /// Sorted, de-duplicated logs of `from..=to`; an answer outside the filter is
     /// inconsistent.
@@ -170,16 +165,11 @@ impl EvidenceSource for ReceiptsSource {
     }
 
     async fn fetch_head(&self) -> Result<BlockRef, AdapterError> {
-        self.block_ref(alloy::eips::BlockNumberOrTag::Latest).await?.ok_or_else(|| AdapterError::Rpc {
-            chain: self.chain.clone(),
-            message: "the node returned no latest block".into(),
-        })
+        self.rpc.fetch_head_ref().await
     }
 
     async fn fetch_block(&self, number: u64) -> Result<BlockRef, AdapterError> {
-        self.block_ref(number.into())
-            .await?
-            .ok_or_else(|| AdapterError::BlockNotFound { chain: self.chain.clone(), number })
+        self.rpc.fetch_block_at(number).await
     }
 
     #[instrument(target = "adapters::receipts", skip(self), fields(chain = %self.chain))]
@@ -202,24 +192,10 @@ impl EvidenceSource for ReceiptsSource {
         })
         .await?;
         let logs = self.check_logs(from, to, logs)?;
-        let mut timestamps = BTreeMap::new();
+        let timestamps = crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
         let mut batch = SourceBatch::default();
         for log in &logs {
-            let hash = log.block_hash.unwrap_or_default();
-            let ts = match (log.block_timestamp, timestamps.get(&hash)) {
-                (Some(ts), _) | (None, Some(&ts)) => ts,
-                (None, None) => {
-                    let block = provider
-                        .get_block_by_hash(hash)
-                        .await
-                        .map_err(|e| self.rpc.error("eth_getBlockByHash", e))?
-                        .ok_or_else(|| {
-                            self.inconsistent(from, to, format!("block {hash} of a log is unknown to the node (reorged out?)"))
-                        })?;
-                    block.header.timestamp
-                }
-            };
-            timestamps.insert(hash, ts);
+            let ts = timestamps.get(&log.block_hash.unwrap_or_default()).copied().unwrap_or_default();
             match decode_receipt_log(&self.chain, log, ts) {
                 Ok(record) => batch.records.push(SourcedRecord { record, seq: None }),
                 Err(q) => {

@@ -291,6 +291,23 @@ impl ChainRpc {
         classify_error(&self.chain, "eth_getLogs", &err, Some((from, to)))
     }
 
+    /// The node's latest block, for [`EvidenceSource::fetch_head`](crate::EvidenceSource::fetch_head).
+    pub async fn fetch_head_ref(&self) -> Result<crate::source::BlockRef, AdapterError> {
+        self.fetch_block_ref(alloy::eips::BlockNumberOrTag::Latest).await?.ok_or_else(|| AdapterError::Rpc {
+            chain: self.chain.clone(),
+            message: "the node returned no latest block".into(),
+        })
+    }
+
+    /// The canonical block at `number`, for
+    /// [`EvidenceSource::fetch_block`](crate::EvidenceSource::fetch_block); a block the
+    /// node does not have is [`AdapterError::BlockNotFound`].
+    pub async fn fetch_block_at(&self, number: u64) -> Result<crate::source::BlockRef, AdapterError> {
+        self.fetch_block_ref(number.into())
+            .await?
+            .ok_or_else(|| AdapterError::BlockNotFound { chain: self.chain.clone(), number })
+    }
+
     /// The block `id` as a [`BlockRef`](crate::source::BlockRef), `None` when the node
     /// does not have it.
     pub async fn fetch_block_ref(

@@ -333,6 +333,12 @@ pub(crate) struct ChainSettings {
     pub(crate) mapped: Vec<MappedSourceOptions>,
     /// The `AnchorMirror` contract on this chain (where other chains are mirrored).
     pub(crate) mirror: Address,
+    /// Index the mirror's `CheckpointAccepted` events as records of this chain
+    /// (round-trip receipts: the other chains can then prove this one accepted their
+    /// checkpoints). Every partner indexing this chain must use the same value, or
+    /// their logs (and roots) differ.
+    #[serde(default = "d_receipts")]
+    pub(crate) receipts: bool,
     /// Largest block span of one log query (adapts downwards on provider limits).
     #[serde(default = "d_span")]
     pub(crate) max_block_span: u64,
@@ -343,6 +349,9 @@ fn d_confirmations() -> u64 {
 }
 fn d_span() -> u64 {
     2000
+}
+fn d_receipts() -> bool {
+    true
 }
 
 /// One route: checkpoints of `from` are mirrored onto `to`.
@@ -543,6 +552,10 @@ mirror = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
         let s = Settings::from_toml(GOOD).unwrap();
         assert_eq!(s.chains[0].confirmations, 2);
         assert_eq!(s.effective_routes().len(), 2);
+        assert!(s.chains.iter().all(|c| c.receipts), "round-trip receipts are on by default");
+        let off = GOOD.replace("rpc = [\"http://127.0.0.1:8546\"]\n", "rpc = [\"http://127.0.0.1:8546\"]\nreceipts = false\n");
+        let s = Settings::from_toml(&off).unwrap();
+        assert!(s.chains[0].receipts && !s.chains[1].receipts);
     }
 
     #[test]

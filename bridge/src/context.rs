@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use alloy::signers::local::PrivateKeySigner;
 use evidence_adapters::{
-    EasSource, EvidenceSource, MappedSource, MirrorClient, MultiSource,
+    EasSource, EvidenceSource, MappedSource, MirrorClient, MultiSource, ReceiptsSource,
     evm_mirror::EvmMirrorClient,
     registry::{RegistrySource, RegistrySourceOptions},
     rpc::{ChainRpc, RpcConfig},
@@ -64,6 +64,9 @@ pub(crate) fn chain_source(c: &ChainSettings, rpc: &ChainRpc) -> Result<Arc<dyn 
         let source = MappedSource::new(rpc.clone(), c.chain_id.clone(), m.clone(), c.max_block_span)
             .map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
         sources.push(Arc::new(source));
+    }
+    if c.receipts {
+        sources.push(Arc::new(ReceiptsSource::new(rpc.clone(), c.chain_id.clone(), c.mirror, c.max_block_span)));
     }
     if sources.len() == 1 && let Some(only) = sources.pop() {
         return Ok(only);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole story on a fresh machine: install the pinned tools, build `bridge`, start a
 # three-chain devnet (alpha: our registry + the real EAS contracts; beta: a third-party
-# HashStore read by a mapped source; gamma), run the bridge, anchor a sample IOU on chain
+# HashStore read by a mapped source; gamma), run three partner attestors (threshold 2)
+# and the relaying bridge, anchor a sample IOU on chain
 # alpha, wait until it is provable on chain beta, print the lookup and the verification,
 # then attest the same IOU with EAS on alpha and prove that attestation on beta too, and
 # keep running until interrupted (Ctrl-C). Everything lives in ./devnet (delete it to
@@ -37,11 +38,20 @@ for _ in $(seq 1 120); do
 done
 cat "$dir/devnet.log"
 set -a; . "$dir/devnet.env"; set +a
-config="$dir/bridge.toml"
+config="$dir/relayer.toml"
 
-echo "==> starting the bridge (logs: devnet/bridge.log)"
-"$bridge" run --config "$config" >"$dir/bridge.log" 2>&1 &
+# Three partners, each its own attest-only `bridge run` with ONE attestor key and its
+# own store, and a relaying instance that holds no attestor key and needs two of their
+# signatures for every checkpoint (the mirrors' threshold).
+for n in 1 2 3; do
+  echo "==> starting partner $n's attestor (logs: devnet/partner-$n.log)"
+  env -u BRIDGE_ATTESTOR_KEYS -u BRIDGE_RELAYER_KEY "$bridge" run --config "$dir/partner-$n.toml" >"$dir/partner-$n.log" 2>&1 &
+  pids+=($!)
+done
+echo "==> starting the relaying bridge (logs: devnet/bridge.log)"
+env -u BRIDGE_ATTESTOR_KEYS "$bridge" run --config "$config" >"$dir/bridge.log" 2>&1 &
 pids+=($!)
+page=$(sed -n 's/^listen = "\(.*\)"$/http:\/\/\1\//p' "$config" | head -1)
 
 iou="$dir/sample-iou.txt"
 cat >"$iou" <<'TXT'
@@ -82,8 +92,10 @@ done
 echo "EAS attestation provable on beta after $(( $(date +%s) - start )) s"
 "$bridge" verify "$dir/eas.bundle.json" --config "$config"
 echo
-echo "The devnet and the bridge keep running; try:"
+echo "The devnet, the three partners and the bridge keep running; try:"
+echo "  the lookup page: $page (drop devnet/sample-iou.txt on it)"
 echo "  set -a; . devnet/devnet.env; set +a"
-echo "  target/release/bridge status --config devnet/bridge.toml"
+echo "  target/release/bridge status --config devnet/relayer.toml"
+echo "  target/release/bridge status --config devnet/partner-1.toml   # partner 1's own view"
 echo "Press Ctrl-C to stop."
 wait

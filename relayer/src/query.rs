@@ -171,6 +171,9 @@ pub struct ChainStatus {
     pub log_size: u64,
     /// Records waiting for confirmations.
     pub pending_records: u64,
+    /// Round-trip receipts among the records in the log (this chain's mirror accepting
+    /// other chains' checkpoints); `log_size - receipts_logged` is the evidence logged.
+    pub receipts_logged: u64,
     /// Newest checkpoint.
     pub last_checkpoint: Option<CheckpointSummary>,
     /// Per destination.
@@ -505,6 +508,13 @@ impl Store {
             .bind(c)
             .fetch_one(self.reader())
             .await?;
+            let receipts: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM records WHERE chain = $1 AND adapter = $2 AND leaf_index IS NOT NULL",
+            )
+            .bind(c)
+            .bind(evidence_adapters::receipts::RECEIPTS_ADAPTER)
+            .fetch_one(self.reader())
+            .await?;
             let quarantined: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM quarantine WHERE chain = $1")
                     .bind(c)
@@ -562,6 +572,7 @@ impl Store {
                 confirmed_block: cursor.confirmed_block.map(|(n, _)| n),
                 log_size: cursor.log_size,
                 pending_records: uint(pending),
+                receipts_logged: uint(receipts),
                 last_checkpoint,
                 destinations: dests,
                 quarantined: uint(quarantined),

@@ -19,6 +19,7 @@ use async_trait::async_trait;
 use evidence_adapters::{
     AdapterError, BlockRef, EvidenceSource, MirrorClient, MirrorState, PreparedTx, Quarantined,
     SourceBatch, SourcedRecord, TxOutcome,
+    receipts::{RECEIPT_KIND, RECEIPTS_ADAPTER, receipt_digest},
 };
 use evidence_schemas::{
     Action, ChainId, DigestAlgorithm, Evidence, EvidenceRecord, Label, SignedCheckpoint,
@@ -48,6 +49,18 @@ pub enum FakeEvent {
         reference: B256,
         /// Submitter.
         submitter: Address,
+    },
+    /// A mirror on this chain accepted `source`'s checkpoint (a round-trip receipt,
+    /// shaped as the `bridge-receipts` adapter makes it).
+    Receipt {
+        /// The chain whose checkpoint was accepted.
+        source: ChainId,
+        /// Its size.
+        size: u64,
+        /// Its root.
+        root: B256,
+        /// Its source block hash.
+        source_block_hash: B256,
     },
     /// An event the adapter cannot decode (quarantined).
     Malformed {
@@ -221,9 +234,30 @@ impl FakeChain {
         for (i, event) in b.events.iter().enumerate() {
             let i = i as u64;
             let tx_hash = keccak256(format!("{}/{i}", b.block.hash));
+            let (mut adapter, mut kind, mut metadata, mut digest_alg) =
+                ("fake", "iou", B256::ZERO, DigestAlgorithm::Sha256);
             let (action, reference, digest, submitter) = match event {
                 FakeEvent::Anchor { digest, submitter } => {
                     (Action::Anchor, None, *digest, *submitter)
+                }
+                FakeEvent::Receipt {
+                    source,
+                    size,
+                    root,
+                    source_block_hash,
+                } => {
+                    (adapter, kind, metadata, digest_alg) = (
+                        RECEIPTS_ADAPTER,
+                        RECEIPT_KIND,
+                        *source_block_hash,
+                        DigestAlgorithm::Keccak256,
+                    );
+                    (
+                        Action::Anchor,
+                        None,
+                        receipt_digest(source.key(), *size, *root),
+                        self.contract,
+                    )
                 }
                 FakeEvent::Revoke {
                     reference,
@@ -252,7 +286,7 @@ impl FakeChain {
                 version: 1,
                 source: SourceLocator {
                     chain: self.chain.clone(),
-                    adapter: Label::parse("adapter", "fake").unwrap_or_default(),
+                    adapter: Label::parse("adapter", adapter).unwrap_or_default(),
                     contract: self.contract,
                     block_number: b.block.number,
                     block_hash: b.block.hash,
@@ -264,11 +298,11 @@ impl FakeChain {
                 action,
                 reference,
                 evidence: Evidence {
-                    digest_alg: DigestAlgorithm::Sha256,
+                    digest_alg,
                     digest,
-                    kind: Label::parse("kind", "iou").unwrap_or_default(),
+                    kind: Label::parse("kind", kind).unwrap_or_default(),
                     submitter,
-                    metadata: B256::ZERO,
+                    metadata,
                 },
             };
             batch.records.push(SourcedRecord {

@@ -128,10 +128,10 @@ fn cluster_run(instances: usize) {
     let chain_row = final_leases.iter().find(|l| l.name == chain_lease).expect("chain lease row");
     assert!(chain_row.holder != victim && chain_row.epoch >= 2, "{final_leases:?}");
     rt.block_on(async {
-        assert_eq!(store.count_records(&alpha).await.unwrap(), on_alpha.len() as u64, "records of alpha");
-        assert_eq!(store.count_logged_records(&alpha).await.unwrap(), on_alpha.len() as u64, "alpha's log");
-        assert_eq!(store.count_records(&beta).await.unwrap(), on_beta.len() as u64, "records of beta");
-        assert_eq!(store.count_logged_records(&beta).await.unwrap(), on_beta.len() as u64, "beta's log");
+        assert_eq!(store.count_evidence_records(&alpha).await.unwrap(), on_alpha.len() as u64, "records of alpha");
+        assert_eq!(store.count_logged_evidence_records(&alpha).await.unwrap(), on_alpha.len() as u64, "alpha's log");
+        assert_eq!(store.count_evidence_records(&beta).await.unwrap(), on_beta.len() as u64, "records of beta");
+        assert_eq!(store.count_logged_evidence_records(&beta).await.unwrap(), on_beta.len() as u64, "beta's log");
         for (source, destination, index) in [(&alpha, &beta, 1u16), (&beta, &alpha, 0u16)] {
             check_route(&net, &store, source, destination, index).await;
         }

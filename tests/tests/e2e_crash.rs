@@ -43,8 +43,8 @@ fn sigkill_at_any_point_loses_nothing_and_mirrors_nothing_twice() {
         let store = Store::connect(&net.store_url()).await.unwrap();
         let alpha = ChainId::eip155(40_000 + u64::from(net.first_port));
         let beta = ChainId::eip155(40_000 + u64::from(net.first_port) + 1);
-        assert_eq!(store.count_records(&alpha).await.unwrap(), ids.len() as u64, "records in the store");
-        assert_eq!(store.count_logged_records(&alpha).await.unwrap(), ids.len() as u64, "records in the log");
+        assert_eq!(store.count_evidence_records(&alpha).await.unwrap(), ids.len() as u64, "evidence records in the store");
+        assert_eq!(store.count_logged_evidence_records(&alpha).await.unwrap(), ids.len() as u64, "evidence records in the log");
         let confirmed = store.count_confirmed_submissions(&Route::new(alpha.clone(), beta.clone())).await.unwrap();
 
         let rpc = evidence_adapters::rpc::ChainRpc::connect(&evidence_adapters::rpc::RpcConfig::new(beta.clone(), vec![net.rpc(1)]))

@@ -24,7 +24,7 @@ pub mod locate;
 pub mod normalize;
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     sync::Mutex,
     time::Duration,
 };
@@ -265,7 +265,7 @@ impl EasSource {
         })
         .await?;
         let logs = self.check_logs(from, to, logs)?;
-        let timestamps = self.block_timestamps(provider, from, to, &logs).await?;
+        let timestamps = crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
 
         // Decode, filter, and read every named attestation (concurrently).
         let mut batch = SourceBatch::default();
@@ -469,48 +469,6 @@ impl EasSource {
         .map_err(|message| self.inconsistent(from, to, message))
     }
 
-    /// Block timestamps by block hash: from the logs when the node includes
-    /// `blockTimestamp`, else one header fetch per distinct block.
-    async fn block_timestamps(
-        &self,
-        provider: &DynProvider,
-        from: u64,
-        to: u64,
-        logs: &[Log],
-    ) -> Result<BTreeMap<B256, u64>, AdapterError> {
-        let mut out = BTreeMap::new();
-        for log in logs {
-            let hash = log.block_hash.unwrap_or_default();
-            if out.contains_key(&hash) {
-                continue;
-            }
-            let ts =
-                match log.block_timestamp {
-                    Some(ts) => ts,
-                    None => provider
-                        .get_block_by_hash(hash)
-                        .await
-                        .map_err(|e| self.rpc.error("eth_getBlockByHash", e))?
-                        .ok_or_else(|| {
-                            self.inconsistent(
-                                from,
-                                to,
-                                format!(
-                                    "block {hash} of a log is unknown to the node (reorged out?)"
-                                ),
-                            )
-                        })?
-                        .header
-                        .timestamp,
-                };
-            out.insert(hash, ts);
-        }
-        Ok(out)
-    }
-
-    async fn block_ref(&self, id: BlockNumberOrTag) -> Result<Option<BlockRef>, AdapterError> {
-        self.rpc.fetch_block_ref(id).await
-    }
 }
 
 #[async_trait]
@@ -525,22 +483,12 @@ impl EvidenceSource for EasSource {
 
     #[instrument(target = "adapters::eas", skip(self), fields(chain = %self.chain))]
     async fn fetch_head(&self) -> Result<BlockRef, AdapterError> {
-        self.block_ref(BlockNumberOrTag::Latest)
-            .await?
-            .ok_or_else(|| AdapterError::Rpc {
-                chain: self.chain.clone(),
-                message: "the node returned no latest block".into(),
-            })
+        self.rpc.fetch_head_ref().await
     }
 
     #[instrument(target = "adapters::eas", skip(self), fields(chain = %self.chain))]
     async fn fetch_block(&self, number: u64) -> Result<BlockRef, AdapterError> {
-        self.block_ref(number.into())
-            .await?
-            .ok_or_else(|| AdapterError::BlockNotFound {
-                chain: self.chain.clone(),
-                number,
-            })
+        self.rpc.fetch_block_at(number).await
     }
 
     #[instrument(target = "adapters::eas", skip(self), fields(chain = %self.chain))]

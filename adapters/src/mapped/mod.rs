@@ -90,36 +90,6 @@ impl MappedSource {
         .map_err(|message| self.inconsistent(from, to, message))
     }
 
-    async fn timestamps(&self, logs: &[Log]) -> Result<BTreeMap<B256, u64>, AdapterError> {
-        let mut out = BTreeMap::new();
-        for log in logs {
-            let hash = log.block_hash.unwrap_or_default();
-            if out.contains_key(&hash) {
-                continue;
-            }
-            let ts = match log.block_timestamp {
-                Some(ts) => ts,
-                None => {
-                    self.rpc
-                        .provider()
-                        .get_block_by_hash(hash)
-                        .await
-                        .map_err(|e| self.rpc.error("eth_getBlockByHash", e))?
-                        .ok_or_else(|| {
-                            self.inconsistent(
-                                log.block_number.unwrap_or_default(),
-                                log.block_number.unwrap_or_default(),
-                                format!("block {hash} of a log is unknown to the node (reorged out?)"),
-                            )
-                        })?
-                        .header
-                        .timestamp
-                }
-            };
-            out.insert(hash, ts);
-        }
-        Ok(out)
-    }
 
     async fn senders(&self, logs: &[Log]) -> Result<BTreeMap<B256, Address>, AdapterError> {
         let mut out = BTreeMap::new();
@@ -145,13 +115,6 @@ impl MappedSource {
         }
         Ok(out)
     }
-
-    async fn block_ref(
-        &self,
-        id: alloy::eips::BlockNumberOrTag,
-    ) -> Result<Option<BlockRef>, AdapterError> {
-        self.rpc.fetch_block_ref(id).await
-    }
 }
 
 #[async_trait]
@@ -165,21 +128,11 @@ impl EvidenceSource for MappedSource {
     }
 
     async fn fetch_head(&self) -> Result<BlockRef, AdapterError> {
-        self.block_ref(alloy::eips::BlockNumberOrTag::Latest)
-            .await?
-            .ok_or_else(|| AdapterError::Rpc {
-                chain: self.chain.clone(),
-                message: "the node returned no latest block".into(),
-            })
+        self.rpc.fetch_head_ref().await
     }
 
     async fn fetch_block(&self, number: u64) -> Result<BlockRef, AdapterError> {
-        self.block_ref(number.into())
-            .await?
-            .ok_or_else(|| AdapterError::BlockNotFound {
-                chain: self.chain.clone(),
-                number,
-            })
+        self.rpc.fetch_block_at(number).await
     }
 
     #[instrument(target = "adapters::mapped", skip(self), fields(chain = %self.chain, source = %self.spec.options().name))]
@@ -210,7 +163,7 @@ impl EvidenceSource for MappedSource {
         })
         .await?;
         let logs = self.check_logs(from, to, logs)?;
-        let timestamps = self.timestamps(&logs).await?;
+        let timestamps = crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
         let senders = self.senders(&logs).await?;
         let mut batch = SourceBatch::default();
         for log in &logs {

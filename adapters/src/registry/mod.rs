@@ -13,11 +13,11 @@
 pub mod decode;
 pub mod span;
 
-use std::{collections::BTreeMap, time::Duration};
+use std::time::Duration;
 
 use alloy::{
     eips::BlockId,
-    primitives::{Address, B256},
+    primitives::Address,
     providers::{DynProvider, Provider},
     rpc::types::{Filter, Log},
 };
@@ -162,7 +162,7 @@ impl RegistrySource {
         })
         .await?;
         let logs = self.check_logs(from, to, logs)?;
-        let timestamps = self.block_timestamps(provider, from, to, &logs).await?;
+        let timestamps = crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
 
         let mut batch = SourceBatch::default();
         let mut seqs = Vec::with_capacity(logs.len());
@@ -205,43 +205,6 @@ impl RegistrySource {
         .map_err(|message| self.inconsistent(from, to, message))
     }
 
-    /// Block timestamps by block hash: from the logs when the node includes
-    /// `blockTimestamp`, else one header fetch per distinct block.
-    async fn block_timestamps(
-        &self,
-        provider: &DynProvider,
-        from: u64,
-        to: u64,
-        logs: &[Log],
-    ) -> Result<BTreeMap<B256, u64>, AdapterError> {
-        let mut out = BTreeMap::new();
-        let mut missing = Vec::new();
-        for log in logs {
-            let hash = log.block_hash.unwrap_or_default();
-            match log.block_timestamp {
-                Some(ts) => {
-                    out.insert(hash, ts);
-                }
-                None if !out.contains_key(&hash) && !missing.contains(&hash) => missing.push(hash),
-                None => {}
-            }
-        }
-        for hash in missing {
-            let block = provider
-                .get_block_by_hash(hash)
-                .await
-                .map_err(|e| self.rpc.error("eth_getBlockByHash", e))?
-                .ok_or_else(|| {
-                    self.inconsistent(
-                        from,
-                        to,
-                        format!("block {hash} of a log is unknown to the node (reorged out?)"),
-                    )
-                })?;
-            out.insert(hash, block.header.timestamp);
-        }
-        Ok(out)
-    }
 
     fn check_seqs(
         &self,
@@ -312,13 +275,6 @@ impl RegistrySource {
         }
         Ok(())
     }
-
-    async fn block_ref(
-        &self,
-        id: alloy::eips::BlockNumberOrTag,
-    ) -> Result<Option<BlockRef>, AdapterError> {
-        self.rpc.fetch_block_ref(id).await
-    }
 }
 
 #[async_trait]
@@ -333,22 +289,12 @@ impl EvidenceSource for RegistrySource {
 
     #[instrument(target = "adapters::registry", skip(self), fields(chain = %self.chain))]
     async fn fetch_head(&self) -> Result<BlockRef, AdapterError> {
-        self.block_ref(alloy::eips::BlockNumberOrTag::Latest)
-            .await?
-            .ok_or_else(|| AdapterError::Rpc {
-                chain: self.chain.clone(),
-                message: "the node returned no latest block".into(),
-            })
+        self.rpc.fetch_head_ref().await
     }
 
     #[instrument(target = "adapters::registry", skip(self), fields(chain = %self.chain))]
     async fn fetch_block(&self, number: u64) -> Result<BlockRef, AdapterError> {
-        self.block_ref(number.into())
-            .await?
-            .ok_or_else(|| AdapterError::BlockNotFound {
-                chain: self.chain.clone(),
-                number,
-            })
+        self.rpc.fetch_block_at(number).await
     }
 
     #[instrument(target = "adapters::registry", skip(self), fields(chain = %self.chain))]

@@ -101,6 +101,7 @@ async fn record_store_gauges(state: &ApiState) -> Result<(), ApiError> {
         metrics::gauge!("bridge_log_size", "chain" => chain.clone()).set(s.log_size as f64);
         metrics::gauge!("bridge_records_indexed", "chain" => chain.clone()).set((s.log_size + s.pending_records) as f64);
         metrics::gauge!("bridge_records_pending", "chain" => chain.clone()).set(s.pending_records as f64);
+        metrics::gauge!("bridge_receipts_logged", "chain" => chain.clone()).set(s.receipts_logged as f64);
         metrics::gauge!("bridge_quarantined_events", "chain" => chain.clone()).set(s.quarantined as f64);
         metrics::gauge!("bridge_chain_halted", "chain" => chain.clone()).set(if s.halted.is_some() { 1.0 } else { 0.0 });
         if let Some(cp) = &s.last_checkpoint {

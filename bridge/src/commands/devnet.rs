@@ -3,7 +3,10 @@
 //!
 //! The devnet uses anvil's well-known development keys: account 0 deploys and relays,
 //! accounts 1–3 are the devnet attestor set (threshold 2), account 4 anchors evidence.
-//! They are written to `DIR/devnet.env`, never into `bridge.toml`.
+//! They are written to `DIR/devnet.env`, never into a config file. Besides the
+//! all-in-one `bridge.toml`, the devnet writes the configs of three independent
+//! attest-only partners and of a relaying instance that asks them for signatures (see
+//! [`write_files`]).
 //!
 //! Every chain gets our `EvidenceRegistry` and `AnchorMirror`. The first chain (alpha)
 //! also gets the Ethereum Attestation Service (SchemaRegistry + EAS, the real
@@ -196,7 +199,11 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
             println!("  {:<8} HashStore {hs} (mapped source \"hashstore\")", "");
         }
     }
-    println!("config:  {}", dir.join("bridge.toml").display());
+    println!("config:  {} (one instance holding all three attestor keys)", dir.join("bridge.toml").display());
+    println!(
+        "         {} + partner-1.toml, partner-2.toml, partner-3.toml (three attest-only partners, threshold 2)",
+        dir.join("relayer.toml").display()
+    );
     println!("secrets: {} (load with `set -a; . {0}; set +a`)", dir.join("devnet.env").display());
     println!("running until interrupted (Ctrl-C)");
     wait_for_shutdown().await;
@@ -219,15 +226,20 @@ fn dev_key(anvil: &AnvilInstance, index: usize) -> Result<PrivateKeySigner, Fail
         .ok_or_else(|| Failure::failed(format!("anvil did not report dev key #{index}")))
 }
 
+/// The devnet's files:
+///
+/// - `bridge.toml`: one instance that relays and holds all three attestor keys (the
+///   simplest way to try things out; the tests use it);
+/// - `partner-N.toml` (N = 1..3): attest-only instances, one per partner, each with ONE
+///   attestor key (`BRIDGE_PARTNER_N_ATTESTOR_KEY`), its own store and its signing API
+///   on a free loopback port — the partners of a real deployment;
+/// - `relayer.toml`: a relaying instance with no attestor key that gathers signatures
+///   from the three partners (threshold 2) and serves the API and lookup page;
+/// - `devnet.env`: the keys (anvil's public development keys).
 fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner]) -> Result<(), Failure> {
-    let mut toml = String::from(
-        "# Written by `bridge devnet up`. Keys are not here: load devnet.env into the environment.\n\n",
-    );
-    toml.push_str(&format!("[store]\nurl = \"sqlite://{}?mode=rwc\"\n\n", dir.join("bridge.sqlite").display()));
-    toml.push_str("[engine]\npoll_interval_ms = 500\ncheckpoint_interval_secs = 2\ncheckpoint_max_records = 500\ntx_timeout_secs = 20\n\n");
-    toml.push_str("[keys]\nrelayer_key_env = \"BRIDGE_RELAYER_KEY\"\nattestor_keys_env = \"BRIDGE_ATTESTOR_KEYS\"\nanchor_key_env = \"BRIDGE_ANCHOR_KEY\"\n\n");
+    let mut sources = String::new();
     for c in chains {
-        toml.push_str(&format!(
+        sources.push_str(&format!(
             "[[chains]]\nname = \"{}\"\nchain_id = \"eip155:{}\"\nrpc = [\"{}\"]\nconfirmations = 2\nstart_block = {}\nregistry = \"{}\"\nmirror = \"{}\"\n\n",
             c.name,
             c.chain_id,
@@ -237,37 +249,85 @@ fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner]) 
             c.deployed.mirror,
         ));
         if let Some((eas, uid)) = &c.eas {
-            toml.push_str(&format!(
+            sources.push_str(&format!(
                 "eas = {{ contract = \"{}\", start_block = {}, schemas = [{{ uid = \"{uid}\", kind = \"eas-document\", digest = {{ from = \"word\", index = 0, alg = \"sha256\" }} }}] }}\n\n",
                 eas.eas, eas.eas_block
             ));
         }
         if let Some((hs, _)) = c.hashstore {
-            toml.push_str(&format!(
+            sources.push_str(&format!(
                 "[[chains.mapped]]\nname = \"hashstore\"\ncontract = \"{hs}\"\nevent = \"{HASHSTORE_EVENT}\"\ndigest = \"hash\"\ndigest_alg = \"sha256\"\nsubmitter = \"owner\"\nkind_field = \"kind\"\n\n"
             ));
         }
     }
     for a in chains {
         for b in chains.iter().filter(|b| b.chain_id != a.chain_id) {
-            toml.push_str(&format!("[[routes]]\nfrom = \"{}\"\nto = \"{}\"\n\n", a.name, b.name));
+            sources.push_str(&format!("[[routes]]\nfrom = \"{}\"\nto = \"{}\"\n\n", a.name, b.name));
         }
     }
+    let config = |store: &str, keys: &str, tail: &str| {
+        format!(
+            "# Written by `bridge devnet up`. Keys are not here: load devnet.env into the environment.\n\n\
+             [store]\nurl = \"sqlite://{}?mode=rwc\"\n\n\
+             [engine]\npoll_interval_ms = 500\ncheckpoint_interval_secs = 2\ncheckpoint_max_records = 500\ntx_timeout_secs = 20\n\n\
+             [keys]\n{keys}\n{sources}{tail}",
+            dir.join(store).display()
+        )
+    };
     let relayer = dev_key(&chains[0].anvil, 0)?;
     let anchor = dev_key(&chains[0].anvil, 4)?;
-    let keys: Vec<String> = attestors.iter().map(|k| format!("0x{}", hex::encode(k.to_bytes()))).collect();
-    let env = format!(
-        "# anvil's public development keys; never use them on a real chain\nBRIDGE_RELAYER_KEY=0x{}\nBRIDGE_ATTESTOR_KEYS={}\nBRIDGE_ANCHOR_KEY=0x{}\n",
-        hex::encode(relayer.to_bytes()),
+    let hex_key = |k: &PrivateKeySigner| format!("0x{}", hex::encode(k.to_bytes()));
+    let keys: Vec<String> = attestors.iter().map(hex_key).collect();
+    let mut env = format!(
+        "# anvil's public development keys; never use them on a real chain\nBRIDGE_RELAYER_KEY={}\nBRIDGE_ATTESTOR_KEYS={}\nBRIDGE_ANCHOR_KEY={}\n",
+        hex_key(&relayer),
         keys.join(","),
-        hex::encode(anchor.to_bytes()),
+        hex_key(&anchor),
     );
     let write = |name: &str, text: &str| {
         std::fs::write(dir.join(name), text)
             .map_err(|e| Failure::failed(format!("cannot write {}: {e}", dir.join(name).display())))
     };
-    write("devnet.env", &env)?;
-    write("bridge.toml", &toml)
+    write(
+        "bridge.toml",
+        &config(
+            "bridge.sqlite",
+            "relayer_key_env = \"BRIDGE_RELAYER_KEY\"\nattestor_keys_env = \"BRIDGE_ATTESTOR_KEYS\"\nanchor_key_env = \"BRIDGE_ANCHOR_KEY\"\n",
+            "",
+        ),
+    )?;
+    let mut remote = String::new();
+    for (i, key) in attestors.iter().enumerate() {
+        let n = i + 1;
+        let port = free_port()?;
+        env.push_str(&format!("BRIDGE_PARTNER_{n}_ATTESTOR_KEY={}\n", hex_key(key)));
+        write(
+            &format!("partner-{n}.toml"),
+            &config(
+                &format!("partner-{n}.sqlite"),
+                &format!("attestor_keys_env = \"BRIDGE_PARTNER_{n}_ATTESTOR_KEY\"\n"),
+                &format!("[api]\nlisten = \"127.0.0.1:{port}\"\n"),
+            ),
+        )?;
+        remote.push_str(&format!("[[attestors]]\nurl = \"http://127.0.0.1:{port}\"\naddress = \"{}\"\n\n", key.address()));
+    }
+    write(
+        "relayer.toml",
+        &config(
+            "relayer.sqlite",
+            "relayer_key_env = \"BRIDGE_RELAYER_KEY\"\nanchor_key_env = \"BRIDGE_ANCHOR_KEY\"\n",
+            &format!("[api]\nlisten = \"127.0.0.1:{}\"\n\n{remote}", free_port()?),
+        ),
+    )?;
+    write("devnet.env", &env)
+}
+
+/// A loopback port free right now (for the devnet's API listeners).
+fn free_port() -> Result<u16, Failure> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| Failure::failed(format!("cannot find a free loopback port: {e}")))
 }
 
 /// Waits for Ctrl-C or SIGTERM.

@@ -21,11 +21,12 @@ pub(crate) async fn run(args: StatusArgs) -> CmdResult {
     for s in &status {
         println!("{} ({})", s.name, s.chain);
         println!(
-            "  head {}  cursor {}  lag {}  log size {}  pending {}",
+            "  head {}  cursor {}  lag {}  log size {} ({} round-trip receipts)  pending {}",
             s.head.map_or_else(|| "?".into(), |h| h.to_string()),
             s.cursor,
             s.lag,
             s.log_size,
+            s.receipts_logged,
             s.pending_records
         );
         match &s.last_checkpoint {

@@ -2,16 +2,22 @@
 //! passed since the last checkpoint or `checkpoint_max_records` new records
 //! accumulated, a checkpoint (size, root, block the log is built up to) is computed
 //! from this instance's own log and stored.
+//!
+//! Round-trip receipts are logged like any record, but new leaves that are only echoes
+//! (receipts of checkpoints that themselves held only receipts; see
+//! [`Store::range_news`]) do not make a checkpoint due: otherwise every chain would
+//! acknowledge every other chain's acknowledgements forever. They are covered by the
+//! next checkpoint that carries news.
 
 use std::time::Duration;
 
 use evidence_schemas::{ChainId, Checkpoint};
-use tracing::{info, instrument};
+use tracing::{debug, info, instrument};
 
 use crate::{
     RelayerError, Result,
     log::Logs,
-    store::{Store, now_ms},
+    store::{RangeNews, Store, now_ms},
 };
 
 /// When to checkpoint.
@@ -38,16 +44,22 @@ pub async fn checkpoint_once(
         return Ok(None);
     }
     let size = cursor.log_size;
-    if let Some((last, created_at)) = store.load_last_checkpoint(chain).await? {
+    let last = store.load_last_checkpoint(chain).await?;
+    if let Some((last, created_at)) = &last {
         if last.size >= size {
             return Ok(None);
         }
-        let elapsed = u128::try_from(now_ms().saturating_sub(created_at)).unwrap_or(0);
+        let elapsed = u128::try_from(now_ms().saturating_sub(*created_at)).unwrap_or(0);
         let due =
             elapsed >= policy.interval.as_millis() || size - last.size >= policy.max_records.max(1);
         if !due {
             return Ok(None);
         }
+    }
+    let from = last.map_or(0, |(c, _)| c.size);
+    if store.range_news(chain, from, size).await? == RangeNews::Echo {
+        debug!(target: "relayer::checkpoint", from, size, "new leaves are only echoed receipts: no checkpoint");
+        return Ok(None);
     }
     let (block, hash) = cursor.confirmed_block.ok_or_else(|| {
         RelayerError::corrupt(format!(

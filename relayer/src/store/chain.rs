@@ -17,7 +17,7 @@ const BLOCK_WINDOW: u64 = 1024;
 const INSERT_CHUNK: usize = 1000;
 
 /// Columns of one record row in that INSERT.
-const RECORD_COLUMNS: usize = 16;
+const RECORD_COLUMNS: usize = 17;
 
 /// Where indexing of one chain stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -429,6 +429,27 @@ impl Store {
         .await?;
         Ok(uint(n))
     }
+
+    /// Evidence records of the chain (pending and logged): every record but the
+    /// round-trip receipts.
+    pub async fn count_evidence_records(&self, chain: &ChainId) -> Result<u64> {
+        self.count_evidence(chain, "").await
+    }
+
+    /// Evidence records of the chain in its log (round-trip receipts left out).
+    pub async fn count_logged_evidence_records(&self, chain: &ChainId) -> Result<u64> {
+        self.count_evidence(chain, " AND status = 'logged'").await
+    }
+
+    async fn count_evidence(&self, chain: &ChainId, status: &str) -> Result<u64> {
+        let sql = format!("SELECT COUNT(*) FROM records WHERE chain = $1 AND adapter <> $2{status}");
+        let n: i64 = sqlx::query_scalar(&sql)
+            .bind(chain.as_str())
+            .bind(evidence_adapters::receipts::RECEIPTS_ADAPTER)
+            .fetch_one(self.reader())
+            .await?;
+        Ok(uint(n))
+    }
 }
 
 pub(crate) fn action_text(action: Action) -> &'static str {
@@ -507,7 +528,7 @@ async fn insert_records(
         // driver, which PostgreSQL does not accept.
         let mut sql = String::from(
             "INSERT INTO records (record_id, chain, status, leaf_index, block_number, block_hash, tx_index,
-                log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at) VALUES ",
+                log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at, adapter) VALUES ",
         );
         for row in 0..rows.len() {
             sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -543,7 +564,8 @@ async fn insert_records(
                 .bind(e.digest_alg.name())
                 .bind(hex_addr(&e.submitter))
                 .bind(json)
-                .bind(now);
+                .bind(now)
+                .bind(s.adapter.as_str());
         }
         q.execute(&mut *tx).await?;
     }

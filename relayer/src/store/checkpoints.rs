@@ -1,7 +1,8 @@
 //! Checkpoints and attestor signatures.
 
 use alloy::primitives::{Address, Bytes};
-use evidence_schemas::{ChainId, Checkpoint, checkpoint::AttestorSignature};
+use evidence_adapters::receipts::{RECEIPTS_ADAPTER, receipt_digest};
+use evidence_schemas::{ChainId, Checkpoint, EvidenceRecord, checkpoint::AttestorSignature};
 use sqlx::Row;
 
 use super::{Store, hex_addr, hex32, int, now_ms, parse_address, parse_b256, uint};
@@ -213,5 +214,96 @@ mod tests {
         );
         assert!(select_signatures(&stored, &set[..1], 2).is_none());
         assert!(select_signatures(&stored, &set, 0).is_none());
+    }
+}
+
+/// Why a log range is (or is not) worth a checkpoint; see [`Store::range_news`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeNews {
+    /// The range holds a record that is not a round-trip receipt.
+    Evidence,
+    /// Only receipts, at least one acknowledging a checkpoint that carried evidence:
+    /// checkpointing it lets the other chain prove its checkpoint was accepted here.
+    FirstReceipt,
+    /// Empty, or only receipts of receipts (or of checkpoints this store does not
+    /// know): checkpointing it would only make the chains acknowledge each other's
+    /// acknowledgements forever.
+    Echo,
+}
+
+impl Store {
+    /// Classifies the leaves `[from, to)` of `chain`'s log.
+    ///
+    /// A round-trip receipt (adapter `bridge-receipts`) records that a mirror accepted a
+    /// checkpoint of another chain. A checkpoint of receipts is itself accepted
+    /// elsewhere and acknowledged by another receipt, so a policy that checkpointed
+    /// every growth would bounce between the chains forever. The rule: evidence is
+    /// always news; a receipt is news when the checkpoint it acknowledges (found by its
+    /// source block hash, checked against the receipt's digest) covered evidence in its
+    /// own new leaves; anything else is an echo, logged and left for the next
+    /// checkpoint that carries news.
+    pub async fn range_news(&self, chain: &ChainId, from: u64, to: u64) -> Result<RangeNews> {
+        if self.has_evidence(chain, from, to).await? {
+            return Ok(RangeNews::Evidence);
+        }
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT record FROM records WHERE chain = $1 AND leaf_index >= $2 AND leaf_index < $3
+             AND adapter = $4 ORDER BY leaf_index",
+        )
+        .bind(chain.as_str())
+        .bind(int(from))
+        .bind(int(to))
+        .bind(RECEIPTS_ADAPTER)
+        .fetch_all(self.reader())
+        .await?;
+        for json in rows {
+            let record: EvidenceRecord = serde_json::from_str(&json)
+                .map_err(|e| RelayerError::corrupt(format!("records.record: {e}")))?;
+            if self.acknowledges_evidence(&record).await? {
+                return Ok(RangeNews::FirstReceipt);
+            }
+        }
+        Ok(RangeNews::Echo)
+    }
+
+    /// Whether leaves `[from, to)` of `chain` hold a record that is not a receipt.
+    async fn has_evidence(&self, chain: &ChainId, from: u64, to: u64) -> Result<bool> {
+        let hit: Option<i64> = sqlx::query_scalar(
+            "SELECT leaf_index FROM records WHERE chain = $1 AND leaf_index >= $2 AND leaf_index < $3
+             AND adapter <> $4 LIMIT 1",
+        )
+        .bind(chain.as_str())
+        .bind(int(from))
+        .bind(int(to))
+        .bind(RECEIPTS_ADAPTER)
+        .fetch_optional(self.reader())
+        .await?;
+        Ok(hit.is_some())
+    }
+
+    /// Whether the checkpoint `receipt` acknowledges is one of ours whose new leaves
+    /// (since the checkpoint before it) hold evidence.
+    async fn acknowledges_evidence(&self, receipt: &EvidenceRecord) -> Result<bool> {
+        let rows = sqlx::query("SELECT * FROM checkpoints WHERE source_block_hash = $1")
+            .bind(hex32(&receipt.evidence.metadata))
+            .fetch_all(self.reader())
+            .await?;
+        for row in rows {
+            let chain = super::parse_chain(row.try_get("chain")?)?;
+            let checkpoint = checkpoint_from_row(&chain, &row)?;
+            if receipt_digest(chain.key(), checkpoint.size, checkpoint.root) != receipt.evidence.digest {
+                continue;
+            }
+            let previous: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(size) FROM checkpoints WHERE chain = $1 AND size < $2")
+                    .bind(chain.as_str())
+                    .bind(int(checkpoint.size))
+                    .fetch_one(self.reader())
+                    .await?;
+            if self.has_evidence(&chain, previous.map_or(0, uint), checkpoint.size).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }

@@ -33,6 +33,7 @@ use sqlx::{
 };
 
 pub use alarms::{Alarm, AlarmKind, AlarmView};
+pub use checkpoints::RangeNews;
 pub use chain::{Cursor, LoggedBatch, PendingBlock};
 pub use leases::{Fence, Lease};
 pub use submissions::{Submission, SubmissionPayload, SubmissionState};

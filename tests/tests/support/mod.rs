@@ -28,6 +28,13 @@ pub fn bridge_bin() -> PathBuf {
     path
 }
 
+/// Evidence records in `name`'s log: its log size without the round-trip receipts
+/// (the mirror's acceptances of other chains' checkpoints, logged too).
+pub fn evidence_size(status: &Value, name: &str) -> u64 {
+    let chain = status.as_array().and_then(|a| a.iter().find(|c| c["name"] == name)).unwrap_or_else(|| panic!("no chain {name} in {status}"));
+    chain["log_size"].as_u64().expect("log_size") - chain["receipts_logged"].as_u64().expect("receipts_logged")
+}
+
 /// Two consecutive free TCP ports (the devnet numbers its chains' ports consecutively).
 pub fn free_port_pair(n: u16) -> u16 {
     for _ in 0..200 {
@@ -188,6 +195,59 @@ impl Devnet {
         self.json(&["status", "--config", config.to_str().expect("utf-8"), "--json"])
     }
 
+    /// Waits until relaying is quiet: every destination of every chain confirmed up to
+    /// the chain's newest checkpoint and nothing changed over two checkpoint intervals
+    /// (round-trip receipts stop bouncing once only echoes are left).
+    pub fn wait_quiet(&self, timeout: Duration) -> anyhow::Result<Value> {
+        let deadline = Instant::now() + timeout;
+        let mut previous: Option<Vec<(u64, Option<u64>, Vec<Option<u64>>)>> = None;
+        loop {
+            let status = self.status();
+            let chains = status.as_array().cloned().unwrap_or_default();
+            let settled = chains.iter().all(|c| {
+                let newest = c["last_checkpoint"]["size"].as_u64();
+                c["pending_records"] == 0
+                    && c["destinations"].as_array().is_some_and(|ds| ds.iter().all(|d| d["last_confirmed_size"].as_u64() == newest))
+            });
+            // What relaying changes (heads and timestamps move on regardless).
+            let shape: Vec<_> = chains
+                .iter()
+                .map(|c| {
+                    let dests = c["destinations"].as_array().map(|ds| ds.iter().map(|d| d["last_confirmed_size"].as_u64()).collect()).unwrap_or_default();
+                    (c["log_size"].as_u64().unwrap_or_default(), c["last_checkpoint"]["size"].as_u64(), dests)
+                })
+                .collect();
+            if settled && previous.as_ref() == Some(&shape) {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                bail!("relaying did not settle within {timeout:?}: {status}\n{}", self.log_tails(40));
+            }
+            previous = settled.then_some(shape);
+            std::thread::sleep(Duration::from_secs(5));
+        }
+    }
+
+    /// The last `n` lines of every `bridge run` log in the devnet folder (for failure
+    /// messages).
+    pub fn log_tails(&self, n: usize) -> String {
+        let mut out = String::new();
+        let mut logs: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "log")).collect())
+            .unwrap_or_default();
+        logs.sort();
+        for path in logs {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            out.push_str(&format!("--- {} (last {n} lines)\n", path.display()));
+            for line in &lines[lines.len().saturating_sub(n)..] {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
     /// The store URL the devnet config uses.
     pub fn store_url(&self) -> String {
         format!("sqlite://{}?mode=rwc", self.dir.path().join("bridge.sqlite").display())
@@ -301,24 +361,22 @@ impl Devnet {
             .unwrap_or_default()
     }
 
-    /// Writes the config of attest-only partner `i`: the devnet's chains, its own store,
-    /// only attestor key `i`, no relayer key, its API on a free port.
+    /// Attest-only partner `i` (0-based) as `bridge devnet up` wrote it: `partner-{i+1}.toml`
+    /// (the devnet's chains, its own store, only attestor key `i`, no relayer key, its
+    /// API on a loopback port) and its key from `devnet.env`.
     pub fn attestor_instance(&self, i: usize) -> anyhow::Result<AttestorInstance> {
-        let keys = self.attestor_keys();
-        let key = keys.get(i).with_context(|| format!("devnet has no attestor key #{i}"))?.clone();
+        let n = i + 1;
+        let config = self.dir.path().join(format!("partner-{n}.toml"));
+        let text = std::fs::read_to_string(&config).with_context(|| format!("devnet wrote no {}", config.display()))?;
+        anyhow::ensure!(!text.contains("relayer_key_env"), "a partner config holds a relayer key");
+        let listen = text
+            .lines()
+            .find_map(|l| l.strip_prefix("listen = \"")?.strip_suffix('"'))
+            .with_context(|| format!("{} has no [api] listen", config.display()))?;
+        let env_name = format!("BRIDGE_PARTNER_{n}_ATTESTOR_KEY");
+        let key = self.env.iter().find(|(k, _)| *k == env_name).map(|(_, v)| v.clone()).with_context(|| format!("devnet.env has no {env_name}"))?;
         let address = key.parse::<alloy::signers::local::PrivateKeySigner>()?.address();
-        let port = free_port_pair(1);
-        let text = std::fs::read_to_string(self.config())?;
-        let store = self.dir.path().join("bridge.sqlite").display().to_string();
-        let env_name = format!("BRIDGE_PARTNER_{i}_ATTESTOR_KEY");
-        let mut text = text.replace(&store, &self.dir.path().join(format!("attestor-{i}.sqlite")).display().to_string());
-        let keys_section = "[keys]\nrelayer_key_env = \"BRIDGE_RELAYER_KEY\"\nattestor_keys_env = \"BRIDGE_ATTESTOR_KEYS\"\nanchor_key_env = \"BRIDGE_ANCHOR_KEY\"\n";
-        anyhow::ensure!(text.contains(keys_section), "devnet config has an unexpected [keys] section");
-        text = text.replace(keys_section, &format!("[keys]\nattestor_keys_env = \"{env_name}\"\n"));
-        text.push_str(&format!("\n[api]\nlisten = \"127.0.0.1:{port}\"\n"));
-        let config = self.dir.path().join(format!("attestor-{i}.toml"));
-        std::fs::write(&config, text)?;
-        Ok(AttestorInstance { config, url: format!("http://127.0.0.1:{port}"), address, key_env: (env_name, key) })
+        Ok(AttestorInstance { config, url: format!("http://{listen}"), address, key_env: (env_name, key) })
     }
 
     /// Starts `bridge run` for a partner instance; its log goes to `DIR/attestor-N.log`
@@ -339,6 +397,14 @@ impl Devnet {
             .spawn()
             .map(Relayer)
             .expect("bridge run starts")
+    }
+
+    /// Makes the devnet's `relayer.toml` the config of every later command: a relaying
+    /// instance with no attestor key that gathers signatures from the three partners of
+    /// `partner-N.toml` (its own store, and the API on a loopback port).
+    pub fn use_partner_relayer(&self) -> anyhow::Result<()> {
+        std::fs::copy(self.dir.path().join("relayer.toml"), self.config())?;
+        Ok(())
     }
 
     /// Turns the devnet config into a relaying instance that holds no attestor key and
