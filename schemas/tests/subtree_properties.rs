@@ -26,9 +26,10 @@ use std::sync::OnceLock;
 
 use evidence_schemas::B256;
 use evidence_schemas::log::{
-    LogError, MerkleLog, ProofError, is_valid_subtree, leaf_hash, node_hash, subtree_consistency_proof,
-    subtree_consistency_proof_len, subtree_inclusion_proof, subtree_inclusion_proof_len, subtree_root,
-    verify_subtree_consistency, verify_subtree_inclusion,
+    LogError, MerkleLog, ProofError, is_valid_subtree, leaf_hash, node_hash,
+    subtree_consistency_proof, subtree_consistency_proof_len, subtree_inclusion_proof,
+    subtree_inclusion_proof_len, subtree_root, verify_subtree_consistency,
+    verify_subtree_inclusion,
 };
 use proptest::prelude::*;
 
@@ -96,7 +97,10 @@ fn subtree_subproof(start: usize, end: usize, d: &[B256], known: bool) -> Vec<B2
         p = subtree_subproof(start - k, end - k, &d[k..], known);
         p.push(mth(&d[..k]));
     } else {
-        assert_eq!(start, 0, "a valid subtree straddles a split only from its start");
+        assert_eq!(
+            start, 0,
+            "a valid subtree straddles a split only from its start"
+        );
         p = subtree_subproof(0, end - k, &d[k..], false);
         p.push(mth(&d[..k]));
     }
@@ -159,12 +163,7 @@ fn consistency_proofs_match_the_draft_verify_and_break() {
             let proof = subtree_consistency_proof(log, start, end, size).unwrap();
             assert_eq!(
                 proof,
-                subtree_subproof(
-                    start as usize,
-                    end as usize,
-                    &leaves[..size as usize],
-                    true
-                ),
+                subtree_subproof(start as usize, end as usize, &leaves[..size as usize], true),
                 "{what}"
             );
             assert_eq!(

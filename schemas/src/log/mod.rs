@@ -77,8 +77,8 @@ pub use hash::{
 pub use proof::{NodeSource, consistency_proof, inclusion_proof, root_at};
 pub use subtree::{
     is_valid_subtree, subtree_consistency_proof, subtree_consistency_proof_len,
-    subtree_inclusion_proof, subtree_inclusion_proof_len, subtree_root,
-    verify_subtree_consistency, verify_subtree_inclusion,
+    subtree_inclusion_proof, subtree_inclusion_proof_len, subtree_root, verify_subtree_consistency,
+    verify_subtree_inclusion,
 };
 pub use tree::MerkleLog;
 pub use verify::{

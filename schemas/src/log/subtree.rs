@@ -466,7 +466,10 @@ mod tests {
         let root = log.root_at(11).unwrap();
         let sub = subtree_root(&log, 4, 6).unwrap();
         let proof = subtree_consistency_proof(&log, 4, 6, 11).unwrap();
-        assert_eq!(proof.len(), subtree_consistency_proof_len(4, 6, 11).unwrap());
+        assert_eq!(
+            proof.len(),
+            subtree_consistency_proof_len(4, 6, 11).unwrap()
+        );
         assert_eq!(
             verify_subtree_consistency(4, 6, 11, &sub, &root, &proof),
             Ok(())
