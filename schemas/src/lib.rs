@@ -7,7 +7,7 @@
 //!   encoding and its record id (`sha256` of that encoding);
 //! - [`digest`]: the digest algorithms (sha256, keccak256, sm3) and streaming file hashing;
 //! - [`chain`]: CAIP-2 chain identifiers;
-//! - [`log`]: the RFC 6962 transparency log over record ids, with inclusion and
+//! - [`log`]: the RFC 6962 transparency log over record ids, with inclusion, subtree and
 //!   consistency proofs;
 //! - [`checkpoint`]: signed checkpoints of a log and their EIP-712 typed-data hashes;
 //! - [`bundle`]: the self-contained proof bundle and its offline verification;

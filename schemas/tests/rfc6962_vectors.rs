@@ -5,17 +5,18 @@
 //! rejected. A hash that is `null`, empty or not 32 bytes long cannot be a `B256`: the
 //! case is rejected at decoding, which is how our typed API rejects it too.
 //!
-//! Scope of the `subtree*` directories: they test proofs about an arbitrary subtree
-//! `[start, end)` of a tiled log (C2SP tlog-tiles style). A subtree with `start == 0`
-//! *is* the tree of size `end`, so those cases are plain RFC 6962 proofs and run here:
-//! inclusion of `leafIdx` in the tree of size `end`, and consistency from size `end`
-//! (root `root1`) to size `size` (root `root2`). Cases with `start > 0` need a
-//! subtree-aware verifier (alignment checks on `start`/`end`, a subtree hash instead
-//! of a tree root); our log never issues such proofs, so they are counted and skipped.
+//! The `subtree*` directories test proofs about an arbitrary subtree `[start, end)`
+//! (Merkle Tree Certificates draft §4.3/§4.4, as in transparency-dev/merkle): they run
+//! against [`verify_subtree_inclusion`] (leaf `leafIdx` of the subtree whose hash is
+//! `root`) and [`verify_subtree_consistency`] (the subtree with hash `root1` inside
+//! the tree of `size` leaves with root `root2`). Every case runs; none is skipped.
+//! A subtree with `start == 0` *is* the tree of size `end`, so those cases also run
+//! through the plain [`verify_inclusion`] / [`verify_consistency`], which must reach
+//! the same verdict.
 //!
-//! Where our stricter rules (no empty tree, 32-byte hashes only) disagree with a
-//! `wantErr: false` case, the case is listed in [`DELIBERATE_REJECTIONS`] with the
-//! reason; the test checks that each listed case exists and is in fact rejected.
+//! Where our stricter rules (no empty tree or subtree, 32-byte hashes only) disagree
+//! with a `wantErr: false` case, the case is listed in [`DELIBERATE_REJECTIONS`] with
+//! the reason; the test checks that each listed case exists and is in fact rejected.
 
 // Test code: a failed unwrap is a test failure with its location, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -25,7 +26,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use evidence_schemas::B256;
-use evidence_schemas::log::{verify_consistency, verify_inclusion};
+use evidence_schemas::log::{
+    verify_consistency, verify_inclusion, verify_subtree_consistency, verify_subtree_inclusion,
+};
 use serde_json::Value;
 
 /// `wantErr: false` cases that we reject on purpose, relative to the vectors directory.
@@ -40,21 +43,35 @@ const DELIBERATE_REJECTIONS: &[(&str, &str)] = &[
     ),
     (
         "subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-zero-subtree-root-valid-proof-is-empty.json",
-        "sizes are 0: consistency from or to the empty tree proves nothing and is rejected (EmptyTree)",
+        "sizes are 0: the subtree [0, 0) is empty and consistency from the empty tree proves nothing (InvalidSubtree; the plain verifier: EmptyTree)",
     ),
     (
         "subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-zero-subtree-root-valid-tree-root-random-proof-is-empty.json",
-        "sizes are 0 (EmptyTree), and root2 is a 12-byte placeholder",
+        "sizes are 0 (empty subtree, InvalidSubtree / EmptyTree), and root2 is a 12-byte placeholder",
+    ),
+    (
+        "subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-one-subtree-root-valid-proof-is-empty.json",
+        "the subtree [1, 1) is empty (InvalidSubtree): an empty subtree proves nothing, and its \"hash\" is SHA-256(\"\"), the empty-tree hash we never accept",
+    ),
+    (
+        "subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-one-subtree-root-valid-tree-root-random-proof-is-empty.json",
+        "the subtree [1, 1) is empty (InvalidSubtree), and root2 is a 12-byte placeholder",
+    ),
+    (
+        "subtreeconsistency/additional/subtree-is-empty-subtree-root-valid-proof-is-empty.json",
+        "the subtree [1, 1) is empty (InvalidSubtree): an empty subtree proves nothing, and its \"hash\" is SHA-256(\"\"), the empty-tree hash we never accept",
+    ),
+    (
+        "subtreeconsistency/additional/subtree-is-empty-subtree-root-valid-tree-root-random-proof-is-empty.json",
+        "the subtree [1, 1) is empty (InvalidSubtree): an empty subtree proves nothing, whatever the tree root",
     ),
 ];
 
 /// Expected case counts; a change in the vectors must be looked at, not absorbed.
 const INCLUSION_CASES: usize = 98;
 const CONSISTENCY_CASES: usize = 98;
-const SUBTREE_INCLUSION_RUN: usize = 101;
-const SUBTREE_INCLUSION_SKIPPED: usize = 103;
-const SUBTREE_CONSISTENCY_RUN: usize = 102;
-const SUBTREE_CONSISTENCY_SKIPPED: usize = 16;
+const SUBTREE_INCLUSION_CASES: usize = 204;
+const SUBTREE_CONSISTENCY_CASES: usize = 118;
 
 fn vectors_dir() -> PathBuf {
     let dir = match std::env::var_os("RFC6962_VECTORS_DIR") {
@@ -121,27 +138,56 @@ enum Kind {
 }
 
 /// Runs one case; `Ok(())` means it verified, `Err` says why it was rejected.
+///
+/// Subtree cases go through the subtree verifiers; when their subtree starts at leaf 0,
+/// the plain verifier must agree, or the case fails with both verdicts.
 fn run_case(kind: &Kind, case: &Value, file: &Path) -> Result<(), String> {
-    let subtree = case.get("start").is_some();
+    let start = case.get("start").map(|_| num(case, "start", file));
     match kind {
         Kind::Inclusion => {
             let index = num(case, "leafIdx", file);
-            let size = num(case, if subtree { "end" } else { "treeSize" }, file);
             let root = hash(&case["root"]).ok_or("root is not a 32-byte hash")?;
             let leaf = hash(&case["leafHash"]).ok_or("leafHash is not a 32-byte hash")?;
             let proof = proof(&case["proof"]).ok_or("a proof element is not a 32-byte hash")?;
-            verify_inclusion(&leaf, index, size, &proof, &root).map_err(|e| e.to_string())
+            let Some(start) = start else {
+                let size = num(case, "treeSize", file);
+                return verify_inclusion(&leaf, index, size, &proof, &root)
+                    .map_err(|e| e.to_string());
+            };
+            let end = num(case, "end", file);
+            let sub = verify_subtree_inclusion(&leaf, index, start, end, &proof, &root);
+            if start == 0 {
+                let plain = verify_inclusion(&leaf, index, end, &proof, &root);
+                assert_eq!(
+                    sub.is_ok(),
+                    plain.is_ok(),
+                    "{}: subtree verifier says {sub:?}, plain verifier says {plain:?}",
+                    file.display()
+                );
+            }
+            sub.map_err(|e| e.to_string())
         }
         Kind::Consistency => {
-            let (size1, size2) = if subtree {
-                (num(case, "end", file), num(case, "size", file))
-            } else {
-                (num(case, "size1", file), num(case, "size2", file))
-            };
             let root1 = hash(&case["root1"]).ok_or("root1 is not a 32-byte hash")?;
             let root2 = hash(&case["root2"]).ok_or("root2 is not a 32-byte hash")?;
             let proof = proof(&case["proof"]).ok_or("a proof element is not a 32-byte hash")?;
-            verify_consistency(size1, size2, &root1, &root2, &proof).map_err(|e| e.to_string())
+            let Some(start) = start else {
+                let (size1, size2) = (num(case, "size1", file), num(case, "size2", file));
+                return verify_consistency(size1, size2, &root1, &root2, &proof)
+                    .map_err(|e| e.to_string());
+            };
+            let (end, size) = (num(case, "end", file), num(case, "size", file));
+            let sub = verify_subtree_consistency(start, end, size, &root1, &root2, &proof);
+            if start == 0 {
+                let plain = verify_consistency(end, size, &root1, &root2, &proof);
+                assert_eq!(
+                    sub.is_ok(),
+                    plain.is_ok(),
+                    "{}: subtree verifier says {sub:?}, plain verifier says {plain:?}",
+                    file.display()
+                );
+            }
+            sub.map_err(|e| e.to_string())
         }
     }
 }
@@ -149,7 +195,6 @@ fn run_case(kind: &Kind, case: &Value, file: &Path) -> Result<(), String> {
 #[derive(Default)]
 struct Tally {
     run: usize,
-    skipped: usize,
     accepted: usize,
     rejected: usize,
 }
@@ -182,10 +227,6 @@ fn every_conformance_vector() {
                 .replace('\\', "/");
             let text = std::fs::read_to_string(&file).unwrap();
             let case: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"));
-            if case.get("start").is_some_and(|s| s.as_u64() != Some(0)) {
-                tally.skipped += 1;
-                continue;
-            }
             let want_err = case["wantErr"]
                 .as_bool()
                 .unwrap_or_else(|| panic!("{rel}: wantErr is not a bool"));
@@ -212,8 +253,8 @@ fn every_conformance_vector() {
             }
         }
         println!(
-            "{sub}: {} cases ran ({} verified, {} rejected), {} skipped",
-            tally.run, tally.accepted, tally.rejected, tally.skipped
+            "{sub}: {} cases ran ({} verified, {} rejected)",
+            tally.run, tally.accepted, tally.rejected
         );
         tallies.push(tally);
     }
@@ -235,38 +276,27 @@ fn every_conformance_vector() {
         unreachable!()
     };
     println!(
-        "RFC 6962 vectors: {} inclusion + {} consistency cases ran, plus {} subtree-inclusion and {} \
-         subtree-consistency cases with start = 0 ({} + {} subtree cases with start > 0 skipped); \
-         {} deliberate rejections",
+        "RFC 6962 vectors: {} inclusion + {} consistency + {} subtree-inclusion + {} \
+         subtree-consistency cases ran, none skipped; {} deliberate rejections",
         inc.run,
         con.run,
         sub_inc.run,
         sub_con.run,
-        sub_inc.skipped,
-        sub_con.skipped,
         DELIBERATE_REJECTIONS.len()
     );
+    assert_eq!(inc.run, INCLUSION_CASES, "inclusion case count changed");
+    assert_eq!(con.run, CONSISTENCY_CASES, "consistency case count changed");
     assert_eq!(
-        (inc.run, inc.skipped),
-        (INCLUSION_CASES, 0),
-        "inclusion case count changed"
-    );
-    assert_eq!(
-        (con.run, con.skipped),
-        (CONSISTENCY_CASES, 0),
-        "consistency case count changed"
-    );
-    assert_eq!(
-        (sub_inc.run, sub_inc.skipped),
-        (SUBTREE_INCLUSION_RUN, SUBTREE_INCLUSION_SKIPPED),
+        sub_inc.run, SUBTREE_INCLUSION_CASES,
         "subtree-inclusion case count changed"
     );
     assert_eq!(
-        (sub_con.run, sub_con.skipped),
-        (SUBTREE_CONSISTENCY_RUN, SUBTREE_CONSISTENCY_SKIPPED),
+        sub_con.run, SUBTREE_CONSISTENCY_CASES,
         "subtree-consistency case count changed"
     );
     // The happy paths must really have been exercised, not all rejected.
     assert_eq!(inc.accepted, 6, "verified inclusion cases");
     assert_eq!(con.accepted, 5, "verified consistency cases");
+    assert_eq!(sub_inc.accepted, 12, "verified subtree-inclusion cases");
+    assert_eq!(sub_con.accepted, 5, "verified subtree-consistency cases");
 }

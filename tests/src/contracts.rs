@@ -1,7 +1,8 @@
 //! Contract bindings used by the tests.
 //!
 //! The production contracts come from `evidence_adapters::contracts` (generated from the
-//! committed artifacts). `EvidenceLibHarness` is test-only, so its binding lives here.
+//! committed artifacts). `EvidenceLibHarness` and `SubtreeLibHarness` are test-only, so
+//! their bindings live here.
 #![allow(missing_docs, unreachable_pub)]
 
 pub use evidence_adapters::contracts::{AnchorMirror, EvidenceRegistry};
@@ -11,4 +12,11 @@ alloy::sol!(
     #[derive(Debug, PartialEq, Eq)]
     EvidenceLibHarness,
     "../deploy/artifacts/EvidenceLibHarness.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    SubtreeLibHarness,
+    "../deploy/artifacts/SubtreeLibHarness.json"
 );

@@ -25,6 +25,7 @@ use crate::contracts::{
     AnchorMirror::{self, AnchorMirrorInstance},
     EvidenceLibHarness::{self, EvidenceLibHarnessInstance},
     EvidenceRegistry::{self, EvidenceRegistryInstance},
+    SubtreeLibHarness::{self, SubtreeLibHarnessInstance},
 };
 
 /// Path of the pinned anvil binary inside the workspace, installed by
@@ -178,6 +179,18 @@ impl Devchain {
         let call = EvidenceLibHarness::deploy_builder(self.provider.clone());
         let address = deploy(call, "EvidenceLibHarness").await?;
         Ok(EvidenceLibHarness::new(address, self.provider.clone()))
+    }
+
+    /// Deploys the test-only `SubtreeLibHarness`, from dev account 0.
+    ///
+    /// # Errors
+    /// When the deployment transaction fails.
+    pub async fn deploy_subtree_harness(
+        &self,
+    ) -> anyhow::Result<SubtreeLibHarnessInstance<DynProvider>> {
+        let call = SubtreeLibHarness::deploy_builder(self.provider.clone());
+        let address = deploy(call, "SubtreeLibHarness").await?;
+        Ok(SubtreeLibHarness::new(address, self.provider.clone()))
     }
 }
 

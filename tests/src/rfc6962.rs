@@ -4,13 +4,10 @@
 //! workspace. A missing folder is an error naming where it looked: conformance tests
 //! fail rather than pass without their data.
 //!
-//! Which cases are loaded:
-//! - every `inclusion/*/*.json` and `consistency/*/*.json` case;
-//! - the `subtreeinclusion/` and `subtreeconsistency/` cases whose subtree starts at
-//!   leaf 0 (`start == 0`): the subtree `[0, end)` is then the plain tree of size
-//!   `end` (inclusion of `leafIdx` in it; consistency from size `end` to size `size`).
-//!   Subtrees starting elsewhere need a subtree-aware verifier (tiled logs) that our
-//!   log never uses; they are counted in [`Loaded::skipped`] and not run.
+//! Every case is loaded: `inclusion/`, `consistency/`, and the subtree sets
+//! `subtreeinclusion/` and `subtreeconsistency/` (proofs about a subtree
+//! `[start, end)`, Merkle Tree Certificates draft §4.3/§4.4), whose cases carry their
+//! `start` so that a test runs them against the subtree verifiers.
 //!
 //! This is the same selection as the Rust conformance test
 //! (`schemas/tests/rfc6962_vectors.rs`), so both verifiers see the same cases.
@@ -47,15 +44,6 @@ pub fn vectors_dir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// The cases of one kind, and how many subtree cases were left out (`start > 0`).
-#[derive(Debug, Clone)]
-pub struct Loaded<T> {
-    /// The cases that run, sorted by name.
-    pub cases: Vec<T>,
-    /// Subtree cases not run because their subtree does not start at leaf 0.
-    pub skipped: usize,
-}
-
 /// One inclusion case.
 #[derive(Debug, Clone)]
 pub struct InclusionCase {
@@ -63,6 +51,8 @@ pub struct InclusionCase {
     pub name: String,
     /// `leafIdx`.
     pub leaf_index: u64,
+    /// For a `subtreeinclusion/` case, the subtree's `start`; `None` for a plain case.
+    pub start: Option<u64>,
     /// `treeSize` (for a subtree case: its `end`).
     pub tree_size: u64,
     /// `root`, decoded (any length).
@@ -80,6 +70,8 @@ pub struct InclusionCase {
 pub struct ConsistencyCase {
     /// `<set>/<case>/<file>` relative to the vectors folder.
     pub name: String,
+    /// For a `subtreeconsistency/` case, the subtree's `start`; `None` for a plain case.
+    pub start: Option<u64>,
     /// `size1` (for a subtree case: its `end`).
     pub size1: u64,
     /// `size2` (for a subtree case: its `size`).
@@ -124,16 +116,16 @@ impl ConsistencyCase {
     }
 }
 
-/// Every inclusion case: `inclusion/` and the plain-semantics part of `subtreeinclusion/`.
+/// Every inclusion case: `inclusion/`, then `subtreeinclusion/`.
 ///
 /// # Errors
 /// When the folder is missing or a file does not parse.
-pub fn load_inclusion_cases(dir: &Path) -> anyhow::Result<Loaded<InclusionCase>> {
+pub fn load_inclusion_cases(dir: &Path) -> anyhow::Result<Vec<InclusionCase>> {
     let mut cases = Vec::new();
-    let mut skipped = 0;
     for (name, v) in read_set(dir, "inclusion")? {
         cases.push(InclusionCase {
             leaf_index: u64_field(&v, "leafIdx", &name)?,
+            start: None,
             tree_size: u64_field(&v, "treeSize", &name)?,
             root: hash_field(&v, "root", &name)?,
             leaf_hash: hash_field(&v, "leafHash", &name)?,
@@ -143,14 +135,10 @@ pub fn load_inclusion_cases(dir: &Path) -> anyhow::Result<Loaded<InclusionCase>>
         });
     }
     for (name, v) in read_set(dir, "subtreeinclusion")? {
-        let (start, end) = (u64_field(&v, "start", &name)?, u64_field(&v, "end", &name)?);
-        if start != 0 {
-            skipped += 1;
-            continue;
-        }
         cases.push(InclusionCase {
             leaf_index: u64_field(&v, "leafIdx", &name)?,
-            tree_size: end,
+            start: Some(u64_field(&v, "start", &name)?),
+            tree_size: u64_field(&v, "end", &name)?,
             root: hash_field(&v, "root", &name)?,
             leaf_hash: hash_field(&v, "leafHash", &name)?,
             proof: proof_field(&v, &name)?,
@@ -158,19 +146,18 @@ pub fn load_inclusion_cases(dir: &Path) -> anyhow::Result<Loaded<InclusionCase>>
             name,
         });
     }
-    Ok(Loaded { cases, skipped })
+    Ok(cases)
 }
 
-/// Every consistency case: `consistency/` and the plain-semantics part of
-/// `subtreeconsistency/`.
+/// Every consistency case: `consistency/`, then `subtreeconsistency/`.
 ///
 /// # Errors
 /// When the folder is missing or a file does not parse.
-pub fn load_consistency_cases(dir: &Path) -> anyhow::Result<Loaded<ConsistencyCase>> {
+pub fn load_consistency_cases(dir: &Path) -> anyhow::Result<Vec<ConsistencyCase>> {
     let mut cases = Vec::new();
-    let mut skipped = 0;
     for (name, v) in read_set(dir, "consistency")? {
         cases.push(ConsistencyCase {
+            start: None,
             size1: u64_field(&v, "size1", &name)?,
             size2: u64_field(&v, "size2", &name)?,
             root1: hash_field(&v, "root1", &name)?,
@@ -181,13 +168,9 @@ pub fn load_consistency_cases(dir: &Path) -> anyhow::Result<Loaded<ConsistencyCa
         });
     }
     for (name, v) in read_set(dir, "subtreeconsistency")? {
-        let (start, end) = (u64_field(&v, "start", &name)?, u64_field(&v, "end", &name)?);
-        if start != 0 {
-            skipped += 1;
-            continue;
-        }
         cases.push(ConsistencyCase {
-            size1: end,
+            start: Some(u64_field(&v, "start", &name)?),
+            size1: u64_field(&v, "end", &name)?,
             size2: u64_field(&v, "size", &name)?,
             root1: hash_field(&v, "root1", &name)?,
             root2: hash_field(&v, "root2", &name)?,
@@ -196,18 +179,14 @@ pub fn load_consistency_cases(dir: &Path) -> anyhow::Result<Loaded<ConsistencyCa
             name,
         });
     }
-    Ok(Loaded { cases, skipped })
+    Ok(cases)
 }
 
 /// `(name, json)` of every `*.json` file anywhere under `<dir>/<set>/` (cases sit one
-/// or two folders deep), sorted by name. A missing optional `subtree*` set yields
-/// nothing; a missing plain set is an error.
+/// or two folders deep), sorted by name. A missing set is an error: every case runs.
 fn read_set(dir: &Path, set: &str) -> anyhow::Result<Vec<(String, Value)>> {
     let root = dir.join(set);
     if !root.is_dir() {
-        if set.starts_with("subtree") {
-            return Ok(Vec::new());
-        }
         bail!("vector set {} not found", root.display());
     }
     let mut out = Vec::new();

@@ -1,30 +1,46 @@
-//! Every published RFC 6962 conformance vector against the Solidity verifier
-//! (`EvidenceLib.verifyInclusion` / `verifyConsistency`, through the harness on anvil).
+//! Every published RFC 6962 conformance vector against the Solidity verifiers:
+//! `EvidenceLib.verifyInclusion` / `verifyConsistency` for the plain sets and
+//! `SubtreeLib.verifySubtreeInclusion` / `verifySubtreeConsistency` for the subtree
+//! sets (`[start, end)` subtrees, Merkle Tree Certificates draft §4.3/§4.4), through
+//! their test harnesses on anvil.
 //!
 //! This mirrors the Rust conformance test (`schemas/tests/rfc6962_vectors.rs`) case for
-//! case: the same selection (plain sets, plus subtree cases with `start == 0`, which
-//! are plain trees of size `end`), the same expected counts and the same deliberate
-//! rejections. `wantErr: false` must return true, `wantErr: true` false, except:
+//! case: every case runs (none is skipped), with the same expected counts and the same
+//! deliberate rejections. A subtree case with `start == 0` is also a plain case (the
+//! tree of size `end`), and `EvidenceLib` must give it the same verdict as
+//! `SubtreeLib`. `wantErr: false` must return true, `wantErr: true` false, except:
 //!
 //! - a hash (root, leaf or proof element) that is `null`, empty or not 32 bytes cannot
 //!   be passed as a `bytes32` argument: the case is **rejected at the ABI boundary**
 //!   and never reaches the verifier (the Rust API, typed `B256`, rejects it at decoding);
-//! - our verifiers never accept an empty tree (size 0) or a zero root.
+//! - our verifiers never accept an empty tree (size 0), an empty subtree or a zero
+//!   root.
 //!
 //! The `wantErr: false` cases these rules reject are listed in [`DELIBERATE_REJECTIONS`]
 //! (the same list as the Rust test) and must be rejected. On every case that reaches
 //! the verifier, the Solidity verdict must also equal the Rust verifier's.
 
-use alloy::{primitives::U256, providers::DynProvider};
+use alloy::{
+    primitives::{B256, U256},
+    providers::DynProvider,
+};
 use evidence_schemas::log;
 use evidence_tests::{
     Devchain,
-    contracts::EvidenceLibHarness::EvidenceLibHarnessInstance,
+    contracts::{
+        EvidenceLibHarness::EvidenceLibHarnessInstance,
+        SubtreeLibHarness::SubtreeLibHarnessInstance,
+    },
     rfc6962::{self, ConsistencyCase, InclusionCase},
 };
 use futures::{StreamExt as _, stream};
 
-type Harness = EvidenceLibHarnessInstance<DynProvider>;
+/// Both harnesses: `EvidenceLib` (plain proofs) and `SubtreeLib` (subtree proofs).
+#[derive(Clone)]
+struct Harness {
+    plain: EvidenceLibHarnessInstance<DynProvider>,
+    subtree: SubtreeLibHarnessInstance<DynProvider>,
+}
 
 /// `wantErr: false` cases that we reject on purpose (as in the Rust test).
 const DELIBERATE_REJECTIONS: &[(&str, &str)] = &[
@@ -44,15 +60,29 @@ const DELIBERATE_REJECTIONS: &[(&str, &str)] = &[
         "subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-zero-subtree-root-valid-tree-root-random-proof-is-empty.json",
         "sizes are 0, and root2 is a 12-byte placeholder (ABI boundary)",
     ),
+    (
+        "subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-one-subtree-root-valid-proof-is-empty.json",
+        "the subtree [1, 1) is empty: an empty subtree proves nothing (verifier rejects)",
+    ),
+    (
+        "subtreeconsistency/additional/subtree-is-empty-sizes-are-equal-one-subtree-root-valid-tree-root-random-proof-is-empty.json",
+        "the subtree [1, 1) is empty, and root2 is a 12-byte placeholder (ABI boundary)",
+    ),
+    (
+        "subtreeconsistency/additional/subtree-is-empty-subtree-root-valid-proof-is-empty.json",
+        "the subtree [1, 1) is empty: an empty subtree proves nothing (verifier rejects)",
+    ),
+    (
+        "subtreeconsistency/additional/subtree-is-empty-subtree-root-valid-tree-root-random-proof-is-empty.json",
+        "the subtree [1, 1) is empty: an empty subtree proves nothing (verifier rejects)",
+    ),
 ];
 
 /// Expected counts (as in the Rust test); a change in the vectors must be looked at.
 const INCLUSION_CASES: usize = 98;
 const CONSISTENCY_CASES: usize = 98;
-const SUBTREE_INCLUSION_RUN: usize = 101;
-const SUBTREE_INCLUSION_SKIPPED: usize = 103;
-const SUBTREE_CONSISTENCY_RUN: usize = 102;
-const SUBTREE_CONSISTENCY_SKIPPED: usize = 16;
+const SUBTREE_INCLUSION_CASES: usize = 204;
+const SUBTREE_CONSISTENCY_CASES: usize = 118;
 
 /// What happened to one case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,12 +95,14 @@ enum Verdict {
     AbiBoundary,
 }
 
-async fn run_inclusion(harness: &Harness, case: &InclusionCase) -> Result<Verdict, String> {
-    let Some((leaf, proof, root)) = case.typed() else {
-        return Ok(Verdict::AbiBoundary);
-    };
-    let rust = log::verify_inclusion(&leaf, case.leaf_index, case.tree_size, &proof, &root).is_ok();
-    let sol = harness
+/// `EvidenceLib.verifyInclusion` on chain, reported as an error if it reverts.
+async fn plain_inclusion(
+    harness: &Harness,
+    case: &InclusionCase,
+    (leaf, proof, root): (B256, Vec<B256>, B256),
+) -> Result<bool, String> {
+    harness
+        .plain
         .verifyInclusion(
             leaf,
             U256::from(case.leaf_index),
@@ -85,7 +117,58 @@ async fn run_inclusion(harness: &Harness, case: &InclusionCase) -> Result<Verdic
                 "{}: verifyInclusion failed (it must never revert): {e}",
                 case.name
             )
-        })?;
+        })
+}
+
+async fn run_inclusion(harness: &Harness, case: &InclusionCase) -> Result<Verdict, String> {
+    let Some((leaf, proof, root)) = case.typed() else {
+        return Ok(Verdict::AbiBoundary);
+    };
+    let (rust, sol) = match case.start {
+        None => (
+            log::verify_inclusion(&leaf, case.leaf_index, case.tree_size, &proof, &root).is_ok(),
+            plain_inclusion(harness, case, (leaf, proof, root)).await?,
+        ),
+        Some(start) => {
+            let rust = log::verify_subtree_inclusion(
+                &leaf,
+                case.leaf_index,
+                start,
+                case.tree_size,
+                &proof,
+                &root,
+            )
+            .is_ok();
+            let sol = harness
+                .subtree
+                .verifySubtreeInclusion(
+                    leaf,
+                    U256::from(case.leaf_index),
+                    U256::from(start),
+                    U256::from(case.tree_size),
+                    proof.clone(),
+                    root,
+                )
+                .call()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "{}: verifySubtreeInclusion failed (it must never revert): {e}",
+                        case.name
+                    )
+                })?;
+            if start == 0 {
+                let plain = plain_inclusion(harness, case, (leaf, proof, root)).await?;
+                if plain != sol {
+                    return Err(format!(
+                        "{}: SubtreeLib says {sol}, EvidenceLib says {plain}",
+                        case.name
+                    ));
+                }
+            }
+            (rust, sol)
+        }
+    };
     if sol != rust {
         return Err(format!(
             "{}: Solidity says {sol}, Rust says {rust}",
@@ -99,12 +182,14 @@ async fn run_inclusion(harness: &Harness, case: &InclusionCase) -> Result<Verdic
     })
 }
 
-async fn run_consistency(harness: &Harness, case: &ConsistencyCase) -> Result<Verdict, String> {
-    let Some((root1, root2, proof)) = case.typed() else {
-        return Ok(Verdict::AbiBoundary);
-    };
-    let rust = log::verify_consistency(case.size1, case.size2, &root1, &root2, &proof).is_ok();
-    let sol = harness
+/// `EvidenceLib.verifyConsistency` on chain, reported as an error if it reverts.
+async fn plain_consistency(
+    harness: &Harness,
+    case: &ConsistencyCase,
+    (root1, root2, proof): (B256, B256, Vec<B256>),
+) -> Result<bool, String> {
+    harness
+        .plain
         .verifyConsistency(
             U256::from(case.size1),
             U256::from(case.size2),
@@ -119,7 +204,53 @@ async fn run_consistency(harness: &Harness, case: &ConsistencyCase) -> Result<Ve
                 "{}: verifyConsistency failed (it must never revert): {e}",
                 case.name
             )
-        })?;
+        })
+}
+
+async fn run_consistency(harness: &Harness, case: &ConsistencyCase) -> Result<Verdict, String> {
+    let Some((root1, root2, proof)) = case.typed() else {
+        return Ok(Verdict::AbiBoundary);
+    };
+    let (rust, sol) = match case.start {
+        None => (
+            log::verify_consistency(case.size1, case.size2, &root1, &root2, &proof).is_ok(),
+            plain_consistency(harness, case, (root1, root2, proof)).await?,
+        ),
+        Some(start) => {
+            let rust = log::verify_subtree_consistency(
+                start, case.size1, case.size2, &root1, &root2, &proof,
+            )
+            .is_ok();
+            let sol = harness
+                .subtree
+                .verifySubtreeConsistency(
+                    U256::from(start),
+                    U256::from(case.size1),
+                    U256::from(case.size2),
+                    root1,
+                    root2,
+                    proof.clone(),
+                )
+                .call()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "{}: verifySubtreeConsistency failed (it must never revert): {e}",
+                        case.name
+                    )
+                })?;
+            if start == 0 {
+                let plain = plain_consistency(harness, case, (root1, root2, proof)).await?;
+                if plain != sol {
+                    return Err(format!(
+                        "{}: SubtreeLib says {sol}, EvidenceLib says {plain}",
+                        case.name
+                    ));
+                }
+            }
+            (rust, sol)
+        }
+    };
     if sol != rust {
         return Err(format!(
             "{}: Solidity says {sol}, Rust says {rust}",
@@ -190,16 +321,19 @@ async fn every_published_vector_on_the_solidity_verifier() {
     let consistency = rfc6962::load_consistency_cases(&dir).unwrap();
 
     let chain = Devchain::start(31_337).await.unwrap();
-    let harness = chain.deploy_harness().await.unwrap();
+    let harness = Harness {
+        plain: chain.deploy_harness().await.unwrap(),
+        subtree: chain.deploy_subtree_harness().await.unwrap(),
+    };
 
-    let inc_verdicts: Vec<_> = stream::iter(inclusion.cases.iter().map(|c| {
+    let inc_verdicts: Vec<_> = stream::iter(inclusion.iter().map(|c| {
         let harness = harness.clone();
         async move { (c, run_inclusion(&harness, c).await) }
     }))
     .buffered(16)
     .collect()
     .await;
-    let con_verdicts: Vec<_> = stream::iter(consistency.cases.iter().map(|c| {
+    let con_verdicts: Vec<_> = stream::iter(consistency.iter().map(|c| {
         let harness = harness.clone();
         async move { (c, run_consistency(&harness, c).await) }
     }))
@@ -237,10 +371,6 @@ async fn every_published_vector_on_the_solidity_verifier() {
             t.run, t.accepted, t.rejected, t.at_boundary
         );
     }
-    println!(
-        "skipped subtree cases with start > 0: {} inclusion, {} consistency",
-        inclusion.skipped, consistency.skipped
-    );
 
     assert!(
         failures.is_empty(),
@@ -266,13 +396,13 @@ async fn every_published_vector_on_the_solidity_verifier() {
         "consistency case count changed"
     );
     assert_eq!(
-        (run("subtreeinclusion"), inclusion.skipped),
-        (SUBTREE_INCLUSION_RUN, SUBTREE_INCLUSION_SKIPPED),
+        run("subtreeinclusion"),
+        SUBTREE_INCLUSION_CASES,
         "subtree-inclusion case count changed"
     );
     assert_eq!(
-        (run("subtreeconsistency"), consistency.skipped),
-        (SUBTREE_CONSISTENCY_RUN, SUBTREE_CONSISTENCY_SKIPPED),
+        run("subtreeconsistency"),
+        SUBTREE_CONSISTENCY_CASES,
         "subtree-consistency case count changed"
     );
     // The happy paths really ran on chain, not all rejected.
@@ -285,5 +415,15 @@ async fn every_published_vector_on_the_solidity_verifier() {
         tallies.get("consistency").map(|t| t.accepted),
         Some(5),
         "verified consistency cases"
+    );
+    assert_eq!(
+        tallies.get("subtreeinclusion").map(|t| t.accepted),
+        Some(12),
+        "verified subtree-inclusion cases"
+    );
+    assert_eq!(
+        tallies.get("subtreeconsistency").map(|t| t.accepted),
+        Some(5),
+        "verified subtree-consistency cases"
     );
 }

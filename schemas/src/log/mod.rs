@@ -49,9 +49,23 @@
 //! canonical length ([`inclusion_proof_len`], [`consistency_proof_len`]), checked
 //! before any hashing; size 0, an index beyond the size, a consistency proof from an
 //! empty tree and a zero root are rejected with their own [`ProofError`].
+//!
+//! # Subtrees
+//!
+//! A *subtree* `[start, end)` is a non-empty range of leaves whose `start` is a
+//! multiple of the smallest power of two `≥ end - start`: exactly the ranges that are
+//! nodes of some RFC 6962 tree. Its hash is the MTH of those leaves. The `subtree_*`
+//! functions generate and verify the two proofs about subtrees defined by the Merkle
+//! Tree Certificates draft (draft-ietf-plants-merkle-tree-certs, §4.3 and §4.4) and
+//! tested by the published transparency-dev vectors: inclusion of a leaf in a
+//! subtree, and consistency of a subtree (by its hash) with a tree that contains it.
+//! With `start = 0` they are the plain proofs. The same strict rules apply: invalid
+//! subtrees are rejected, proofs must have the canonical length, zero hashes are never
+//! accepted.
 
 mod hash;
 mod proof;
+mod subtree;
 mod tree;
 mod verify;
 
@@ -61,6 +75,11 @@ pub use hash::{
     LEAF_PREFIX, NODE_PREFIX, leaf_hash, node_hash, root_from_leaf_hashes, root_of_record_ids,
 };
 pub use proof::{NodeSource, consistency_proof, inclusion_proof, root_at};
+pub use subtree::{
+    is_valid_subtree, subtree_consistency_proof, subtree_consistency_proof_len,
+    subtree_inclusion_proof, subtree_inclusion_proof_len, subtree_root, verify_subtree_consistency,
+    verify_subtree_inclusion,
+};
 pub use tree::MerkleLog;
 pub use verify::{
     consistency_proof_len, inclusion_proof_len, verify_consistency, verify_inclusion,
@@ -107,6 +126,36 @@ pub enum LogError {
         old_size: u64,
         /// The requested new (second) size.
         new_size: u64,
+    },
+    /// `[start, end)` is not a valid subtree: it is empty, or `start` is not a
+    /// multiple of the smallest power of two `≥ end - start` (see
+    /// [`is_valid_subtree`]).
+    #[error(
+        "[{start}, {end}) is not a valid subtree: it must be non-empty (start < end) and start must be a multiple of the smallest power of two >= end - start"
+    )]
+    InvalidSubtree {
+        /// The requested first leaf.
+        start: u64,
+        /// The requested end (one past the last leaf).
+        end: u64,
+    },
+    /// A leaf index outside the subtree it should be proven in.
+    #[error("leaf index {index} is outside the subtree [{start}, {end})")]
+    IndexOutsideSubtree {
+        /// The requested leaf index.
+        index: u64,
+        /// The subtree's first leaf.
+        start: u64,
+        /// The subtree's end.
+        end: u64,
+    },
+    /// A subtree that ends beyond the tree (or the log) it should be part of.
+    #[error("the subtree ending at {end} does not fit in a tree of size {size}")]
+    SubtreeBeyondTree {
+        /// The subtree's end.
+        end: u64,
+        /// The tree size (or log size) it was checked against.
+        size: u64,
     },
     /// A [`NodeSource`] does not have a node that its size says it should have
     /// (a storage gap or corruption).
@@ -176,6 +225,46 @@ pub enum ProofError {
         /// The claimed old root (`root1`).
         expected: B256,
         /// The old root the proof hashes to.
+        computed: B256,
+    },
+    /// `[start, end)` is not a valid subtree (empty, or `start` not aligned to the
+    /// smallest power of two `≥ end - start`); see [`is_valid_subtree`].
+    #[error(
+        "[{start}, {end}) is not a valid subtree: it must be non-empty (start < end) and start must be a multiple of the smallest power of two >= end - start"
+    )]
+    InvalidSubtree {
+        /// The claimed first leaf.
+        start: u64,
+        /// The claimed end (one past the last leaf).
+        end: u64,
+    },
+    /// The leaf index is not inside the claimed subtree.
+    #[error("leaf index {index} is outside the subtree [{start}, {end})")]
+    IndexOutsideSubtree {
+        /// The claimed leaf index.
+        index: u64,
+        /// The subtree's first leaf.
+        start: u64,
+        /// The subtree's end.
+        end: u64,
+    },
+    /// The subtree ends beyond the tree it is claimed to be part of.
+    #[error("the subtree ending at {end} does not fit in a tree of size {size}")]
+    SubtreeBeyondTree {
+        /// The subtree's end.
+        end: u64,
+        /// The claimed tree size.
+        size: u64,
+    },
+    /// The subtree hash recomputed from a subtree consistency proof is not the claimed
+    /// one.
+    #[error(
+        "subtree hash mismatch: the consistency proof yields {computed} for the subtree but the claimed subtree hash is {expected}"
+    )]
+    SubtreeRootMismatch {
+        /// The claimed subtree hash.
+        expected: B256,
+        /// The subtree hash the proof hashes to.
         computed: B256,
     },
     /// Equal sizes with different roots: two different trees of the same size, which

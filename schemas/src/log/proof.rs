@@ -80,7 +80,7 @@ pub(crate) fn range_root<S: NodeSource + ?Sized>(
         .fold(*last, |acc, left| node_hash(left, &acc)))
 }
 
-fn check_size<S: NodeSource + ?Sized>(src: &S, size: u64) -> Result<(), LogError> {
+pub(crate) fn check_size<S: NodeSource + ?Sized>(src: &S, size: u64) -> Result<(), LogError> {
     if size == 0 {
         return Err(LogError::ZeroSize);
     }
@@ -118,11 +118,24 @@ pub fn inclusion_proof<S: NodeSource + ?Sized>(
     if index >= size {
         return Err(LogError::IndexOutOfRange { index, size });
     }
+    audit_path(src, index, 0, size)
+}
+
+/// The RFC 6962 audit path of leaf `index` in the tree over leaves
+/// `[base, base + size)`, leaf-side first. The caller has checked that `size ≥ 1`,
+/// that `base ≤ index < base + size`, that the range lies in the log, and that `base`
+/// is a multiple of the smallest power of two `≥ size` (base 0, or a valid subtree).
+pub(crate) fn audit_path<S: NodeSource + ?Sized>(
+    src: &S,
+    index: u64,
+    base: u64,
+    size: u64,
+) -> Result<Vec<B256>, LogError> {
     let mut proof = Vec::with_capacity(64 - size.leading_zeros() as usize);
     // PATH(m, D[start, start + n]), m relative to start; the subtree always starts at
     // a multiple of its split point, so the left half is the stored node
     // (level k, start >> k).
-    let (mut start, mut n) = (0u64, size);
+    let (mut start, mut n) = (base, size);
     while n > 1 {
         let k = split_exponent(n);
         let half = 1u64 << k;

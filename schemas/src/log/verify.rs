@@ -13,7 +13,7 @@ use super::{ProofError, leaf_hash, node_hash};
 
 /// Number of bits needed to represent `x` (0 for 0).
 #[inline]
-const fn bit_len(x: u64) -> u32 {
+pub(super) const fn bit_len(x: u64) -> u32 {
     u64::BITS - x.leading_zeros()
 }
 
