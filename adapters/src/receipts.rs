@@ -124,6 +124,7 @@ pub struct ReceiptsSource {
     chain: ChainId,
     mirror: Address,
     span: SpanControl,
+    start_block: u64,
 }
 
 impl ReceiptsSource {
@@ -131,7 +132,15 @@ impl ReceiptsSource {
     /// covers at most `max_span` blocks.
     pub fn new(rpc: ChainRpc, chain: ChainId, mirror: Address, max_span: u64) -> Self {
         let max_span = max_span.max(1);
-        Self { rpc, chain, mirror, span: SpanControl::new(max_span.min(2_000), max_span, 2_000) }
+        Self { rpc, chain, mirror, span: SpanControl::new(max_span.min(2_000), max_span, 2_000), start_block: 0 }
+    }
+
+    /// Ignores the mirror's events before `block`: receipts enter the log from there on.
+    /// Partners that turn receipts on for a chain they already index must agree on this
+    /// block (one none of them has indexed yet), or their logs differ.
+    pub fn from_block(mut self, block: u64) -> Self {
+        self.start_block = block;
+        self
     }
 
     /// The mirror's address.
@@ -142,7 +151,6 @@ impl ReceiptsSource {
     fn inconsistent(&self, from: u64, to: u64, message: String) -> AdapterError {
         AdapterError::Inconsistent { chain: self.chain.clone(), from, to, message }
     }
-
 
     /// Sorted, de-duplicated logs of `from..=to`; an answer outside the filter is
     /// inconsistent.
@@ -182,6 +190,10 @@ impl EvidenceSource for ReceiptsSource {
         if from > to {
             return Err(AdapterError::Config(format!("{}: empty block range {from}..={to}", self.chain)));
         }
+        if to < self.start_block {
+            return Ok(SourceBatch::default());
+        }
+        let from = from.max(self.start_block);
         let provider = self.rpc.provider();
         let base = Filter::new()
             .address(self.mirror)

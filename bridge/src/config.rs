@@ -339,6 +339,11 @@ pub(crate) struct ChainSettings {
     /// their logs (and roots) differ.
     #[serde(default = "d_receipts")]
     pub(crate) receipts: bool,
+    /// First block whose mirror events become receipts (default: `start_block`). To turn
+    /// receipts on for a chain that is already indexed, every partner sets the same
+    /// block, one that none of them has indexed yet.
+    #[serde(default)]
+    pub(crate) receipts_start_block: Option<u64>,
     /// Largest block span of one log query (adapts downwards on provider limits).
     #[serde(default = "d_span")]
     pub(crate) max_block_span: u64,
@@ -556,6 +561,7 @@ mirror = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
         let off = GOOD.replace("rpc = [\"http://127.0.0.1:8546\"]\n", "rpc = [\"http://127.0.0.1:8546\"]\nreceipts = false\n");
         let s = Settings::from_toml(&off).unwrap();
         assert!(s.chains[0].receipts && !s.chains[1].receipts);
+        assert_eq!(s.chains[0].receipts_start_block, None);
     }
 
     #[test]

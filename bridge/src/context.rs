@@ -66,7 +66,9 @@ pub(crate) fn chain_source(c: &ChainSettings, rpc: &ChainRpc) -> Result<Arc<dyn 
         sources.push(Arc::new(source));
     }
     if c.receipts {
-        sources.push(Arc::new(ReceiptsSource::new(rpc.clone(), c.chain_id.clone(), c.mirror, c.max_block_span)));
+        let receipts = ReceiptsSource::new(rpc.clone(), c.chain_id.clone(), c.mirror, c.max_block_span)
+            .from_block(c.receipts_start_block.unwrap_or(c.start_block));
+        sources.push(Arc::new(receipts));
     }
     if sources.len() == 1 && let Some(only) = sources.pop() {
         return Ok(only);

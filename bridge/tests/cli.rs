@@ -2,6 +2,8 @@
 //! is exit code 2 with a message. (Building this test also builds the binary that the
 //! end-to-end tests in `tests/` drive, with the same features as the test build.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use std::process::Command;
 
 fn bridge(args: &[&str]) -> std::process::Output {

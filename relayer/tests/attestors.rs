@@ -2,6 +2,8 @@
 //! only when its own log agrees, answers "behind" when it has not got there, and
 //! raises an alarm (stored, shown in status) when it disagrees.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 #[macro_use]
 mod common;
 

@@ -1,5 +1,7 @@
 //! Reorgs, dropped transactions, other submitters.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 #[macro_use]
 mod common;
 

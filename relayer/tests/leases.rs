@@ -2,6 +2,8 @@
 //! take-over rules, fenced writes refused after a takeover, and two engines sharing
 //! one database.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 #[macro_use]
 mod common;
 

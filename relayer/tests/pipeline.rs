@@ -1,5 +1,7 @@
 //! The whole pipeline over a fake chain and a fake mirror.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 #[macro_use]
 mod common;
 

@@ -3,6 +3,8 @@
 //! checkpoint was accepted), a log that grew only by receipts of receipts is not (the
 //! chains would acknowledge each other forever), and evidence always is.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 #[macro_use]
 mod common;
 

@@ -1,6 +1,8 @@
 //! The committed JSON Schema documents in `schemas/json/` must equal what the Rust
 //! types generate. Regenerate with `UPDATE_SCHEMAS=1 cargo test -p evidence-schemas --test json_schemas`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use std::path::PathBuf;
 
 #[test]

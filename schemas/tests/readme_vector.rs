@@ -2,6 +2,8 @@
 //! must be exactly what this crate computes. Solidity checks the same vector in
 //! `tests/tests/contracts_differential.rs`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use evidence_schemas::EvidenceRecord;
 
 fn section<'a>(readme: &'a str, marker: &str) -> &'a str {

@@ -72,4 +72,10 @@ async fn accepted_checkpoints_become_records_of_the_mirror_chain() {
     assert_eq!(src.fetch_records(start, head, None).await.unwrap(), batch);
     // An empty range is the caller's error, said plainly.
     assert!(src.fetch_records(head, start, None).await.is_err());
+
+    // Receipts turned on from a later block: earlier acceptances stay out of the log.
+    let late = ReceiptsSource::new(rpc.clone(), id.clone(), mirror, 1_000).from_block(blocks[1]);
+    let from_late = late.fetch_records(start, head, None).await.unwrap();
+    assert_eq!(from_late.records, batch.records[1..].to_vec());
+    assert!(late.fetch_records(start, blocks[1] - 1, None).await.unwrap().records.is_empty());
 }

@@ -4,6 +4,8 @@
 //! read-only `bridge serve` over the same store answers the same lookup and refuses to
 //! anchor; metrics show the chains and the RPC traffic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::{

@@ -2,6 +2,8 @@
 //! bindings are generated) must equal a fresh compile of `deploy/contracts/` with the
 //! pinned solc. Otherwise every other contract test would test stale bytecode.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use std::process::Command;
 
 use evidence_tests::workspace_root;

@@ -4,6 +4,8 @@
 //!
 //! The RNG seed is printed; set `EVIDENCE_TEST_SEED` to replay a failure.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use alloy::primitives::{Address, B256, U256};
 use evidence_schemas::{
     Action, ChainId, DigestAlgorithm, EvidenceRecord, Label,

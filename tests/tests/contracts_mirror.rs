@@ -1,6 +1,8 @@
 //! `AnchorMirror` and `EvidenceRegistry` on anvil: the happy path, and every rejection
 //! asserting the *specific* custom error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use alloy::{
     primitives::{Address, B256, Bytes, U256},
     providers::DynProvider,

@@ -20,6 +20,8 @@
 //! (the same list as the Rust test) and must be rejected. On every case that reaches
 //! the verifier, the Solidity verdict must also equal the Rust verifier's.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use alloy::{
     primitives::{B256, U256},
     providers::DynProvider,

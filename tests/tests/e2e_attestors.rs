@@ -11,6 +11,8 @@
 //!   `bridge status`); an honest partner asked to sign a wrong root refuses with its
 //!   own root and raises an alarm itself.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::{

@@ -6,6 +6,8 @@
 //! field — every JSON leaf, enumerated programmatically, revocation included — fails
 //! `verify --config` naming the failed check.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::time::{Duration, Instant};

@@ -12,6 +12,8 @@
 //! Needs PostgreSQL at `EB_TEST_POSTGRES_URL` (default
 //! postgres://postgres@127.0.0.1:5432/test); fails, never skips, without it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::time::{Duration, Instant};

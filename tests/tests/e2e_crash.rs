@@ -2,6 +2,8 @@
 //! points while records stream in, restarted each time, and at the end every record is
 //! provable, no checkpoint was submitted twice, and the store agrees with the chains.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::time::Duration;

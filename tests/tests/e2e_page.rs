@@ -9,6 +9,8 @@
 //! Also runs the page's JavaScript unit tests (tests/browser/verify.test.mjs) with node.
 //! Neither test is skipped when a tool is missing: it fails and says what to install.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::{

@@ -4,6 +4,8 @@
 //! that stops answering for a while loses nothing; bad input is a clear error that
 //! stores nothing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::time::Duration;

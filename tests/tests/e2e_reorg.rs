@@ -2,6 +2,8 @@
 //! in a test only): a reorg inside the confirmation depth leaves no orphaned record in
 //! the log; one deeper than a logged block halts the chain loudly.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::time::{Duration, Instant};

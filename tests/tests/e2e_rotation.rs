@@ -5,6 +5,8 @@
 //! bundle proven before the rotation still verifies offline and online; the relayer
 //! restarted with the new set's keys continues and new records become provable.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::{

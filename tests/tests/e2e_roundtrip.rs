@@ -6,6 +6,8 @@
 //! online (re-read from the mirror's event on its chain), and the chains stop
 //! acknowledging each other's acknowledgements: relaying settles.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::time::{Duration, Instant};

@@ -6,6 +6,8 @@
 //! and two bridge instances; the Dockerfile and the systemd unit say what the docs claim.
 //! (There is no container engine here: the image is not built by this test.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod support;
 
 use std::{
@@ -121,20 +123,17 @@ fn the_example_documents_every_key_it_sets() {
 }
 
 fn collect_keys(v: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(m) => {
-            for (k, v) in m {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-                match v {
-                    serde_json::Value::Object(_) => collect_keys(v, &key, out),
-                    serde_json::Value::Array(items) if items.first().is_some_and(|i| i.is_object()) => {
-                        collect_keys(&items[0], &key, out)
-                    }
-                    _ => out.push(key),
+    if let serde_json::Value::Object(m) = v {
+        for (k, v) in m {
+            let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            match v {
+                serde_json::Value::Object(_) => collect_keys(v, &key, out),
+                serde_json::Value::Array(items) if items.first().is_some_and(|i| i.is_object()) => {
+                    collect_keys(&items[0], &key, out)
                 }
+                _ => out.push(key),
             }
         }
-        _ => {}
     }
 }
 
@@ -224,7 +223,7 @@ fn the_dockerfile_and_the_unit_are_hardened() {
     let docker = std::fs::read_to_string(root.join("deploy/Dockerfile")).unwrap();
     let stages = docker.lines().filter(|l| l.starts_with("FROM ")).count();
     assert!(stages >= 2, "multi-stage build");
-    let user = docker.lines().filter(|l| l.starts_with("USER ")).last().expect("a USER line");
+    let user = docker.lines().rfind(|l| l.starts_with("USER ")).expect("a USER line");
     assert!(!user.contains("root") && !user.contains(" 0"), "runs as a non-root user: {user}");
     assert!(docker.contains("cargo build --release --locked -p evidence-bridge"), "builds the release bridge binary");
 

@@ -25,11 +25,11 @@ pub(crate) fn run(args: &ConfigCheckArgs) -> CmdResult {
 fn redact_password(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
         let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
-        if let Some((creds, host)) = authority.rsplit_once('@') {
-            if let Some((user, _)) = creds.split_once(':') {
-                let path = path.map(|p| format!("/{p}")).unwrap_or_default();
-                return format!("{scheme}://{user}:***@{host}{path}");
-            }
+        if let Some((creds, host)) = authority.rsplit_once('@')
+            && let Some((user, _)) = creds.split_once(':')
+        {
+            let path = path.map(|p| format!("/{p}")).unwrap_or_default();
+            return format!("{scheme}://{user}:***@{host}{path}");
         }
     }
     url.to_owned()

@@ -137,7 +137,7 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
         .map_err(|e| Failure::usage(format!("cannot resolve {}: {e}", args.dir.display())))?;
 
     let mut chains = Vec::new();
-    for i in 0..usize::from(args.chains) {
+    for (i, name) in NAMES.iter().copied().enumerate().take(usize::from(args.chains)) {
         let chain_id = args.first_chain_id + i as u64;
         let port = args.first_port + i as u16;
         let anvil = Anvil::at(&anvil_bin)
@@ -158,7 +158,7 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
         let hashstore = if i == 1 { Some(deploy_hashstore(&rpc, third_party.clone()).await?) } else { None };
         let eas = if i == 0 { Some(deploy_devnet_eas(&rpc, third_party).await?) } else { None };
         tracing::info!(chain_id, port, registry = %deployed.registry, mirror = %deployed.mirror, "devnet chain up");
-        chains.push(DevChain { name: NAMES[i], chain_id, anvil, rpc, deployed, hashstore, eas });
+        chains.push(DevChain { name, chain_id, anvil, rpc, deployed, hashstore, eas });
     }
 
     let attestors: Vec<PrivateKeySigner> =

@@ -200,7 +200,9 @@ impl Devnet {
     /// (round-trip receipts stop bouncing once only echoes are left).
     pub fn wait_quiet(&self, timeout: Duration) -> anyhow::Result<Value> {
         let deadline = Instant::now() + timeout;
-        let mut previous: Option<Vec<(u64, Option<u64>, Vec<Option<u64>>)>> = None;
+        // Per chain: log size, newest checkpoint size, each destination's confirmed size.
+        type Shape = Vec<(u64, Option<u64>, Vec<Option<u64>>)>;
+        let mut previous: Option<Shape> = None;
         loop {
             let status = self.status();
             let chains = status.as_array().cloned().unwrap_or_default();
