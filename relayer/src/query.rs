@@ -9,7 +9,7 @@ use evidence_schemas::{
     log::MerkleLog,
 };
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{Any, AnyConnection, Row, pool::PoolConnection};
 
 use crate::{
     RelayerError, Result,
@@ -184,178 +184,71 @@ pub struct ChainStatus {
 }
 
 /// The record columns every lookup reads, with the record's chain name, the newest
-/// checkpoint covering it and the logged revoke that revokes it: one round trip per
-/// record instead of three. Both subqueries are index lookups (`checkpoints` primary
-/// key; `records_by_ref`, migration 0005).
-const RECORD_SELECT: &str = "SELECT r.record_id, r.leaf_index, r.record, r.invalid_ref, c.name AS chain_name,
-        (SELECT MAX(k.size) FROM checkpoints k WHERE k.chain = r.chain AND k.size > r.leaf_index) AS newest_checkpoint,
-        (SELECT v.record_id FROM records v WHERE v.ref_id = r.record_id AND v.chain = r.chain
-            AND v.action = 'revoke' AND v.status = 'logged' AND v.invalid_ref = 0
-            ORDER BY v.leaf_index LIMIT 1) AS revoked_by
-     FROM records r JOIN cursors c ON c.chain = r.chain";
+/// checkpoint covering it and the logged revoke that revokes it: one query per record
+/// instead of three. Both subqueries are index lookups (`checkpoints` primary key;
+/// `records_by_ref`, migration 0005).
+macro_rules! record_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT r.record_id, r.leaf_index, r.record, r.invalid_ref, c.name AS chain_name,
+                (SELECT MAX(k.size) FROM checkpoints k WHERE k.chain = r.chain AND k.size > r.leaf_index)
+                    AS newest_checkpoint,
+                (SELECT v.record_id FROM records v WHERE v.ref_id = r.record_id AND v.chain = r.chain
+                    AND v.action = 'revoke' AND v.status = 'logged' AND v.invalid_ref = 0
+                    ORDER BY v.leaf_index LIMIT 1) AS revoked_by
+             FROM records r JOIN cursors c ON c.chain = r.chain ",
+            $where
+        )
+    };
+}
 
-/// The newest mirrored checkpoint of each chain, read at most once per lookup.
-#[derive(Default)]
-struct MirrorCache(Vec<(ChainId, Vec<MirroredOn>)>);
+/// What one lookup reads through: a single reader connection (taken from the pool once,
+/// not per query) and the newest mirrored checkpoints of each chain, read at most once.
+struct Reads {
+    conn: PoolConnection<Any>,
+    mirrors: Vec<(ChainId, Vec<Mirror>)>,
+}
+
+/// The newest mirrored checkpoint of a chain on one destination.
+struct Mirror {
+    on: MirroredOn,
+    /// Whether this store indexes the destination chain (only then can it hold the
+    /// round-trip receipt: a record's chain must have a cursor).
+    destination_indexed: bool,
+}
 
 impl Store {
+    async fn reads(&self) -> Result<Reads> {
+        Ok(Reads { conn: self.reader().acquire().await?, mirrors: Vec::new() })
+    }
+
     /// Every record with this digest, on every chain.
     pub async fn lookup_digest(&self, digest: B256) -> Result<Vec<RecordView>> {
-        let rows = sqlx::query(&format!(
-            "{RECORD_SELECT} WHERE r.digest = $1 ORDER BY r.chain, r.block_number, r.tx_index, r.log_index"
+        let mut reads = self.reads().await?;
+        let rows = sqlx::query(record_select!(
+            "WHERE r.digest = $1 ORDER BY r.chain, r.block_number, r.tx_index, r.log_index"
         ))
         .bind(hex32(&digest))
-        .fetch_all(self.reader())
+        .fetch_all(&mut *reads.conn)
         .await?;
-        let mut mirrors = MirrorCache::default();
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
-            out.push(self.record_view(row, &mut mirrors).await?);
+            out.push(record_view(&mut reads, row).await?);
         }
         Ok(out)
     }
 
     /// The record with this id.
     pub async fn load_record(&self, record_id: B256) -> Result<Option<RecordView>> {
-        let row = sqlx::query(&format!("{RECORD_SELECT} WHERE r.record_id = $1"))
+        let mut reads = self.reads().await?;
+        let row = sqlx::query(record_select!("WHERE r.record_id = $1"))
             .bind(hex32(&record_id))
-            .fetch_optional(self.reader())
+            .fetch_optional(&mut *reads.conn)
             .await?;
         match row {
-            Some(row) => Ok(Some(self.record_view(&row, &mut MirrorCache::default()).await?)),
+            Some(row) => Ok(Some(record_view(&mut reads, &row).await?)),
             None => Ok(None),
         }
-    }
-
-    /// A row of [`RECORD_SELECT`] as a view: its mirrors (and their receipts) are the
-    /// only further reads.
-    async fn record_view(&self, row: &sqlx::any::AnyRow, mirrors: &mut MirrorCache) -> Result<RecordView> {
-        let json: String = row.try_get("record")?;
-        let record: EvidenceRecord = serde_json::from_str(&json)
-            .map_err(|e| RelayerError::corrupt(format!("records.record: {e}")))?;
-        let record_id = parse_b256("records.record_id", row.try_get("record_id")?)?;
-        let chain = record.source.chain.clone();
-        let leaf: Option<i64> = row.try_get("leaf_index")?;
-        let mut mirrored_on = Vec::new();
-        let state = match leaf.map(uint) {
-            None => RecordState::PendingConfirmation,
-            Some(leaf_index) => {
-                mirrored_on = self.mirrored_on(mirrors, &chain, leaf_index).await?;
-                for m in &mut mirrored_on {
-                    m.receipt = self.round_trip_receipt(mirrors, &chain, m).await?;
-                }
-                match row.try_get::<Option<i64>, _>("newest_checkpoint")? {
-                    Some(size) => RecordState::Checkpointed {
-                        leaf_index,
-                        checkpoint_size: uint(size),
-                    },
-                    None => RecordState::InLog { leaf_index },
-                }
-            }
-        };
-        let revoked_by: Option<String> = row.try_get("revoked_by")?;
-        Ok(RecordView {
-            record,
-            record_id,
-            chain_name: row.try_get("chain_name")?,
-            state,
-            mirrored_on,
-            revoked_by: revoked_by
-                .map(|r| parse_b256("records.record_id", &r))
-                .transpose()?,
-            invalid_ref: row.try_get::<i64, _>("invalid_ref")? != 0,
-        })
-    }
-
-    /// Destinations whose mirror holds a checkpoint of `chain` covering `leaf_index`,
-    /// with the newest such checkpoint (no receipts).
-    async fn mirrored_on(&self, mirrors: &mut MirrorCache, chain: &ChainId, leaf_index: u64) -> Result<Vec<MirroredOn>> {
-        let newest = match mirrors.0.iter().position(|(c, _)| c == chain) {
-            Some(i) => &mirrors.0[i].1,
-            None => {
-                let newest = self.load_newest_mirrored(chain).await?;
-                mirrors.0.push((chain.clone(), newest));
-                &mirrors.0[mirrors.0.len() - 1].1
-            }
-        };
-        // The newest mirrored checkpoint of a destination covers the record iff any does.
-        Ok(newest.iter().filter(|m| m.checkpoint_size > leaf_index).cloned().collect())
-    }
-
-    /// The newest confirmed (or observed) submission of `chain` on each destination,
-    /// with its checkpoint's root, in one query: the destinations are found by a loose
-    /// index scan of the submissions' primary key (a recursive CTE, so the cost does not
-    /// grow with the number of submissions), each one's newest accepted size by a
-    /// backward scan of the same key.
-    async fn load_newest_mirrored(&self, chain: &ChainId) -> Result<Vec<MirroredOn>> {
-        let rows: Vec<(String, i64, Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
-            "WITH RECURSIVE dests (d) AS (
-                 SELECT MIN(destination_chain) FROM submissions WHERE source_chain = $1
-                 UNION ALL
-                 SELECT (SELECT MIN(destination_chain) FROM submissions
-                         WHERE source_chain = $1 AND destination_chain > dests.d)
-                 FROM dests WHERE dests.d IS NOT NULL)
-             SELECT s.destination_chain, s.size,
-                    CASE WHEN s.raw_tx IS NOT NULL AND s.nonce IS NOT NULL THEN s.tx_hash END,
-                    s.mined_block, k.root
-             FROM dests
-             JOIN submissions s ON s.source_chain = $1 AND s.destination_chain = dests.d
-                 AND s.size = (SELECT MAX(m.size) FROM submissions m
-                               WHERE m.source_chain = $1 AND m.destination_chain = dests.d
-                                 AND m.state IN ('confirmed', 'observed'))
-             LEFT JOIN checkpoints k ON k.chain = s.source_chain AND k.size = s.size
-             ORDER BY s.destination_chain",
-        )
-        .bind(chain.as_str())
-        .fetch_all(self.reader())
-        .await?;
-        rows.into_iter()
-            .map(|(destination, size, tx_hash, block, root)| {
-                Ok(MirroredOn {
-                    destination_chain: parse_chain(&destination)?,
-                    checkpoint_size: uint(size),
-                    checkpoint_root: root.map(|r| parse_b256("checkpoints.root", &r)).transpose()?,
-                    tx_hash: tx_hash.map(|h| parse_b256("submissions.tx_hash", &h)).transpose()?,
-                    block: block.map(uint),
-                    receipt: None,
-                })
-            })
-            .collect()
-    }
-
-    /// The receipt record of `m`'s checkpoint on its destination chain, if indexed.
-    async fn round_trip_receipt(
-        &self,
-        mirrors: &mut MirrorCache,
-        source: &ChainId,
-        m: &MirroredOn,
-    ) -> Result<Option<RoundTripReceipt>> {
-        let Some(root) = m.checkpoint_root else { return Ok(None) };
-        let digest = receipt_digest(source.key(), m.checkpoint_size, root);
-        let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT r.record_id, r.leaf_index,
-                    (SELECT MAX(k.size) FROM checkpoints k WHERE k.chain = r.chain AND k.size > r.leaf_index)
-             FROM records r WHERE r.digest = $1 AND r.chain = $2
-             ORDER BY r.block_number, r.log_index LIMIT 1",
-        )
-        .bind(hex32(&digest))
-        .bind(m.destination_chain.as_str())
-        .fetch_optional(self.reader())
-        .await?;
-        let Some((id, leaf, newest)) = row else { return Ok(None) };
-        let record_id = parse_b256("records.record_id", &id)?;
-        let (state, provable_on) = match leaf.map(uint) {
-            None => (RecordState::PendingConfirmation, Vec::new()),
-            Some(leaf_index) => {
-                let on = self.mirrored_on(mirrors, &m.destination_chain, leaf_index).await?;
-                let state = match newest {
-                    Some(size) => RecordState::Checkpointed { leaf_index, checkpoint_size: uint(size) },
-                    None => RecordState::InLog { leaf_index },
-                };
-                (state, on)
-            }
-        };
-        Ok(Some(RoundTripReceipt { record_id, digest, state, provable_on }))
     }
 
     /// What a proof bundle of `record_id` on `destination_chain` is built from: the
@@ -625,6 +518,144 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// A row of `record_select!` as a view: its mirrors (and their receipts) are the only
+/// further reads.
+async fn record_view(reads: &mut Reads, row: &sqlx::any::AnyRow) -> Result<RecordView> {
+    let json: String = row.try_get("record")?;
+    let record: EvidenceRecord = serde_json::from_str(&json)
+        .map_err(|e| RelayerError::corrupt(format!("records.record: {e}")))?;
+    let record_id = parse_b256("records.record_id", row.try_get("record_id")?)?;
+    let chain = record.source.chain.clone();
+    let leaf: Option<i64> = row.try_get("leaf_index")?;
+    let mut mirrored_on = Vec::new();
+    let state = match leaf.map(uint) {
+        None => RecordState::PendingConfirmation,
+        Some(leaf_index) => {
+            for (m, destination_indexed) in mirrored_on_of(reads, &chain, leaf_index).await? {
+                let receipt = match destination_indexed {
+                    true => round_trip_receipt(reads, &chain, &m).await?,
+                    false => None,
+                };
+                mirrored_on.push(MirroredOn { receipt, ..m });
+            }
+            match row.try_get::<Option<i64>, _>("newest_checkpoint")? {
+                Some(size) => RecordState::Checkpointed {
+                    leaf_index,
+                    checkpoint_size: uint(size),
+                },
+                None => RecordState::InLog { leaf_index },
+            }
+        }
+    };
+    let revoked_by: Option<String> = row.try_get("revoked_by")?;
+    Ok(RecordView {
+        record,
+        record_id,
+        chain_name: row.try_get("chain_name")?,
+        state,
+        mirrored_on,
+        revoked_by: revoked_by
+            .map(|r| parse_b256("records.record_id", &r))
+            .transpose()?,
+        invalid_ref: row.try_get::<i64, _>("invalid_ref")? != 0,
+    })
+}
+
+/// Destinations whose mirror holds a checkpoint of `chain` covering `leaf_index`, with
+/// the newest such checkpoint (no receipts), and whether this store indexes each.
+async fn mirrored_on_of(reads: &mut Reads, chain: &ChainId, leaf_index: u64) -> Result<Vec<(MirroredOn, bool)>> {
+    let i = match reads.mirrors.iter().position(|(c, _)| c == chain) {
+        Some(i) => i,
+        None => {
+            let newest = load_newest_mirrored(&mut reads.conn, chain).await?;
+            reads.mirrors.push((chain.clone(), newest));
+            reads.mirrors.len() - 1
+        }
+    };
+    // The newest mirrored checkpoint of a destination covers the record iff any does.
+    Ok(reads.mirrors[i]
+        .1
+        .iter()
+        .filter(|m| m.on.checkpoint_size > leaf_index)
+        .map(|m| (m.on.clone(), m.destination_indexed))
+        .collect())
+}
+
+/// The newest confirmed (or observed) submission of `chain` on each destination, with
+/// its checkpoint's root, in one query: the destinations are found by a loose index
+/// scan of the submissions' primary key (a recursive CTE, so the cost does not grow
+/// with the number of submissions), each one's newest accepted size by a backward scan
+/// of the same key.
+async fn load_newest_mirrored(conn: &mut AnyConnection, chain: &ChainId) -> Result<Vec<Mirror>> {
+    let rows: Vec<(String, i64, Option<String>, Option<i64>, Option<String>, i64)> = sqlx::query_as(
+        "WITH RECURSIVE dests (d) AS (
+             SELECT MIN(destination_chain) FROM submissions WHERE source_chain = $1
+             UNION ALL
+             SELECT (SELECT MIN(destination_chain) FROM submissions
+                     WHERE source_chain = $1 AND destination_chain > dests.d)
+             FROM dests WHERE dests.d IS NOT NULL)
+         SELECT s.destination_chain, s.size,
+                CASE WHEN s.raw_tx IS NOT NULL AND s.nonce IS NOT NULL THEN s.tx_hash END,
+                s.mined_block, k.root,
+                (SELECT COUNT(*) FROM cursors WHERE chain = s.destination_chain)
+         FROM dests
+         JOIN submissions s ON s.source_chain = $1 AND s.destination_chain = dests.d
+             AND s.size = (SELECT MAX(m.size) FROM submissions m
+                           WHERE m.source_chain = $1 AND m.destination_chain = dests.d
+                             AND m.state IN ('confirmed', 'observed'))
+         LEFT JOIN checkpoints k ON k.chain = s.source_chain AND k.size = s.size
+         ORDER BY s.destination_chain",
+    )
+    .bind(chain.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(destination, size, tx_hash, block, root, indexed)| {
+            Ok(Mirror {
+                on: MirroredOn {
+                    destination_chain: parse_chain(&destination)?,
+                    checkpoint_size: uint(size),
+                    checkpoint_root: root.map(|r| parse_b256("checkpoints.root", &r)).transpose()?,
+                    tx_hash: tx_hash.map(|h| parse_b256("submissions.tx_hash", &h)).transpose()?,
+                    block: block.map(uint),
+                    receipt: None,
+                },
+                destination_indexed: indexed > 0,
+            })
+        })
+        .collect()
+}
+
+/// The receipt record of `m`'s checkpoint on its destination chain, if indexed.
+async fn round_trip_receipt(reads: &mut Reads, source: &ChainId, m: &MirroredOn) -> Result<Option<RoundTripReceipt>> {
+    let Some(root) = m.checkpoint_root else { return Ok(None) };
+    let digest = receipt_digest(source.key(), m.checkpoint_size, root);
+    let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT r.record_id, r.leaf_index,
+                (SELECT MAX(k.size) FROM checkpoints k WHERE k.chain = r.chain AND k.size > r.leaf_index)
+         FROM records r WHERE r.digest = $1 AND r.chain = $2
+         ORDER BY r.block_number, r.log_index LIMIT 1",
+    )
+    .bind(hex32(&digest))
+    .bind(m.destination_chain.as_str())
+    .fetch_optional(&mut *reads.conn)
+    .await?;
+    let Some((id, leaf, newest)) = row else { return Ok(None) };
+    let record_id = parse_b256("records.record_id", &id)?;
+    let (state, provable_on) = match leaf.map(uint) {
+        None => (RecordState::PendingConfirmation, Vec::new()),
+        Some(leaf_index) => {
+            let on = mirrored_on_of(reads, &m.destination_chain, leaf_index).await?;
+            let state = match newest {
+                Some(size) => RecordState::Checkpointed { leaf_index, checkpoint_size: uint(size) },
+                None => RecordState::InLog { leaf_index },
+            };
+            (state, on.into_iter().map(|(m, _)| m).collect())
+        }
+    };
+    Ok(Some(RoundTripReceipt { record_id, digest, state, provable_on }))
 }
 
 /// The root check and the inclusion proofs (record, and revocation when given) of a
