@@ -244,10 +244,14 @@ impl Store {
     }
 }
 
+/// A SQLite pool. No ping before handing a connection out (sqlx's default): a local
+/// file has no link to test, and the ping is a round trip to the connection's worker
+/// thread on every acquire.
 fn sqlite_pool(max: u32, read_only: bool) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire(false)
         .after_connect(move |conn, _| Box::pin(sqlite_pragmas(conn, read_only)))
 }
 
