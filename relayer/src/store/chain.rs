@@ -12,9 +12,9 @@ use crate::Result;
 /// detection. Blocks that produced records are kept for good.
 const BLOCK_WINDOW: u64 = 1024;
 
-/// Records per multi-row INSERT (16 parameters each). Kept small: sqlx's SQLite driver
+/// Records per multi-row INSERT ([`RECORD_COLUMNS`] parameters each). Kept small: sqlx's SQLite driver
 /// looks each `$n` parameter's name up with `sqlite3_bind_parameter_name`, a linear
-/// scan, so binding one statement costs O(parameters²) — at 1,000 records (16,000
+/// scan, so binding one statement costs O(parameters²) — at 1,000 records (17,000
 /// parameters) that took most of the insert time; at 100 it is a small part.
 const INSERT_CHUNK: usize = 100;
 
