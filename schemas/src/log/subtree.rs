@@ -25,7 +25,7 @@
 use alloy_primitives::B256;
 
 use super::proof::{NodeSource, audit_path, range_root, split_exponent};
-use super::verify::bit_len;
+use super::verify::{bit_len, fork_proof_len};
 use super::{LogError, ProofError, inclusion_proof_len, node_hash, verify_inclusion};
 
 /// Whether `[start, end)` is a valid subtree: non-empty (`start < end`), with `start`
@@ -109,15 +109,9 @@ pub fn subtree_consistency_proof_len(start: u64, end: u64, size: u64) -> Result<
         let height = bit_len(start ^ (end - 1));
         return Ok(start.checked_shr(height).unwrap_or(0).count_ones() as usize);
     }
-    let len = end - start;
     // end < size: the paths to end - 1 and size - 1 fork above the perfect subtree
-    // that ends at end (its leaves share every bit of end - 1 from `shift` up), so
-    // inner > shift.
-    let inner = bit_len((end - 1) ^ (size - 1));
-    let border = (end - 1).checked_shr(inner).unwrap_or(0).count_ones();
-    let shift = len.trailing_zeros();
-    let seed = u32::from(!len.is_power_of_two());
-    Ok((inner - shift + border + seed) as usize)
+    // that ends at end (its leaves share every bit of end - 1 from its height up).
+    Ok(fork_proof_len(end - start, end - 1, size - 1))
 }
 
 /// Verifies that the subtree `[start, end)` whose hash is `subtree_hash` is part of

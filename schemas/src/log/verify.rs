@@ -60,12 +60,21 @@ pub fn consistency_proof_len(size1: u64, size2: u64) -> Result<usize, ProofError
         return Ok(0);
     }
     // size1 < size2 here, so the paths to size1 - 1 and size2 - 1 fork above the
-    // perfect subtree ending at size1: inner > shift.
-    let inner = bit_len((size1 - 1) ^ (size2 - 1));
-    let border = (size1 - 1).checked_shr(inner).unwrap_or(0).count_ones();
-    let shift = size1.trailing_zeros();
-    let seed = u32::from(!size1.is_power_of_two());
-    Ok((inner - shift + border + seed) as usize)
+    // perfect subtree ending at size1.
+    Ok(fork_proof_len(size1, size1 - 1, size2 - 1))
+}
+
+/// The proof length shared by consistency and subtree-consistency proofs: a subtree of
+/// `len` leaves whose last leaf is `last`, inside a tree whose last leaf is `tree_last`
+/// (`last < tree_last`, so the two paths fork above the largest perfect subtree ending
+/// at `last + 1`: `inner > shift`). The inclusion path of `last` above that perfect
+/// subtree, plus its own hash unless it is the whole subtree.
+pub(super) fn fork_proof_len(len: u64, last: u64, tree_last: u64) -> usize {
+    let inner = bit_len(last ^ tree_last);
+    let border = last.checked_shr(inner).unwrap_or(0).count_ones();
+    let shift = len.trailing_zeros();
+    let seed = u32::from(!len.is_power_of_two());
+    (inner - shift + border + seed) as usize
 }
 
 /// Verifies that `leaf_hash` is leaf `index` of the tree of `size` leaves whose root
