@@ -115,11 +115,13 @@ fn cluster_run(instances: usize) {
 
     for id in &on_alpha {
         let bundle = net.wait_provable(id, "beta", Duration::from_secs(180)).expect("provable on beta");
-        assert!(net.verify(&bundle).status.success(), "{id} verifies on beta");
+        let out = net.verify(&bundle);
+        assert!(out.status.success(), "{id} verifies on beta: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     }
     for id in &on_beta {
         let bundle = net.wait_provable(id, "alpha", Duration::from_secs(180)).expect("provable on alpha");
-        assert!(net.verify(&bundle).status.success(), "{id} verifies on alpha");
+        let out = net.verify(&bundle);
+        assert!(out.status.success(), "{id} verifies on alpha: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     }
     // Stop the survivors, then check the invariants against the chains.
     for node in nodes.iter_mut().flatten() {
