@@ -155,7 +155,15 @@ fn cluster_run(instances: usize) {
 async fn check_route(net: &Devnet, store: &Store, source: &ChainId, destination: &ChainId, index: u16) {
     use alloy::{providers::Provider, rpc::types::Filter, sol_types::SolEvent};
     let route = Route::new(source.clone(), destination.clone());
-    let confirmed = store.count_confirmed_submissions(&route).await.unwrap();
+    // Accepted = confirmed by us, or observed: a transaction the killed instance sent
+    // and the mirror accepted before anyone recorded its receipt. Nothing is doubled as
+    // long as every acceptance is one submission row and one relayer transaction
+    // (checked with the nonce below).
+    let counts = store.count_submissions_by_route().await.unwrap();
+    let confirmed = counts
+        .iter()
+        .find(|c| c.source_chain == route.source && c.destination_chain == route.destination)
+        .map_or(0, |c| c.confirmed);
     let rpc = evidence_adapters::rpc::ChainRpc::connect(&evidence_adapters::rpc::RpcConfig::new(
         destination.clone(),
         vec![net.rpc(index)],
@@ -174,7 +182,7 @@ async fn check_route(net: &Devnet, store: &Store, source: &ChainId, destination:
         .await
         .unwrap();
     assert!(!accepted.is_empty(), "{route}: nothing accepted");
-    assert_eq!(confirmed, accepted.len() as u64, "{route}: confirmed submissions == CheckpointAccepted events");
+    assert_eq!(confirmed, accepted.len() as u64, "{route}: confirmed or observed submissions == CheckpointAccepted events");
     let relayer_key: alloy::signers::local::PrivateKeySigner =
         net.env.iter().find(|(k, _)| k == "BRIDGE_RELAYER_KEY").unwrap().1.parse().unwrap();
     let nonce = rpc.provider().get_transaction_count(relayer_key.address()).await.unwrap();
