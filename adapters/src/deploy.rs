@@ -115,12 +115,14 @@ pub(crate) fn require_success(
     }
 }
 
-/// Deploys an `EvidenceRegistry` and an `AnchorMirror` owned by `owner`, from
+/// Deploys an `EvidenceRegistry` and an `AnchorMirror` owned by `owner`, whose
+/// owner-driven attestor-set changes wait `owner_rotation_delay` seconds, from
 /// `signer`'s account.
 pub async fn deploy_contracts(
     rpc: &ChainRpc,
     signer: PrivateKeySigner,
     owner: Address,
+    owner_rotation_delay: u64,
 ) -> Result<Deployed, AdapterError> {
     let chain = rpc.chain();
     let provider = wallet_provider(rpc, signer);
@@ -138,7 +140,7 @@ pub async fn deploy_contracts(
     })?;
     let registry_block = receipt.block_number.unwrap_or_default();
 
-    let receipt = AnchorMirror::deploy_builder(&provider, owner)
+    let receipt = AnchorMirror::deploy_builder(&provider, owner, owner_rotation_delay)
         .send()
         .await
         .map_err(|e| send_error(chain, "deploy AnchorMirror", e))?
@@ -160,8 +162,9 @@ pub async fn deploy_contracts(
     Ok(deployed)
 }
 
-/// Replaces the attestor set of `source` on the mirror (sorted ascending first); the
-/// signer must be the mirror's owner. Returns the transaction hash.
+/// Installs the FIRST attestor set of `source` on the mirror (sorted ascending first);
+/// the signer must be the mirror's owner, and the source must have no set yet (later
+/// sets: [`rotate_attestors`] or the owner's timelock). Returns the transaction hash.
 pub async fn set_attestors(
     rpc: &ChainRpc,
     signer: PrivateKeySigner,
@@ -185,6 +188,97 @@ pub async fn set_attestors(
     require_success(chain, "setAttestors", &receipt)?;
     info!(target: "adapters::deploy", chain = %chain, %source, threshold, attestors = attestors.len(), "attestor set replaced");
     Ok(receipt.transaction_hash)
+}
+
+/// Sends `call` (an `AnchorMirror` transaction built on `provider`), waits for its
+/// receipt and requires success; `what` names it in errors.
+async fn send_mirror_call<C>(chain: &ChainId, what: &str, call: C) -> Result<B256, AdapterError>
+where
+    C: std::future::IntoFuture<
+        Output = Result<alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>, alloy::contract::Error>,
+    >,
+{
+    let receipt = call
+        .await
+        .map_err(|e| send_error(chain, what, e))?
+        .get_receipt()
+        .await
+        .map_err(|e| pending_error(chain, what, e))?;
+    require_success(chain, what, &receipt)?;
+    Ok(receipt.transaction_hash)
+}
+
+/// Installs a set signed by the threshold of the current one (`rotateAttestors`).
+/// `signer` only pays gas: it needs no role on the mirror. `signatures` must be sorted
+/// by signer address. Returns the transaction hash.
+pub async fn rotate_attestors(
+    rpc: &ChainRpc,
+    signer: PrivateKeySigner,
+    mirror: Address,
+    update: &evidence_schemas::attestor_set::SetUpdate,
+    signatures: Vec<alloy::primitives::Bytes>,
+) -> Result<B256, AdapterError> {
+    let chain = rpc.chain();
+    let provider = wallet_provider(rpc, signer);
+    let m = AnchorMirror::new(mirror, &provider);
+    let call = m.rotateAttestors(
+        update.source_chain.key(),
+        update.new_version,
+        update.attestors.clone(),
+        update.threshold,
+        signatures,
+    );
+    let tx = send_mirror_call(chain, "rotateAttestors", call.send()).await?;
+    info!(target: "adapters::deploy", chain = %chain, source = %update.source_chain, version = update.new_version, "attestor set rotated (signed by the previous set)");
+    Ok(tx)
+}
+
+/// The owner proposes a new set through the timelock (`proposeOwnerRotation`).
+pub async fn propose_owner_rotation(
+    rpc: &ChainRpc,
+    owner: PrivateKeySigner,
+    mirror: Address,
+    source: &ChainId,
+    attestors: &[Address],
+    threshold: u8,
+) -> Result<B256, AdapterError> {
+    let chain = rpc.chain();
+    let provider = wallet_provider(rpc, owner);
+    let m = AnchorMirror::new(mirror, &provider);
+    let call = m.proposeOwnerRotation(source.key(), attestors.to_vec(), threshold);
+    let tx = send_mirror_call(chain, "proposeOwnerRotation", call.send()).await?;
+    info!(target: "adapters::deploy", chain = %chain, %source, "owner rotation proposed");
+    Ok(tx)
+}
+
+/// The owner executes its pending proposal after the timelock (`executeOwnerRotation`).
+pub async fn execute_owner_rotation(
+    rpc: &ChainRpc,
+    owner: PrivateKeySigner,
+    mirror: Address,
+    source: &ChainId,
+) -> Result<B256, AdapterError> {
+    let chain = rpc.chain();
+    let provider = wallet_provider(rpc, owner);
+    let m = AnchorMirror::new(mirror, &provider);
+    let call = m.executeOwnerRotation(source.key());
+    send_mirror_call(chain, "executeOwnerRotation", call.send()).await
+}
+
+/// Cancels the pending owner proposal: with the current set's signatures (sorted by
+/// signer), or by the owner with none (`cancelOwnerRotation`).
+pub async fn cancel_owner_rotation(
+    rpc: &ChainRpc,
+    signer: PrivateKeySigner,
+    mirror: Address,
+    source: &ChainId,
+    signatures: Vec<alloy::primitives::Bytes>,
+) -> Result<B256, AdapterError> {
+    let chain = rpc.chain();
+    let provider = wallet_provider(rpc, signer);
+    let m = AnchorMirror::new(mirror, &provider);
+    let call = m.cancelOwnerRotation(source.key(), signatures);
+    send_mirror_call(chain, "cancelOwnerRotation", call.send()).await
 }
 
 /// Anchors `digest` on the registry and returns the mined record.

@@ -21,7 +21,7 @@ use alloy::{
     sol_types::{SolCall, SolEvent, decode_revert_reason},
 };
 use async_trait::async_trait;
-use evidence_schemas::{ChainId, checkpoint::SignedCheckpoint};
+use evidence_schemas::{ChainId, attestor_set::SetAuthorization, checkpoint::SignedCheckpoint};
 use tracing::{debug, info, instrument, warn};
 
 use crate::{
@@ -58,9 +58,34 @@ pub struct AttestorSetChange {
     pub attestors: Vec<Address>,
     /// The new threshold.
     pub threshold: u8,
+    /// How it was installed.
+    pub authorization: SetAuthorization,
+    /// For a signed rotation: the previous set's signatures over the
+    /// `AttestorSetUpdate`, sorted by signer (empty otherwise).
+    pub signatures: Vec<Bytes>,
     /// Block of the change.
     pub block: u64,
     /// Transaction of the change.
+    pub tx_hash: B256,
+}
+
+/// One `OwnerRotationProposed` event of a mirror: the owner wants to replace a source's
+/// attestor set through the timelock.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OwnerRotationProposal {
+    /// keccak256 of the source chain's CAIP-2 id.
+    pub source_key: B256,
+    /// The version the set would become.
+    pub version: u64,
+    /// The proposed attestors.
+    pub attestors: Vec<Address>,
+    /// The proposed threshold.
+    pub threshold: u8,
+    /// Unix time from which the owner can execute it.
+    pub executable_at: u64,
+    /// Block of the proposal.
+    pub block: u64,
+    /// Transaction of the proposal.
     pub tx_hash: B256,
 }
 
@@ -166,16 +191,82 @@ impl EvmMirrorClient {
                 chain: self.chain.clone(),
                 message: format!("undecodable AttestorSetChanged event: {e}"),
             })?;
+            let authorization = SetAuthorization::from_u8(ev.authorization).ok_or_else(|| AdapterError::Rpc {
+                chain: self.chain.clone(),
+                message: format!("AttestorSetChanged names an unknown authorization {}", ev.authorization),
+            })?;
             out.push(AttestorSetChange {
                 version: ev.version,
                 attestors: ev.attestors.clone(),
                 threshold: ev.threshold,
+                authorization,
+                signatures: ev.signatures.clone(),
                 block: l.block_number.unwrap_or_default(),
                 tx_hash: l.transaction_hash.unwrap_or_default(),
             });
         }
         out.sort_by_key(|c| c.version);
         Ok(out)
+    }
+
+    /// `OwnerRotationProposed` events of this mirror (any source) in blocks
+    /// `from..=to`, oldest first.
+    pub async fn fetch_owner_rotation_proposals(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<OwnerRotationProposal>, AdapterError> {
+        if from > to {
+            return Ok(Vec::new());
+        }
+        let provider = self.rpc.provider();
+        let base = Filter::new()
+            .address(self.mirror)
+            .event_signature(AnchorMirror::OwnerRotationProposed::SIGNATURE_HASH);
+        let logs = fetch_adaptive(&self.event_span, from, to, |a, b| {
+            let filter = base.clone().from_block(a).to_block(b);
+            async move { provider.get_logs(&filter).await.map_err(|e| self.rpc.log_error(a, b, e)) }
+        })
+        .await?;
+        let mut out = Vec::new();
+        for l in logs.iter().filter(|l| !l.removed) {
+            let ev = AnchorMirror::OwnerRotationProposed::decode_log(&l.inner).map_err(|e| AdapterError::Rpc {
+                chain: self.chain.clone(),
+                message: format!("undecodable OwnerRotationProposed event: {e}"),
+            })?;
+            out.push(OwnerRotationProposal {
+                source_key: ev.sourceChain,
+                version: ev.version,
+                attestors: ev.attestors.clone(),
+                threshold: ev.threshold,
+                executable_at: ev.executableAt,
+                block: l.block_number.unwrap_or_default(),
+                tx_hash: l.transaction_hash.unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The owner's pending proposal for `source` (`None` when nothing is pending).
+    pub async fn fetch_pending_owner_rotation(
+        &self,
+        source: &ChainId,
+    ) -> Result<Option<(u64, Vec<Address>, u8, u64)>, AdapterError> {
+        let p = AnchorMirror::new(self.mirror, self.rpc.provider())
+            .pendingOwnerRotation(source.key())
+            .call()
+            .await
+            .map_err(|e| self.contract_error("pendingOwnerRotation", e))?;
+        Ok((p.version != 0).then_some((p.version, p.attestors, p.threshold, p.executableAt)))
+    }
+
+    /// The owner-rotation timelock of this mirror, in seconds.
+    pub async fn fetch_owner_rotation_delay(&self) -> Result<u64, AdapterError> {
+        AnchorMirror::new(self.mirror, self.rpc.provider())
+            .ownerRotationDelay()
+            .call()
+            .await
+            .map_err(|e| self.contract_error("ownerRotationDelay", e))
     }
 
     /// The mirror's state for `source` at destination block `block` (latest when

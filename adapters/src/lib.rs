@@ -24,7 +24,10 @@ pub mod rpc;
 pub mod rpc_metrics;
 pub mod source;
 
-pub use deploy::{AnchorReceipt, Deployed, anchor, deploy_contracts, revoke, set_attestors};
+pub use deploy::{
+    AnchorReceipt, Deployed, anchor, cancel_owner_rotation, deploy_contracts, execute_owner_rotation,
+    propose_owner_rotation, revoke, rotate_attestors, set_attestors,
+};
 pub use eas::{EasDigest, EasSchemaMapping, EasSource, EasSourceOptions};
 pub use error::AdapterError;
 pub use evm_mirror::EvmMirrorClient;

@@ -219,9 +219,15 @@ pub(crate) struct DeployArgs {
     /// Environment variable holding the deployer's hex private key.
     #[arg(long, default_value = "BRIDGE_DEPLOYER_KEY")]
     pub(crate) key_env: String,
-    /// Owner of the mirror (default: the deployer).
+    /// Owner of the mirror: installs first attestor sets and proposes later ones through
+    /// the timelock. Required outside dev chains, and never the deployer there (use a
+    /// multisig contract). Default on a dev chain: the deployer, with a warning.
     #[arg(long)]
     pub(crate) owner: Option<String>,
+    /// Seconds between an owner's attestor-set proposal and its execution, fixed for the
+    /// mirror's life (partners can cancel meanwhile). Default 7 days.
+    #[arg(long, default_value_t = 604_800)]
+    pub(crate) owner_rotation_delay: u64,
     /// Print JSON.
     #[arg(long)]
     pub(crate) json: bool,

@@ -286,8 +286,8 @@ pub(crate) struct KeySettings {
     /// Environment variable holding the key `bridge anchor` sends from.
     #[serde(default)]
     pub(crate) anchor_key_env: Option<String>,
-    /// Environment variable holding the mirrors' owner key, for `bridge mirror
-    /// set-attestors` (default: the relayer key, which owns the devnet's mirrors).
+    /// Environment variable holding the mirrors' owner key, for the owner's `bridge
+    /// mirror` commands (no default: the owner is never the relayer).
     #[serde(default)]
     pub(crate) owner_key_env: Option<String>,
     /// An encrypted JSON keystore for the relayer key (alternative to `relayer_key_env`).

@@ -53,11 +53,14 @@ pub(crate) fn anchor_key(keys: &KeySettings) -> Result<PrivateKeySigner, KeyErro
     }
 }
 
-/// The mirror owner's key for `bridge mirror set-attestors`: the `--owner-key-env`
-/// flag, else `owner_key_env`, else the relayer key.
+/// The mirror owner's key for the owner's `bridge mirror` commands: the
+/// `--owner-key-env` flag, else `owner_key_env`. Never the relayer key by default: the
+/// owner is a separate party (a multisig in production).
 pub(crate) fn owner_key(keys: &KeySettings, flag: Option<&str>) -> Result<PrivateKeySigner, KeyError> {
     match flag.or(keys.owner_key_env.as_deref()) {
         Some(var) => parse_key(var, &read_env(var)?),
-        None => relayer_key(keys),
+        None => Err(KeyError(
+            "no mirror owner key: pass --owner-key-env VAR or set keys.owner_key_env (the owner is never the relayer key)".into(),
+        )),
     }
 }

@@ -10,6 +10,14 @@ import {EvidenceLib} from "./EvidenceLib.sol";
 /// @dev Source chains are keyed by `keccak256(bytes(caip2 chain id))`. Every accepted root
 ///      is kept by size; each new checkpoint must be larger than the last and proven
 ///      consistent with it (RFC 9162).
+///
+///      Attestor sets: the owner installs only the FIRST set of a source. Every later set
+///      is either signed by the threshold of the current set (`rotateAttestors`, an
+///      EIP-712 `AttestorSetUpdate`, submitted by anyone), or proposed by the owner and
+///      executed after `ownerRotationDelay` seconds, fixed at deployment
+///      (`proposeOwnerRotation` → `executeOwnerRotation`), which the current set's
+///      threshold can cancel (`cancelOwnerRotation`). No single key can change a set at
+///      once, so no single key can make a false record verify.
 contract AnchorMirror {
     /// @notice A checkpoint of a source chain's evidence log.
     /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
@@ -33,9 +41,33 @@ contract AnchorMirror {
         uint64 latestSourceBlockNumber;
     }
 
+    /// @notice How an attestor set was installed (`AttestorSetChanged.authorization`).
+    enum SetAuthorization {
+        FirstSetByOwner, // 0: the first set of a source, installed by the owner
+        SignedByPreviousSet, // 1: signed by the threshold of the previous version
+        OwnerAfterTimelock // 2: proposed by the owner, executed after the delay
+    }
+
+    /// @dev An owner-proposed attestor set waiting for its timelock.
+    struct PendingRotation {
+        uint64 version; // the version it would become (0: nothing pending)
+        uint64 executableAt; // unix time from which it may be executed
+        uint8 threshold;
+        address[] attestors;
+    }
+
     /// @notice EIP-712 type hash of `Checkpoint`.
     bytes32 public constant CHECKPOINT_TYPEHASH = keccak256(
         "Checkpoint(bytes32 sourceChain,uint64 size,bytes32 root,uint64 sourceBlockNumber,bytes32 sourceBlockHash)"
+    );
+
+    /// @notice EIP-712 type hash of an attestor-set update signed by the current set.
+    bytes32 public constant ATTESTOR_SET_UPDATE_TYPEHASH =
+        keccak256("AttestorSetUpdate(bytes32 sourceChain,uint64 newVersion,address[] attestors,uint8 threshold)");
+
+    /// @notice EIP-712 type hash of the current set's cancellation of an owner proposal.
+    bytes32 public constant OWNER_ROTATION_CANCEL_TYPEHASH = keccak256(
+        "OwnerRotationCancel(bytes32 sourceChain,uint64 newVersion,address[] attestors,uint8 threshold)"
     );
 
     bytes32 private constant _DOMAIN_TYPEHASH =
@@ -51,6 +83,9 @@ contract AnchorMirror {
     address private immutable _cachedThis;
     bytes32 private immutable _cachedDomainSeparator;
 
+    /// @dev Seconds between an owner's proposal and its execution; fixed at deployment.
+    uint64 private immutable _ownerRotationDelay;
+
     address private _owner;
     address private _pendingOwner;
 
@@ -59,6 +94,8 @@ contract AnchorMirror {
     /// @dev An address is an attestor of a source iff its entry equals the set version.
     mapping(bytes32 sourceChain => mapping(address attestor => uint64 version)) private _memberVersion;
     mapping(bytes32 sourceChain => mapping(uint64 size => bytes32 root)) private _roots;
+    mapping(bytes32 sourceChain => mapping(uint64 version => uint8 threshold)) private _thresholds;
+    mapping(bytes32 sourceChain => PendingRotation) private _pending;
 
     /// @notice An ownership transfer was started; `newOwner` must call `acceptOwnership`.
     /// @param previousOwner The current owner.
@@ -75,7 +112,36 @@ contract AnchorMirror {
     /// @param version The new set version (1 for the first set of a source).
     /// @param attestors The new attestors, in the order given.
     /// @param threshold Number of attestor signatures a checkpoint needs.
-    event AttestorSetChanged(bytes32 indexed sourceChain, uint64 indexed version, address[] attestors, uint8 threshold);
+    /// @param authorization How it was installed (`SetAuthorization`).
+    /// @param signatures For `SignedByPreviousSet`: the previous set's signatures over
+    ///        the `AttestorSetUpdate`, sorted by signer (empty otherwise), so anyone can
+    ///        check the rotation from the event alone.
+    event AttestorSetChanged(
+        bytes32 indexed sourceChain,
+        uint64 indexed version,
+        address[] attestors,
+        uint8 threshold,
+        SetAuthorization authorization,
+        bytes[] signatures
+    );
+
+    /// @notice The owner proposed a new attestor set; it can be executed from
+    ///         `executableAt`, unless the current set's threshold cancels it first.
+    /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
+    /// @param version The version the set would become.
+    /// @param attestors The proposed attestors.
+    /// @param threshold The proposed threshold.
+    /// @param executableAt Unix time from which `executeOwnerRotation` succeeds.
+    event OwnerRotationProposed(
+        bytes32 indexed sourceChain, uint64 indexed version, address[] attestors, uint8 threshold, uint64 executableAt
+    );
+
+    /// @notice A pending owner proposal was cancelled.
+    /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
+    /// @param version The version the proposal would have become.
+    /// @param byAttestors True when the current set's threshold cancelled it, false when
+    ///        a signed rotation made it stale or the owner withdrew it.
+    event OwnerRotationCancelled(bytes32 indexed sourceChain, uint64 indexed version, bool byAttestors);
 
     /// @notice A checkpoint was accepted.
     /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
@@ -128,6 +194,36 @@ contract AnchorMirror {
     /// @notice The source chain has no attestor set.
     /// @param sourceChain The unknown source chain.
     error UnknownSourceChain(bytes32 sourceChain);
+
+    /// @notice The source already has an attestor set; only its threshold (or the
+    ///         owner's timelock) can change it.
+    /// @param sourceChain The source chain.
+    /// @param version Its current set version.
+    error AttestorSetAlreadyInstalled(bytes32 sourceChain, uint64 version);
+
+    /// @notice The update is not for the next set version (a replay, or out of order).
+    /// @param expected The next version (current + 1).
+    /// @param got The update's version.
+    error UnexpectedSetVersion(uint64 expected, uint64 got);
+
+    /// @notice An owner proposal is already pending for this source.
+    /// @param version The pending proposal's version.
+    /// @param executableAt When it becomes executable.
+    error OwnerRotationPending(uint64 version, uint64 executableAt);
+
+    /// @notice No owner proposal is pending for this source.
+    /// @param sourceChain The source chain.
+    error NoOwnerRotationPending(bytes32 sourceChain);
+
+    /// @notice The proposal's timelock has not expired.
+    /// @param executableAt When it becomes executable.
+    /// @param now_ The current block time.
+    error TimelockNotExpired(uint64 executableAt, uint64 now_);
+
+    /// @notice The checkpoint's source block is older than the latest accepted one.
+    /// @param sourceBlockNumber The checkpoint's source block.
+    /// @param latest The latest accepted checkpoint's source block.
+    error SourceBlockDecreasing(uint64 sourceBlockNumber, uint64 latest);
 
     /// @notice The checkpoint's root is zero.
     error ZeroRoot();
@@ -182,10 +278,13 @@ contract AnchorMirror {
         _;
     }
 
-    /// @param initialOwner The account allowed to change attestor sets.
-    constructor(address initialOwner) {
+    /// @param initialOwner The account that installs first sets and may propose later
+    ///        ones through the timelock (a multisig contract is recommended).
+    /// @param ownerRotationDelay_ Seconds between an owner proposal and its execution.
+    constructor(address initialOwner, uint64 ownerRotationDelay_) {
         if (initialOwner == address(0)) revert InvalidOwner(address(0));
         _owner = initialOwner;
+        _ownerRotationDelay = ownerRotationDelay_;
         emit OwnershipTransferred(address(0), initialOwner);
         _cachedChainId = block.chainid;
         _cachedThis = address(this);
@@ -229,29 +328,140 @@ contract AnchorMirror {
     // Attestor sets
     // ---------------------------------------------------------------------------------
 
-    /// @notice Replaces the whole attestor set of `sourceChain`. Only the owner.
+    /// @notice Installs the FIRST attestor set of `sourceChain`. Only the owner, and only
+    ///         once per source: later sets come from `rotateAttestors` or the timelock.
     /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
-    /// @param attestors The new set: 1 to 255 distinct nonzero addresses, in any order.
+    /// @param attestors The set: 1 to 255 distinct nonzero addresses, in any order.
     /// @param threshold Signatures a checkpoint needs, 1 to `attestors.length`.
     function setAttestors(bytes32 sourceChain, address[] calldata attestors, uint8 threshold) external onlyOwner {
-        uint256 n = attestors.length;
-        if (n == 0) revert EmptyAttestorSet();
-        if (n > type(uint8).max) revert AttestorSetTooLarge(n);
-        if (threshold == 0 || threshold > n) revert InvalidThreshold(threshold, n);
+        uint64 current = _sources[sourceChain].setVersion;
+        if (current != 0) revert AttestorSetAlreadyInstalled(sourceChain, current);
+        _install(sourceChain, 1, attestors, threshold, SetAuthorization.FirstSetByOwner, new bytes[](0));
+    }
 
-        SourceState storage state = _sources[sourceChain];
-        uint64 version = state.setVersion + 1;
-        mapping(address => uint64) storage member = _memberVersion[sourceChain];
-        for (uint256 i = 0; i < n; ++i) {
-            address a = attestors[i];
-            if (a == address(0)) revert ZeroAttestor(i);
-            if (member[a] == version) revert DuplicateAttestor(a);
-            member[a] = version;
+    /// @notice Replaces the attestor set of `sourceChain` with one signed by at least the
+    ///         threshold of the current set. Anyone may submit it.
+    /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
+    /// @param newVersion Must be the current version + 1.
+    /// @param attestors The new set: 1 to 255 distinct nonzero addresses.
+    /// @param threshold The new threshold, 1 to `attestors.length`.
+    /// @param signatures Current attestors' signatures over
+    ///        `attestorSetUpdateDigest(...)`, sorted by signer address.
+    function rotateAttestors(
+        bytes32 sourceChain,
+        uint64 newVersion,
+        address[] calldata attestors,
+        uint8 threshold,
+        bytes[] calldata signatures
+    ) external {
+        SourceState memory state = _sources[sourceChain];
+        if (state.setVersion == 0) revert UnknownSourceChain(sourceChain);
+        if (newVersion != state.setVersion + 1) revert UnexpectedSetVersion(state.setVersion + 1, newVersion);
+        if (signatures.length < state.threshold) revert BelowThreshold(signatures.length, state.threshold);
+        bytes32 digest = attestorSetUpdateDigest(sourceChain, newVersion, attestors, threshold);
+        _checkSignatures(sourceChain, state.setVersion, digest, signatures);
+        PendingRotation storage pending = _pending[sourceChain];
+        if (pending.version != 0) {
+            emit OwnerRotationCancelled(sourceChain, pending.version, false);
+            delete _pending[sourceChain];
         }
-        _attestors[sourceChain][version] = attestors;
-        state.setVersion = version;
-        state.threshold = threshold;
-        emit AttestorSetChanged(sourceChain, version, attestors, threshold);
+        _install(sourceChain, newVersion, attestors, threshold, SetAuthorization.SignedByPreviousSet, signatures);
+    }
+
+    /// @notice Proposes a new attestor set for `sourceChain` (key loss, emergency). It
+    ///         can be executed after `ownerRotationDelay()` seconds unless the current
+    ///         set's threshold cancels it. Only the owner; one proposal at a time.
+    /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
+    /// @param attestors The proposed set: 1 to 255 distinct nonzero addresses.
+    /// @param threshold The proposed threshold, 1 to `attestors.length`.
+    function proposeOwnerRotation(bytes32 sourceChain, address[] calldata attestors, uint8 threshold)
+        external
+        onlyOwner
+    {
+        uint64 current = _sources[sourceChain].setVersion;
+        if (current == 0) revert UnknownSourceChain(sourceChain);
+        PendingRotation storage pending = _pending[sourceChain];
+        if (pending.version != 0) revert OwnerRotationPending(pending.version, pending.executableAt);
+        _checkSet(attestors, threshold);
+        uint64 executableAt = uint64(block.timestamp) + _ownerRotationDelay;
+        pending.version = current + 1;
+        pending.executableAt = executableAt;
+        pending.threshold = threshold;
+        pending.attestors = attestors;
+        emit OwnerRotationProposed(sourceChain, current + 1, attestors, threshold, executableAt);
+    }
+
+    /// @notice Installs the owner's pending proposal once its timelock expired. Only the
+    ///         owner.
+    /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
+    function executeOwnerRotation(bytes32 sourceChain) external onlyOwner {
+        PendingRotation memory pending = _pending[sourceChain];
+        if (pending.version == 0) revert NoOwnerRotationPending(sourceChain);
+        if (block.timestamp < pending.executableAt) {
+            revert TimelockNotExpired(pending.executableAt, uint64(block.timestamp));
+        }
+        delete _pending[sourceChain];
+        _install(
+            sourceChain,
+            pending.version,
+            pending.attestors,
+            pending.threshold,
+            SetAuthorization.OwnerAfterTimelock,
+            new bytes[](0)
+        );
+    }
+
+    /// @notice Cancels the owner's pending proposal: by the owner (no signatures), or by
+    ///         anyone with at least the threshold of the current set's signatures over
+    ///         `ownerRotationCancelDigest(sourceChain)`.
+    /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
+    /// @param signatures Current attestors' signatures, sorted by signer (empty: owner).
+    function cancelOwnerRotation(bytes32 sourceChain, bytes[] calldata signatures) external {
+        PendingRotation storage pending = _pending[sourceChain];
+        uint64 version = pending.version;
+        if (version == 0) revert NoOwnerRotationPending(sourceChain);
+        bool byAttestors = signatures.length != 0 || msg.sender != _owner;
+        if (byAttestors) {
+            SourceState memory state = _sources[sourceChain];
+            if (signatures.length < state.threshold) revert BelowThreshold(signatures.length, state.threshold);
+            _checkSignatures(sourceChain, state.setVersion, ownerRotationCancelDigest(sourceChain), signatures);
+        }
+        delete _pending[sourceChain];
+        emit OwnerRotationCancelled(sourceChain, version, byAttestors);
+    }
+
+    /// @notice Seconds between an owner proposal and its execution (fixed at deployment).
+    /// @return The delay.
+    function ownerRotationDelay() external view returns (uint64) {
+        return _ownerRotationDelay;
+    }
+
+    /// @notice The owner's pending proposal for `sourceChain` (version 0 if none).
+    /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
+    /// @return version The version it would become.
+    /// @return attestors The proposed attestors.
+    /// @return threshold The proposed threshold.
+    /// @return executableAt Unix time from which it may be executed.
+    function pendingOwnerRotation(bytes32 sourceChain)
+        external
+        view
+        returns (uint64 version, address[] memory attestors, uint8 threshold, uint64 executableAt)
+    {
+        PendingRotation storage p = _pending[sourceChain];
+        return (p.version, p.attestors, p.threshold, p.executableAt);
+    }
+
+    /// @notice Attestor set `version` of `sourceChain`, current or past (empty, 0 if none).
+    /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
+    /// @param version The set version.
+    /// @return attestors The attestors, in the order they were set.
+    /// @return threshold Signatures a checkpoint needed under that set.
+    function attestorSetAt(bytes32 sourceChain, uint64 version)
+        external
+        view
+        returns (address[] memory attestors, uint8 threshold)
+    {
+        return (_attestors[sourceChain][version], _thresholds[sourceChain][version]);
     }
 
     /// @notice The current attestor set of `sourceChain` (empty, 0, 0 if none).
@@ -299,6 +509,45 @@ contract AnchorMirror {
         return keccak256(abi.encodePacked(hex"1901", domainSeparator(), structHash));
     }
 
+    /// @notice The EIP-712 digest the current set signs to install the next set.
+    /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
+    /// @param newVersion The version the set becomes.
+    /// @param attestors The new attestors (order matters: it is the signed order).
+    /// @param threshold The new threshold.
+    /// @return `keccak256(0x1901 || domainSeparator || hashStruct(AttestorSetUpdate))`.
+    function attestorSetUpdateDigest(
+        bytes32 sourceChain,
+        uint64 newVersion,
+        address[] calldata attestors,
+        uint8 threshold
+    ) public view returns (bytes32) {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                ATTESTOR_SET_UPDATE_TYPEHASH, sourceChain, newVersion, keccak256(abi.encodePacked(attestors)), threshold
+            )
+        );
+        return keccak256(abi.encodePacked(hex"1901", domainSeparator(), structHash));
+    }
+
+    /// @notice The EIP-712 digest the current set signs to cancel the pending owner
+    ///         proposal of `sourceChain` (zero if none is pending).
+    /// @param sourceChain keccak256 of the source chain's CAIP-2 id.
+    /// @return The digest, bound to the proposal's version, attestors and threshold.
+    function ownerRotationCancelDigest(bytes32 sourceChain) public view returns (bytes32) {
+        PendingRotation storage p = _pending[sourceChain];
+        if (p.version == 0) return bytes32(0);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                OWNER_ROTATION_CANCEL_TYPEHASH,
+                sourceChain,
+                p.version,
+                keccak256(abi.encodePacked(p.attestors)),
+                p.threshold
+            )
+        );
+        return keccak256(abi.encodePacked(hex"1901", domainSeparator(), structHash));
+    }
+
     // ---------------------------------------------------------------------------------
     // Checkpoints
     // ---------------------------------------------------------------------------------
@@ -323,6 +572,9 @@ contract AnchorMirror {
         if (cp.size <= state.latestSize) {
             if (_roots[sourceChain][cp.size] == cp.root) revert CheckpointAlreadyAccepted(sourceChain, cp.size);
             revert SizeNotIncreasing(cp.size, state.latestSize);
+        }
+        if (cp.sourceBlockNumber < state.latestSourceBlockNumber) {
+            revert SourceBlockDecreasing(cp.sourceBlockNumber, state.latestSourceBlockNumber);
         }
         if (signatures.length < state.threshold) revert BelowThreshold(signatures.length, state.threshold);
 
@@ -395,6 +647,48 @@ contract AnchorMirror {
     // ---------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------
+
+    /// @dev Checks a set as every installer must: 1..255 members, 1 <= threshold <= n.
+    ///      (Zero and repeated members are caught by `_install`.)
+    function _checkSet(address[] memory attestors, uint8 threshold) private pure {
+        uint256 n = attestors.length;
+        if (n == 0) revert EmptyAttestorSet();
+        if (n > type(uint8).max) revert AttestorSetTooLarge(n);
+        if (threshold == 0 || threshold > n) revert InvalidThreshold(threshold, n);
+        for (uint256 i = 0; i < n; ++i) {
+            if (attestors[i] == address(0)) revert ZeroAttestor(i);
+            for (uint256 j = 0; j < i; ++j) {
+                if (attestors[j] == attestors[i]) revert DuplicateAttestor(attestors[i]);
+            }
+        }
+    }
+
+    function _install(
+        bytes32 sourceChain,
+        uint64 version,
+        address[] memory attestors,
+        uint8 threshold,
+        SetAuthorization authorization,
+        bytes[] memory signatures
+    ) private {
+        uint256 n = attestors.length;
+        if (n == 0) revert EmptyAttestorSet();
+        if (n > type(uint8).max) revert AttestorSetTooLarge(n);
+        if (threshold == 0 || threshold > n) revert InvalidThreshold(threshold, n);
+        mapping(address => uint64) storage member = _memberVersion[sourceChain];
+        for (uint256 i = 0; i < n; ++i) {
+            address a = attestors[i];
+            if (a == address(0)) revert ZeroAttestor(i);
+            if (member[a] == version) revert DuplicateAttestor(a);
+            member[a] = version;
+        }
+        _attestors[sourceChain][version] = attestors;
+        _thresholds[sourceChain][version] = threshold;
+        SourceState storage state = _sources[sourceChain];
+        state.setVersion = version;
+        state.threshold = threshold;
+        emit AttestorSetChanged(sourceChain, version, attestors, threshold, authorization, signatures);
+    }
 
     function _buildDomainSeparator() private view returns (bytes32) {
         return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));

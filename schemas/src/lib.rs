@@ -10,12 +10,14 @@
 //! - [`log`]: the RFC 6962 transparency log over record ids, with inclusion, subtree and
 //!   consistency proofs;
 //! - [`checkpoint`]: signed checkpoints of a log and their EIP-712 typed-data hashes;
+//! - [`attestor_set`]: attestor-set changes (signed rotations, the owner's timelock);
 //! - [`bundle`]: the self-contained proof bundle and its offline verification;
 //! - [`json_schema`]: the JSON Schema documents generated from these types.
 //!
 //! The crate is pure: no async runtime, no database, no network. Hashing rules defined
 //! here are part of every proof ever issued; they change only with a new version.
 
+pub mod attestor_set;
 pub mod bundle;
 pub mod chain;
 pub mod checkpoint;

@@ -28,6 +28,9 @@ use crate::contracts::{
     SubtreeLibHarness::{self, SubtreeLibHarnessInstance},
 };
 
+
+/// The owner-rotation timelock of test mirrors, in seconds (tests advance anvil's clock).
+pub const TEST_ROTATION_DELAY: u64 = 3_600;
 /// Path of the pinned anvil binary inside the workspace, installed by
 /// `bash deploy/scripts/install-tools.sh`.
 pub const ANVIL_REL_PATH: &str = "deploy/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
@@ -158,7 +161,8 @@ impl Devchain {
         Ok(EvidenceRegistry::new(address, self.provider.clone()))
     }
 
-    /// Deploys `AnchorMirror` owned by `owner`, from dev account 0.
+    /// Deploys `AnchorMirror` owned by `owner` with an owner-rotation timelock of
+    /// [`TEST_ROTATION_DELAY`] seconds, from dev account 0.
     ///
     /// # Errors
     /// When the deployment transaction fails (e.g. `InvalidOwner` for the zero address).
@@ -166,7 +170,20 @@ impl Devchain {
         &self,
         owner: Address,
     ) -> anyhow::Result<AnchorMirrorInstance<DynProvider>> {
-        let call = AnchorMirror::deploy_builder(self.provider.clone(), owner);
+        self.deploy_mirror_with_delay(owner, TEST_ROTATION_DELAY).await
+    }
+
+    /// Deploys `AnchorMirror` owned by `owner` with an owner-rotation timelock of
+    /// `delay` seconds, from dev account 0.
+    ///
+    /// # Errors
+    /// When the deployment transaction fails.
+    pub async fn deploy_mirror_with_delay(
+        &self,
+        owner: Address,
+        delay: u64,
+    ) -> anyhow::Result<AnchorMirrorInstance<DynProvider>> {
+        let call = AnchorMirror::deploy_builder(self.provider.clone(), owner, delay);
         let address = deploy(call, "AnchorMirror").await?;
         Ok(AnchorMirror::new(address, self.provider.clone()))
     }

@@ -56,7 +56,7 @@ async fn world() -> World {
     .unwrap();
     let owner: PrivateKeySigner = anvil.keys()[0].clone().into();
     let relayer: PrivateKeySigner = anvil.keys()[1].clone().into();
-    let deployed = deploy_contracts(&rpc, owner.clone(), owner.address())
+    let deployed = deploy_contracts(&rpc, owner.clone(), owner.address(), 3_600)
         .await
         .unwrap();
     let source = ChainId::eip155(7777);

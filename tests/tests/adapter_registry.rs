@@ -89,7 +89,7 @@ async fn world() -> World {
         .take(3)
         .map(|k| k.clone().into())
         .collect();
-    let deployed = deploy_contracts(&rpc, keys[0].clone(), keys[0].address())
+    let deployed = deploy_contracts(&rpc, keys[0].clone(), keys[0].address(), 3_600)
         .await
         .unwrap();
     let kind = Label::parse("kind", "iou").unwrap();
@@ -247,7 +247,7 @@ async fn several_transactions_in_one_block_come_in_tx_order() {
     let url = anvil.endpoint();
     let rpc = connect(vec![url.clone()]).await;
     let key: PrivateKeySigner = anvil.keys()[0].clone().into();
-    let deployed = deploy_contracts(&rpc, key.clone(), key.address())
+    let deployed = deploy_contracts(&rpc, key.clone(), key.address(), 3_600)
         .await
         .unwrap();
     let wallet = ProviderBuilder::new()
@@ -303,7 +303,7 @@ async fn several_transactions_in_one_block_come_in_tx_order() {
 async fn another_registry_at_another_address_is_not_read() {
     let w = world().await;
     let key: PrivateKeySigner = w.anvil.keys()[2].clone().into();
-    let other = deploy_contracts(&w.rpc, key.clone(), key.address())
+    let other = deploy_contracts(&w.rpc, key.clone(), key.address(), 3_600)
         .await
         .unwrap();
     let kind = Label::parse("kind", "decoy").unwrap();
@@ -404,7 +404,7 @@ async fn a_bad_kind_label_is_quarantined_and_its_seq_still_counts() {
     let url = anvil.endpoint();
     let rpc = connect(vec![url.clone()]).await;
     let key: PrivateKeySigner = anvil.keys()[0].clone().into();
-    let deployed = deploy_contracts(&rpc, key.clone(), key.address())
+    let deployed = deploy_contracts(&rpc, key.clone(), key.address(), 3_600)
         .await
         .unwrap();
     let kind = Label::parse("kind", "iou").unwrap();

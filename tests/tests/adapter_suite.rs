@@ -40,7 +40,7 @@ impl SourceFixture for RegistryFixture {
     const NAME: &'static str = "registry";
 
     async fn deploy(chain: &Devchain, rpc: &ChainRpc) -> anyhow::Result<Self> {
-        let d = deploy_contracts(rpc, chain.signer.clone(), chain.address()).await?;
+        let d = deploy_contracts(rpc, chain.signer.clone(), chain.address(), 3_600).await?;
         Ok(Self {
             registry: d.registry,
             start: d.registry_block,

@@ -2,7 +2,9 @@
 //! `bridge.toml`, for the quick start and for trying things out.
 //!
 //! The devnet uses anvil's well-known development keys: account 0 deploys and relays,
-//! accounts 1–3 are the devnet attestor set (threshold 2), account 4 anchors evidence.
+//! accounts 1–3 are the devnet attestor set (threshold 2), account 4 anchors evidence,
+//! account 8 owns the mirrors (a separate key from the relayer, as in production; its
+//! owner-rotation timelock is [`DEVNET_ROTATION_DELAY`] seconds instead of 7 days).
 //! They are written to `DIR/devnet.env`, never into a config file. Besides the
 //! all-in-one `bridge.toml`, the devnet writes the configs of three independent
 //! attest-only partners and of a relaying instance that asks them for signatures (see
@@ -43,6 +45,10 @@ use crate::{
 
 /// Devnet attestor threshold.
 const THRESHOLD: u8 = 2;
+/// The devnet mirrors' owner-rotation timelock, in seconds (production: ≥ 7 days).
+pub(crate) const DEVNET_ROTATION_DELAY: u64 = 10;
+/// anvil dev key index of the devnet mirrors' owner.
+const OWNER_KEY_INDEX: usize = 8;
 const NAMES: [&str; 8] = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"];
 
 /// One running devnet chain.
@@ -148,7 +154,8 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
             .map_err(|e| Failure::failed(format!("cannot start anvil for chain {chain_id} on port {port}: {e} (is the port in use?)")))?;
         let deployer = dev_key(&anvil, 0)?;
         let rpc = devnet_rpc(&anvil, chain_id).await?;
-        let deployed = deploy::deploy_contracts(&rpc, deployer.clone(), deployer.address())
+        let owner = dev_key(&anvil, OWNER_KEY_INDEX)?;
+        let deployed = deploy::deploy_contracts(&rpc, deployer.clone(), owner.address(), DEVNET_ROTATION_DELAY)
             .await
             .map_err(|e| Failure::failed(format!("deploying to chain {chain_id}: {e}")))?;
         // The third-party contracts (EAS, HashStore) are another platform's: they are
@@ -166,7 +173,7 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
     let mut attestor_addresses: Vec<Address> = attestors.iter().map(PrivateKeySigner::address).collect();
     attestor_addresses.sort();
     for dest in &chains {
-        let owner = dev_key(&dest.anvil, 0)?;
+        let owner = dev_key(&dest.anvil, OWNER_KEY_INDEX)?;
         for src in chains.iter().filter(|c| c.chain_id != dest.chain_id) {
             deploy::set_attestors(
                 &dest.rpc,
@@ -276,13 +283,15 @@ fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner]) 
     };
     let relayer = dev_key(&chains[0].anvil, 0)?;
     let anchor = dev_key(&chains[0].anvil, 4)?;
+    let owner = dev_key(&chains[0].anvil, OWNER_KEY_INDEX)?;
     let hex_key = |k: &PrivateKeySigner| format!("0x{}", hex::encode(k.to_bytes()));
     let keys: Vec<String> = attestors.iter().map(hex_key).collect();
     let mut env = format!(
-        "# anvil's public development keys; never use them on a real chain\nBRIDGE_RELAYER_KEY={}\nBRIDGE_ATTESTOR_KEYS={}\nBRIDGE_ANCHOR_KEY={}\n",
+        "# anvil's public development keys; never use them on a real chain\nBRIDGE_RELAYER_KEY={}\nBRIDGE_ATTESTOR_KEYS={}\nBRIDGE_ANCHOR_KEY={}\nBRIDGE_OWNER_KEY={}\n",
         hex_key(&relayer),
         keys.join(","),
         hex_key(&anchor),
+        hex_key(&owner),
     );
     let write = |name: &str, text: &str| {
         std::fs::write(dir.join(name), text)
@@ -292,7 +301,7 @@ fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner]) 
         "bridge.toml",
         &config(
             "bridge.sqlite",
-            "relayer_key_env = \"BRIDGE_RELAYER_KEY\"\nattestor_keys_env = \"BRIDGE_ATTESTOR_KEYS\"\nanchor_key_env = \"BRIDGE_ANCHOR_KEY\"\n",
+            "relayer_key_env = \"BRIDGE_RELAYER_KEY\"\nattestor_keys_env = \"BRIDGE_ATTESTOR_KEYS\"\nanchor_key_env = \"BRIDGE_ANCHOR_KEY\"\nowner_key_env = \"BRIDGE_OWNER_KEY\"\n",
             "",
         ),
     )?;
