@@ -41,6 +41,10 @@ pub(crate) fn signature(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "string", "pattern": "^0x[0-9a-fA-F]{130}$", "description": "65-byte r ‖ s ‖ v secp256k1 signature, 0x-prefixed hex" })
 }
 
+pub(crate) fn signature_list(g: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "array", "items": signature(g) })
+}
+
 pub(crate) fn rfc3339(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "string", "format": "date-time", "description": "RFC 3339 UTC time, whole seconds" })
 }

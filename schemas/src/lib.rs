@@ -12,6 +12,7 @@
 //! - [`checkpoint`]: signed checkpoints of a log and their EIP-712 typed-data hashes;
 //! - [`attestor_set`]: attestor-set changes (signed rotations, the owner's timelock);
 //! - [`bundle`]: the self-contained proof bundle and its offline verification;
+//! - [`trust`]: the trust root an offline verifier pins (attestor sets per mirror);
 //! - [`json_schema`]: the JSON Schema documents generated from these types.
 //!
 //! The crate is pure: no async runtime, no database, no network. Hashing rules defined
@@ -27,6 +28,7 @@ pub mod json_schema;
 pub mod log;
 pub mod record;
 mod serde_time;
+pub mod trust;
 
 pub use alloy_primitives::{Address, B256};
 pub use bundle::ProofBundle;
