@@ -808,10 +808,11 @@ async fn owner_installs_only_the_first_set() {
         )
     );
     assert_eq!(current_set(&m).await, (next.addresses(), 2, 2));
-    // The owner's 1-of-1 takeover key cannot sign a checkpoint.
+    // The keys the owner tried to install sign nothing: a checkpoint appending a
+    // forged record, signed by the owner's and another dev key, is refused.
     let cp = m.checkpoint(&log, 20).unwrap();
-    let forged =
-        sign_hash_sorted(&cp.signing_hash(&m.domain), &[chain.dev_signer(0).unwrap()]).unwrap();
+    let owner_keys = [chain.dev_signer(0).unwrap(), chain.dev_signer(1).unwrap()];
+    let forged = sign_hash_sorted(&cp.signing_hash(&m.domain), &owner_keys).unwrap();
     let err = expect_revert::<_, AnchorMirrorErrors>(
         m.submit(&cp, log.consistency_proof(10, 20).unwrap(), forged)
             .await,
@@ -819,11 +820,15 @@ async fn owner_installs_only_the_first_set() {
     .unwrap();
     assert_eq!(
         err,
-        AnchorMirrorErrors::BelowThreshold(AnchorMirror::BelowThreshold {
-            got: U256::from(1),
-            threshold: 2
+        AnchorMirrorErrors::NotAttestor(AnchorMirror::NotAttestor {
+            signer: owner_keys
+                .iter()
+                .map(PrivateKeySigner::address)
+                .min()
+                .unwrap()
         })
     );
+    assert_eq!(latest(&m).await.0, 10);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
