@@ -107,8 +107,8 @@ async fn main() -> anyhow::Result<()> {
     let old21 = old_size_with_proof_len(700_000, big, 21)?;
     println!("submitCheckpoint (tx receipt gasUsed; calldata = 16/nonzero + 4/zero byte)");
     println!(
-        "{:<8} {:<34} {:>9} {:>9} {:>10}  {}",
-        "sigs", "checkpoint", "gasUsed", "calldata", "execution", "target"
+        "{:<8} {:<34} {:>9} {:>9} {:>10}  target",
+        "sigs", "checkpoint", "gasUsed", "calldata", "execution"
     );
     let mut missed = Vec::new();
     for (threshold, n) in [(1u8, 1usize), (3, 5), (5, 7)] {
@@ -261,7 +261,7 @@ async fn main() -> anyhow::Result<()> {
     println!("  exec.mined:  the same from the receipt gasUsed of the call sent as a transaction");
     println!("  7623 floor:  21000 + 10 * calldata tokens, the minimum a Prague+ transaction pays");
     println!(
-        "{:<10} {:>6} {:>12} {:>12} {:>9} {:>10} {:>10} {:>11}  {}",
+        "{:<10} {:>6} {:>12} {:>12} {:>9} {:>10} {:>10} {:>11}  target",
         "log size",
         "proof",
         "est.default",
@@ -269,8 +269,7 @@ async fn main() -> anyhow::Result<()> {
         "calldata",
         "execution",
         "exec.mined",
-        "7623 floor",
-        "target"
+        "7623 floor"
     );
     for bits in [10u32, 20] {
         let size = 1u64 << bits;
