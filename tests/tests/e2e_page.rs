@@ -2,9 +2,15 @@
 //! the API and the page (`BRIDGE__API__LISTEN`), one file anchored on both chains and
 //! provable on the other, then headless Chromium (Debian's `chromium`, driven by
 //! `playwright-core` from deploy/node_modules) runs tests/browser/lookup.mjs: drop the
-//! file, see it found on two chains with the inclusion proofs verified in the browser,
-//! paste an unknown digest and see "not found", switch to Chinese. Screenshots go to
-//! `target/e2e-page/` (the paths are printed).
+//! file, see it found on two chains with the inclusion proofs and the attestor signatures
+//! verified in the browser (noble's secp256k1, EIP-712 digests of the real checkpoints)
+//! and the attestor sets trusted by the node's `GET /api/v1/trust-root`, which the page
+//! names; load the user's own trust-root files (a copy: trusted, and the page names the
+//! file; one without the set: the trust check FAILs naming the version; one that pins
+//! nothing: FAIL); forge a signature in transit (the signature check FAILs); paste an
+//! unknown digest and see "not found", switch to Chinese. It also checks that the served
+//! `/assets/vendor/noble.mjs` is byte for byte a fresh bundle of the pinned npm packages.
+//! Screenshots go to `target/e2e-page/` (the paths are printed).
 //!
 //! Also runs the page's JavaScript unit tests (tests/browser/verify.test.mjs) with node.
 //! Neither test is skipped when a tool is missing: it fails and says what to install.
@@ -116,7 +122,9 @@ fn a_file_anchored_on_two_chains_is_found_and_verified_in_a_real_browser() {
         .expect("node runs");
     println!("screenshots of the lookup page: {}", shots.display());
     assert!(status.success(), "the browser test failed (its output is above; screenshots in {})", shots.display());
-    for name in ["found-en.png", "not-found-en.png", "not-found-zh.png", "found-zh.png"] {
+    for name in
+        ["found-en.png", "trust-file-without-set-en.png", "forged-signature-en.png", "not-found-en.png", "not-found-zh.png", "found-zh.png"]
+    {
         let shot = shots.join(name);
         assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000), "screenshot {} missing", shot.display());
         println!("screenshot: {}", shot.display());
