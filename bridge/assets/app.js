@@ -76,6 +76,7 @@ const STRINGS = {
     used_node: (o) => `trust root: served by this node at ${o}`,
     used_file: (name) => `trust root: your file ${name}`,
     check_ok: 'ok',
+    label_sep: ': ',
     check_fail: 'FAIL',
     check_version: 'bundle version',
     check_format: 'bundle format',
@@ -168,6 +169,7 @@ const STRINGS = {
     used_node: (o) => `信任根：由本节点 ${o} 提供`,
     used_file: (name) => `信任根：您的文件 ${name}`,
     check_ok: '通过',
+    label_sep: '：',
     check_fail: '未通过',
     check_version: '证明包版本',
     check_format: '证明包格式',
@@ -399,6 +401,8 @@ async function onTrustFile(file) {
 async function useNodeTrust() {
   trust = { source: 'node', state: 'idle' };
   $('trust-file').value = '';
+  $('trust-error').hidden = true;
+  delete $('trust-error').dataset.name;
   renderTrust();
   await recheckTrust();
 }
@@ -473,7 +477,7 @@ function updateProof(key) {
     ul.replaceChildren(...(p.checks || []).map((c) => {
       const li = el('li', { class: 'check', 'data-check': c.check, 'data-ok': String(c.ok) },
         el('span', { class: 'badge ' + (c.ok ? 'ok' : 'bad'), text: c.ok ? t('check_ok') : t('check_fail') }), ' ',
-        el('strong', { text: checkLabel(c.check) }), ': ', reasonText(c));
+        el('strong', { text: checkLabel(c.check) }), t('label_sep'), reasonText(c));
       if (c.check === 'trust') li.append(' ', el('span', { class: 'trust-used', text: `(${usedText(p.used)})` }));
       return li;
     }));
