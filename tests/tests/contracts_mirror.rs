@@ -619,7 +619,9 @@ async fn attestor_set_rotation() {
             sourceChain: key,
             version: 2,
             attestors: new_set.addresses(),
-            threshold: 2
+            threshold: 2,
+            authorization: 0,
+            signatures: vec![],
         }]
     );
     let set = m.mirror.attestorSet(key).call().await.unwrap();
