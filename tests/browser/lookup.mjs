@@ -6,6 +6,10 @@
 //   BASE_URL=http://127.0.0.1:8080 FILE_PATH=doc.txt EXPECT_CHAINS=2 \
 //   UNKNOWN_DIGEST=0x... SCREENSHOT_DIR=target/e2e-page node tests/browser/lookup.mjs
 //
+// With MODE=rotated (after a signed rotation of the file's attestor set), it checks only
+// that the page trusts the file's new bundle through the signed rotation in the node's
+// trust root, and that a tampered rotation or an owner-installed version fails.
+//
 // Exit 0 when every check passed; 1 with the reason (and a screenshot) otherwise.
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
@@ -30,6 +34,7 @@ const EXPECT_CHAINS = Number(process.env.EXPECT_CHAINS || '2');
 const SHOTS = resolve(process.env.SCREENSHOT_DIR || join(root, 'target', 'e2e-page'));
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const TIMEOUT = 60_000;
+const MODE = process.env.MODE || 'full';
 
 const require = createRequire(join(root, 'deploy', 'node_modules', 'noop.js'));
 let chromium;
@@ -206,6 +211,62 @@ async function trustChecks(page, tmp) {
   await page.unroute('**/api/v1/records/*/bundle?*');
 }
 
+/**
+ * After a signed rotation (version 1 → 2, the same members, a higher threshold): the
+ * file's bundle is of set version 2, trusted because the node's trust root reaches it from
+ * pinned version 1 by a rotation whose signatures the browser checks; a trust root with
+ * that rotation's signature tampered, or with version 2 installed by the owner and not
+ * pinned, fails; pinned, the owner's version is trusted.
+ */
+async function rotatedChecks(page, tmp) {
+  await page.goto(`${BASE}/`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.setInputFiles('#file', FILE);
+  await page.waitForSelector('#summary[data-state="found"]');
+  let proofs = await settledProofs(page);
+  check(proofs.length === EXPECT_CHAINS, `${proofs.length} proof(s) shown`);
+  for (const p of proofs) {
+    check(p.v === 'true' && p.checks.signatures.ok, `signed by the new set: ${p.checks.signatures.text}`);
+    check(p.checks.trust.ok && p.checks.trust.text.includes('follows from pinned version 1'), `trusted through the signed rotation: ${p.checks.trust.text}`);
+  }
+  const nodeRoot = await (await fetch(`${BASE}/api/v1/trust-root`)).json();
+  const rotations = (root) => root.mirrors.flatMap((m) => m.sources.flatMap((s) => s.sets.filter((x) => x.authorization === 'signed_rotation')));
+  check(rotations(nodeRoot).length >= 1 && rotations(nodeRoot).every((x) => x.signatures.length >= 2), 'the node\'s trust root holds the signed rotation and its signatures');
+
+  const tampered = structuredClone(nodeRoot);
+  for (const set of rotations(tampered)) {
+    const sig = set.signatures[0];
+    set.signatures[0] = sig.slice(0, 22) + (sig[22] === '0' ? '1' : '0') + sig.slice(23);
+  }
+  await loadTrustFile(page, tmp, 'tampered-rotation.json', tampered);
+  await allUsed(page, 'tampered-rotation.json');
+  proofs = await settledProofs(page);
+  for (const p of proofs) {
+    check(p.v === 'false' && /rotation to version 2 is not validly signed by version 1/.test(p.checks.trust.text), `a tampered rotation fails: ${p.checks.trust.text}`);
+  }
+  let shot = join(SHOTS, 'rotated-tampered-en.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  console.log(`  screenshot: ${shot}`);
+
+  const owner = structuredClone(nodeRoot);
+  for (const set of rotations(owner)) { set.authorization = 'owner_timelock'; delete set.signatures; }
+  await loadTrustFile(page, tmp, 'owner-installed.json', owner);
+  await allUsed(page, 'owner-installed.json');
+  proofs = await settledProofs(page);
+  for (const p of proofs) check(p.v === 'false' && p.checks.trust.text.includes("installed by the mirror's owner after the timelock"), `an unpinned owner-installed set fails: ${p.checks.trust.text}`);
+  for (const m of owner.mirrors) for (const s of m.sources) for (const set of s.sets) if (set.authorization === 'owner_timelock') set.pinned = true;
+  await loadTrustFile(page, tmp, 'owner-pinned.json', owner);
+  await allUsed(page, 'owner-pinned.json');
+  proofs = await settledProofs(page);
+  for (const p of proofs) check(p.v === 'true' && p.checks.trust.text.includes('version 2 is pinned'), `pinned, it is trusted: ${p.checks.trust.text}`);
+
+  await page.click('#trust-reset');
+  await page.waitForFunction(() => [...document.querySelectorAll('span.proof')].every((s) => s.dataset.verified === 'true'));
+  shot = join(SHOTS, 'rotated-en.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  console.log(`  screenshot: ${shot}`);
+}
+
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
   console.log(`lookup page test against ${BASE}; screenshots in ${SHOTS}`);
@@ -239,6 +300,12 @@ async function main() {
   page.setDefaultTimeout(TIMEOUT);
 
   try {
+    if (MODE === 'rotated') {
+      await rotatedChecks(page, tmp);
+      check(consoleErrors.length === 0, `no errors in the browser console (${consoleErrors.join(' | ') || 'none'})`);
+      console.log('lookup page after a rotation: all checks passed');
+      return;
+    }
     await page.goto(`${BASE}/`);
     await page.waitForSelector('body[data-ready="true"]');
     check((await page.textContent('h1')) === 'Evidence lookup', 'the page starts in English for an en-US browser');
