@@ -445,6 +445,10 @@ impl MirrorClient for EvmMirrorClient {
     }
 
     #[instrument(target = "adapters::mirror", skip(self), fields(chain = %self.chain))]
+    async fn fetch_state_as_of(&self, source: &ChainId, block: Option<u64>) -> Result<MirrorState, AdapterError> {
+        self.fetch_state_at(source, block).await
+    }
+
     async fn fetch_pending_owner_rotation(&self, source: &ChainId) -> Result<Option<PendingOwnerRotation>, AdapterError> {
         self.read_pending_owner_rotation(source).await
     }

@@ -88,6 +88,11 @@ pub trait MirrorClient: Send + Sync + Debug {
     /// The mirror's state for `source`.
     async fn fetch_state(&self, source: &ChainId) -> Result<MirrorState, AdapterError>;
 
+    /// The mirror's state for `source` as of destination block `block` (latest when
+    /// `None`): e.g. the attestor set that accepted a checkpoint, which a proof bundle
+    /// must name even after a rotation.
+    async fn fetch_state_as_of(&self, source: &ChainId, block: Option<u64>) -> Result<MirrorState, AdapterError>;
+
     /// The owner's pending attestor-set proposal for `source` (`None` when none).
     async fn fetch_pending_owner_rotation(&self, source: &ChainId) -> Result<Option<PendingOwnerRotation>, AdapterError>;
 

@@ -667,6 +667,11 @@ impl MirrorClient for FakeMirror {
         })
     }
 
+    /// The fake keeps no history: the state as of any block is the current one.
+    async fn fetch_state_as_of(&self, source: &ChainId, _block: Option<u64>) -> Result<MirrorState, AdapterError> {
+        self.fetch_state(source).await
+    }
+
     async fn fetch_pending_owner_rotation(
         &self,
         source: &ChainId,

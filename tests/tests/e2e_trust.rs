@@ -139,6 +139,20 @@ fn partners_rotate_the_set_owner_proposals_alarm_and_trust_roots_pin_signers() {
     assert_eq!(code, 0, "{report}");
     let (code, report) = verify_offline(&net, &bundle1, Some(&trust2));
     assert_eq!(code, 0, "old proofs stay valid after the rotation: {report}");
+    // After the rotation, the CLI and the API still build the same bundle of the old
+    // record: both name the set that accepted its checkpoint (v1), not the current one.
+    let again = net.wait_provable(&first, "beta", PROVABLE).unwrap();
+    let cli = bundle_json(&again);
+    assert_eq!(cli["destination"]["attestor_set_version"], 1, "{cli}");
+    let listen = std::fs::read_to_string(net.config())
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("listen = \"").and_then(|r| r.strip_suffix('"')).map(str::to_owned))
+        .expect("relayer.toml has [api] listen");
+    let url = format!("http://{listen}/api/v1/records/{first}/bundle?destination=beta");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let api: Value = rt.block_on(async { reqwest::get(&url).await.unwrap().json().await.unwrap() });
+    assert_eq!(api, cli, "the API's bundle differs from `bridge proof` after a rotation");
 
     // The owner proposes a set of its own: every partner raises the alarm within one
     // watch interval (3 s), then the partners cancel it.

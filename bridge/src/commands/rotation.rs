@@ -420,7 +420,7 @@ pub(crate) async fn rotate(args: SubmitArgs) -> CmdResult {
         serde_json::json!({ "chain": t.dest.name, "mirror": t.dest.mirror, "source_chain": update.source_chain,
             "attestor_set_version": update.new_version, "attestors": update.attestors, "threshold": update.threshold,
             "signatures": n, "tx_hash": tx }),
-        format!("installed {} (signed by {n} of version {version}; tx {tx})\ncheckpoints signed by the previous set are rejected from now on", describe(&update, &t)),
+        format!("tx {tx}: installed {}\n  signed by {n} member(s) of version {version}; checkpoints signed by the previous set are rejected from now on", describe(&update, &t)),
     )
 }
 
@@ -439,7 +439,7 @@ pub(crate) async fn cancel(args: SubmitArgs) -> CmdResult {
     report(
         args.change.json,
         serde_json::json!({ "chain": t.dest.name, "source_chain": update.source_chain, "cancelled_version": update.new_version, "tx_hash": tx }),
-        format!("cancelled the owner's proposal of {} (tx {tx})", describe(&update, &t)),
+        format!("tx {tx}: cancelled the owner's proposal of {}", describe(&update, &t)),
     )
 }
 
@@ -481,7 +481,7 @@ pub(crate) async fn propose(args: OwnerArgs) -> CmdResult {
         serde_json::json!({ "chain": t.dest.name, "source_chain": update.source_chain, "proposed_version": update.new_version,
             "attestors": update.attestors, "threshold": update.threshold, "delay_secs": delay, "tx_hash": tx }),
         format!(
-            "proposed {} (tx {tx})\nexecutable in {delay} s with `bridge mirror execute-rotation`; every partner is alerted and the current set's threshold can cancel it",
+            "tx {tx}: proposed {}\nexecutable in {delay} s with `bridge mirror execute-rotation`; every partner is alerted and the current set's threshold can cancel it",
             describe(&update, &t)
         ),
     )
@@ -505,6 +505,6 @@ pub(crate) async fn execute(args: OwnerArgs) -> CmdResult {
     report(
         args.change.json,
         serde_json::json!({ "chain": t.dest.name, "source_chain": update.source_chain, "attestor_set_version": update.new_version, "tx_hash": tx }),
-        format!("installed {} by the owner after the timelock (tx {tx}); verifiers trust it only if they pin it", describe(&update, &t)),
+        format!("tx {tx}: installed by the owner after the timelock: {}\n  offline verifiers trust it only if they pin it", describe(&update, &t)),
     )
 }
