@@ -78,7 +78,7 @@ pub fn record(block: u64, tx_index: u64, log_index: u64, digest: B256, submitter
             tx_hash: if block == 42 { B256::repeat_byte(0x22) } else { DigestAlgorithm::Keccak256.digest(&[block as u8, tx_index as u8, 1]) },
             tx_index,
             log_index,
-            block_timestamp: 1_767_225_600 + (block - 42) * 2,
+            block_timestamp: 1_767_225_600 + block * 2 - 84,
         },
         action: Action::Anchor,
         reference: None,
