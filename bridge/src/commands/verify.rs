@@ -281,6 +281,7 @@ fn print_report(report: &Report, bundle: &ProofBundle) {
                 if bundle.is_revoked() { " (it also carries a revocation)" } else { "" }
             );
         }
+        _ if report.malformed => println!("bundle MALFORMED"),
         _ => println!("bundle INVALID"),
     }
 }
