@@ -43,7 +43,12 @@ pub enum DocumentError {
 pub fn check_unique_keys(text: &str) -> Result<(), DocumentError> {
     let found = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
-    let scanned = UniqueKeys { path: "$".to_owned(), found: &found }.deserialize(&mut de).and_then(|()| de.end());
+    let scanned = UniqueKeys {
+        path: "$".to_owned(),
+        found: &found,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
     if let Some(duplicate) = found.into_inner() {
         return Err(duplicate);
     }
@@ -52,9 +57,15 @@ pub fn check_unique_keys(text: &str) -> Result<(), DocumentError> {
 
 /// Parses `text` as `T` after [`check_unique_keys`]; `what` names the document kind in
 /// errors.
-pub fn from_str_strict<T: de::DeserializeOwned>(text: &str, what: &'static str) -> Result<T, DocumentError> {
+pub fn from_str_strict<T: de::DeserializeOwned>(
+    text: &str,
+    what: &'static str,
+) -> Result<T, DocumentError> {
     check_unique_keys(text)?;
-    serde_json::from_str(text).map_err(|e| DocumentError::Shape { what, reason: e.to_string() })
+    serde_json::from_str(text).map_err(|e| DocumentError::Shape {
+        what,
+        reason: e.to_string(),
+    })
 }
 
 /// Walks a value, remembering the first repeated key it meets.
@@ -100,7 +111,10 @@ impl<'de> Visitor<'de> for UniqueKeys<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0usize;
         while seq
-            .next_element_seed(UniqueKeys { path: format!("{}[{index}]", self.path), found: self.found })?
+            .next_element_seed(UniqueKeys {
+                path: format!("{}[{index}]", self.path),
+                found: self.found,
+            })?
             .is_some()
         {
             index += 1;
@@ -113,10 +127,16 @@ impl<'de> Visitor<'de> for UniqueKeys<'_> {
         while let Some(key) = map.next_key::<String>()? {
             let child = format!("{}.{key}", self.path);
             if !seen.insert(key.clone()) {
-                *self.found.borrow_mut() = Some(DocumentError::DuplicateKey { path: self.path.clone(), key });
+                *self.found.borrow_mut() = Some(DocumentError::DuplicateKey {
+                    path: self.path.clone(),
+                    key,
+                });
                 return Err(de::Error::custom("duplicate key"));
             }
-            map.next_value_seed(UniqueKeys { path: child, found: self.found })?;
+            map.next_value_seed(UniqueKeys {
+                path: child,
+                found: self.found,
+            })?;
         }
         Ok(())
     }
@@ -136,28 +156,50 @@ mod tests {
     #[test]
     fn a_repeated_key_is_found_with_its_path() {
         let err = check_unique_keys(r#"{"a": 1, "d": {"x": [0, {"t": 1, "t": 2}]}}"#).unwrap_err();
-        assert_eq!(err, DocumentError::DuplicateKey { path: "$.d.x[1]".into(), key: "t".into() });
+        assert_eq!(
+            err,
+            DocumentError::DuplicateKey {
+                path: "$.d.x[1]".into(),
+                key: "t".into()
+            }
+        );
         assert!(err.to_string().contains("\"t\""), "{err}");
         let err = check_unique_keys(r#"{"version": 2, "version": 1}"#).unwrap_err();
-        assert_eq!(err, DocumentError::DuplicateKey { path: "$".into(), key: "version".into() });
+        assert_eq!(
+            err,
+            DocumentError::DuplicateKey {
+                path: "$".into(),
+                key: "version".into()
+            }
+        );
     }
 
     #[test]
     fn keys_are_compared_after_unescaping() {
         let err = check_unique_keys(r#"{"ab": 1, "a\u0062": 2}"#).unwrap_err();
-        assert!(matches!(err, DocumentError::DuplicateKey { ref key, .. } if key == "ab"), "{err}");
+        assert!(
+            matches!(err, DocumentError::DuplicateKey { ref key, .. } if key == "ab"),
+            "{err}"
+        );
     }
 
     #[test]
     fn syntax_errors_are_not_duplicates() {
         for bad in ["", "{", "{\"a\": 1} x", "\u{0}\u{0}"] {
-            assert!(matches!(check_unique_keys(bad), Err(DocumentError::Syntax(_))), "{bad:?}");
+            assert!(
+                matches!(check_unique_keys(bad), Err(DocumentError::Syntax(_))),
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn strict_parse_reports_the_shape() {
-        let err = from_str_strict::<std::collections::BTreeMap<String, u8>>(r#"{"a": "x"}"#, "map").unwrap_err();
-        assert!(matches!(err, DocumentError::Shape { what: "map", .. }), "{err}");
+        let err = from_str_strict::<std::collections::BTreeMap<String, u8>>(r#"{"a": "x"}"#, "map")
+            .unwrap_err();
+        assert!(
+            matches!(err, DocumentError::Shape { what: "map", .. }),
+            "{err}"
+        );
     }
 }

@@ -16,7 +16,9 @@ use evidence_schemas::{
 };
 
 fn failure(bundle: &ProofBundle) -> BundleError {
-    bundle.verify_offline().expect_err("the bundle must be rejected")
+    bundle
+        .verify_offline()
+        .expect_err("the bundle must be rejected")
 }
 
 #[test]
@@ -32,9 +34,21 @@ fn duplicate_json_keys_are_refused_anywhere() {
     assert_eq!(ProofBundle::from_json(&text).unwrap(), bundle);
     let twice = text.replacen("\"threshold\": 2", "\"threshold\": 1, \"threshold\": 2", 1);
     let err = ProofBundle::from_json(&twice).unwrap_err();
-    assert_eq!(err, DocumentError::DuplicateKey { path: "$.destination".into(), key: "threshold".into() });
-    let twice = text.replacen("\"digest_alg\": \"sha256\"", "\"digest_alg\": \"sha256\", \"digest_alg\": \"sha256\"", 1);
-    assert!(matches!(ProofBundle::from_json(&twice), Err(DocumentError::DuplicateKey { ref path, .. }) if path == "$.record.evidence"));
+    assert_eq!(
+        err,
+        DocumentError::DuplicateKey {
+            path: "$.destination".into(),
+            key: "threshold".into()
+        }
+    );
+    let twice = text.replacen(
+        "\"digest_alg\": \"sha256\"",
+        "\"digest_alg\": \"sha256\", \"digest_alg\": \"sha256\"",
+        1,
+    );
+    assert!(
+        matches!(ProofBundle::from_json(&twice), Err(DocumentError::DuplicateKey { ref path, .. }) if path == "$.record.evidence")
+    );
 }
 
 #[test]
@@ -43,8 +57,16 @@ fn duplicate_attestors_are_malformed() {
     let a = bundle.destination.attestors[0];
     bundle.destination.attestors = vec![a, a, bundle.destination.attestors[1]];
     let err = failure(&bundle);
-    assert!(matches!(err, BundleError::Attestors(_)) && err.is_malformed() && err.check() == "attestors", "{err}");
-    assert!(err.to_string().contains(&a.to_string()), "names the address: {err}");
+    assert!(
+        matches!(err, BundleError::Attestors(_))
+            && err.is_malformed()
+            && err.check() == "attestors",
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains(&a.to_string()),
+        "names the address: {err}"
+    );
 }
 
 #[test]
@@ -53,8 +75,14 @@ fn threshold_outside_one_to_members_is_malformed() {
         let (mut bundle, _) = sample();
         bundle.destination.threshold = threshold;
         let err = failure(&bundle);
-        assert!(matches!(err, BundleError::Attestors(_)) && err.is_malformed(), "{threshold}: {err}");
-        assert!(err.to_string().contains(&format!("threshold {threshold}")), "{err}");
+        assert!(
+            matches!(err, BundleError::Attestors(_)) && err.is_malformed(),
+            "{threshold}: {err}"
+        );
+        assert!(
+            err.to_string().contains(&format!("threshold {threshold}")),
+            "{err}"
+        );
     }
     let (mut bundle, _) = sample();
     bundle.destination.attestors.push(Address::ZERO);
@@ -76,7 +104,10 @@ fn destination_chain_ids_must_be_canonical_nonzero_u64() {
         let (mut bundle, _) = sample();
         bundle.destination.chain = ChainId::parse(chain).unwrap();
         let err = failure(&bundle);
-        assert!(matches!(err, BundleError::Destination(_)) && err.is_malformed(), "{chain}: {err}");
+        assert!(
+            matches!(err, BundleError::Destination(_)) && err.is_malformed(),
+            "{chain}: {err}"
+        );
         assert!(err.to_string().contains(needle), "{chain}: {err}");
     }
     let (mut bundle, _) = sample();
@@ -89,7 +120,11 @@ fn mirror_tx_and_mirror_block_come_together() {
     let (mut bundle, _) = sample();
     bundle.destination.mirror_block = None;
     let err = failure(&bundle);
-    assert!(matches!(err, BundleError::Destination(_)) && err.to_string().contains("without mirror_block"), "{err}");
+    assert!(
+        matches!(err, BundleError::Destination(_))
+            && err.to_string().contains("without mirror_block"),
+        "{err}"
+    );
     let (mut bundle, _) = sample();
     bundle.destination.mirror_tx = None;
     let err = failure(&bundle);
@@ -103,27 +138,69 @@ fn mirror_tx_and_mirror_block_come_together() {
 #[test]
 fn a_record_after_the_checkpoint_block_is_not_covered() {
     // The record's block 42 is after a checkpoint at source block 41.
-    let bundle = bundle_of(&sample_records(), 1, 41, &keys(&[2, 4]), addresses(&keys(&[2, 3, 4])), 2, 2);
+    let bundle = bundle_of(
+        &sample_records(),
+        1,
+        41,
+        &keys(&[2, 4]),
+        addresses(&keys(&[2, 3, 4])),
+        2,
+        2,
+    );
     let err = failure(&bundle);
-    assert!(matches!(err, BundleError::Checkpoint(_)) && !err.is_malformed(), "{err}");
-    assert!(err.to_string().contains("after the checkpoint's source block 41"), "{err}");
+    assert!(
+        matches!(err, BundleError::Checkpoint(_)) && !err.is_malformed(),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("after the checkpoint's source block 41"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_record_in_the_checkpoint_block_needs_the_same_hash() {
     // Checkpoint at block 42 (the record's block), with the fixtures' hash of 42: passes.
-    let ok = bundle_of(&sample_records()[..2], 1, 42, &keys(&[2, 4]), addresses(&keys(&[2, 3, 4])), 2, 2);
+    let ok = bundle_of(
+        &sample_records()[..2],
+        1,
+        42,
+        &keys(&[2, 4]),
+        addresses(&keys(&[2, 3, 4])),
+        2,
+        2,
+    );
     ok.verify_offline().unwrap();
     let mut records = sample_records()[..2].to_vec();
     records[1].source.block_hash = B256::repeat_byte(0x99);
-    let bundle = bundle_of(&records, 1, 42, &keys(&[2, 4]), addresses(&keys(&[2, 3, 4])), 2, 2);
+    let bundle = bundle_of(
+        &records,
+        1,
+        42,
+        &keys(&[2, 4]),
+        addresses(&keys(&[2, 3, 4])),
+        2,
+        2,
+    );
     let err = failure(&bundle);
-    assert!(matches!(err, BundleError::Checkpoint(_)) && err.to_string().contains("different forks"), "{err}");
+    assert!(
+        matches!(err, BundleError::Checkpoint(_)) && err.to_string().contains("different forks"),
+        "{err}"
+    );
 }
 
 /// A bundle of leaf `anchor` revoked by leaf `revoke` of `records` (all in one log).
 fn revoked(records: &[EvidenceRecord], anchor: u64, revoke: u64) -> ProofBundle {
-    let mut bundle = bundle_of(records, anchor, 60, &keys(&[2, 4]), addresses(&keys(&[2, 3, 4])), 2, 2);
+    let mut bundle = bundle_of(
+        records,
+        anchor,
+        60,
+        &keys(&[2, 4]),
+        addresses(&keys(&[2, 3, 4])),
+        2,
+        2,
+    );
     let ids: Vec<B256> = records.iter().map(EvidenceRecord::record_id).collect();
     let log = MerkleLog::from_record_ids(&ids);
     bundle.revocation = Some(Revocation {
@@ -136,7 +213,13 @@ fn revoked(records: &[EvidenceRecord], anchor: u64, revoke: u64) -> ProofBundle 
 }
 
 fn revoke_of(anchor: &EvidenceRecord, block: u64) -> EvidenceRecord {
-    let mut r = record(block, 0, 0, anchor.evidence.digest, anchor.evidence.submitter);
+    let mut r = record(
+        block,
+        0,
+        0,
+        anchor.evidence.digest,
+        anchor.evidence.submitter,
+    );
     r.action = Action::Revoke;
     r.reference = Some(anchor.record_id());
     r
@@ -154,11 +237,20 @@ fn a_registry_revocation_after_its_anchor_passes() {
 #[test]
 fn a_revocation_before_its_anchor_in_log_order_fails() {
     // The revoke is leaf 0 (block 30), its anchor leaf 2.
-    let anchor = record(45, 0, 0, DigestAlgorithm::Sha256.digest(b"late"), key(9).address());
+    let anchor = record(
+        45,
+        0,
+        0,
+        DigestAlgorithm::Sha256.digest(b"late"),
+        key(9).address(),
+    );
     let records = vec![revoke_of(&anchor, 30), sample_records()[1].clone(), anchor];
     let bundle = revoked(&records, 2, 0);
     let err = failure(&bundle);
-    assert!(matches!(err, BundleError::Revocation(_)) && !err.is_malformed(), "{err}");
+    assert!(
+        matches!(err, BundleError::Revocation(_)) && !err.is_malformed(),
+        "{err}"
+    );
     assert!(err.to_string().contains("not after its anchor"), "{err}");
 }
 
@@ -188,7 +280,11 @@ fn an_eas_revocation_repeats_the_anchor_evidence() {
         }
         let err = failure(&revoked(&records, 1, 3));
         assert!(matches!(err, BundleError::Revocation(_)), "{field}: {err}");
-        assert!(err.to_string().contains("differs from its anchor's in") && err.to_string().contains(field), "{field}: {err}");
+        assert!(
+            err.to_string().contains("differs from its anchor's in")
+                && err.to_string().contains(field),
+            "{field}: {err}"
+        );
     }
 }
 
@@ -205,7 +301,11 @@ fn a_registry_revocation_restates_digest_and_kind_and_comes_from_the_same_contra
     rev.source.contract = Address::repeat_byte(0x01);
     records.push(rev);
     let err = failure(&revoked(&records, 1, 3));
-    assert!(err.to_string().contains("only the contract that anchored a record can revoke it"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("only the contract that anchored a record can revoke it"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -213,7 +313,11 @@ fn a_revocation_after_the_checkpoint_block_is_not_covered() {
     let mut records = sample_records();
     records.push(revoke_of(&records[1], 61));
     let err = failure(&revoked(&records, 1, 3));
-    assert!(err.to_string().contains("the revocation is in source block 61"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("the revocation is in source block 61"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -224,5 +328,9 @@ fn mapped_records_are_never_revoked() {
     rev.source.adapter = records[1].source.adapter.clone();
     records.push(rev);
     let err = failure(&revoked(&records, 1, 3));
-    assert!(err.to_string().contains("`mapped` adapter are never revoked"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`mapped` adapter are never revoked"),
+        "{err}"
+    );
 }

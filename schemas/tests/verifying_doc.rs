@@ -49,8 +49,15 @@ fn log_vectors() -> Vec<(&'static str, String)> {
     let node01 = sha(&[&[1u8], leaves[0].as_slice(), leaves[1].as_slice()]);
     let root = sha(&[&[1u8], node01.as_slice(), leaves[2].as_slice()]);
     let log = MerkleLog::from_record_ids(&ids);
-    assert_eq!(log.root().unwrap(), root, "the hand-computed root is the log's");
-    assert_eq!(log.inclusion_proof(1, 3).unwrap(), vec![leaves[0], leaves[2]]);
+    assert_eq!(
+        log.root().unwrap(),
+        root,
+        "the hand-computed root is the log's"
+    );
+    assert_eq!(
+        log.inclusion_proof(1, 3).unwrap(),
+        vec![leaves[0], leaves[2]]
+    );
     vec![
         ("record_id[0]", ids[0].to_string()),
         ("record_id[1]", ids[1].to_string()),
@@ -66,7 +73,9 @@ fn log_vectors() -> Vec<(&'static str, String)> {
 }
 
 fn domain_vectors() -> (B256, Vec<(&'static str, String)>) {
-    let type_hash = keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    let type_hash = keccak256(
+        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
+    );
     let encoded = (
         type_hash,
         keccak256(MIRROR_DOMAIN_NAME),
@@ -94,13 +103,35 @@ fn checkpoint_vectors(separator: B256) -> Vec<(&'static str, String)> {
     let type_hash = keccak256(
         "Checkpoint(bytes32 sourceChain,uint64 size,bytes32 root,uint64 sourceBlockNumber,bytes32 sourceBlockHash)",
     );
-    let encoded = (type_hash, cp.source_chain.key(), U256::from(cp.size), cp.root, U256::from(cp.source_block_number), cp.source_block_hash)
+    let encoded = (
+        type_hash,
+        cp.source_chain.key(),
+        U256::from(cp.size),
+        cp.root,
+        U256::from(cp.source_block_number),
+        cp.source_block_hash,
+    )
         .abi_encode();
     let struct_hash = keccak256(&encoded);
-    let digest = keccak256([&[0x19u8, 0x01][..], separator.as_slice(), struct_hash.as_slice()].concat());
+    let digest = keccak256(
+        [
+            &[0x19u8, 0x01][..],
+            separator.as_slice(),
+            struct_hash.as_slice(),
+        ]
+        .concat(),
+    );
     assert_eq!(cp.signing_hash(&domain()), digest);
     let sig = sign(&digest, &key(2));
-    assert_eq!(bundle.signatures.iter().find(|s| s.attestor == key(2).address()).unwrap().signature, sig);
+    assert_eq!(
+        bundle
+            .signatures
+            .iter()
+            .find(|s| s.attestor == key(2).address())
+            .unwrap()
+            .signature,
+        sig
+    );
     vec![
         ("checkpoint_type_hash", type_hash.to_string()),
         ("source_chain_key", cp.source_chain.key().to_string()),
@@ -115,14 +146,38 @@ fn checkpoint_vectors(separator: B256) -> Vec<(&'static str, String)> {
 fn set_update_vectors(separator: B256) -> Vec<(&'static str, String)> {
     let (_, trust) = sample();
     let set = &trust.mirrors[0].sources[0].sets[1];
-    let type_hash = keccak256("AttestorSetUpdate(bytes32 sourceChain,uint64 newVersion,address[] attestors,uint8 threshold)");
-    let packed: Vec<u8> = set.attestors.iter().flat_map(|a| [&[0u8; 12][..], a.as_slice()].concat()).collect();
+    let type_hash = keccak256(
+        "AttestorSetUpdate(bytes32 sourceChain,uint64 newVersion,address[] attestors,uint8 threshold)",
+    );
+    let packed: Vec<u8> = set
+        .attestors
+        .iter()
+        .flat_map(|a| [&[0u8; 12][..], a.as_slice()].concat())
+        .collect();
     let attestors_hash = keccak256(&packed);
-    let encoded =
-        (type_hash, source_chain().key(), U256::from(set.version), attestors_hash, U256::from(set.threshold)).abi_encode();
+    let encoded = (
+        type_hash,
+        source_chain().key(),
+        U256::from(set.version),
+        attestors_hash,
+        U256::from(set.threshold),
+    )
+        .abi_encode();
     let struct_hash = keccak256(&encoded);
-    let digest = keccak256([&[0x19u8, 0x01][..], separator.as_slice(), struct_hash.as_slice()].concat());
-    let update = SetUpdate { source_chain: source_chain(), new_version: 2, attestors: set.attestors.clone(), threshold: 2 };
+    let digest = keccak256(
+        [
+            &[0x19u8, 0x01][..],
+            separator.as_slice(),
+            struct_hash.as_slice(),
+        ]
+        .concat(),
+    );
+    let update = SetUpdate {
+        source_chain: source_chain(),
+        new_version: 2,
+        attestors: set.attestors.clone(),
+        threshold: 2,
+    };
     assert_eq!(update.signing_hash(&domain()), digest);
     let sig = sign(&digest, &key(1));
     assert!(set.signatures.contains(&sig));
@@ -143,13 +198,21 @@ fn set_update_vectors(separator: B256) -> Vec<(&'static str, String)> {
 
 fn render(pairs: &[(&str, String)]) -> String {
     let width = pairs.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-    pairs.iter().map(|(n, v)| format!("{n:<width$}  {v}\n")).collect()
+    pairs
+        .iter()
+        .map(|(n, v)| format!("{n:<width$}  {v}\n"))
+        .collect()
 }
 
 /// The body of the fenced block after `marker`, and its byte range in `doc`.
 fn block(doc: &str, marker: &str) -> (String, std::ops::Range<usize>) {
-    let start = doc.find(marker).unwrap_or_else(|| panic!("docs/VERIFYING.md lacks marker {marker}"));
-    let fence = start + doc[start..].find("```").expect("a code block after the marker");
+    let start = doc
+        .find(marker)
+        .unwrap_or_else(|| panic!("docs/VERIFYING.md lacks marker {marker}"));
+    let fence = start
+        + doc[start..]
+            .find("```")
+            .expect("a code block after the marker");
     let body_start = fence + doc[fence..].find('\n').expect("fence line") + 1;
     let body_end = body_start + doc[body_start..].find("```").expect("closing fence");
     (doc[body_start..body_end].to_owned(), body_start..body_end)
@@ -161,8 +224,14 @@ fn worked_vectors_in_verifying_md_match() {
     let blocks = [
         ("<!-- vectors:log -->", render(&log_vectors())),
         ("<!-- vectors:domain -->", render(&domain)),
-        ("<!-- vectors:checkpoint -->", render(&checkpoint_vectors(separator))),
-        ("<!-- vectors:set-update -->", render(&set_update_vectors(separator))),
+        (
+            "<!-- vectors:checkpoint -->",
+            render(&checkpoint_vectors(separator)),
+        ),
+        (
+            "<!-- vectors:set-update -->",
+            render(&set_update_vectors(separator)),
+        ),
     ];
     let path = root().join("docs/VERIFYING.md");
     let mut doc = std::fs::read_to_string(&path).unwrap();
@@ -180,13 +249,20 @@ fn worked_vectors_in_verifying_md_match() {
     if update() {
         std::fs::write(&path, doc).unwrap();
     }
-    assert!(drifted.is_empty(), "docs/VERIFYING.md vectors drifted (UPDATE_VECTORS=1 rewrites them):\n{}", drifted.join("\n"));
+    assert!(
+        drifted.is_empty(),
+        "docs/VERIFYING.md vectors drifted (UPDATE_VECTORS=1 rewrites them):\n{}",
+        drifted.join("\n")
+    );
 }
 
 #[test]
 fn the_readme_record_is_leaf_one() {
     let readme = std::fs::read_to_string(root().join("schemas/README.md")).unwrap();
-    assert!(readme.contains(&readme_record().record_id().to_string()), "schemas/README.md's record id is the sample's leaf 1");
+    assert!(
+        readme.contains(&readme_record().record_id().to_string()),
+        "schemas/README.md's record id is the sample's leaf 1"
+    );
 }
 
 #[test]
@@ -194,8 +270,14 @@ fn sample_bundle_and_trust_root_are_committed_and_verify() {
     let (bundle, trust) = sample();
     let dir = root().join("schemas/json/examples");
     let files = [
-        ("bundle-v2.json", serde_json::to_string_pretty(&bundle).unwrap() + "\n"),
-        ("trust-root.json", serde_json::to_string_pretty(&trust).unwrap() + "\n"),
+        (
+            "bundle-v2.json",
+            serde_json::to_string_pretty(&bundle).unwrap() + "\n",
+        ),
+        (
+            "trust-root.json",
+            serde_json::to_string_pretty(&trust).unwrap() + "\n",
+        ),
     ];
     for (name, fresh) in &files {
         let path = dir.join(name);
@@ -203,7 +285,10 @@ fn sample_bundle_and_trust_root_are_committed_and_verify() {
             std::fs::write(&path, fresh).unwrap();
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(&committed, fresh, "schemas/json/examples/{name} drifted (UPDATE_VECTORS=1 rewrites it)");
+        assert_eq!(
+            &committed, fresh,
+            "schemas/json/examples/{name} drifted (UPDATE_VECTORS=1 rewrites it)"
+        );
     }
     // Read back exactly as a verifier does: strictly, then every check.
     let bundle = ProofBundle::from_json(&files[0].1).unwrap();
@@ -213,12 +298,22 @@ fn sample_bundle_and_trust_root_are_committed_and_verify() {
     assert_eq!((trusted.version, trusted.pinned_version), (2, 1));
     // No JSON Schema validator is in the tree: at least every required property of the
     // generated schemas is present in the examples.
-    for (doc, schema_name) in [(&files[0].1, "proof-bundle.v2.schema.json"), (&files[1].1, "trust-root.v1.schema.json")] {
+    for (doc, schema_name) in [
+        (&files[0].1, "proof-bundle.v2.schema.json"),
+        (&files[1].1, "trust-root.v1.schema.json"),
+    ] {
         let value: serde_json::Value = serde_json::from_str(doc).unwrap();
-        let schema = evidence_schemas::json_schema::documents().into_iter().find(|(n, _)| *n == schema_name).unwrap().1;
+        let schema = evidence_schemas::json_schema::documents()
+            .into_iter()
+            .find(|(n, _)| *n == schema_name)
+            .unwrap()
+            .1;
         let schema = serde_json::to_value(&schema).unwrap();
         for required in schema["required"].as_array().unwrap() {
-            assert!(value.get(required.as_str().unwrap()).is_some(), "{schema_name}: {required} missing");
+            assert!(
+                value.get(required.as_str().unwrap()).is_some(),
+                "{schema_name}: {required} missing"
+            );
         }
     }
 }

@@ -16,7 +16,10 @@ use evidence_schemas::{
     bundle::{BUNDLE_VERSION, Destination, Revocation},
     checkpoint::{Checkpoint, MirrorDomain},
     log::MerkleLog,
-    trust::{TRUST_ROOT_MEDIA_TYPE, TRUST_ROOT_VERSION, TrustRoot, TrustedMirror, TrustedSet, TrustedSource},
+    trust::{
+        TRUST_ROOT_MEDIA_TYPE, TRUST_ROOT_VERSION, TrustRoot, TrustedMirror, TrustedSet,
+        TrustedSource,
+    },
 };
 
 use crate::attest::sign_checkpoint;
@@ -28,7 +31,10 @@ pub const DEST_CHAIN_ID: u64 = 31338;
 
 /// The fixtures' EIP-712 domain.
 pub fn domain() -> MirrorDomain {
-    MirrorDomain { chain_id: DEST_CHAIN_ID, mirror: MIRROR }
+    MirrorDomain {
+        chain_id: DEST_CHAIN_ID,
+        mirror: MIRROR,
+    }
 }
 
 /// The fixtures' source chain.
@@ -41,7 +47,11 @@ pub fn source_chain() -> ChainId {
 /// # Errors
 /// When `n` is 0 (not a key).
 pub fn keys(ns: &[u8]) -> anyhow::Result<Vec<PrivateKeySigner>> {
-    ns.iter().map(|&n| PrivateKeySigner::from_bytes(&B256::repeat_byte(n)).with_context(|| format!("key {n}"))).collect()
+    ns.iter()
+        .map(|&n| {
+            PrivateKeySigner::from_bytes(&B256::repeat_byte(n)).with_context(|| format!("key {n}"))
+        })
+        .collect()
 }
 
 /// Addresses of `keys`, ascending.
@@ -55,7 +65,13 @@ pub fn addresses(keys: &[PrivateKeySigner]) -> Vec<Address> {
 ///
 /// # Errors
 /// When `adapter` is not a label.
-pub fn record(adapter: &str, block: u64, log_index: u64, digest: B256, submitter: Address) -> anyhow::Result<EvidenceRecord> {
+pub fn record(
+    adapter: &str,
+    block: u64,
+    log_index: u64,
+    digest: B256,
+    submitter: Address,
+) -> anyhow::Result<EvidenceRecord> {
     Ok(EvidenceRecord {
         version: 1,
         source: SourceLocator {
@@ -64,7 +80,8 @@ pub fn record(adapter: &str, block: u64, log_index: u64, digest: B256, submitter
             contract: Address::repeat_byte(0x5f),
             block_number: block,
             block_hash: block_hash(block),
-            tx_hash: DigestAlgorithm::Keccak256.digest(&[&block.to_be_bytes()[..], &log_index.to_be_bytes()].concat()),
+            tx_hash: DigestAlgorithm::Keccak256
+                .digest(&[&block.to_be_bytes()[..], &log_index.to_be_bytes()].concat()),
             tx_index: 0,
             log_index,
             block_timestamp: 1_767_225_600 + block,
@@ -138,7 +155,16 @@ pub fn bundle_of(
     };
     let (record, record_id, leaf_index, inclusion_proof) = leaf(index)?;
     let revocation = revoked_by
-        .map(|i| leaf(i).map(|(record, record_id, leaf_index, inclusion_proof)| Revocation { record, record_id, leaf_index, inclusion_proof }))
+        .map(|i| {
+            leaf(i).map(
+                |(record, record_id, leaf_index, inclusion_proof)| Revocation {
+                    record,
+                    record_id,
+                    leaf_index,
+                    inclusion_proof,
+                },
+            )
+        })
         .transpose()?;
     Ok(ProofBundle {
         version: BUNDLE_VERSION,
@@ -171,11 +197,27 @@ pub fn self_signed_forgery(version: u64) -> anyhow::Result<ProofBundle> {
     let forgers = keys(&[0xf1, 0xf2])?;
     let doc = DigestAlgorithm::Sha256.digest(b"an IOU nobody ever anchored");
     let record = record("registry", 10, 0, doc, Address::repeat_byte(0x99))?;
-    bundle_of(&[record], 0, None, 10, &forgers, ClaimedSet { attestors: addresses(&forgers), threshold: 2, version })
+    bundle_of(
+        &[record],
+        0,
+        None,
+        10,
+        &forgers,
+        ClaimedSet {
+            attestors: addresses(&forgers),
+            threshold: 2,
+            version,
+        },
+    )
 }
 
 /// Set `version` installed by `authorization`, unpinned, with no signatures.
-pub fn set(version: u64, members: &[PrivateKeySigner], threshold: u8, authorization: SetAuthorization) -> TrustedSet {
+pub fn set(
+    version: u64,
+    members: &[PrivateKeySigner],
+    threshold: u8,
+    authorization: SetAuthorization,
+) -> TrustedSet {
     TrustedSet {
         version,
         attestors: addresses(members),
@@ -193,15 +235,33 @@ pub fn set(version: u64, members: &[PrivateKeySigner], threshold: u8, authorizat
 ///
 /// # Errors
 /// When signing fails.
-pub fn rotation(version: u64, members: &[PrivateKeySigner], threshold: u8, signers: &[PrivateKeySigner]) -> anyhow::Result<TrustedSet> {
-    let mut s = set(version, members, threshold, SetAuthorization::SignedRotation);
-    let hash = SetUpdate { source_chain: source_chain(), new_version: version, attestors: s.attestors.clone(), threshold }
-        .signing_hash(&domain());
+pub fn rotation(
+    version: u64,
+    members: &[PrivateKeySigner],
+    threshold: u8,
+    signers: &[PrivateKeySigner],
+) -> anyhow::Result<TrustedSet> {
+    let mut s = set(
+        version,
+        members,
+        threshold,
+        SetAuthorization::SignedRotation,
+    );
+    let hash = SetUpdate {
+        source_chain: source_chain(),
+        new_version: version,
+        attestors: s.attestors.clone(),
+        threshold,
+    }
+    .signing_hash(&domain());
     let mut sorted: Vec<&PrivateKeySigner> = signers.iter().collect();
     sorted.sort_by_key(|k| k.address());
     s.signatures = sorted
         .into_iter()
-        .map(|k| k.sign_hash_sync(&hash).map(|sig| Bytes::from(sig.as_bytes().to_vec())))
+        .map(|k| {
+            k.sign_hash_sync(&hash)
+                .map(|sig| Bytes::from(sig.as_bytes().to_vec()))
+        })
         .collect::<Result<_, _>>()?;
     Ok(s)
 }
@@ -216,7 +276,10 @@ pub fn trust_root(sets: Vec<TrustedSet>) -> TrustRoot {
             chain: ChainId::eip155(DEST_CHAIN_ID),
             mirror: MIRROR,
             owner_rotation_delay_secs: None,
-            sources: vec![TrustedSource { source_chain: source_chain(), sets }],
+            sources: vec![TrustedSource {
+                source_chain: source_chain(),
+                sets,
+            }],
         }],
     }
 }

@@ -21,7 +21,8 @@ use std::{
 };
 
 use evidence_schemas::{
-    DigestAlgorithm, ProofBundle, attestor_set::SetAuthorization, bundle::EAS_ADAPTER, trust::TrustRoot,
+    DigestAlgorithm, ProofBundle, attestor_set::SetAuthorization, bundle::EAS_ADAPTER,
+    trust::TrustRoot,
 };
 use evidence_tests::{offline_bundles::*, workspace_root};
 use serde_json::{Value, json};
@@ -33,8 +34,11 @@ struct Run {
 }
 
 fn bridge(args: &[&str]) -> Run {
-    let out: Output =
-        Command::new(support::bridge_bin()).args(args).env("BRIDGE_LOG", "warn").output().expect("bridge runs");
+    let out: Output = Command::new(support::bridge_bin())
+        .args(args)
+        .env("BRIDGE_LOG", "warn")
+        .output()
+        .expect("bridge runs");
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -85,10 +89,21 @@ fn three_versions() -> (Vec<evidence_schemas::trust::TrustedSet>, ProofBundle) {
     let v3 = rotation(3, &keys(&[4, 5, 6]).unwrap(), 2, &keys(&[3, 4]).unwrap()).unwrap();
     let doc = DigestAlgorithm::Sha256.digest(b"contract");
     let records = vec![
-        record("registry", 20, 0, DigestAlgorithm::Sha256.digest(b"other"), keys(&[9]).unwrap()[0].address()).unwrap(),
+        record(
+            "registry",
+            20,
+            0,
+            DigestAlgorithm::Sha256.digest(b"other"),
+            keys(&[9]).unwrap()[0].address(),
+        )
+        .unwrap(),
         record("registry", 21, 1, doc, keys(&[9]).unwrap()[0].address()).unwrap(),
     ];
-    let claimed = ClaimedSet { attestors: addresses(&keys(&[4, 5, 6]).unwrap()), threshold: 2, version: 3 };
+    let claimed = ClaimedSet {
+        attestors: addresses(&keys(&[4, 5, 6]).unwrap()),
+        threshold: 2,
+        version: 3,
+    };
     let bundle = bundle_of(&records, 1, None, 30, &keys(&[5, 6]).unwrap(), claimed).unwrap();
     (vec![v1, v2, v3], bundle)
 }
@@ -102,29 +117,69 @@ fn a_self_signed_forgery_is_never_valid() {
     // Offline without a trust root: what holds is reported, VALID never is.
     let run = verify(&forged, &["--offline"]);
     assert_eq!(run.code, Some(4), "{}{}", run.stdout, run.stderr);
-    assert!(!run.stdout.contains("bundle VALID"), "must never print VALID: {}", run.stdout);
-    assert!(run.stdout.contains("NOT PINNED") && run.stdout.contains("NOT VERIFIED"), "{}", run.stdout);
-    assert!(run.stderr.contains("--trust"), "says what to do: {}", run.stderr);
+    assert!(
+        !run.stdout.contains("bundle VALID"),
+        "must never print VALID: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("NOT PINNED") && run.stdout.contains("NOT VERIFIED"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("--trust"),
+        "says what to do: {}",
+        run.stderr
+    );
     let (code, report) = verify_json(&forged, &["--offline"]);
     assert_eq!(code, Some(4));
-    assert_eq!((&report["status"], &report["valid"], &report["signers_pinned"]), (&json!("unpinned"), &json!(false), &json!(false)), "{report}");
+    assert_eq!(
+        (
+            &report["status"],
+            &report["valid"],
+            &report["signers_pinned"]
+        ),
+        (&json!("unpinned"), &json!(false), &json!(false)),
+        "{report}"
+    );
     // No --config, no --offline: the same.
     assert_eq!(verify(&forged, &[]).code, Some(4));
 
     // Against the sample trust root: the set version 2 it claims has other members.
     let run = verify(&forged, &["--offline", "--trust", trust.to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("trust_members") && run.stdout.contains("bundle INVALID"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("trust_members") && run.stdout.contains("bundle INVALID"),
+        "{}",
+        run.stdout
+    );
     for forger in addresses(&keys(&[0xf1, 0xf2]).unwrap()) {
-        assert!(run.stdout.contains(&forger.to_string()), "names the forger {forger}: {}", run.stdout);
+        assert!(
+            run.stdout.contains(&forger.to_string()),
+            "names the forger {forger}: {}",
+            run.stdout
+        );
     }
     let (code, report) = verify_json(&forged, &["--offline", "--trust", trust.to_str().unwrap()]);
-    assert_eq!((code, &report["failed_check"]), (Some(1), &json!("trust_members")), "{report}");
+    assert_eq!(
+        (code, &report["failed_check"]),
+        (Some(1), &json!("trust_members")),
+        "{report}"
+    );
 
     // A forgery claiming a version the trust root does not list.
-    let forged = write_bundle(dir.path(), "forged-v9.json", &self_signed_forgery(9).unwrap());
+    let forged = write_bundle(
+        dir.path(),
+        "forged-v9.json",
+        &self_signed_forgery(9).unwrap(),
+    );
     let (code, report) = verify_json(&forged, &["--trust", trust.to_str().unwrap()]);
-    assert_eq!((code, &report["failed_check"]), (Some(1), &json!("trust_version")), "{report}");
+    assert_eq!(
+        (code, &report["failed_check"]),
+        (Some(1), &json!("trust_version")),
+        "{report}"
+    );
 }
 
 #[test]
@@ -132,12 +187,30 @@ fn the_sample_bundle_verifies_against_the_sample_trust_root() {
     let (bundle, trust) = examples();
     let run = verify(&bundle, &["--offline", "--trust", trust.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("bundle VALID (offline, signers pinned by"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("bundle VALID (offline, signers pinned by"),
+        "{}",
+        run.stdout
+    );
     let (code, report) = verify_json(&bundle, &["--offline", "--trust", trust.to_str().unwrap()]);
     assert_eq!(code, Some(0));
-    assert_eq!((&report["status"], &report["valid"], &report["signers_pinned"]), (&json!("valid"), &json!(true), &json!(true)), "{report}");
+    assert_eq!(
+        (
+            &report["status"],
+            &report["valid"],
+            &report["signers_pinned"]
+        ),
+        (&json!("valid"), &json!(true), &json!(true)),
+        "{report}"
+    );
     assert_eq!(report["trust_root"], trust.to_str().unwrap());
-    let checks: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["check"].as_str().unwrap()).collect();
+    let checks: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
     assert_eq!(checks, ["offline", "trust_root"]);
     // Without the trust root the same genuine bundle is only self-consistent.
     assert_eq!(verify(&bundle, &["--offline"]).code, Some(4));
@@ -151,19 +224,39 @@ fn a_chain_of_signed_rotations_from_a_pinned_version_is_trusted() {
     let trust = write_trust(dir.path(), "trust.json", &trust_root(sets.clone()));
     let run = verify(&bundle, &["--offline", "--trust", trust.to_str().unwrap()]);
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("reached from pinned version 1 through 2 signed rotation"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("reached from pinned version 1 through 2 signed rotation"),
+        "{}",
+        run.stdout
+    );
 
     // Version 2 installed by the owner's timelock: not trusted unless pinned.
     let mut owner = sets.clone();
-    owner[1] = set(2, &keys(&[2, 3, 4]).unwrap(), 2, SetAuthorization::OwnerTimelock);
+    owner[1] = set(
+        2,
+        &keys(&[2, 3, 4]).unwrap(),
+        2,
+        SetAuthorization::OwnerTimelock,
+    );
     let trust = write_trust(dir.path(), "owner.json", &trust_root(owner.clone()));
     let (code, report) = verify_json(&bundle, &["--offline", "--trust", trust.to_str().unwrap()]);
-    assert_eq!((code, &report["failed_check"]), (Some(1), &json!("trust_chain")), "{report}");
+    assert_eq!(
+        (code, &report["failed_check"]),
+        (Some(1), &json!("trust_chain")),
+        "{report}"
+    );
     let detail = report["checks"][1]["detail"].as_str().unwrap();
-    assert!(detail.contains("owner after the timelock") && detail.contains("pinned"), "{detail}");
+    assert!(
+        detail.contains("owner after the timelock") && detail.contains("pinned"),
+        "{detail}"
+    );
     owner[1].pinned = true;
     let trust = write_trust(dir.path(), "owner-pinned.json", &trust_root(owner));
-    assert_eq!(verify(&bundle, &["--offline", "--trust", trust.to_str().unwrap()]).code, Some(0));
+    assert_eq!(
+        verify(&bundle, &["--offline", "--trust", trust.to_str().unwrap()]).code,
+        Some(0)
+    );
 
     // A rotation signature tampered with.
     let mut tampered = sets;
@@ -172,7 +265,11 @@ fn a_chain_of_signed_rotations_from_a_pinned_version_is_trusted() {
     tampered[2].signatures[1] = sig.into();
     let trust = write_trust(dir.path(), "tampered.json", &trust_root(tampered));
     let (code, report) = verify_json(&bundle, &["--offline", "--trust", trust.to_str().unwrap()]);
-    assert_eq!((code, &report["failed_check"]), (Some(1), &json!("trust_chain")), "{report}");
+    assert_eq!(
+        (code, &report["failed_check"]),
+        (Some(1), &json!("trust_chain")),
+        "{report}"
+    );
 }
 
 /// The sample bundle as JSON, edited by `edit`, written to `dir/name`.
@@ -189,25 +286,84 @@ fn malformed_bundles_exit_2_naming_the_problem() {
     let (_, trust) = examples();
     let trust = trust.to_str().unwrap();
     let a0 = examples_value()["destination"]["attestors"][0].clone();
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>, &str)> = vec![
-        ("dup-attestor", Box::new(move |v| v["destination"]["attestors"][1] = a0), "listed twice"),
-        ("threshold-0", Box::new(|v| v["destination"]["threshold"] = json!(0)), "threshold 0"),
-        ("threshold-4", Box::new(|v| v["destination"]["threshold"] = json!(4)), "threshold 4 is outside 1..=3"),
-        ("eip155-0", Box::new(|v| v["destination"]["chain"] = json!("eip155:0")), "chain id 0"),
-        ("eip155-big", Box::new(|v| v["destination"]["chain"] = json!("eip155:18446744073709551616")), "below 2^64"),
-        ("tx-no-block", Box::new(|v| drop(v["destination"].as_object_mut().unwrap().remove("mirror_block"))), "without mirror_block"),
-        ("block-no-tx", Box::new(|v| drop(v["destination"].as_object_mut().unwrap().remove("mirror_tx"))), "without mirror_tx"),
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "dup-attestor",
+            Box::new(move |v| v["destination"]["attestors"][1] = a0),
+            "listed twice",
+        ),
+        (
+            "threshold-0",
+            Box::new(|v| v["destination"]["threshold"] = json!(0)),
+            "threshold 0",
+        ),
+        (
+            "threshold-4",
+            Box::new(|v| v["destination"]["threshold"] = json!(4)),
+            "threshold 4 is outside 1..=3",
+        ),
+        (
+            "eip155-0",
+            Box::new(|v| v["destination"]["chain"] = json!("eip155:0")),
+            "chain id 0",
+        ),
+        (
+            "eip155-big",
+            Box::new(|v| v["destination"]["chain"] = json!("eip155:18446744073709551616")),
+            "below 2^64",
+        ),
+        (
+            "tx-no-block",
+            Box::new(|v| {
+                drop(
+                    v["destination"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("mirror_block"),
+                )
+            }),
+            "without mirror_block",
+        ),
+        (
+            "block-no-tx",
+            Box::new(|v| {
+                drop(
+                    v["destination"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("mirror_tx"),
+                )
+            }),
+            "without mirror_tx",
+        ),
     ];
     for (name, edit, needle) in cases {
         let path = edited(dir.path(), &format!("{name}.json"), edit);
         for extra in [vec!["--offline"], vec!["--offline", "--trust", trust]] {
             let run = verify(&path, &extra);
-            assert_eq!(run.code, Some(2), "{name} {extra:?}: {}{}", run.stdout, run.stderr);
-            assert!(run.stdout.contains(needle) && run.stdout.contains("bundle MALFORMED"), "{name}: {}", run.stdout);
-            assert!(run.stderr.contains("malformed bundle"), "{name}: {}", run.stderr);
+            assert_eq!(
+                run.code,
+                Some(2),
+                "{name} {extra:?}: {}{}",
+                run.stdout,
+                run.stderr
+            );
+            assert!(
+                run.stdout.contains(needle) && run.stdout.contains("bundle MALFORMED"),
+                "{name}: {}",
+                run.stdout
+            );
+            assert!(
+                run.stderr.contains("malformed bundle"),
+                "{name}: {}",
+                run.stderr
+            );
         }
     }
 }
+
+/// An edit of a bundle's JSON.
+type Edit = Box<dyn FnOnce(&mut Value)>;
 
 fn examples_value() -> Value {
     serde_json::from_str(&std::fs::read_to_string(examples().0).unwrap()).unwrap()
@@ -218,20 +374,50 @@ fn duplicate_json_keys_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(examples().0).unwrap();
     for (name, from, to) in [
-        ("dup-threshold", "\"threshold\": 2", "\"threshold\": 1,\n    \"threshold\": 2"),
-        ("dup-leaf", "\"leaf_index\": 1", "\"leaf_index\": 0, \"leaf_index\": 1"),
-        ("dup-digest", "\"digest_alg\": \"sha256\"", "\"digest_alg\": \"sha256\", \"digest_alg\": \"keccak256\""),
+        (
+            "dup-threshold",
+            "\"threshold\": 2",
+            "\"threshold\": 1,\n    \"threshold\": 2",
+        ),
+        (
+            "dup-leaf",
+            "\"leaf_index\": 1",
+            "\"leaf_index\": 0, \"leaf_index\": 1",
+        ),
+        (
+            "dup-digest",
+            "\"digest_alg\": \"sha256\"",
+            "\"digest_alg\": \"sha256\", \"digest_alg\": \"keccak256\"",
+        ),
     ] {
         assert!(text.contains(from), "{from}");
-        let path = write(dir.path(), &format!("{name}.json"), &text.replacen(from, to, 1));
-        let run = verify(&path, &["--offline", "--trust", examples().1.to_str().unwrap()]);
+        let path = write(
+            dir.path(),
+            &format!("{name}.json"),
+            &text.replacen(from, to, 1),
+        );
+        let run = verify(
+            &path,
+            &["--offline", "--trust", examples().1.to_str().unwrap()],
+        );
         assert_eq!(run.code, Some(2), "{name}: {}{}", run.stdout, run.stderr);
-        assert!(run.stderr.contains("duplicate JSON key"), "{name}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("duplicate JSON key"),
+            "{name}: {}",
+            run.stderr
+        );
     }
     // The trust root is read as strictly.
-    let trust = std::fs::read_to_string(examples().1).unwrap().replacen("\"version\": 1,", "\"version\": 1, \"version\": 1,", 1);
+    let trust = std::fs::read_to_string(examples().1).unwrap().replacen(
+        "\"version\": 1,",
+        "\"version\": 1, \"version\": 1,",
+        1,
+    );
     let trust = write(dir.path(), "dup-trust.json", &trust);
-    let run = verify(&examples().0, &["--offline", "--trust", trust.to_str().unwrap()]);
+    let run = verify(
+        &examples().0,
+        &["--offline", "--trust", trust.to_str().unwrap()],
+    );
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     assert!(run.stderr.contains("duplicate JSON key"), "{}", run.stderr);
 }
@@ -241,22 +427,46 @@ fn a_record_the_checkpoint_cannot_cover_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let trust = examples().1;
     // The sample record is in block 42; a checkpoint at block 41 cannot cover it.
-    let path = edited(dir.path(), "after.json", |v| v["checkpoint"]["source_block_number"] = json!(41));
+    let path = edited(dir.path(), "after.json", |v| {
+        v["checkpoint"]["source_block_number"] = json!(41)
+    });
     let (code, report) = verify_json(&path, &["--offline", "--trust", trust.to_str().unwrap()]);
-    assert_eq!((code, &report["failed_check"]), (Some(1), &json!("checkpoint")), "{report}");
+    assert_eq!(
+        (code, &report["failed_check"]),
+        (Some(1), &json!("checkpoint")),
+        "{report}"
+    );
     // The same block with another hash: another fork.
     let path = edited(dir.path(), "fork.json", |v| {
         v["checkpoint"]["source_block_number"] = json!(42);
         v["checkpoint"]["source_block_hash"] = json!(format!("0x{}", "ab".repeat(32)));
     });
     let (code, report) = verify_json(&path, &["--offline"]);
-    assert_eq!((code, &report["failed_check"]), (Some(1), &json!("checkpoint")), "{report}");
-    assert!(report["checks"][0]["detail"].as_str().unwrap().contains("different forks"), "{report}");
+    assert_eq!(
+        (code, &report["failed_check"]),
+        (Some(1), &json!("checkpoint")),
+        "{report}"
+    );
+    assert!(
+        report["checks"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("different forks"),
+        "{report}"
+    );
 }
 
-fn signed_by_keys_1_2(records: &[evidence_schemas::EvidenceRecord], index: usize, revoked_by: usize) -> ProofBundle {
+fn signed_by_keys_1_2(
+    records: &[evidence_schemas::EvidenceRecord],
+    index: usize,
+    revoked_by: usize,
+) -> ProofBundle {
     let signers = keys(&[1, 2, 3]).unwrap();
-    let claimed = ClaimedSet { attestors: addresses(&signers), threshold: 2, version: 1 };
+    let claimed = ClaimedSet {
+        attestors: addresses(&signers),
+        threshold: 2,
+        version: 1,
+    };
     bundle_of(records, index, Some(revoked_by), 90, &signers[..2], claimed).unwrap()
 }
 
@@ -268,39 +478,103 @@ fn revocations_out_of_order_or_with_other_evidence_exit_1() {
     let trust = write_trust(dir.path(), "trust.json", &trust_root(vec![v1]));
     let trust = trust.to_str().unwrap();
     let submitter = keys(&[9]).unwrap()[0].address();
-    let anchor = record("registry", 50, 0, DigestAlgorithm::Sha256.digest(b"doc"), submitter).unwrap();
+    let anchor = record(
+        "registry",
+        50,
+        0,
+        DigestAlgorithm::Sha256.digest(b"doc"),
+        submitter,
+    )
+    .unwrap();
 
     // In order: revoked (exit 3), with the trust root; without it, still not pinned (4).
-    let ok = write_bundle(dir.path(), "revoked.json", &signed_by_keys_1_2(&[anchor.clone(), revoke_of(&anchor, 60)], 0, 1));
+    let ok = write_bundle(
+        dir.path(),
+        "revoked.json",
+        &signed_by_keys_1_2(&[anchor.clone(), revoke_of(&anchor, 60)], 0, 1),
+    );
     let (code, report) = verify_json(&ok, &["--offline", "--trust", trust]);
-    assert_eq!((code, &report["status"]), (Some(3), &json!("revoked")), "{report}");
+    assert_eq!(
+        (code, &report["status"]),
+        (Some(3), &json!("revoked")),
+        "{report}"
+    );
     assert_eq!(verify(&ok, &["--offline"]).code, Some(4));
 
     // The revocation is leaf 0, its anchor leaf 1 (and an earlier block).
     let early = revoke_of(&anchor, 40);
-    let path = write_bundle(dir.path(), "early.json", &signed_by_keys_1_2(&[early, anchor.clone()], 1, 0));
+    let path = write_bundle(
+        dir.path(),
+        "early.json",
+        &signed_by_keys_1_2(&[early, anchor.clone()], 1, 0),
+    );
     let (code, report) = verify_json(&path, &["--offline", "--trust", trust]);
-    assert_eq!((code, &report["failed_check"]), (Some(1), &json!("revocation")), "{report}");
-    assert!(report["checks"][0]["detail"].as_str().unwrap().contains("not after its anchor"), "{report}");
+    assert_eq!(
+        (code, &report["failed_check"]),
+        (Some(1), &json!("revocation")),
+        "{report}"
+    );
+    assert!(
+        report["checks"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not after its anchor"),
+        "{report}"
+    );
 
     // An EAS revocation whose evidence (here the digest, then the metadata) differs.
-    let mut eas_anchor = record(EAS_ADAPTER, 50, 0, DigestAlgorithm::Keccak256.digest(b"attested"), submitter).unwrap();
+    let mut eas_anchor = record(
+        EAS_ADAPTER,
+        50,
+        0,
+        DigestAlgorithm::Keccak256.digest(b"attested"),
+        submitter,
+    )
+    .unwrap();
     eas_anchor.evidence.digest_alg = DigestAlgorithm::Keccak256;
     eas_anchor.evidence.metadata = DigestAlgorithm::Keccak256.digest(b"uid, schema, ...");
     let good = revoke_of(&eas_anchor, 60);
-    let path = write_bundle(dir.path(), "eas.json", &signed_by_keys_1_2(&[eas_anchor.clone(), good.clone()], 0, 1));
-    assert_eq!(verify(&path, &["--offline", "--trust", trust]).code, Some(3));
+    let path = write_bundle(
+        dir.path(),
+        "eas.json",
+        &signed_by_keys_1_2(&[eas_anchor.clone(), good.clone()], 0, 1),
+    );
+    assert_eq!(
+        verify(&path, &["--offline", "--trust", trust]).code,
+        Some(3)
+    );
     for (name, edit) in [
-        ("digest", Box::new(|r: &mut evidence_schemas::EvidenceRecord| r.evidence.digest = DigestAlgorithm::Sha256.digest(b"x")) as Box<dyn Fn(&mut _)>),
-        ("metadata", Box::new(|r: &mut evidence_schemas::EvidenceRecord| r.evidence.metadata = DigestAlgorithm::Sha256.digest(b"y"))),
+        (
+            "digest",
+            Box::new(|r: &mut evidence_schemas::EvidenceRecord| {
+                r.evidence.digest = DigestAlgorithm::Sha256.digest(b"x")
+            }) as Box<dyn Fn(&mut _)>,
+        ),
+        (
+            "metadata",
+            Box::new(|r: &mut evidence_schemas::EvidenceRecord| {
+                r.evidence.metadata = DigestAlgorithm::Sha256.digest(b"y")
+            }),
+        ),
     ] {
         let mut bad = good.clone();
         edit(&mut bad);
-        let path = write_bundle(dir.path(), &format!("eas-{name}.json"), &signed_by_keys_1_2(&[eas_anchor.clone(), bad], 0, 1));
+        let path = write_bundle(
+            dir.path(),
+            &format!("eas-{name}.json"),
+            &signed_by_keys_1_2(&[eas_anchor.clone(), bad], 0, 1),
+        );
         let (code, report) = verify_json(&path, &["--offline", "--trust", trust]);
-        assert_eq!((code, &report["failed_check"]), (Some(1), &json!("revocation")), "{name}: {report}");
+        assert_eq!(
+            (code, &report["failed_check"]),
+            (Some(1), &json!("revocation")),
+            "{name}: {report}"
+        );
         let detail = report["checks"][0]["detail"].as_str().unwrap();
-        assert!(detail.contains("differs from its anchor's in") && detail.contains(name), "{name}: {detail}");
+        assert!(
+            detail.contains("differs from its anchor's in") && detail.contains(name),
+            "{name}: {detail}"
+        );
     }
 }
 
@@ -321,7 +595,11 @@ fn oversized_and_endless_files_exit_2() {
     assert!(run.stderr.contains("larger than 16 MiB"), "{}", run.stderr);
     let run = verify(&examples().0, &["--offline", "--trust", "/dev/zero"]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(run.stderr.contains("trust root") && run.stderr.contains("larger than 16 MiB"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("trust root") && run.stderr.contains("larger than 16 MiB"),
+        "{}",
+        run.stderr
+    );
     let run = verify(&dir.path().join("missing.json"), &["--offline"]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
 }
@@ -334,7 +612,11 @@ fn a_trust_root_for_another_mirror_exits_1_and_a_bad_one_exits_2() {
     root["mirrors"][0]["mirror"] = json!(format!("0x{}", "42".repeat(20)));
     let other = write(dir.path(), "other.json", &root.to_string());
     let (code, report) = verify_json(&bundle, &["--offline", "--trust", other.to_str().unwrap()]);
-    assert_eq!((code, &report["failed_check"]), (Some(1), &json!("trust_mirror")), "{report}");
+    assert_eq!(
+        (code, &report["failed_check"]),
+        (Some(1), &json!("trust_mirror")),
+        "{report}"
+    );
     root["mirrors"][0]["sources"][0]["sets"][0]["threshold"] = json!(0);
     let bad = write(dir.path(), "bad.json", &root.to_string());
     let run = verify(&bundle, &["--offline", "--trust", bad.to_str().unwrap()]);
@@ -346,7 +628,13 @@ fn a_trust_root_for_another_mirror_exits_1_and_a_bad_one_exits_2() {
 fn help_documents_exit_codes_0_to_4() {
     let run = bridge(&["verify", "--help"]);
     assert_eq!(run.code, Some(0));
-    for code in ["0  valid", "1  a check failed", "2  bad input", "3  the proof holds", "4  self-consistent"] {
+    for code in [
+        "0  valid",
+        "1  a check failed",
+        "2  bad input",
+        "3  the proof holds",
+        "4  self-consistent",
+    ] {
         assert!(run.stdout.contains(code), "{code}: {}", run.stdout);
     }
     assert!(run.stdout.contains("--trust"), "{}", run.stdout);

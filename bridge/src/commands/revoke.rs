@@ -64,12 +64,19 @@ pub(crate) async fn run(args: RevokeArgs) -> CmdResult {
     let record = &view.record;
     let usage = |m: String| Err(Failure::usage(m));
     if record.source.chain != chain.chain_id {
-        return usage(format!("record {record_id} is of {}, not of chain {} ({})", record.source.chain, chain.name, chain.chain_id));
+        return usage(format!(
+            "record {record_id} is of {}, not of chain {} ({})",
+            record.source.chain, chain.name, chain.chain_id
+        ));
     }
     if record.action != Action::Anchor {
-        return usage(format!("record {record_id} is itself a revocation; only an anchor record can be revoked"));
+        return usage(format!(
+            "record {record_id} is itself a revocation; only an anchor record can be revoked"
+        ));
     }
-    if record.source.adapter.as_str() != evidence_adapters::registry::REGISTRY_ADAPTER || record.source.contract != registry {
+    if record.source.adapter.as_str() != evidence_adapters::registry::REGISTRY_ADAPTER
+        || record.source.contract != registry
+    {
         return usage(format!(
             "record {record_id} was made by the `{}` adapter at {}, not by {}'s registry {registry}: revoke it where it was made",
             record.source.adapter, record.source.contract, chain.name
@@ -83,13 +90,23 @@ pub(crate) async fn run(args: RevokeArgs) -> CmdResult {
         ));
     }
     if let Some(by) = view.revoked_by {
-        return usage(format!("record {record_id} is already revoked by record {by}"));
+        return usage(format!(
+            "record {record_id} is already revoked by record {by}"
+        ));
     }
     let rpc = context::connect_rpc(&chain).await?;
     let e = &record.evidence;
-    let receipt = evidence_adapters::deploy::revoke(&rpc, key, registry, e.digest_alg, e.digest, record_id, &e.kind)
-        .await
-        .map_err(|err| Failure::failed(format!("revoking on {}: {err}", chain.name)))?;
+    let receipt = evidence_adapters::deploy::revoke(
+        &rpc,
+        key,
+        registry,
+        e.digest_alg,
+        e.digest,
+        record_id,
+        &e.kind,
+    )
+    .await
+    .map_err(|err| Failure::failed(format!("revoking on {}: {err}", chain.name)))?;
     let out = Revoked {
         chain: chain.name.clone(),
         revoked: record_id,
@@ -102,8 +119,14 @@ pub(crate) async fn run(args: RevokeArgs) -> CmdResult {
     if args.json {
         print_json(&out)?;
     } else {
-        println!("revoked record {record_id} on {} ({})", out.chain, chain.chain_id);
-        println!("  tx         {} (block {}, seq {})", out.tx_hash, out.block_number, out.seq);
+        println!(
+            "revoked record {record_id} on {} ({})",
+            out.chain, chain.chain_id
+        );
+        println!(
+            "  tx         {} (block {}, seq {})",
+            out.tx_hash, out.block_number, out.seq
+        );
         println!("  revocation {}", out.record_id);
     }
     Ok(())

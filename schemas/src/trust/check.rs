@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use alloy_primitives::Address;
 
-use super::{TRUST_ROOT_MEDIA_TYPE, TRUST_ROOT_VERSION, TrustRoot, TrustedMirror, TrustedSet, TrustedSource};
+use super::{
+    TRUST_ROOT_MEDIA_TYPE, TRUST_ROOT_VERSION, TrustRoot, TrustedMirror, TrustedSet, TrustedSource,
+};
 use crate::{
     attestor_set::{SetAuthorization, SetUpdate, verify_update_signatures},
     bundle::{ProofBundle, check_attestor_set, strict_eip155_id},
@@ -34,7 +36,9 @@ pub enum TrustFileError {
         got: u64,
     },
     /// The file lists no mirror, so it trusts nothing.
-    #[error("the trust root lists no mirror: it trusts nothing (export one with `bridge trust export`)")]
+    #[error(
+        "the trust root lists no mirror: it trusts nothing (export one with `bridge trust export`)"
+    )]
     Empty,
     /// A mirror entry that is wrong in itself or repeated.
     #[error("mirror {chain} {mirror}: {reason}")]
@@ -81,7 +85,9 @@ pub enum TrustFileError {
 #[non_exhaustive]
 pub enum TrustError {
     /// The bundle's destination mirror is not in the file.
-    #[error("check `trust_mirror` failed: the trust root does not list mirror {mirror} on {chain} (it lists: {listed}); the bundle's signers are not pinned")]
+    #[error(
+        "check `trust_mirror` failed: the trust root does not list mirror {mirror} on {chain} (it lists: {listed}); the bundle's signers are not pinned"
+    )]
     UnknownMirror {
         /// The bundle's destination chain.
         chain: ChainId,
@@ -91,7 +97,9 @@ pub enum TrustError {
         listed: String,
     },
     /// The mirror is listed, but not for the record's source chain.
-    #[error("check `trust_source` failed: the trust root lists mirror {mirror} on {chain} for source(s) {listed}, not for {source_chain}")]
+    #[error(
+        "check `trust_source` failed: the trust root lists mirror {mirror} on {chain} for source(s) {listed}, not for {source_chain}"
+    )]
     UnknownSource {
         /// The destination chain.
         chain: ChainId,
@@ -103,7 +111,9 @@ pub enum TrustError {
         listed: String,
     },
     /// The bundle's attestor-set version is not listed.
-    #[error("check `trust_version` failed: the bundle's attestor set version {version} of {source_chain} is not in the trust root (it lists versions {first} to {last}); export a newer trust root if the mirror rotated since")]
+    #[error(
+        "check `trust_version` failed: the bundle's attestor set version {version} of {source_chain} is not in the trust root (it lists versions {first} to {last}); export a newer trust root if the mirror rotated since"
+    )]
     UnknownVersion {
         /// The source chain.
         source_chain: ChainId,
@@ -115,7 +125,11 @@ pub enum TrustError {
         last: u64,
     },
     /// The bundle's members are not the trusted set's members.
-    #[error("check `trust_members` failed: attestor set version {version}: {}{}", list("in the bundle but not in the trust root", only_in_bundle), list("; in the trust root but not in the bundle", only_in_trust))]
+    #[error(
+        "check `trust_members` failed: attestor set version {version}: {}{}",
+        list("in the bundle but not in the trust root", only_in_bundle),
+        list("; in the trust root but not in the bundle", only_in_trust)
+    )]
     MembersDiffer {
         /// The set version.
         version: u64,
@@ -125,7 +139,9 @@ pub enum TrustError {
         only_in_trust: Vec<Address>,
     },
     /// The bundle's threshold is not the trusted set's.
-    #[error("check `trust_members` failed: attestor set version {version} has threshold {trusted} in the trust root, the bundle says {bundle}")]
+    #[error(
+        "check `trust_members` failed: attestor set version {version} has threshold {trusted} in the trust root, the bundle says {bundle}"
+    )]
     ThresholdDiffers {
         /// The set version.
         version: u64,
@@ -166,7 +182,9 @@ impl TrustError {
             Self::UnknownSource { .. } => "trust_source",
             Self::UnknownVersion { .. } => "trust_version",
             Self::MembersDiffer { .. } | Self::ThresholdDiffers { .. } => "trust_members",
-            Self::NotPinned { .. } | Self::MissingPrevious { .. } | Self::RotationSignatures { .. } => "trust_chain",
+            Self::NotPinned { .. }
+            | Self::MissingPrevious { .. }
+            | Self::RotationSignatures { .. } => "trust_chain",
         }
     }
 }
@@ -215,7 +233,10 @@ impl TrustedSigners {
                 self.version - self.pinned_version
             )
         };
-        format!("set version {} of {} on {} {}, {how}", self.version, self.source_chain, self.chain, self.mirror)
+        format!(
+            "set version {} of {} on {} {}, {how}",
+            self.version, self.source_chain, self.chain, self.mirror
+        )
     }
 }
 
@@ -236,7 +257,9 @@ impl TrustRoot {
     /// The rules of [`Self::parse`] that the types alone cannot express.
     pub fn validate(&self) -> Result<(), TrustFileError> {
         if self.media_type != TRUST_ROOT_MEDIA_TYPE {
-            return Err(TrustFileError::MediaType { got: crate::error::clip(&self.media_type) });
+            return Err(TrustFileError::MediaType {
+                got: crate::error::clip(&self.media_type),
+            });
         }
         if self.version != TRUST_ROOT_VERSION {
             return Err(TrustFileError::Version { got: self.version });
@@ -246,7 +269,11 @@ impl TrustRoot {
         }
         let mut mirrors = HashSet::new();
         for m in &self.mirrors {
-            let bad = |reason: String| TrustFileError::Mirror { chain: m.chain.clone(), mirror: m.mirror, reason };
+            let bad = |reason: String| TrustFileError::Mirror {
+                chain: m.chain.clone(),
+                mirror: m.mirror,
+                reason,
+            };
             strict_eip155_id(&m.chain).map_err(bad)?;
             if m.mirror.is_zero() {
                 return Err(bad("the mirror address is zero".into()));
@@ -260,7 +287,11 @@ impl TrustRoot {
             let mut sources = HashSet::new();
             for s in &m.sources {
                 if !sources.insert(&s.source_chain) {
-                    return Err(source_error(m, s, "listed twice for this mirror; merge the two entries".into()));
+                    return Err(source_error(
+                        m,
+                        s,
+                        "listed twice for this mirror; merge the two entries".into(),
+                    ));
                 }
                 validate_source(m, s)?;
             }
@@ -274,28 +305,44 @@ impl TrustRoot {
     pub fn check_bundle(&self, bundle: &ProofBundle) -> Result<TrustedSigners, TrustError> {
         let d = &bundle.destination;
         let source_chain = &bundle.checkpoint.source_chain;
-        let mirror = self.mirrors.iter().find(|m| m.chain == d.chain && m.mirror == d.mirror).ok_or_else(|| {
-            TrustError::UnknownMirror {
+        let mirror = self
+            .mirrors
+            .iter()
+            .find(|m| m.chain == d.chain && m.mirror == d.mirror)
+            .ok_or_else(|| TrustError::UnknownMirror {
                 chain: d.chain.clone(),
                 mirror: d.mirror,
-                listed: self.mirrors.iter().map(|m| format!("{} {}", m.chain, m.mirror)).collect::<Vec<_>>().join(", "),
-            }
-        })?;
-        let source = mirror.sources.iter().find(|s| &s.source_chain == source_chain).ok_or_else(|| {
-            TrustError::UnknownSource {
+                listed: self
+                    .mirrors
+                    .iter()
+                    .map(|m| format!("{} {}", m.chain, m.mirror))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        let source = mirror
+            .sources
+            .iter()
+            .find(|s| &s.source_chain == source_chain)
+            .ok_or_else(|| TrustError::UnknownSource {
                 chain: d.chain.clone(),
                 mirror: d.mirror,
                 source_chain: source_chain.clone(),
-                listed: mirror.sources.iter().map(|s| s.source_chain.to_string()).collect::<Vec<_>>().join(", "),
-            }
-        })?;
+                listed: mirror
+                    .sources
+                    .iter()
+                    .map(|s| s.source_chain.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
         let version = d.attestor_set_version;
-        let set = source.set(version).ok_or_else(|| TrustError::UnknownVersion {
-            source_chain: source_chain.clone(),
-            version,
-            first: source.sets.first().map_or(0, |s| s.version),
-            last: source.sets.last().map_or(0, |s| s.version),
-        })?;
+        let set = source
+            .set(version)
+            .ok_or_else(|| TrustError::UnknownVersion {
+                source_chain: source_chain.clone(),
+                version,
+                first: source.sets.first().map_or(0, |s| s.version),
+                last: source.sets.last().map_or(0, |s| s.version),
+            })?;
         let ours: HashSet<Address> = d.attestors.iter().copied().collect();
         let theirs: HashSet<Address> = set.attestors.iter().copied().collect();
         if ours != theirs {
@@ -303,10 +350,18 @@ impl TrustRoot {
             let mut only_in_trust: Vec<Address> = theirs.difference(&ours).copied().collect();
             only_in_bundle.sort();
             only_in_trust.sort();
-            return Err(TrustError::MembersDiffer { version, only_in_bundle, only_in_trust });
+            return Err(TrustError::MembersDiffer {
+                version,
+                only_in_bundle,
+                only_in_trust,
+            });
         }
         if set.threshold != d.threshold {
-            return Err(TrustError::ThresholdDiffers { version, bundle: d.threshold, trusted: set.threshold });
+            return Err(TrustError::ThresholdDiffers {
+                version,
+                bundle: d.threshold,
+                trusted: set.threshold,
+            });
         }
         let pinned_version = source.trust_chain(mirror, version)?;
         Ok(TrustedSigners {
@@ -331,9 +386,17 @@ impl TrustedSource {
     /// the way against the version before it; returns the pinned version.
     fn trust_chain(&self, mirror: &TrustedMirror, version: u64) -> Result<u64, TrustError> {
         let domain = match strict_eip155_id(&mirror.chain) {
-            Ok(chain_id) => MirrorDomain { chain_id, mirror: mirror.mirror },
+            Ok(chain_id) => MirrorDomain {
+                chain_id,
+                mirror: mirror.mirror,
+            },
             // `parse` rejects such a mirror; a hand-built root lands here.
-            Err(_) => return Err(TrustError::NotPinned { version, authorization: SetAuthorization::FirstSet }),
+            Err(_) => {
+                return Err(TrustError::NotPinned {
+                    version,
+                    authorization: SetAuthorization::FirstSet,
+                });
+            }
         };
         let mut v = version;
         loop {
@@ -344,7 +407,10 @@ impl TrustedSource {
                 return Ok(v);
             }
             if set.authorization != SetAuthorization::SignedRotation {
-                return Err(TrustError::NotPinned { version: v, authorization: set.authorization });
+                return Err(TrustError::NotPinned {
+                    version: v,
+                    authorization: set.authorization,
+                });
             }
             let Some(previous) = v.checked_sub(1).and_then(|p| self.set(p)) else {
                 return Err(TrustError::MissingPrevious { version: v });
@@ -355,15 +421,25 @@ impl TrustedSource {
                 attestors: set.attestors.clone(),
                 threshold: set.threshold,
             };
-            verify_update_signatures(&update.signing_hash(&domain), &set.signatures, &previous.attestors, previous.threshold)
-                .map_err(|reason| TrustError::RotationSignatures { version: v, reason })?;
+            verify_update_signatures(
+                &update.signing_hash(&domain),
+                &set.signatures,
+                &previous.attestors,
+                previous.threshold,
+            )
+            .map_err(|reason| TrustError::RotationSignatures { version: v, reason })?;
             v -= 1;
         }
     }
 }
 
 fn source_error(m: &TrustedMirror, s: &TrustedSource, reason: String) -> TrustFileError {
-    TrustFileError::Source { chain: m.chain.clone(), mirror: m.mirror, source_chain: s.source_chain.clone(), reason }
+    TrustFileError::Source {
+        chain: m.chain.clone(),
+        mirror: m.mirror,
+        source_chain: s.source_chain.clone(),
+        reason,
+    }
 }
 
 fn validate_source(m: &TrustedMirror, s: &TrustedSource) -> Result<(), TrustFileError> {
@@ -379,7 +455,9 @@ fn validate_source(m: &TrustedMirror, s: &TrustedSource) -> Result<(), TrustFile
             version: set.version,
             reason,
         };
-        let expected = u64::try_from(i).ok().and_then(|i| first.version.checked_add(i));
+        let expected = u64::try_from(i)
+            .ok()
+            .and_then(|i| first.version.checked_add(i));
         if set.version == 0 {
             return Err(bad("versions start at 1".into()));
         }
@@ -404,14 +482,26 @@ fn validate_source(m: &TrustedMirror, s: &TrustedSource) -> Result<(), TrustFile
                 return Err(bad("a first set is version 1".into()));
             }
             SetAuthorization::SignedRotation if set.version == 1 => {
-                return Err(bad("version 1 is a first set, never a signed rotation".into()));
+                return Err(bad(
+                    "version 1 is a first set, never a signed rotation".into()
+                ));
             }
             SetAuthorization::SignedRotation if set.signatures.is_empty() => {
-                return Err(bad("a signed rotation lists the previous set's signatures; none are given".into()));
+                return Err(bad(
+                    "a signed rotation lists the previous set's signatures; none are given".into(),
+                ));
             }
             SetAuthorization::SignedRotation => {
-                if let Some((index, sig)) = set.signatures.iter().enumerate().find(|(_, sig)| sig.len() != 65) {
-                    return Err(bad(format!("signature #{index} is {} bytes, expected 65 (r ‖ s ‖ v)", sig.len())));
+                if let Some((index, sig)) = set
+                    .signatures
+                    .iter()
+                    .enumerate()
+                    .find(|(_, sig)| sig.len() != 65)
+                {
+                    return Err(bad(format!(
+                        "signature #{index} is {} bytes, expected 65 (r ‖ s ‖ v)",
+                        sig.len()
+                    )));
                 }
             }
             _ if !set.signatures.is_empty() => {

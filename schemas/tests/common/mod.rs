@@ -15,7 +15,10 @@ use evidence_schemas::{
     bundle::{BUNDLE_VERSION, Destination},
     checkpoint::{AttestorSignature, Checkpoint, MirrorDomain},
     log::MerkleLog,
-    trust::{TRUST_ROOT_MEDIA_TYPE, TRUST_ROOT_VERSION, TrustRoot, TrustedMirror, TrustedSet, TrustedSource},
+    trust::{
+        TRUST_ROOT_MEDIA_TYPE, TRUST_ROOT_VERSION, TrustRoot, TrustedMirror, TrustedSet,
+        TrustedSource,
+    },
 };
 
 /// The sample destination: chain `eip155:31338`, the devnet's mirror address.
@@ -32,7 +35,10 @@ pub fn dest_chain() -> ChainId {
 }
 /// The sample mirror's EIP-712 domain.
 pub fn domain() -> MirrorDomain {
-    MirrorDomain { chain_id: DEST_CHAIN_ID, mirror: MIRROR }
+    MirrorDomain {
+        chain_id: DEST_CHAIN_ID,
+        mirror: MIRROR,
+    }
 }
 
 /// Key `n`: 32 bytes of `n` (1 ≤ n ≤ 200).
@@ -57,16 +63,31 @@ pub fn sign(hash: &B256, key: &PrivateKeySigner) -> Bytes {
 pub fn sign_sorted(hash: &B256, signers: &[PrivateKeySigner]) -> Vec<(Address, Bytes)> {
     let mut sorted: Vec<&PrivateKeySigner> = signers.iter().collect();
     sorted.sort_by_key(|k| k.address());
-    sorted.into_iter().map(|k| (k.address(), sign(hash, k))).collect()
+    sorted
+        .into_iter()
+        .map(|k| (k.address(), sign(hash, k)))
+        .collect()
 }
 
 /// The README's worked record (leaf 1 of the sample log).
 pub fn readme_record() -> EvidenceRecord {
-    record(42, 1, 3, DigestAlgorithm::Sha256.digest(b"test"), address!("70997970c51812dc3a010c7d01b50e0d17dc79c8"))
+    record(
+        42,
+        1,
+        3,
+        DigestAlgorithm::Sha256.digest(b"test"),
+        address!("70997970c51812dc3a010c7d01b50e0d17dc79c8"),
+    )
 }
 
 /// A registry anchor record in block `block` (hash `0x11…` for block 42, else derived).
-pub fn record(block: u64, tx_index: u64, log_index: u64, digest: B256, submitter: Address) -> EvidenceRecord {
+pub fn record(
+    block: u64,
+    tx_index: u64,
+    log_index: u64,
+    digest: B256,
+    submitter: Address,
+) -> EvidenceRecord {
     EvidenceRecord {
         version: 1,
         source: SourceLocator {
@@ -75,7 +96,11 @@ pub fn record(block: u64, tx_index: u64, log_index: u64, digest: B256, submitter
             contract: address!("5fbdb2315678afecb367f032d93f642f64180aa3"),
             block_number: block,
             block_hash: block_hash(block),
-            tx_hash: if block == 42 { B256::repeat_byte(0x22) } else { DigestAlgorithm::Keccak256.digest(&[block as u8, tx_index as u8, 1]) },
+            tx_hash: if block == 42 {
+                B256::repeat_byte(0x22)
+            } else {
+                DigestAlgorithm::Keccak256.digest(&[block as u8, tx_index as u8, 1])
+            },
             tx_index,
             log_index,
             block_timestamp: 1_767_225_600 + block * 2 - 84,
@@ -94,7 +119,11 @@ pub fn record(block: u64, tx_index: u64, log_index: u64, digest: B256, submitter
 
 /// The hash the fixtures give block `n`.
 pub fn block_hash(n: u64) -> B256 {
-    if n == 42 { B256::repeat_byte(0x11) } else { DigestAlgorithm::Keccak256.digest(&n.to_be_bytes()) }
+    if n == 42 {
+        B256::repeat_byte(0x11)
+    } else {
+        DigestAlgorithm::Keccak256.digest(&n.to_be_bytes())
+    }
 }
 
 /// The sample log's three records: leaf 0 (block 40), leaf 1 (the README record,
@@ -102,9 +131,21 @@ pub fn block_hash(n: u64) -> B256 {
 pub fn sample_records() -> Vec<EvidenceRecord> {
     let submitter = address!("70997970c51812dc3a010c7d01b50e0d17dc79c8");
     vec![
-        record(40, 0, 0, DigestAlgorithm::Sha256.digest(b"first"), submitter),
+        record(
+            40,
+            0,
+            0,
+            DigestAlgorithm::Sha256.digest(b"first"),
+            submitter,
+        ),
         readme_record(),
-        record(45, 2, 5, DigestAlgorithm::Sha256.digest(b"third"), submitter),
+        record(
+            45,
+            2,
+            5,
+            DigestAlgorithm::Sha256.digest(b"third"),
+            submitter,
+        ),
     ]
 }
 
@@ -130,8 +171,13 @@ pub fn bundle_of(
         source_block_hash: block_hash(source_block),
     };
     let hash = checkpoint.signing_hash(&domain());
-    let signatures =
-        sign_sorted(&hash, signers).into_iter().map(|(attestor, signature)| AttestorSignature { attestor, signature }).collect();
+    let signatures = sign_sorted(&hash, signers)
+        .into_iter()
+        .map(|(attestor, signature)| AttestorSignature {
+            attestor,
+            signature,
+        })
+        .collect();
     ProofBundle {
         version: BUNDLE_VERSION,
         record: records[index as usize].clone(),
@@ -155,7 +201,12 @@ pub fn bundle_of(
 }
 
 /// A set version installed by `authorization`, unpinned, without signatures.
-pub fn set(version: u64, members: &[PrivateKeySigner], threshold: u8, authorization: SetAuthorization) -> TrustedSet {
+pub fn set(
+    version: u64,
+    members: &[PrivateKeySigner],
+    threshold: u8,
+    authorization: SetAuthorization,
+) -> TrustedSet {
     TrustedSet {
         version,
         attestors: addresses(members),
@@ -170,10 +221,28 @@ pub fn set(version: u64, members: &[PrivateKeySigner], threshold: u8, authorizat
 
 /// Set `version` (members `members`, `threshold`), signed by `signers` of the previous
 /// set over its `AttestorSetUpdate` for the sample mirror.
-pub fn rotation(version: u64, members: &[PrivateKeySigner], threshold: u8, signers: &[PrivateKeySigner]) -> TrustedSet {
-    let mut s = set(version, members, threshold, SetAuthorization::SignedRotation);
-    let update = SetUpdate { source_chain: source_chain(), new_version: version, attestors: s.attestors.clone(), threshold };
-    s.signatures = sign_sorted(&update.signing_hash(&domain()), signers).into_iter().map(|(_, sig)| sig).collect();
+pub fn rotation(
+    version: u64,
+    members: &[PrivateKeySigner],
+    threshold: u8,
+    signers: &[PrivateKeySigner],
+) -> TrustedSet {
+    let mut s = set(
+        version,
+        members,
+        threshold,
+        SetAuthorization::SignedRotation,
+    );
+    let update = SetUpdate {
+        source_chain: source_chain(),
+        new_version: version,
+        attestors: s.attestors.clone(),
+        threshold,
+    };
+    s.signatures = sign_sorted(&update.signing_hash(&domain()), signers)
+        .into_iter()
+        .map(|(_, sig)| sig)
+        .collect();
     s
 }
 
@@ -187,7 +256,10 @@ pub fn trust_root(sets: Vec<TrustedSet>) -> TrustRoot {
             chain: dest_chain(),
             mirror: MIRROR,
             owner_rotation_delay_secs: Some(604_800),
-            sources: vec![TrustedSource { source_chain: source_chain(), sets }],
+            sources: vec![TrustedSource {
+                source_chain: source_chain(),
+                sets,
+            }],
         }],
     }
 }
@@ -201,6 +273,14 @@ pub fn sample() -> (ProofBundle, TrustRoot) {
     let mut first = set(1, &v1, 2, SetAuthorization::FirstSet);
     first.pinned = true;
     let second = rotation(2, &v2, 2, &keys(&[1, 2]));
-    let bundle = bundle_of(&sample_records(), 1, 50, &keys(&[2, 4]), addresses(&v2), 2, 2);
+    let bundle = bundle_of(
+        &sample_records(),
+        1,
+        50,
+        &keys(&[2, 4]),
+        addresses(&v2),
+        2,
+        2,
+    );
     (bundle, trust_root(vec![first, second]))
 }
