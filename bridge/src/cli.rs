@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand};
 /// Evidence Bridge: prove evidence anchored on one chain from any other chain.
 ///
 /// Exit codes: 0 ok; 1 not found or verification failed (or the work failed);
-/// 2 bad input or configuration.
+/// 2 bad input or configuration; 3 (`verify`) the proof holds but the record is
+/// revoked; 4 (`verify`) the bundle is self-consistent but its signer set is not pinned.
 #[derive(Debug, Parser)]
 #[command(name = "bridge", version, about, long_about = None)]
 pub(crate) struct Cli {
@@ -41,9 +42,15 @@ pub(crate) enum Command {
     Lookup(LookupArgs),
     /// Write a self-contained proof bundle for a record on a destination chain.
     Proof(ProofArgs),
-    /// Verify a proof bundle (offline, and against the destination mirror and the source
-    /// chain with --config). Exit 0 valid, 1 invalid, 2 bad input, 3 valid but REVOKED.
+    /// Verify a proof bundle: offline against a trust root (--trust), and against the
+    /// destination mirror and the source chain with --config. Exit 0 valid, 1 a check
+    /// failed, 2 bad input or a malformed bundle, 3 valid but REVOKED, 4 self-consistent
+    /// but the signer set is NOT pinned (no --trust and no --config).
+    #[command(after_help = VERIFY_EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Revoke one of your own records on a chain's EvidenceRegistry (the key is
+    /// keys.anchor_key_env, the record's submitter).
+    Revoke(RevokeArgs),
     /// Per chain: head, cursor, lag, log size, checkpoints, quarantined events, halts.
     Status(StatusArgs),
     /// Administer a chain's AnchorMirror: show, install, rotate a source chain's
@@ -335,9 +342,43 @@ pub(crate) struct ProofArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct RevokeArgs {
+    /// The config file (its store must hold the record: `bridge run` indexed it).
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// Chain name whose registry anchored the record.
+    #[arg(long)]
+    pub(crate) chain: String,
+    /// Record id (hex) of the anchor record to revoke.
+    #[arg(long)]
+    pub(crate) record_id: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// The exit codes of `bridge verify`, printed under its `--help`.
+const VERIFY_EXIT_CODES: &str = "Exit codes:
+  0  valid: every check passed and the signer set is pinned (by --trust, or by the mirror online)
+  1  a check failed (the failed check is named): a forgery, a set the trust root does not trust, a mirror that disagrees
+  2  bad input: unreadable, over 16 MiB, not a bundle, malformed (duplicate JSON keys, eip155:0, ...), a bad trust root
+  3  the proof holds but the record is REVOKED
+  4  self-consistent, but the signer set is NOT pinned (offline without --trust): not a verification";
+
+/// `bridge verify` exit codes: 0 valid (the signer set pinned by --trust or confirmed by
+/// the mirror online); 1 a check failed (forgery, wrong trust root, mirror disagrees);
+/// 2 bad input (unreadable, over 16 MiB, not a bundle, malformed, bad trust root);
+/// 3 the proof holds but the record is REVOKED; 4 every offline check holds but nothing
+/// pins the signer set (offline without --trust): not a verification.
+#[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// The bundle file.
+    /// The bundle file (at most 16 MiB).
     pub(crate) bundle: PathBuf,
+    /// A trust root (`bridge trust export`): the attestor sets you trust per mirror and
+    /// source chain. Without it (and without --config) the signers are not pinned and
+    /// verify exits 4.
+    #[arg(long)]
+    pub(crate) trust: Option<PathBuf>,
     /// With a config, also check the destination mirror and the source chain's
     /// original transaction.
     #[arg(long, short)]

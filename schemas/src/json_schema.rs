@@ -6,7 +6,7 @@
 
 use schemars::{Schema, SchemaGenerator, json_schema, schema_for};
 
-use crate::{bundle::ProofBundle, checkpoint::SignedCheckpoint, record::EvidenceRecord};
+use crate::{bundle::ProofBundle, checkpoint::SignedCheckpoint, record::EvidenceRecord, trust::TrustRoot};
 
 /// Every published document, as (file name, schema).
 pub fn documents() -> Vec<(&'static str, Schema)> {
@@ -14,6 +14,7 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
         ("evidence-record.v1.schema.json", schema_for!(EvidenceRecord)),
         ("checkpoint.v1.schema.json", schema_for!(SignedCheckpoint)),
         ("proof-bundle.v2.schema.json", schema_for!(ProofBundle)),
+        ("trust-root.v1.schema.json", schema_for!(TrustRoot)),
     ]
 }
 

@@ -13,6 +13,7 @@
 //! - [`attestor_set`]: attestor-set changes (signed rotations, the owner's timelock);
 //! - [`bundle`]: the self-contained proof bundle and its offline verification;
 //! - [`trust`]: the trust root an offline verifier pins (attestor sets per mirror);
+//! - [`strict_json`]: strict JSON reading (no key twice in an object);
 //! - [`json_schema`]: the JSON Schema documents generated from these types.
 //!
 //! The crate is pure: no async runtime, no database, no network. Hashing rules defined
@@ -28,6 +29,7 @@ pub mod json_schema;
 pub mod log;
 pub mod record;
 mod serde_time;
+pub mod strict_json;
 pub mod trust;
 
 pub use alloy_primitives::{Address, B256};

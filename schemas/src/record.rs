@@ -171,7 +171,8 @@ impl Action {
 pub struct SourceLocator {
     /// CAIP-2 id of the source chain.
     pub chain: ChainId,
-    /// Adapter that produced the record, e.g. `registry`, `eas`, `mapped:court-v2`.
+    /// Adapter that produced the record: `registry`, `eas`, `mapped` (every mapped
+    /// contract; the contract is `contract`) or `bridge-receipts`.
     pub adapter: Label,
     /// Contract that emitted the evidence event.
     #[schemars(schema_with = "crate::json_schema::address")]
@@ -222,8 +223,10 @@ pub struct EvidenceRecord {
     pub source: SourceLocator,
     /// Anchor or revoke.
     pub action: Action,
-    /// For a revoke, the record id it revokes; for an anchor, an optional record id it
-    /// refers to. Encoded as zero when absent.
+    /// For a revoke (required), the record id it revokes; for an anchor, an optional
+    /// record id it refers to (no adapter sets one today). In JSON it is omitted when
+    /// absent (`null` reads as absent) and never zero: a zero `ref` is rejected. The
+    /// canonical encoding writes zero for an absent `ref`.
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "crate::json_schema::optional_hex32")]
     pub reference: Option<RecordId>,

@@ -8,12 +8,30 @@
 //! `trusted_root.json` with TUF-style chaining: every set version is listed with how it
 //! was installed; a `signed_rotation` carries the previous set's signatures, so the
 //! chain from a pinned version to a later one can be checked with no node.
+//!
+//! [`TrustRoot::parse`] reads a file strictly (no unknown field, no key twice, every set
+//! well formed, versions consecutive); [`TrustRoot::check_bundle`] decides whether a
+//! bundle's signers are trusted:
+//!
+//! 1. `trust_mirror` — the bundle's destination (chain, mirror) is in the file;
+//! 2. `trust_source` — the record's source chain is listed for that mirror;
+//! 3. `trust_version` — the bundle's `attestor_set_version` is listed;
+//! 4. `trust_members` — with exactly the bundle's members (as a set) and threshold;
+//! 5. `trust_chain` — and that version is trusted: pinned, or a `signed_rotation` whose
+//!    signatures ([`verify_update_signatures`] over the `AttestorSetUpdate` of that
+//!    version, in the listed member order, under the mirror's EIP-712 domain) verify
+//!    against the previous version, itself trusted. A `first_set` or `owner_timelock`
+//!    version is trusted only when pinned: the owner alone installed it.
 
 use alloy_primitives::{Address, B256, Bytes};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{attestor_set::SetAuthorization, chain::ChainId};
+
+mod check;
+
+pub use check::{TrustError, TrustFileError, TrustedSigners};
 
 /// The trust-root format version this build writes and reads.
 pub const TRUST_ROOT_VERSION: u64 = 1;
@@ -27,8 +45,10 @@ pub const TRUST_ROOT_MEDIA_TYPE: &str = "application/vnd.evidence-bridge.trust-r
 #[serde(deny_unknown_fields)]
 pub struct TrustRoot {
     /// Always [`TRUST_ROOT_MEDIA_TYPE`].
+    #[schemars(extend("const" = TRUST_ROOT_MEDIA_TYPE))]
     pub media_type: String,
     /// Format version: 1.
+    #[schemars(extend("const" = TRUST_ROOT_VERSION))]
     pub version: u64,
     /// When it was exported (RFC 3339, informational).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,11 +88,13 @@ pub struct TrustedSource {
 #[serde(deny_unknown_fields)]
 pub struct TrustedSet {
     /// Set version on the mirror (1 = first set).
+    #[schemars(range(min = 1))]
     pub version: u64,
     /// The members, in the order the mirror stores (and a rotation signed) them.
     #[schemars(schema_with = "crate::json_schema::address_list")]
     pub attestors: Vec<Address>,
     /// Signatures a checkpoint needs under this set (1..=members).
+    #[schemars(range(min = 1, max = 255))]
     pub threshold: u8,
     /// Destination block in which the set took effect.
     pub effective_block: u64,

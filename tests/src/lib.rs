@@ -19,6 +19,8 @@
 //!   helpers to sign and submit checkpoints of a [`evidence_schemas::log::MerkleLog`];
 //! - [`adapter_suite`]: the shared checks every source adapter must pass, over a
 //!   [`adapter_suite::SourceFixture`] per adapter;
+//! - [`offline_bundles`]: bundles, forgeries and trust roots built with fixed keys
+//!   and no chain, for the `bridge verify` tests;
 //! - [`gas`]: calldata and intrinsic gas arithmetic for gas measurements.
 //!
 //! A missing dependency (the anvil binary, the conformance vectors) is an error with the
@@ -30,6 +32,7 @@ pub mod contracts;
 pub mod devchain;
 pub mod gas;
 pub mod mirror;
+pub mod offline_bundles;
 pub mod records;
 pub mod revert;
 pub mod rfc6962;

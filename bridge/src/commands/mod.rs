@@ -8,6 +8,7 @@ mod devnet_eas;
 mod lookup;
 mod mirror;
 mod proof;
+mod revoke;
 pub(crate) mod rotation;
 mod run;
 mod status;
@@ -34,6 +35,7 @@ pub(crate) async fn dispatch(command: Command) -> CmdResult {
         Command::Lookup(args) => lookup::run(args).await,
         Command::Proof(args) => proof::run(args).await,
         Command::Verify(args) => verify::run(args).await,
+        Command::Revoke(args) => revoke::run(args).await,
         Command::Status(args) => status::run(args).await,
         Command::Mirror(MirrorCommand::SetAttestors(args)) => mirror::set_attestors(args).await,
         Command::Mirror(MirrorCommand::Show(args)) => mirror::show(args).await,

@@ -1,23 +1,36 @@
-//! `bridge verify FILE [--config FILE] [--offline]`: check a proof bundle, naming the
-//! failed check.
+//! `bridge verify FILE [--trust FILE] [--config FILE] [--offline]`: check a proof
+//! bundle, naming the failed check.
 //!
-//! Offline: every check of [`ProofBundle::verify_offline`]. Online (with a config, not
-//! `--offline`), in this order: `mirror` (the destination mirror's `verifyRecord`),
-//! `root` (`rootAt(size)` equals the checkpoint root), `attestor_set` (the mirror's set
-//! at `read_at_block` is the bundle's), `mirror_tx` (the destination transaction emitted
-//! `CheckpointAccepted` for this checkpoint, in `mirror_block`, under the bundle's set
-//! version), `source` (the source chain's receipt of `record.source.tx_hash`, log
-//! `log_index`, re-decoded by the record's adapter, gives the same record id) and, for
-//! a revoked record, `source_revocation` (the same for the revocation).
+//! Offline: every check of [`ProofBundle::verify_offline`] (the file is read strictly:
+//! at most 16 MiB, no JSON key twice). Those prove the bundle consistent with itself,
+//! not that its signers are the mirror's attestors: anyone can sign a one-leaf log with
+//! two keys of their own and list them as "the attestor set". So the signers must be
+//! pinned, by a trust root (`--trust`, check `trust_root`, see
+//! [`evidence_schemas::trust`]) or by the destination mirror itself (online).
 //!
-//! Exit codes: 0 valid; 1 a check failed; 2 bad input; 3 the proof holds but the
-//! record is REVOKED (the bundle carries a proven revocation).
+//! Online (with a config, not `--offline`), in this order: `mirror` (the destination
+//! mirror's `verifyRecord`), `root` (`rootAt(size)` equals the checkpoint root),
+//! `attestor_set` (the mirror's set at `read_at_block` is the bundle's), `mirror_tx` (the
+//! destination transaction emitted `CheckpointAccepted` for this checkpoint, in
+//! `mirror_block`, under the bundle's set version), `source` (the source chain's receipt
+//! of `record.source.tx_hash`, log `log_index`, re-decoded by the record's adapter, gives
+//! the same record id) and, for a revoked record, `source_revocation` (the same for the
+//! revocation).
+//!
+//! Exit codes: 0 valid (signers pinned); 1 a check failed; 2 bad input (not a bundle, a
+//! malformed one, an unreadable trust root); 3 the proof holds but the record is
+//! REVOKED (the bundle carries a proven revocation); 4 the bundle is self-consistent but
+//! its signer set is NOT pinned (offline without `--trust`): never reported as valid.
 
 use alloy::signers::local::PrivateKeySigner;
 use evidence_adapters::{EvmMirrorClient, MirrorClient, recheck::reread_record};
+use std::{io::Read as _, path::Path};
+
 use evidence_schemas::{
     ChainId, ProofBundle,
     bundle::{BUNDLE_VERSION, OLDEST_BUNDLE_VERSION},
+    strict_json::check_unique_keys,
+    trust::TrustRoot,
 };
 use serde::Serialize;
 
@@ -33,8 +46,10 @@ use crate::{
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Check {
     /// Check name: `offline` or the failed offline check (`record_id`, `inclusion`, …),
-    /// then the online checks in order (`mirror`, `root`, `attestor_set`, `mirror_tx`,
-    /// `source`, `source_revocation`).
+    /// then `trust_root` or the failed trust check (`trust_mirror`, `trust_source`,
+    /// `trust_version`, `trust_members`, `trust_chain`) with `--trust`, then the online
+    /// checks in order (`mirror`, `root`, `attestor_set`, `mirror_tx`, `source`,
+    /// `source_revocation`).
     pub(crate) check: &'static str,
     /// Whether it passed.
     pub(crate) ok: bool,
@@ -45,15 +60,23 @@ pub(crate) struct Check {
 /// The outcome of verifying a bundle.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Report {
-    /// Every check passed (the proof holds). A revoked record's bundle can be valid:
-    /// then `revoked` is true and `status` is `revoked`, never `valid`.
+    /// Every check passed AND the signers are pinned (by a trust root or by the
+    /// destination mirror). A revoked record's bundle can be valid: then `revoked` is
+    /// true and `status` is `revoked`, never `valid`.
     pub(crate) valid: bool,
     /// The proven record carries a proven revocation.
     pub(crate) revoked: bool,
-    /// `valid`, `revoked` or `invalid`.
+    /// `valid`, `revoked`, `invalid`, or `unpinned` (every check run passed, but
+    /// nothing pinned the signer set: offline without a trust root).
     pub(crate) status: &'static str,
     /// Whether the checks that need chains were run.
     pub(crate) online: bool,
+    /// Whether the bundle's attestor set is confirmed: by the trust root (check
+    /// `trust_root`) or by the destination mirror (check `mirror`: it holds the root).
+    pub(crate) signers_pinned: bool,
+    /// The trust-root file checked against, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) trust_root: Option<String>,
     /// The bundle's record id.
     pub(crate) record_id: String,
     /// CAIP-2 id of the record's chain.
@@ -68,6 +91,9 @@ pub(crate) struct Report {
     /// The first failed check, when not valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) failed_check: Option<&'static str>,
+    /// The failed check found the bundle malformed (exit 2 rather than 1).
+    #[serde(skip)]
+    pub(crate) malformed: bool,
 }
 
 impl Report {
@@ -79,43 +105,68 @@ impl Report {
             revoked: false,
             status: "invalid",
             online: false,
+            signers_pinned: false,
+            trust_root: None,
             record_id: bundle.record_id.to_string(),
             source_chain: bundle.record.source.chain.to_string(),
             destination_chain: bundle.destination.chain.to_string(),
             revocation_record_id: bundle.revocation.as_ref().map(|r| r.record_id.to_string()),
             checks: Vec::new(),
             failed_check: None,
+            malformed: false,
         };
         match bundle.verify_offline() {
             Ok(signers) => report.checks.push(Check {
                 check: "offline",
                 ok: true,
                 detail: format!(
-                    "record id, inclusion proof (leaf {} of {}), {} attestor signature(s) of threshold {}{}",
+                    "record id, inclusion proof (leaf {} of {}), {} attestor signature(s) of threshold {} by set version {} as the bundle lists it{}",
                     bundle.leaf_index,
                     bundle.checkpoint.size,
                     signers.len(),
                     bundle.destination.threshold,
+                    bundle.destination.attestor_set_version,
                     bundle.revocation.as_ref().map_or_else(String::new, |r| format!(
                         ", revocation {} (leaf {}) proven in the same checkpoint",
                         r.record_id, r.leaf_index
                     ))
                 ),
             }),
-            Err(e) => report.checks.push(Check { check: e.check(), ok: false, detail: e.to_string() }),
+            Err(e) => {
+                report.malformed = e.is_malformed();
+                report.checks.push(Check { check: e.check(), ok: false, detail: e.to_string() });
+            }
         }
         report.finish(bundle);
         report
     }
 
-    /// Sets `valid`, `revoked`, `status` and `failed_check` from the checks.
+    /// Adds the `trust_root` check of `bundle` against `root` (read from `file`).
+    pub(crate) fn check_trust(&mut self, bundle: &ProofBundle, root: &TrustRoot, file: &Path) {
+        self.trust_root = Some(file.display().to_string());
+        self.checks.push(match root.check_bundle(bundle) {
+            Ok(trusted) => Check {
+                check: "trust_root",
+                ok: true,
+                detail: format!("signers pinned by {}: {}", file.display(), trusted.describe()),
+            },
+            Err(e) => Check { check: e.check(), ok: false, detail: format!("{}: {e}", file.display()) },
+        });
+        self.finish(bundle);
+    }
+
+    /// Sets `valid`, `revoked`, `signers_pinned`, `status` and `failed_check` from the
+    /// checks.
     pub(crate) fn finish(&mut self, bundle: &ProofBundle) {
-        self.valid = self.checks.iter().all(|c| c.ok);
+        let all_ok = self.checks.iter().all(|c| c.ok);
+        self.signers_pinned = all_ok && self.checks.iter().any(|c| c.ok && matches!(c.check, "trust_root" | "mirror"));
+        self.valid = all_ok && self.signers_pinned;
         self.revoked = self.valid && bundle.is_revoked();
-        self.status = match (self.valid, self.revoked) {
-            (true, true) => "revoked",
-            (true, false) => "valid",
-            _ => "invalid",
+        self.status = match (all_ok, self.signers_pinned, self.revoked) {
+            (false, _, _) => "invalid",
+            (true, false, _) => "unpinned",
+            (true, true, true) => "revoked",
+            (true, true, false) => "valid",
         };
         self.failed_check = self.checks.iter().find(|c| !c.ok).map(|c| c.check);
     }
@@ -124,10 +175,38 @@ impl Report {
 /// Exit code of a bundle whose proof holds but whose record is revoked.
 pub(crate) const EXIT_REVOKED: u8 = 3;
 
-/// Reads and parses a bundle; a file that is not a bundle is bad input (exit 2).
-pub(crate) fn read_bundle(path: &std::path::Path) -> Result<ProofBundle, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("cannot read bundle {}: {e}", path.display())))?;
+/// Exit code of a bundle that is self-consistent but whose signers nothing pinned.
+pub(crate) const EXIT_UNPINNED: u8 = 4;
+
+/// The largest bundle or trust-root file read (16 MiB): a real bundle is a few KiB, a
+/// trust root of a thousand rotations well under a MiB.
+pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads at most [`MAX_FILE_BYTES`] of UTF-8 text (`/dev/zero` costs 16 MiB, not all
+/// memory); a larger or unreadable file is bad input (exit 2).
+pub(crate) fn read_capped(path: &Path, what: &str) -> Result<String, Failure> {
+    let file = std::fs::File::open(path).map_err(|e| Failure::usage(format!("cannot read {what} {}: {e}", path.display())))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::usage(format!("cannot read {what} {}: {e}", path.display())))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Failure::usage(format!(
+            "{what} {} is larger than {} MiB: no genuine {what} is; is it the right file?",
+            path.display(),
+            MAX_FILE_BYTES / (1024 * 1024)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Failure::usage(format!("{what} {} is not UTF-8 text (invalid byte at {}): not a JSON {what}", path.display(), e.utf8_error().valid_up_to()))
+    })
+}
+
+/// Reads and parses a bundle strictly; a file that is not a bundle, or repeats a JSON
+/// key, is bad input (exit 2).
+pub(crate) fn read_bundle(path: &Path) -> Result<ProofBundle, Failure> {
+    let text = read_capped(path, "bundle")?;
+    check_unique_keys(&text).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         Failure::usage(format!("{} is not valid JSON ({e}); is the file truncated?", path.display()))
     })?;
@@ -143,10 +222,22 @@ pub(crate) fn read_bundle(path: &std::path::Path) -> Result<ProofBundle, Failure
         .map_err(|e| Failure::usage(format!("{} is not a proof bundle: {e}", path.display())))
 }
 
+/// Reads a trust root strictly; an unusable file is bad input (exit 2).
+pub(crate) fn read_trust_root(path: &Path) -> Result<TrustRoot, Failure> {
+    let text = read_capped(path, "trust root")?;
+    TrustRoot::parse(&text).map_err(|e| Failure::usage(format!("trust root {}: {e}", path.display())))
+}
+
 pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     let bundle = read_bundle(&args.bundle)?;
+    let trust = args.trust.as_deref().map(|p| read_trust_root(p).map(|root| (root, p))).transpose()?;
     let mut report = Report::offline(&bundle);
-    if report.valid
+    if report.failed_check.is_none()
+        && let Some((root, file)) = &trust
+    {
+        report.check_trust(&bundle, root, file);
+    }
+    if report.failed_check.is_none()
         && !args.offline
         && let Some(config) = &args.config
     {
@@ -160,36 +251,64 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     if args.json {
         print_json(&report)?;
     } else {
-        for c in &report.checks {
-            println!("{} {:<14} {}", if c.ok { "ok  " } else { "FAIL" }, c.check, c.detail);
-        }
-        println!(
-            "{}",
-            match report.status {
-                "valid" => format!("bundle VALID{}", if report.online { "" } else { " (offline checks only)" }),
-                "revoked" => format!(
-                    "record REVOKED: the proof holds, and so does the proof of its revocation {}",
-                    report.revocation_record_id.as_deref().unwrap_or_default()
-                ),
-                _ => "bundle INVALID".to_owned(),
-            }
-        );
+        print_report(&report, &bundle);
     }
-    if report.revoked {
-        return Err(Failure {
+    outcome(&report)
+}
+
+fn print_report(report: &Report, bundle: &ProofBundle) {
+    for c in &report.checks {
+        println!("{} {:<14} {}", if c.ok { "ok  " } else { "FAIL" }, c.check, c.detail);
+    }
+    let trust = report.checks.iter().find(|c| c.check == "trust_root").map(|c| c.detail.as_str());
+    match report.status {
+        "valid" => match (trust, report.online) {
+            (Some(t), true) => println!("bundle VALID ({t}; and by the destination mirror)"),
+            (Some(t), false) => println!("bundle VALID (offline, {t})"),
+            (None, _) => println!("bundle VALID (the destination mirror holds the root)"),
+        },
+        "revoked" => println!(
+            "record REVOKED: the proof holds, and so does the proof of its revocation {}",
+            report.revocation_record_id.as_deref().unwrap_or_default()
+        ),
+        "unpinned" => {
+            let d = &bundle.destination;
+            let members: Vec<String> = d.attestors.iter().map(ToString::to_string).collect();
+            println!("signer set NOT PINNED: version {} ({} of {}: {}) is only what the bundle itself claims", d.attestor_set_version, d.threshold, members.len(), members.join(", "));
+            println!(
+                "bundle NOT VERIFIED: record {} is included in a checkpoint whose signatures are consistent with the set the bundle lists{}, but nothing says that set is the mirror's; anyone can make such a bundle with keys of their own. Verify with --trust trust.json (`bridge trust export`) or online with --config.",
+                report.record_id,
+                if bundle.is_revoked() { " (it also carries a revocation)" } else { "" }
+            );
+        }
+        _ if report.malformed => println!("bundle MALFORMED"),
+        _ => println!("bundle INVALID"),
+    }
+}
+
+/// The exit code of a finished report.
+fn outcome(report: &Report) -> CmdResult {
+    match report.status {
+        "valid" => Ok(()),
+        "revoked" => Err(Failure {
             code: EXIT_REVOKED,
             message: format!(
                 "record {} is REVOKED (revocation {}); exit code {EXIT_REVOKED}",
                 report.record_id,
                 report.revocation_record_id.as_deref().unwrap_or_default()
             ),
-        });
-    }
-    if report.valid {
-        Ok(())
-    } else {
-        let failed: Vec<_> = report.checks.iter().filter(|c| !c.ok).map(|c| c.check).collect();
-        Err(Failure::failed(format!("verification failed: check(s) {}", failed.join(", "))))
+        }),
+        "unpinned" => Err(Failure {
+            code: EXIT_UNPINNED,
+            message: format!(
+                "the bundle's signer set is NOT pinned: give --trust FILE (a trust root) or verify online with --config; exit code {EXIT_UNPINNED}"
+            ),
+        }),
+        _ => {
+            let failed: Vec<_> = report.checks.iter().filter(|c| !c.ok).map(|c| c.check).collect();
+            let message = format!("verification failed: check(s) {}", failed.join(", "));
+            Err(if report.malformed { Failure::usage(format!("malformed bundle: {message}")) } else { Failure::failed(message) })
+        }
     }
 }
 
@@ -259,6 +378,21 @@ async fn attestor_set_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> R
     let mut ours = d.attestors.clone();
     ours.sort();
     let ok = theirs == ours && state.threshold == d.threshold && state.attestor_set_version == d.attestor_set_version;
+    let mut differences = Vec::new();
+    let only_bundle: Vec<String> = ours.iter().filter(|a| !theirs.contains(a)).map(ToString::to_string).collect();
+    let only_mirror: Vec<String> = theirs.iter().filter(|a| !ours.contains(a)).map(ToString::to_string).collect();
+    if !only_bundle.is_empty() {
+        differences.push(format!("in the bundle but not on the mirror: {}", only_bundle.join(", ")));
+    }
+    if !only_mirror.is_empty() {
+        differences.push(format!("on the mirror but not in the bundle: {}", only_mirror.join(", ")));
+    }
+    if state.threshold != d.threshold {
+        differences.push(format!("threshold {} on the mirror, {} in the bundle", state.threshold, d.threshold));
+    }
+    if state.attestor_set_version != d.attestor_set_version {
+        differences.push(format!("version {} on the mirror, {} in the bundle", state.attestor_set_version, d.attestor_set_version));
+    }
     Ok(Check {
         check: "attestor_set",
         ok,
@@ -268,7 +402,7 @@ async fn attestor_set_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> R
             state.attestor_set_version,
             state.threshold,
             state.attestors.len(),
-            if ok { String::new() } else { format!("; the bundle says version {}, threshold {} of {}", d.attestor_set_version, d.threshold, d.attestors.len()) }
+            if ok { String::new() } else { format!("; differs from the bundle: {}", differences.join("; ")) }
         ),
     })
 }
