@@ -27,7 +27,7 @@ use tracing::{debug, info, instrument, warn};
 use crate::{
     contracts::AnchorMirror,
     error::AdapterError,
-    mirror::{MirrorClient, MirrorState, PreparedTx, TxOutcome},
+    mirror::{MirrorClient, MirrorState, PendingOwnerRotation, PreparedTx, TxOutcome},
     registry::span::{SpanControl, fetch_adaptive},
     rpc::ChainRpc,
 };
@@ -248,16 +248,27 @@ impl EvmMirrorClient {
     }
 
     /// The owner's pending proposal for `source` (`None` when nothing is pending).
-    pub async fn fetch_pending_owner_rotation(
-        &self,
-        source: &ChainId,
-    ) -> Result<Option<(u64, Vec<Address>, u8, u64)>, AdapterError> {
+    pub async fn read_pending_owner_rotation(&self, source: &ChainId) -> Result<Option<PendingOwnerRotation>, AdapterError> {
         let p = AnchorMirror::new(self.mirror, self.rpc.provider())
             .pendingOwnerRotation(source.key())
             .call()
             .await
             .map_err(|e| self.contract_error("pendingOwnerRotation", e))?;
-        Ok((p.version != 0).then_some((p.version, p.attestors, p.threshold, p.executableAt)))
+        Ok((p.version != 0).then_some(PendingOwnerRotation {
+            version: p.version,
+            attestors: p.attestors,
+            threshold: p.threshold,
+            executable_at: p.executableAt,
+        }))
+    }
+
+    /// The mirror's owner.
+    pub async fn fetch_owner(&self) -> Result<Address, AdapterError> {
+        AnchorMirror::new(self.mirror, self.rpc.provider())
+            .owner()
+            .call()
+            .await
+            .map_err(|e| self.contract_error("owner", e))
     }
 
     /// The owner-rotation timelock of this mirror, in seconds.
@@ -434,6 +445,14 @@ impl MirrorClient for EvmMirrorClient {
     }
 
     #[instrument(target = "adapters::mirror", skip(self), fields(chain = %self.chain))]
+    async fn fetch_state_as_of(&self, source: &ChainId, block: Option<u64>) -> Result<MirrorState, AdapterError> {
+        self.fetch_state_at(source, block).await
+    }
+
+    async fn fetch_pending_owner_rotation(&self, source: &ChainId) -> Result<Option<PendingOwnerRotation>, AdapterError> {
+        self.read_pending_owner_rotation(source).await
+    }
+
     async fn fetch_root_at(&self, source: &ChainId, size: u64) -> Result<B256, AdapterError> {
         AnchorMirror::new(self.mirror, self.rpc.provider())
             .rootAt(source.key(), size)

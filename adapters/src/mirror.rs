@@ -36,6 +36,20 @@ pub struct MirrorState {
     pub read_at_block: u64,
 }
 
+/// An attestor-set change the mirror's owner proposed through the timelock, not yet
+/// executed or cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingOwnerRotation {
+    /// The version the set would become.
+    pub version: u64,
+    /// The proposed members.
+    pub attestors: Vec<Address>,
+    /// The proposed threshold.
+    pub threshold: u8,
+    /// Unix time from which the owner can execute it.
+    pub executable_at: u64,
+}
+
 /// A signed, not yet broadcast, transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PreparedTx {
@@ -73,6 +87,14 @@ pub trait MirrorClient: Send + Sync + Debug {
 
     /// The mirror's state for `source`.
     async fn fetch_state(&self, source: &ChainId) -> Result<MirrorState, AdapterError>;
+
+    /// The mirror's state for `source` as of destination block `block` (latest when
+    /// `None`): e.g. the attestor set that accepted a checkpoint, which a proof bundle
+    /// must name even after a rotation.
+    async fn fetch_state_as_of(&self, source: &ChainId, block: Option<u64>) -> Result<MirrorState, AdapterError>;
+
+    /// The owner's pending attestor-set proposal for `source` (`None` when none).
+    async fn fetch_pending_owner_rotation(&self, source: &ChainId) -> Result<Option<PendingOwnerRotation>, AdapterError>;
 
     /// The root the mirror holds for `source` at `size` (zero when none).
     async fn fetch_root_at(&self, source: &ChainId, size: u64) -> Result<B256, AdapterError>;

@@ -1,8 +1,16 @@
-// Evidence Bridge lookup page. No framework, no build step: served as-is by
-// `bridge run` / `bridge serve` (bridge/src/api/page.rs). Talks only to this server's
+// Evidence Bridge lookup page. No framework: served by `bridge run` / `bridge serve`
+// (bridge/src/api/page.rs); the one generated file is ./vendor/noble.mjs (noble's
+// hashes and secp256k1 from npm, imported by verify.mjs). Talks only to this server's
 // JSON API: GET /api/v1/chains, GET /api/v1/evidence/{digest},
-// GET /api/v1/records/{id}/bundle?destination=NAME.
-import { sha256, toHex, parseDigest, verifyBundle, hasSubtle } from './verify.mjs';
+// GET /api/v1/records/{id}/bundle?destination=NAME, GET /api/v1/trust-root.
+//
+// Every proof is checked here, in the browser: record id, inclusion proof, the
+// attestors' signatures over the checkpoint, and whether their set is trusted by a trust
+// root — the one this node serves (which means trusting the node), or a trust-root file
+// the user loads (the page then says so, and trusts only that file).
+import {
+  sha256, toHex, parseDigest, verifyBundle, verifySignatures, verifyTrust, checkTrustRootShape, hasSubtle,
+} from './verify.mjs';
 
 const STRINGS = {
   en: {
@@ -15,7 +23,7 @@ const STRINGS = {
     digest_heading: '2. Or paste a fingerprint',
     digest_label: 'Digest (64 hexadecimal characters, 0x optional)',
     lookup: 'Look up',
-    footer: 'The page checks the inclusion proof itself. Attestor signatures are checked by the destination chain\'s mirror contract and by the command “bridge verify”.',
+    footer: 'The page checks the record, its inclusion proof and the attestors\' signatures itself, in your browser (keccak-256 and secp256k1 from the noble libraries, bundled with the page), against the trust root named above. The destination chain\'s mirror contract and the command “bridge verify” check them too.',
     lang_button: '中文',
     lang_label: '切换到中文',
     err_empty: 'Paste a digest first, or drop a file above.',
@@ -24,7 +32,7 @@ const STRINGS = {
     err_zero: 'A digest of all zeros is not a real fingerprint.',
     hashing: (name) => `Fingerprinting "${name}" in your browser…`,
     hashed: (name) => `Fingerprint (SHA-256) of "${name}", computed in your browser:`,
-    fallback: 'This connection is not secure (no HTTPS), so the page used its own SHA-256 code instead of the browser\'s.',
+    fallback: 'This connection is not secure (no HTTPS), so the page used the SHA-256 of the noble library bundled with it instead of the browser\'s.',
     read_failed: (m) => `The file could not be read: ${m}. Try again, or paste its digest instead.`,
     looking: 'Looking up…',
     looked_up: 'Digest looked up:',
@@ -54,9 +62,49 @@ const STRINGS = {
     not_provable: 'Not provable on another chain yet. The next checkpoint will make it provable; check again in a minute.',
     download: (d) => `Download proof bundle (${d})`,
     checking: 'Checking the proof in your browser…',
-    verified: 'Inclusion proof verified in your browser: the record hashes to its id, and the proof leads from it to the checkpoint root mirrored on this chain.',
+    verified: (n, m, th) => `Proof and signatures verified in your browser: the record hashes to its id, the inclusion proof leads from it to the checkpoint root mirrored on this chain, ${n} of the ${m} attestors signed that checkpoint (threshold ${th}), and their set is trusted.`,
     verify_failed: (check, why) => `The proof did NOT verify in your browser (check "${check}"): ${why}`,
     bundle_failed: (m) => `The proof bundle could not be fetched: ${m}`,
+    trust_heading: '3. Whose attestors to trust',
+    trust_node_loading: (o) => `Trust root: fetching the one served by this node at ${o}…`,
+    trust_node: (o) => `Trust root: served by this node at ${o}. Using it means trusting this node's operator to report the attestor sets honestly. For a check that does not rest on this node, load a trust-root file you got from someone you trust (made with “bridge trust export”).`,
+    trust_node_failed: (o, m) => `Trust root: this node (${o}) could not serve one: ${m}. The attestor sets cannot be checked until you load a trust-root file.`,
+    trust_file: (name, n) => `Trust root: your file “${name}” (${n === 1 ? '1 mirror' : `${n} mirrors`}). Attestor sets are trusted only as that file says; this node's own trust root is not used.`,
+    trust_load: 'Load your own trust-root file (JSON)',
+    trust_reset: 'Use this node\'s trust root again',
+    trust_bad_file: (name, m) => `“${name}” is not a usable trust-root file: ${m}. The trust root in use is unchanged.`,
+    used_node: (o) => `trust root: served by this node at ${o}`,
+    used_file: (name) => `trust root: your file ${name}`,
+    check_ok: 'ok',
+    label_sep: ': ',
+    check_fail: 'FAIL',
+    check_version: 'bundle version',
+    check_format: 'bundle format',
+    check_record_id: 'record id',
+    check_chain: 'source chain',
+    check_inclusion: 'inclusion proof',
+    check_revocation: 'revocation',
+    check_signatures: 'attestor signatures',
+    check_trust: 'attestor set trusted',
+    why_signatures_ok: (n, m, th, d) => `${n} valid signatures of the ${m} attestors (threshold ${th}) over the EIP-712 checkpoint digest ${d}`,
+    why_signatures_destination: (c) => `the destination ${c} is not an eip155 chain with a valid id`,
+    why_signatures_count: (n, th) => `${n} signatures, the threshold is ${th}`,
+    why_signatures_malformed: (i, m) => `signature #${i} is malformed: ${m}`,
+    why_signatures_wrong_signer: (i, c, r) => `signature #${i} claims attestor ${c} but was made by ${r}`,
+    why_signatures_not_member: (a) => `signer ${a} is not in the bundle's attestor set`,
+    why_signatures_unsorted: (a, b) => `signers must be distinct and sorted by address: ${a} then ${b}`,
+    why_trust_pinned: (v) => `attestor set version ${v} is pinned in the trust root`,
+    why_trust_chained: (v, k) => `attestor set version ${v} follows from pinned version ${k} by rotations, each signed by the previous set's threshold`,
+    why_trust_none: (m) => `no trust root to check against (${m}); load a trust-root file`,
+    why_trust_root_format: (m) => `the trust root is unusable: ${m}`,
+    why_trust_no_mirror: (c, a) => `the trust root has no mirror ${a} on ${c}`,
+    why_trust_no_source: (src, c) => `the trust root lists no attestor sets of ${src} on the ${c} mirror`,
+    why_trust_no_version: (v, l) => `attestor set version ${v} is not in the trust root (it lists versions: ${l})`,
+    why_trust_members: (v, b, r, tb, tr) => `attestor set version ${v} differs from the trust root's: only in the bundle: ${b}; only in the trust root: ${r}; threshold ${tb} in the bundle, ${tr} in the trust root`,
+    why_trust_missing: (v, target) => `version ${v} is missing from the trust root, so the rotations up to version ${target} cannot be checked`,
+    why_trust_owner: (v) => `version ${v} was installed by the mirror's owner after the timelock; such a set is trusted only when the trust root pins it, and it does not`,
+    why_trust_unpinned: (v) => `version ${v} (the first set, installed by the mirror's owner) is not pinned in the trust root`,
+    why_trust_rotation: (v, prev, m) => `the rotation to version ${v} is not validly signed by version ${prev}: ${m}`,
   },
   zh: {
     doc_title: '存证查询 · Evidence Bridge',
@@ -68,7 +116,7 @@ const STRINGS = {
     digest_heading: '2. 或粘贴指纹',
     digest_label: '摘要（64 位十六进制字符，可带 0x）',
     lookup: '查询',
-    footer: '本页面自行验证包含证明。见证人签名由目标链上的镜像合约及命令“bridge verify”验证。',
+    footer: '本页面在您的浏览器中自行验证记录、包含证明和见证人签名（使用随页面打包的 noble 库中的 keccak-256 与 secp256k1），并依据上方所示的信任根判断见证人集合是否可信。目标链上的镜像合约及命令“bridge verify”也会验证这些内容。',
     lang_button: 'English',
     lang_label: 'Switch to English',
     err_empty: '请先粘贴摘要，或在上方拖入文件。',
@@ -77,7 +125,7 @@ const STRINGS = {
     err_zero: '全零的摘要不是有效的文件指纹。',
     hashing: (name) => `正在浏览器中计算"${name}"的指纹…`,
     hashed: (name) => `"${name}"的指纹（SHA-256），在您的浏览器中计算：`,
-    fallback: '当前连接不安全（非 HTTPS），页面使用了自带的 SHA-256 代码。',
+    fallback: '当前连接不安全（非 HTTPS），页面使用了随页面打包的 noble 库的 SHA-256，而非浏览器自带的。',
     read_failed: (m) => `无法读取文件：${m}。请重试，或改为粘贴摘要。`,
     looking: '正在查询…',
     looked_up: '查询的摘要：',
@@ -107,9 +155,49 @@ const STRINGS = {
     not_provable: '尚不能在其他链上证明。下一个检查点后即可证明，请一分钟后再查。',
     download: (d) => `下载证明包（${d}）`,
     checking: '正在浏览器中验证证明…',
-    verified: '已在您的浏览器中验证包含证明：记录的哈希与记录 ID 一致，且证明可从该记录推导出此链上镜像的检查点根。',
+    verified: (n, m, th) => `已在您的浏览器中验证包含证明和见证人签名：记录的哈希与记录 ID 一致，证明可从该记录推导出此链上镜像的检查点根，${m} 名见证人中有 ${n} 名签署了该检查点（门限 ${th}），且该见证人集合可信。`,
     verify_failed: (check, why) => `证明未通过浏览器验证（检查项"${check}"）：${why}`,
     bundle_failed: (m) => `无法获取证明包：${m}`,
+    trust_heading: '3. 信任哪些见证人',
+    trust_node_loading: (o) => `信任根：正在获取本节点（${o}）提供的信任根…`,
+    trust_node: (o) => `信任根：由本节点（${o}）提供。使用它即意味着信任本节点的运营者如实报告见证人集合。如需不依赖本节点的验证，请载入您从可信来源获得的信任根文件（由“bridge trust export”生成）。`,
+    trust_node_failed: (o, m) => `信任根：本节点（${o}）无法提供信任根：${m}。在您载入信任根文件之前，无法判断见证人集合是否可信。`,
+    trust_file: (name, n) => `信任根：您的文件“${name}”（${n} 个镜像合约）。见证人集合是否可信仅以该文件为准，不使用本节点的信任根。`,
+    trust_load: '载入您自己的信任根文件（JSON）',
+    trust_reset: '改回使用本节点的信任根',
+    trust_bad_file: (name, m) => `“${name}”不是可用的信任根文件：${m}。当前使用的信任根未改变。`,
+    used_node: (o) => `信任根：由本节点 ${o} 提供`,
+    used_file: (name) => `信任根：您的文件 ${name}`,
+    check_ok: '通过',
+    label_sep: '：',
+    check_fail: '未通过',
+    check_version: '证明包版本',
+    check_format: '证明包格式',
+    check_record_id: '记录 ID',
+    check_chain: '来源链',
+    check_inclusion: '包含证明',
+    check_revocation: '撤销记录',
+    check_signatures: '见证人签名',
+    check_trust: '见证人集合可信',
+    why_signatures_ok: (n, m, th, d) => `${m} 名见证人中 ${n} 个有效签名（门限 ${th}），签名对象为检查点的 EIP-712 摘要 ${d}`,
+    why_signatures_destination: (c) => `目标链 ${c} 不是有效的 eip155 链`,
+    why_signatures_count: (n, th) => `只有 ${n} 个签名，门限为 ${th}`,
+    why_signatures_malformed: (i, m) => `第 ${i} 个签名格式错误：${m}`,
+    why_signatures_wrong_signer: (i, c, r) => `第 ${i} 个签名声称来自见证人 ${c}，实际签名者为 ${r}`,
+    why_signatures_not_member: (a) => `签名者 ${a} 不在证明包的见证人集合中`,
+    why_signatures_unsorted: (a, b) => `签名者须互不相同并按地址升序排列：${a} 之后是 ${b}`,
+    why_trust_pinned: (v) => `见证人集合版本 ${v} 已在信任根中固定（pinned）`,
+    why_trust_chained: (v, k) => `见证人集合版本 ${v} 由已固定的版本 ${k} 经逐次轮换得到，每次轮换均由上一集合达到门限的成员签名`,
+    why_trust_none: (m) => `没有可用于核对的信任根（${m}）；请载入信任根文件`,
+    why_trust_root_format: (m) => `信任根不可用：${m}`,
+    why_trust_no_mirror: (c, a) => `信任根中没有 ${c} 上的镜像合约 ${a}`,
+    why_trust_no_source: (src, c) => `信任根中没有 ${c} 镜像合约上 ${src} 的见证人集合`,
+    why_trust_no_version: (v, l) => `信任根中没有见证人集合版本 ${v}（其中的版本：${l}）`,
+    why_trust_members: (v, b, r, tb, tr) => `见证人集合版本 ${v} 与信任根不一致：仅在证明包中：${b}；仅在信任根中：${r}；门限：证明包 ${tb}，信任根 ${tr}`,
+    why_trust_missing: (v, target) => `信任根中缺少版本 ${v}，因此无法核对直到版本 ${target} 的轮换`,
+    why_trust_owner: (v) => `版本 ${v} 由镜像合约的所有者在时间锁到期后安装；这样的集合只有在信任根中固定时才可信，而信任根并未固定它`,
+    why_trust_unpinned: (v) => `版本 ${v}（首个集合，由镜像合约的所有者安装）未在信任根中固定`,
+    why_trust_rotation: (v, prev, m) => `到版本 ${v} 的轮换没有版本 ${prev} 的有效签名：${m}`,
   },
 };
 
@@ -146,6 +234,7 @@ function applyLanguage() {
   button.setAttribute('aria-label', t('lang_label'));
   const err = $('digest-error');
   if (!err.hidden && err.dataset.key) err.textContent = t(err.dataset.key, ...JSON.parse(err.dataset.args || '[]'));
+  renderTrust();
   render();
 }
 
@@ -195,6 +284,8 @@ const chainLabel = (caip2, name) => {
 
 async function lookup(digest, file) {
   const seq = ++lookupSeq;
+  // Ask the node for its trust root again (it may have changed; the server caches it).
+  if (trust.source === 'node' && trust.state !== 'loading') nodeTrustLoad = null;
   view = { kind: 'loading', digest, file };
   render();
   if (chainNames.size === 0) await loadChains();
@@ -222,6 +313,107 @@ async function lookup(digest, file) {
 const destParam = (caip2) => chainNames.get(caip2) || caip2;
 const bundleUrl = (id, dest) => `/api/v1/records/${id}/bundle?destination=${encodeURIComponent(dest)}`;
 
+// ---------------------------------------------------------------- the trust root
+
+// The trust root the attestor sets are checked against: this node's (`source: 'node'`,
+// fetched once per page load, again after a failure) or a file the user loaded.
+let trust = { source: 'node', state: 'idle' };
+let nodeTrustLoad = null;
+
+function loadNodeTrust() {
+  if (!nodeTrustLoad) {
+    trust = { source: 'node', state: 'loading' };
+    renderTrust();
+    nodeTrustLoad = (async () => {
+      const r = await apiGet('/api/v1/trust-root');
+      let next;
+      if (r.network || !r.ok || !r.body) {
+        next = { source: 'node', state: 'error', error: r.network ? t('unreachable') : (r.body && r.body.error) || `HTTP ${r.status}` };
+      } else {
+        try {
+          checkTrustRootShape(r.body);
+          next = { source: 'node', state: 'ready', root: r.body };
+        } catch (e) {
+          next = { source: 'node', state: 'error', error: e.message };
+        }
+      }
+      if (next.state === 'error') nodeTrustLoad = null; // the next lookup tries again
+      return next;
+    })();
+  }
+  return nodeTrustLoad;
+}
+
+/** The trust root to use now: the loaded file, or this node's (fetched on first use). */
+async function currentTrust() {
+  if (trust.source === 'file') return trust;
+  const loaded = await loadNodeTrust();
+  if (trust.source === 'node') {
+    trust = loaded;
+    renderTrust();
+  }
+  return trust;
+}
+
+function usedText(tr) {
+  return tr.source === 'file' ? t('used_file', tr.name) : t('used_node', location.origin);
+}
+
+function renderTrust() {
+  const status = $('trust-status');
+  status.dataset.source = trust.source;
+  status.dataset.state = trust.state || '';
+  if (trust.source === 'file') {
+    status.dataset.name = trust.name;
+    status.textContent = t('trust_file', trust.name, trust.root.mirrors.length);
+  } else {
+    delete status.dataset.name;
+    status.textContent = trust.state === 'error'
+      ? t('trust_node_failed', location.origin, trust.error)
+      : trust.state === 'ready' ? t('trust_node', location.origin) : t('trust_node_loading', location.origin);
+  }
+  $('trust-reset').hidden = trust.source !== 'file';
+  const err = $('trust-error');
+  if (!err.hidden && err.dataset.name) err.textContent = t('trust_bad_file', err.dataset.name, err.dataset.reason);
+}
+
+async function onTrustFile(file) {
+  if (!file) return;
+  const err = $('trust-error');
+  let root;
+  try {
+    root = JSON.parse(await file.text());
+    checkTrustRootShape(root);
+  } catch (e) {
+    err.dataset.name = file.name;
+    err.dataset.reason = e instanceof Error ? e.message : String(e);
+    err.textContent = t('trust_bad_file', file.name, err.dataset.reason);
+    err.hidden = false;
+    return;
+  }
+  err.hidden = true;
+  delete err.dataset.name;
+  trust = { source: 'file', state: 'ready', name: file.name, root };
+  renderTrust();
+  await recheckTrust();
+}
+
+async function useNodeTrust() {
+  trust = { source: 'node', state: 'idle' };
+  $('trust-file').value = '';
+  $('trust-error').hidden = true;
+  delete $('trust-error').dataset.name;
+  renderTrust();
+  await recheckTrust();
+}
+
+/** Re-runs the trust check of every bundle shown, against the trust root now in use. */
+async function recheckTrust() {
+  for (const [key, p] of proofs) if (p.bundle) await judge(key);
+}
+
+// ---------------------------------------------------------------- proofs
+
 async function checkProof(id, dest, seq) {
   const key = `${id}|${dest}`;
   proofs.set(key, { state: 'pending' });
@@ -231,28 +423,64 @@ async function checkProof(id, dest, seq) {
   if (r.network || !r.ok || !r.body) {
     const msg = r.network ? t('unreachable') : (r.body && r.body.error) || `HTTP ${r.status}`;
     proofs.set(key, { state: 'error', detail: msg });
-  } else {
-    const res = await verifyBundle(r.body);
-    const last = res.checks[res.checks.length - 1];
-    proofs.set(key, res.ok ? { state: 'ok' } : { state: 'bad', check: last.check, detail: last.detail });
+    updateProof(key);
+    return;
   }
+  const bundle = r.body;
+  const res = await verifyBundle(bundle);
+  const sig = res.checks.some((c) => c.check === 'version' || c.check === 'format') ? null : verifySignatures(bundle);
+  if (seq !== lookupSeq) return;
+  proofs.set(key, { state: 'pending', bundle, base: sig ? [...res.checks, sig] : res.checks });
+  await judge(key);
+}
+
+/** Adds the trust check (against the trust root in use) to a proof's checks and shows them. */
+async function judge(key) {
+  const tr = await currentTrust();
+  const p = proofs.get(key);
+  if (!p || !p.bundle) return;
+  const trustCheck = tr.root
+    ? verifyTrust(p.bundle, tr.root)
+    : { check: 'trust', ok: false, code: 'none', args: [tr.error || '—'], detail: `no trust root: ${tr.error}` };
+  const checks = [...p.base, trustCheck];
+  const bad = checks.find((c) => !c.ok);
+  const sig = checks.find((c) => c.check === 'signatures');
+  proofs.set(key, { ...p, checks, used: { ...tr }, state: bad ? 'bad' : 'ok', failed: bad, sig });
   updateProof(key);
+}
+
+const checkLabel = (check) => STRINGS[lang][`check_${check}`] ? t(`check_${check}`) : check;
+
+/** A check's result in words: the localized reason for its code, else its detail. */
+function reasonText(c) {
+  const k = `why_${c.check}_${c.code}`;
+  return c.code && STRINGS[lang][k] ? t(k, ...(c.args || [])) : c.detail;
 }
 
 function proofText(p) {
   if (!p || p.state === 'pending') return t('checking');
-  if (p.state === 'ok') return '✓ ' + t('verified');
-  if (p.state === 'bad') return '✗ ' + t('verify_failed', p.check, p.detail);
+  if (p.state === 'ok') return '✓ ' + t('verified', p.sig.args[0], p.sig.args[1], p.sig.args[2]);
+  if (p.state === 'bad') return '✗ ' + t('verify_failed', checkLabel(p.failed.check), reasonText(p.failed));
   return '✗ ' + t('bundle_failed', p.detail);
 }
 
 function updateProof(key) {
+  const p = proofs.get(key);
   for (const span of document.querySelectorAll('span.proof')) {
     if (span.dataset.key !== key) continue;
-    const p = proofs.get(key);
     span.textContent = proofText(p);
     span.dataset.verified = p.state === 'ok' ? 'true' : p.state === 'pending' ? 'pending' : 'false';
     span.className = 'proof ' + (p.state === 'ok' ? 'ok' : p.state === 'pending' ? '' : 'bad');
+  }
+  for (const ul of document.querySelectorAll('ul.checks')) {
+    if (ul.dataset.key !== key) continue;
+    ul.replaceChildren(...(p.checks || []).map((c) => {
+      const li = el('li', { class: 'check', 'data-check': c.check, 'data-ok': String(c.ok) },
+        el('span', { class: 'badge ' + (c.ok ? 'ok' : 'bad'), text: c.ok ? t('check_ok') : t('check_fail') }), ' ',
+        el('strong', { text: checkLabel(c.check) }), t('label_sep'), reasonText(c));
+      if (c.check === 'trust') li.append(' ', el('span', { class: 'trust-used', text: `(${usedText(p.used)})` }));
+      return li;
+    }));
   }
 }
 
@@ -305,7 +533,8 @@ function renderRecord(rec) {
       const label = chainLabel(m.destination_chain);
       const link = el('a', { href: bundleUrl(rec.record_id, dest), download: `proof-${rec.record_id.slice(2, 14)}-${dest.replace(/[^A-Za-z0-9_-]/g, '_')}.json`, text: t('download', label) });
       const span = el('span', { class: 'proof', 'data-key': key, role: 'status' });
-      ul.append(el('li', { 'data-destination': dest }, el('span', { class: 'badge ok', text: label }), ' ', link, span));
+      const checks = el('ul', { class: 'checks', 'data-key': key });
+      ul.append(el('li', { 'data-destination': dest }, el('span', { class: 'badge ok', text: label }), ' ', link, span, checks));
     }
     art.append(ul);
   }
@@ -387,6 +616,9 @@ function init() {
   const nav = (navigator.languages && navigator.languages[0]) || navigator.language || 'en';
   lang = saved === 'zh' || saved === 'en' ? saved : nav.toLowerCase().startsWith('zh') ? 'zh' : 'en';
   applyLanguage();
+  $('trust-file').addEventListener('change', (e) => onTrustFile(e.target.files && e.target.files[0]));
+  $('trust-reset').addEventListener('click', () => useNodeTrust());
+  currentTrust();
   $('lang').addEventListener('click', () => {
     lang = lang === 'zh' ? 'en' : 'zh';
     try {

@@ -1,14 +1,25 @@
 // Evidence Bridge lookup page: the checks the page runs in the browser, with no server
 // help. Pure functions only (no DOM), so `node --test tests/browser/verify.test.mjs`
-// checks them against the schema's published test vector.
+// checks them against the schema's published test vectors.
 //
-// - sha256 (crypto.subtle when the page is a secure context, else the fallback below)
-// - keccak256 (Keccak-f[1600], rate 136 bytes, Keccak padding 0x01 ... 0x80)
+// - sha256 (crypto.subtle when the page is a secure context, else noble's)
+// - keccak256 (noble's keccak_256)
 // - the record's canonical encoding (17 words) and record id = sha256(encoding)
 // - RFC 9162 inclusion proof verification: leaf_hash(record_id) at leaf_index in a tree
 //   of checkpoint.size leaves leads to checkpoint.root.
-// Signatures are not checked here (that needs secp256k1); `bridge verify` and the
-// destination mirror contract check them.
+// - the attestor signatures: the EIP-712 digest of the checkpoint for the bundle's
+//   destination, secp256k1 recovery of every signer (noble's, low-s only), signers
+//   distinct, sorted, members of the bundle's set, at least its threshold;
+// - the trust check: the bundle's attestor set is in a trust root (the node's, or a file
+//   the user loads) and pinned there or reached from a pinned version by rotations
+//   signed by the previous set (AttestorSetUpdate, same EIP-712 domain).
+//
+// The cryptography is @noble/hashes and @noble/curves from npm, bundled into
+// ./vendor/noble.mjs by deploy/scripts/bundle-noble.js (never hand-written here, never
+// committed); the binary embeds that file.
+import { keccak_256, sha256 as nobleSha256, secp256k1, NOBLE_VERSIONS } from './vendor/noble.mjs';
+
+export { NOBLE_VERSIONS };
 
 const enc = new TextEncoder();
 
@@ -39,139 +50,24 @@ export function parseDigest(text) {
   return { digest: '0x' + h.toLowerCase() };
 }
 
-// ---------------------------------------------------------------- SHA-256 fallback
-
-const K256 = new Uint32Array(64);
-{
-  // The first 32 bits of the fractional parts of the cube roots of the first 64 primes.
-  let n = 0;
-  for (let p = 2; n < 64; p++) {
-    let prime = true;
-    for (let d = 2; d * d <= p; d++) if (p % d === 0) { prime = false; break; }
-    if (!prime) continue;
-    K256[n++] = Math.floor((Math.cbrt(p) % 1) * 2 ** 32) >>> 0;
-  }
-}
-
-function sha256Sync(data) {
-  const H = new Uint32Array([
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-  ]);
-  const bitLen = data.length * 8;
-  const padded = new Uint8Array(((data.length + 9 + 63) >> 6) << 6);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bitLen / 2 ** 32));
-  view.setUint32(padded.length - 4, bitLen >>> 0);
-  const w = new Uint32Array(64);
-  const rotr = (x, n) => (x >>> n) | (x << (32 - n));
-  for (let off = 0; off < padded.length; off += 64) {
-    for (let i = 0; i < 16; i++) w[i] = view.getUint32(off + i * 4);
-    for (let i = 16; i < 64; i++) {
-      const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
-      const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
-      w[i] = (w[i - 16] + s0 + w[i - 7] + s1) >>> 0;
-    }
-    let [a, b, c, d, e, f, g, h] = H;
-    for (let i = 0; i < 64; i++) {
-      const t1 = (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i]) >>> 0;
-      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
-      h = g; g = f; f = e; e = (d + t1) >>> 0; d = c; c = b; b = a; a = (t1 + t2) >>> 0;
-    }
-    H[0] += a; H[1] += b; H[2] += c; H[3] += d; H[4] += e; H[5] += f; H[6] += g; H[7] += h;
-  }
-  const out = new Uint8Array(32);
-  const ov = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) ov.setUint32(i * 4, H[i]);
-  return out;
-}
+// ---------------------------------------------------------------- hashes (noble)
 
 /** True when the browser offers crypto.subtle (https, or http on localhost). */
 export function hasSubtle() {
   return typeof globalThis.crypto !== 'undefined' && !!globalThis.crypto.subtle;
 }
 
-/** SHA-256 of bytes (crypto.subtle when available, otherwise the built-in fallback). */
+/** SHA-256 of bytes (crypto.subtle when available, otherwise noble's sha256). */
 export async function sha256(bytes, { forceFallback = false } = {}) {
   if (!forceFallback && hasSubtle()) {
     return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
   }
-  return sha256Sync(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
-}
-
-// ---------------------------------------------------------------- Keccak-256
-
-const MASK64 = (1n << 64n) - 1n;
-const ROUND_CONSTANTS = [];
-const ROTATIONS = new Array(25).fill(0);
-{
-  // Round constants from the LFSR x^8 + x^6 + x^5 + x^4 + 1 (FIPS 202 §3.2.5).
-  const rcBit = (t) => {
-    let r = 1;
-    for (let i = 0; i < t % 255; i++) {
-      r <<= 1;
-      if (r & 0x100) r ^= 0x171;
-    }
-    return r & 1;
-  };
-  for (let round = 0; round < 24; round++) {
-    let rc = 0n;
-    for (let j = 0; j <= 6; j++) if (rcBit(j + 7 * round)) rc |= 1n << BigInt((1 << j) - 1);
-    ROUND_CONSTANTS.push(rc);
-  }
-  // Rotation offsets (FIPS 202 §3.2.2): walk (x, y) -> (y, 2x + 3y) from (1, 0).
-  let x = 1, y = 0;
-  for (let t = 0; t < 24; t++) {
-    ROTATIONS[x + 5 * y] = (((t + 1) * (t + 2)) / 2) % 64;
-    [x, y] = [y, (2 * x + 3 * y) % 5];
-  }
-}
-
-const rotl64 = (v, n) => (n === 0 ? v : ((v << BigInt(n)) | (v >> BigInt(64 - n))) & MASK64);
-
-function keccakF(A) {
-  const C = new Array(5);
-  const B = new Array(25);
-  for (let round = 0; round < 24; round++) {
-    for (let x = 0; x < 5; x++) C[x] = A[x] ^ A[x + 5] ^ A[x + 10] ^ A[x + 15] ^ A[x + 20];
-    for (let x = 0; x < 5; x++) {
-      const d = C[(x + 4) % 5] ^ rotl64(C[(x + 1) % 5], 1);
-      for (let y = 0; y < 25; y += 5) A[x + y] ^= d;
-    }
-    for (let x = 0; x < 5; x++) {
-      for (let y = 0; y < 5; y++) B[y + 5 * ((2 * x + 3 * y) % 5)] = rotl64(A[x + 5 * y], ROTATIONS[x + 5 * y]);
-    }
-    for (let y = 0; y < 25; y += 5) {
-      for (let x = 0; x < 5; x++) A[x + y] = B[x + y] ^ (~B[((x + 1) % 5) + y] & MASK64 & B[((x + 2) % 5) + y]);
-    }
-    A[0] ^= ROUND_CONSTANTS[round];
-  }
+  return nobleSha256(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
 }
 
 /** Keccak-256 (the Ethereum hash, not SHA3-256) of bytes or a UTF-8 string. */
 export function keccak256(input) {
-  const data = typeof input === 'string' ? enc.encode(input) : input;
-  const rate = 136;
-  const padded = new Uint8Array(Math.floor(data.length / rate) * rate + rate);
-  padded.set(data);
-  padded[data.length] ^= 0x01;
-  padded[padded.length - 1] ^= 0x80;
-  const A = new Array(25).fill(0n);
-  for (let off = 0; off < padded.length; off += rate) {
-    for (let i = 0; i < rate / 8; i++) {
-      let lane = 0n;
-      for (let b = 7; b >= 0; b--) lane = (lane << 8n) | BigInt(padded[off + i * 8 + b]);
-      A[i] ^= lane;
-    }
-    keccakF(A);
-  }
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 4; i++) {
-    let lane = A[i];
-    for (let b = 0; b < 8; b++) { out[i * 8 + b] = Number(lane & 0xffn); lane >>= 8n; }
-  }
-  return out;
+  return keccak_256(typeof input === 'string' ? enc.encode(input) : input);
 }
 
 // ---------------------------------------------------------------- the record
@@ -318,5 +214,258 @@ export async function verifyBundle(bundle, opts) {
     return { ok: true, revoked: Boolean(rev), checks };
   } catch (e) {
     return fail('format', e instanceof Error ? e.message : String(e));
+  }
+}
+
+// ---------------------------------------------------------------- EIP-712 and signatures
+
+/** The mirror contract's EIP-712 domain name and version. */
+export const MIRROR_DOMAIN = Object.freeze({ name: 'EvidenceBridge AnchorMirror', version: '1' });
+
+/** The `media_type` of a trust-root file, version 1. */
+export const TRUST_ROOT_MEDIA_TYPE = 'application/vnd.evidence-bridge.trust-root.v1+json';
+
+const DOMAIN_TYPEHASH = keccak256('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)');
+const CHECKPOINT_TYPEHASH = keccak256('Checkpoint(bytes32 sourceChain,uint64 size,bytes32 root,uint64 sourceBlockNumber,bytes32 sourceBlockHash)');
+const SET_UPDATE_TYPEHASH = keccak256('AttestorSetUpdate(bytes32 sourceChain,uint64 newVersion,address[] attestors,uint8 threshold)');
+
+/** A check failure with a code and arguments the page turns into words. */
+class CheckError extends Error {
+  constructor(code, args, detail) {
+    super(detail);
+    this.code = code;
+    this.args = args;
+  }
+}
+
+/** The EIP-155 chain id of a CAIP-2 `eip155:N` id (N ≥ 1), as a BigInt; throws otherwise. */
+export function eip155ChainId(caip2) {
+  const m = /^eip155:([1-9][0-9]{0,19})$/.exec(String(caip2));
+  if (!m || BigInt(m[1]) >= 1n << 64n) {
+    throw new CheckError('destination', [String(caip2)], `destination chain ${caip2} is not an eip155 chain with an id from 1 to 2^64-1`);
+  }
+  return BigInt(m[1]);
+}
+
+/** Lowercase 0x address, or throws. */
+function address(text) {
+  return toHex(fromHex(text, 20));
+}
+
+/** EIP-712 domain separator of the mirror at `destination` (`{chain, mirror}`). */
+export function domainSeparator(destination) {
+  return keccak256(concat(
+    DOMAIN_TYPEHASH, keccak256(MIRROR_DOMAIN.name), keccak256(MIRROR_DOMAIN.version),
+    word(eip155ChainId(destination.chain)), addressWord(destination.mirror),
+  ));
+}
+
+const typedDigest = (destination, structHash) => keccak256(concat(Uint8Array.of(0x19, 0x01), domainSeparator(destination), structHash));
+
+/** The EIP-712 digest attestors sign for `checkpoint` on `destination` (`{chain, mirror}`). */
+export function checkpointDigest(checkpoint, destination) {
+  return typedDigest(destination, keccak256(concat(
+    CHECKPOINT_TYPEHASH, keccak256(checkpoint.source_chain), word(checkpoint.size), fromHex(checkpoint.root, 32),
+    word(checkpoint.source_block_number), fromHex(checkpoint.source_block_hash, 32),
+  )));
+}
+
+/**
+ * The EIP-712 digest of `AttestorSetUpdate(sourceChain, newVersion, attestors, threshold)`
+ * that the previous set signs to install set `newVersion` on `destination`; `attestors` are
+ * hashed in the listed order, each left-padded to 32 bytes.
+ */
+export function setUpdateDigest(sourceChain, newVersion, attestors, threshold, destination) {
+  const members = concat(...attestors.map(addressWord));
+  return typedDigest(destination, keccak256(concat(
+    SET_UPDATE_TYPEHASH, keccak256(sourceChain), word(newVersion), keccak256(members), word(threshold),
+  )));
+}
+
+/**
+ * The signer (lowercase 0x address) of a 65-byte `r ‖ s ‖ v` signature over `digest`,
+ * with noble's secp256k1: v must be 27 or 28, s in the lower half of the order (EIP-2).
+ * Throws an Error saying what is wrong.
+ */
+export function recoverSigner(digest, signature) {
+  const bytes = signature instanceof Uint8Array ? signature : fromHex(signature);
+  if (bytes.length !== 65) throw new Error(`expected 65 bytes, got ${bytes.length}`);
+  const v = bytes[64];
+  if (v !== 27 && v !== 28) throw new Error(`v is ${v}; expected 27 or 28`);
+  let sig;
+  try {
+    sig = secp256k1.Signature.fromBytes(bytes.slice(0, 64), 'compact');
+  } catch {
+    throw new Error('r or s is out of range');
+  }
+  if (sig.hasHighS()) throw new Error('high-s signature (not canonical, EIP-2)');
+  let point;
+  try {
+    point = sig.addRecoveryBit(v - 27).recoverPublicKey(digest);
+  } catch {
+    throw new Error('no public key recovers from it');
+  }
+  return toHex(keccak256(point.toBytes(false).slice(1)).slice(12));
+}
+
+/**
+ * The mirror's rules for signatures over `digest`: at least `threshold`, each recovering
+ * (low-s) to a member of `members`, signers strictly increasing (so distinct). `claimed`,
+ * when given, is the attestor each signature says it is from. Returns the signers; throws
+ * a CheckError naming the first broken rule.
+ */
+function checkSigners(digest, signatures, members, threshold, claimed) {
+  if (signatures.length < threshold) {
+    throw new CheckError('count', [signatures.length, threshold], `${signatures.length} signatures, threshold is ${threshold}`);
+  }
+  const signers = [];
+  signatures.forEach((sig, i) => {
+    let signer;
+    try {
+      signer = recoverSigner(digest, sig);
+    } catch (e) {
+      throw new CheckError('malformed', [i, e.message], `signature #${i} is malformed: ${e.message}`);
+    }
+    if (claimed && claimed[i] !== signer) {
+      throw new CheckError('wrong_signer', [i, claimed[i], signer], `signature #${i} claims attestor ${claimed[i]} but was made by ${signer}`);
+    }
+    if (!members.includes(signer)) throw new CheckError('not_member', [signer], `signer ${signer} is not in the attestor set`);
+    const prev = signers[signers.length - 1];
+    if (prev !== undefined && signer <= prev) {
+      throw new CheckError('unsorted', [prev, signer], `signers must be distinct and sorted by address: ${prev} then ${signer}`);
+    }
+    signers.push(signer);
+  });
+  return signers;
+}
+
+/** Members (lowercase) and threshold of an attestor set, checked: distinct, 1 ≤ threshold ≤ size. */
+function attestorSet(attestors, threshold, what) {
+  if (!Array.isArray(attestors)) throw new CheckError('set', [what, 'no attestor list'], `${what}: no attestor list`);
+  const members = attestors.map(address);
+  const dup = members.find((a, i) => members.indexOf(a) !== i);
+  if (dup) throw new CheckError('set', [what, `${dup} is listed twice`], `${what}: ${dup} is listed twice`);
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > members.length || threshold > 255) {
+    throw new CheckError('set', [what, `threshold ${threshold} of ${members.length} members`], `${what}: threshold ${threshold} of ${members.length} members`);
+  }
+  return members;
+}
+
+const failed = (check, e) => ({
+  check, ok: false,
+  code: e instanceof CheckError ? e.code : 'format',
+  args: e instanceof CheckError ? e.args : [e instanceof Error ? e.message : String(e)],
+  detail: e instanceof Error ? e.message : String(e),
+});
+
+/**
+ * The attestor signatures of a bundle, as the destination mirror checks them: the EIP-712
+ * digest of the checkpoint for the bundle's destination, each signer recovered with noble
+ * and equal to the attestor it claims, distinct and sorted, members of the bundle's set,
+ * at least its threshold. Returns `{check: 'signatures', ok, code, args, detail, signers?}`.
+ */
+export function verifySignatures(bundle) {
+  try {
+    const dest = bundle.destination || {};
+    const members = attestorSet(dest.attestors, dest.threshold, "the bundle's attestor set");
+    const digest = checkpointDigest(bundle.checkpoint, dest);
+    const sigs = Array.isArray(bundle.signatures) ? bundle.signatures : [];
+    const signers = checkSigners(digest, sigs.map((s) => s.signature), members, dest.threshold, sigs.map((s) => address(s.attestor)));
+    return {
+      check: 'signatures', ok: true, code: 'ok', signers,
+      args: [signers.length, members.length, dest.threshold, toHex(digest)],
+      detail: `${signers.length} valid signatures from the ${members.length} attestors (threshold ${dest.threshold}) over the EIP-712 checkpoint digest ${toHex(digest)}`,
+    };
+  } catch (e) {
+    return failed('signatures', e);
+  }
+}
+
+/** Checks that `root` looks like a trust-root file (version 1); throws an Error otherwise. */
+export function checkTrustRootShape(root) {
+  if (!root || typeof root !== 'object' || Array.isArray(root)) throw new Error('not a JSON object');
+  if (root.media_type !== TRUST_ROOT_MEDIA_TYPE) throw new Error(`media_type is ${JSON.stringify(root.media_type)}, expected ${TRUST_ROOT_MEDIA_TYPE}`);
+  if (root.version !== 1) throw new Error(`trust-root version ${root.version}; this page reads version 1`);
+  if (!Array.isArray(root.mirrors)) throw new Error('no mirrors list');
+}
+
+/**
+ * Whether the bundle's attestor set is trusted by `root` (a trust-root file, version 1):
+ * the destination mirror and source chain are in it, the bundle's set version is listed
+ * with exactly the bundle's members and threshold, and that version is pinned, or is
+ * reached from a pinned version by signed rotations, each signed (AttestorSetUpdate) by at
+ * least the previous version's threshold of its members. An owner-installed version
+ * (`owner_timelock`) or a first set is trusted only when pinned. Returns
+ * `{check: 'trust', ok, code, args, detail}`.
+ */
+export function verifyTrust(bundle, root) {
+  try {
+    try {
+      checkTrustRootShape(root);
+    } catch (e) {
+      throw new CheckError('root_format', [e.message], `the trust root is unusable: ${e.message}`);
+    }
+    const dest = bundle.destination || {};
+    const source = bundle.checkpoint.source_chain;
+    const mirrorAddr = address(dest.mirror);
+    const mirror = root.mirrors.find((m) => m && m.chain === dest.chain && address(m.mirror) === mirrorAddr);
+    if (!mirror) {
+      throw new CheckError('no_mirror', [dest.chain, mirrorAddr], `the trust root has no mirror ${mirrorAddr} on ${dest.chain}`);
+    }
+    const src = (mirror.sources || []).find((s) => s && s.source_chain === source);
+    if (!src) throw new CheckError('no_source', [source, dest.chain], `the trust root has no attestor sets of ${source} on the ${dest.chain} mirror`);
+    const sets = new Map((src.sets || []).map((s) => [s.version, s]));
+    const version = dest.attestor_set_version;
+    const listed = [...sets.keys()].join(', ') || 'none';
+    const set = sets.get(version);
+    if (!set) {
+      throw new CheckError('no_version', [version, listed], `attestor set version ${version} is not in the trust root (it lists versions: ${listed})`);
+    }
+    const mine = attestorSet(dest.attestors, dest.threshold, "the bundle's attestor set");
+    const theirs = attestorSet(set.attestors, set.threshold, `the trust root's version ${version}`);
+    const onlyBundle = mine.filter((a) => !theirs.includes(a));
+    const onlyRoot = theirs.filter((a) => !mine.includes(a));
+    if (onlyBundle.length || onlyRoot.length || set.threshold !== dest.threshold) {
+      const d = `attestor set version ${version} differs from the trust root's: members only in the bundle: ${onlyBundle.join(', ') || 'none'}; only in the trust root: ${onlyRoot.join(', ') || 'none'}; threshold ${dest.threshold} in the bundle, ${set.threshold} in the trust root`;
+      throw new CheckError('members', [version, onlyBundle.join(', ') || '—', onlyRoot.join(', ') || '—', dest.threshold, set.threshold], d);
+    }
+    for (let v = version; ; v--) {
+      const s = sets.get(v);
+      if (!s) {
+        throw new CheckError('missing', [v, version], `version ${v} is missing from the trust root, so the rotations up to version ${version} cannot be checked`);
+      }
+      if (s.pinned === true) {
+        if (v === version) {
+          return { check: 'trust', ok: true, code: 'pinned', args: [version], detail: `attestor set version ${version} is pinned in the trust root` };
+        }
+        return {
+          check: 'trust', ok: true, code: 'chained', args: [version, v],
+          detail: `attestor set version ${version} is reached from pinned version ${v} by rotations each signed by the previous set's threshold`,
+        };
+      }
+      if (s.authorization === 'owner_timelock') {
+        throw new CheckError('owner', [v], `version ${v} was installed by the mirror's owner after the timelock; such a set is trusted only when the trust root pins it, and it does not`);
+      }
+      if (s.authorization === 'first_set') {
+        throw new CheckError('unpinned', [v], `version ${v} (the first set, installed by the mirror's owner) is not pinned in the trust root`);
+      }
+      if (s.authorization !== 'signed_rotation') {
+        throw new CheckError('authorization', [v, String(s.authorization)], `version ${v} has an unknown authorization ${JSON.stringify(s.authorization)}`);
+      }
+      const prev = sets.get(v - 1);
+      if (!prev) {
+        throw new CheckError('missing', [v - 1, version], `version ${v - 1} is missing from the trust root, so the rotations up to version ${version} cannot be checked`);
+      }
+      const prevMembers = attestorSet(prev.attestors, prev.threshold, `the trust root's version ${v - 1}`);
+      attestorSet(s.attestors, s.threshold, `the trust root's version ${v}`);
+      const digest = setUpdateDigest(source, v, s.attestors, s.threshold, dest);
+      try {
+        checkSigners(digest, Array.isArray(s.signatures) ? s.signatures : [], prevMembers, prev.threshold, null);
+      } catch (e) {
+        throw new CheckError('rotation', [v, v - 1, e.message], `the rotation to version ${v} is not signed by version ${v - 1}'s threshold: ${e.message}`);
+      }
+    }
+  } catch (e) {
+    return failed('trust', e);
   }
 }

@@ -53,17 +53,56 @@ pub(crate) enum Command {
     Revoke(RevokeArgs),
     /// Per chain: head, cursor, lag, log size, checkpoints, quarantined events, halts.
     Status(StatusArgs),
-    /// Administer a chain's AnchorMirror: show or rotate a source chain's attestor set.
+    /// Administer a chain's AnchorMirror: show, install, rotate a source chain's
+    /// attestor set.
     #[command(subcommand)]
     Mirror(MirrorCommand),
+    /// Trust roots for offline verification: whose keys a verifier trusts.
+    #[command(subcommand)]
+    Trust(TrustCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TrustCommand {
+    /// Write every configured mirror's attestor-set history (members, threshold, block,
+    /// how each version was authorized, the rotation signatures) as a trust root for
+    /// `bridge verify --offline --trust FILE`. First sets are pinned; check them out of
+    /// band before you hand the file to a verifier.
+    Export(TrustExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TrustExportArgs {
+    /// The config file.
+    #[arg(long, short)]
+    pub(crate) config: PathBuf,
+    /// Output file (JSON).
+    #[arg(long, short)]
+    pub(crate) output: PathBuf,
+    /// Also pin sets the owner installed through the timelock (you vouch for them).
+    #[arg(long)]
+    pub(crate) pin_owner_sets: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum MirrorCommand {
-    /// Replace the attestor set and threshold of SOURCE on DEST's mirror (owner only).
-    /// Checkpoints signed by the old set are rejected from then on; checkpoints already
-    /// accepted keep verifying.
+    /// Install the FIRST attestor set and threshold of SOURCE on DEST's mirror (owner
+    /// only; later sets: sign-rotation + rotate, or the owner's timelock).
     SetAttestors(SetAttestorsArgs),
+    /// As a member of the current set, approve (sign) a proposed new set — or, with
+    /// --cancel, the cancellation of the owner's pending proposal — with your own key.
+    SignRotation(crate::commands::rotation::SignRotationArgs),
+    /// Submit a new set with approvals from at least the current threshold (anyone may
+    /// submit; checkpoints signed by the old set are rejected from then on).
+    Rotate(crate::commands::rotation::SubmitArgs),
+    /// Cancel the owner's pending proposal with approvals (`sign-rotation --cancel`)
+    /// from at least the current threshold.
+    CancelRotation(crate::commands::rotation::SubmitArgs),
+    /// Owner only: propose a new set through the timelock (key loss, emergency); every
+    /// partner raises an alarm and the current set can cancel it.
+    ProposeRotation(crate::commands::rotation::OwnerArgs),
+    /// Owner only: install the pending proposal once the timelock expired.
+    ExecuteRotation(crate::commands::rotation::OwnerArgs),
     /// Show DEST's mirror for SOURCE: attestor set, version, threshold, the latest
     /// checkpoint and every set change.
     Show(MirrorShowArgs),
@@ -86,8 +125,8 @@ pub(crate) struct SetAttestorsArgs {
     /// Signatures a checkpoint needs (1 to the number of attestors).
     #[arg(long)]
     pub(crate) threshold: u64,
-    /// Environment variable holding the mirror owner's key (default: keys.owner_key_env,
-    /// then the relayer key).
+    /// Environment variable holding the mirror owner's key (default: keys.owner_key_env;
+    /// never the relayer key).
     #[arg(long)]
     pub(crate) owner_key_env: Option<String>,
     /// Print JSON.

@@ -45,6 +45,14 @@ pub(crate) async fn read_only_mirror(chain: &ChainSettings) -> Result<Arc<dyn Mi
     Ok(Arc::new(EvmMirrorClient::new(rpc, chain.chain_id.clone(), chain.mirror, PrivateKeySigner::random())))
 }
 
+/// A reading client of a chain's mirror (its signer is never used to send); event
+/// queries start at the chain's `start_block`.
+pub(crate) async fn mirror_reader(chain: &ChainSettings) -> Result<EvmMirrorClient, Failure> {
+    let rpc = connect_rpc(chain).await?;
+    Ok(EvmMirrorClient::new(rpc, chain.chain_id.clone(), chain.mirror, PrivateKeySigner::random())
+        .with_start_block(chain.start_block))
+}
+
 /// The evidence source of one chain: its registry, EAS and mapped contracts, as one
 /// composite source (the registry, when configured, is the one with sequence numbers).
 pub(crate) fn chain_source(c: &ChainSettings, rpc: &ChainRpc) -> Result<Arc<dyn EvidenceSource>, Failure> {

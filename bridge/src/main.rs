@@ -10,6 +10,7 @@ mod exit;
 mod output;
 mod progress;
 mod secrets;
+mod trust;
 
 use std::process::ExitCode;
 

@@ -38,6 +38,17 @@ pub(crate) fn relayer_key(keys: &KeySettings) -> Result<PrivateKeySigner, KeyErr
     parse_key(var, &read_env(var)?)
 }
 
+/// Comma-separated hex keys from environment variable `var`.
+pub(crate) fn keys_from_env(var: &str) -> Result<Vec<PrivateKeySigner>, KeyError> {
+    let text = read_env(var)?;
+    text.split(',').filter(|s| !s.trim().is_empty()).map(|k| parse_key(var, k)).collect()
+}
+
+/// One hex key from environment variable `var`.
+pub(crate) fn single_key_from_env(var: &str) -> Result<PrivateKeySigner, KeyError> {
+    parse_key(var, &read_env(var)?)
+}
+
 /// The attestor keys this instance holds (may be none: then it only relays).
 pub(crate) fn attestor_keys(keys: &KeySettings) -> Result<Vec<PrivateKeySigner>, KeyError> {
     let Some(var) = keys.attestor_keys_env.as_deref() else { return Ok(Vec::new()) };

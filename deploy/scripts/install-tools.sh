@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the project's pinned tools into deploy/node_modules: the anvil dev node
 # (npm package @foundry-rs/anvil-linux-amd64), the Solidity compiler (npm solc) and
-# playwright-core (drives the browser test of the lookup page). The browser itself is
+# playwright-core (drives the browser test of the lookup page), and @noble/curves +
+# @noble/hashes, bundled with the pinned esbuild into bridge/assets/vendor/noble.mjs
+# (git-ignored; the bridge binary embeds it at build time, so run this script before
+# `cargo build`: the build stops and says so when the file is missing). The browser itself is
 # Debian's `chromium` package, installed with apt-get when /usr/bin/chromium is missing
 # (CI runs as root; elsewhere run the script with sudo or install chromium yourself).
 # Safe to run repeatedly.
@@ -21,6 +24,9 @@ if [ ! -f "$stamp" ] || ! cmp -s "$here/package-lock.json" "$stamp"; then
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
   cp "$here/package-lock.json" "$stamp"
 fi
+
+# The lookup page's signature checks: noble from npm, one ES module the binary embeds.
+node "$here/scripts/bundle-noble.js"
 
 chromium="${CHROMIUM_BIN:-/usr/bin/chromium}"
 if [ ! -x "$chromium" ]; then
@@ -50,4 +56,4 @@ if ! "$anvil" --version >/dev/null 2>&1; then
   echo "error: anvil at $anvil does not run; delete deploy/node_modules and retry" >&2
   exit 2
 fi
-echo "==> tools ready: $("$anvil" --version | head -1), solc $(node -e "console.log(require('$here/node_modules/solc/package.json').version)"), playwright-core $(node -e "console.log(require('$here/node_modules/playwright-core/package.json').version)"), $("$chromium" --version 2>/dev/null | head -1)"
+echo "==> tools ready: $("$anvil" --version | head -1), solc $(node -e "console.log(require('$here/node_modules/solc/package.json').version)"), playwright-core $(node -e "console.log(require('$here/node_modules/playwright-core/package.json').version)"), noble bundle $(head -1 "$here/../bridge/assets/vendor/noble.mjs" | sed 's|^// ||; s| (MIT.*||'), $("$chromium" --version 2>/dev/null | head -1)"

@@ -456,6 +456,43 @@ pub(crate) async fn request_with(
     }
 }
 
+/// Raises [`AlarmKind::OwnerRotationProposed`] (once per proposal) when `route`'s
+/// mirror has a pending owner proposal for `chain`'s attestor set.
+async fn watch_owner_rotation(store: &Store, chain: &ChainId, route: &RouteRuntime) -> Result<()> {
+    let pending = match route.mirror.fetch_pending_owner_rotation(chain).await {
+        Ok(p) => p,
+        Err(e) => {
+            warn!(target: "relayer::attestor", destination = %route.destination_chain, error = %e,
+                "cannot read the mirror's pending owner rotation; will try again");
+            return Ok(());
+        }
+    };
+    let Some(p) = pending else { return Ok(()) };
+    let alarm = Alarm {
+        kind: AlarmKind::OwnerRotationProposed,
+        source_chain: chain.clone(),
+        destination: Some(route.destination_chain.clone()),
+        size: p.version,
+        peer: Some(format!("mirror {}", route.domain.mirror)),
+        our_root: None,
+        their_root: None,
+        message: format!(
+            "the owner of the mirror {} on {} proposed attestor set version {} for {chain} (threshold {} of {}: {}), executable from unix time {}; if the partners did not agree to it, sign its cancellation (`bridge mirror sign-rotation --cancel`) and submit it (`bridge mirror cancel-rotation`)",
+            route.domain.mirror,
+            route.destination_chain,
+            p.version,
+            p.threshold,
+            p.attestors.len(),
+            p.attestors.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            p.executable_at
+        ),
+    };
+    if !store.has_alarm(&alarm).await? {
+        raise_alarm(store, &alarm).await?;
+    }
+    Ok(())
+}
+
 /// Compares what every destination mirror accepted for `chain` with our own log;
 /// raises a [`AlarmKind::MirrorDiverged`] alarm on a difference. Returns the number
 /// of mirrors whose latest checkpoint was compared.
@@ -467,6 +504,7 @@ pub async fn watch_mirrors_once(
 ) -> Result<usize> {
     let mut compared = 0;
     for route in routes.iter().filter(|r| r.source_chain == *chain) {
+        watch_owner_rotation(store, chain, route).await?;
         let state = match route.mirror.fetch_state(chain).await {
             Ok(s) => s,
             Err(e) => {

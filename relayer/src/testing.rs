@@ -408,6 +408,7 @@ struct SourceOnMirror {
     attestors: Vec<Address>,
     threshold: u8,
     version: u64,
+    pending: Option<evidence_adapters::mirror::PendingOwnerRotation>,
 }
 
 #[derive(Debug, Default)]
@@ -460,6 +461,19 @@ impl FakeMirror {
         s.attestors = attestors;
         s.threshold = threshold;
         s.version += 1;
+    }
+
+    /// The owner proposes a set for `source` through the timelock (what
+    /// `proposeOwnerRotation` does; the fake never executes it).
+    pub fn propose_owner_rotation(&self, source: &ChainId, attestors: Vec<Address>, threshold: u8) {
+        let mut m = lock(&self.inner);
+        let s = m.sources.entry(source.clone()).or_default();
+        s.pending = Some(evidence_adapters::mirror::PendingOwnerRotation {
+            version: s.version + 1,
+            attestors,
+            threshold,
+            executable_at: u64::MAX,
+        });
     }
 
     /// Whether broadcasts are mined at once.
@@ -594,6 +608,9 @@ impl FakeMirror {
         if cp.root.is_zero() {
             return Err("ZeroRoot".into());
         }
+        if cp.source_block_number < s.latest_block {
+            return Err(format!("SourceBlockDecreasing: {} < {}", cp.source_block_number, s.latest_block));
+        }
         verify_signatures(cp, domain, &tx.signed.signatures, &s.attestors, s.threshold)
             .map_err(|e| format!("BadSignatures: {e}"))?;
         if s.latest_size == 0 {
@@ -648,6 +665,19 @@ impl MirrorClient for FakeMirror {
             attestor_set_version: s.version,
             read_at_block: m.block,
         })
+    }
+
+    /// The fake keeps no history: the state as of any block is the current one.
+    async fn fetch_state_as_of(&self, source: &ChainId, _block: Option<u64>) -> Result<MirrorState, AdapterError> {
+        self.fetch_state(source).await
+    }
+
+    async fn fetch_pending_owner_rotation(
+        &self,
+        source: &ChainId,
+    ) -> Result<Option<evidence_adapters::mirror::PendingOwnerRotation>, AdapterError> {
+        self.maybe_fail()?;
+        Ok(lock(&self.inner).sources.get(source).and_then(|s| s.pending.clone()))
     }
 
     async fn fetch_root_at(&self, source: &ChainId, size: u64) -> Result<B256, AdapterError> {

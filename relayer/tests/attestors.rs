@@ -113,3 +113,34 @@ async fn a_partner_signs_only_what_its_own_log_says(backend: TestBackend) {
         assert!(matches!(decision, SignDecision::Refused { .. }), "{decision:?}");
     }
 }
+
+both_backends!(an_owner_proposal_raises_one_alarm_per_proposal);
+
+async fn an_owner_proposal_raises_one_alarm_per_proposal(backend: TestBackend) {
+    let w = World::new(backend, 2).await;
+    let routes = vec![evidence_relayer::RouteRuntime {
+        source_chain: source_id(),
+        destination_chain: dest_id(),
+        domain: w.mirror.domain(),
+        mirror: w.mirror.clone(),
+    }];
+    let engine = w.engine().await;
+    let source = source_id();
+    let watch = || evidence_relayer::attestors::watch_mirrors_once(engine.store(), engine.logs(), &source, &routes);
+    watch().await.unwrap();
+    assert!(engine.store().load_alarms(None).await.unwrap().is_empty(), "no proposal, no alarm");
+
+    let intruder = Address::repeat_byte(0xee);
+    w.mirror.propose_owner_rotation(&source_id(), vec![intruder], 1);
+    watch().await.unwrap();
+    watch().await.unwrap();
+    let alarms = engine.store().load_alarms(None).await.unwrap();
+    assert_eq!(alarms.len(), 1, "{alarms:?}");
+    let a = &alarms[0];
+    assert_eq!(a.alarm.kind, AlarmKind::OwnerRotationProposed);
+    assert_eq!(a.alarm.kind.as_str(), "owner_rotation_proposed");
+    assert_eq!(a.occurrences, 1, "one stored alarm per proposal, not one per poll");
+    assert_eq!(a.alarm.destination, Some(dest_id()));
+    assert!(a.alarm.message.contains(&intruder.to_string()), "{}", a.alarm.message);
+    assert!(a.alarm.message.contains("sign-rotation --cancel"), "{}", a.alarm.message);
+}

@@ -6,9 +6,14 @@
 //   BASE_URL=http://127.0.0.1:8080 FILE_PATH=doc.txt EXPECT_CHAINS=2 \
 //   UNKNOWN_DIGEST=0x... SCREENSHOT_DIR=target/e2e-page node tests/browser/lookup.mjs
 //
+// With MODE=rotated (after a signed rotation of the file's attestor set), it checks only
+// that the page trusts the file's new bundle through the signed rotation in the node's
+// trust root, and that a tampered rotation or an owner-installed version fails.
+//
 // Exit 0 when every check passed; 1 with the reason (and a screenshot) otherwise.
 import { createRequire } from 'node:module';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +34,7 @@ const EXPECT_CHAINS = Number(process.env.EXPECT_CHAINS || '2');
 const SHOTS = resolve(process.env.SCREENSHOT_DIR || join(root, 'target', 'e2e-page'));
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const TIMEOUT = 60_000;
+const MODE = process.env.MODE || 'full';
 
 const require = createRequire(join(root, 'deploy', 'node_modules', 'noop.js'));
 let chromium;
@@ -56,10 +62,217 @@ async function headerChecks() {
   check(missing.status === 404 && typeof (await missing.json()).error === 'string', 'an unknown asset is a JSON 404');
 }
 
+/**
+ * The served /assets/vendor/noble.mjs is byte for byte a fresh esbuild bundle of the
+ * noble packages installed from npm (deploy/node_modules, pinned in deploy/package.json
+ * and deploy/package-lock.json), not code of our own.
+ */
+async function nobleChecks(tmp) {
+  const res = await fetch(`${BASE}/assets/vendor/noble.mjs`);
+  check(res.status === 200 && (res.headers.get('content-type') || '').startsWith('text/javascript'), 'GET /assets/vendor/noble.mjs is JavaScript');
+  const served = Buffer.from(await res.arrayBuffer());
+  const fresh = join(tmp, 'noble.mjs');
+  execFileSync(process.execPath, [join(root, 'deploy', 'scripts', 'bundle-noble.js'), '--out', fresh], { stdio: 'inherit' });
+  check(served.equals(readFileSync(fresh)), `the served noble bundle (${served.length} bytes) equals a fresh bundle of the npm packages`);
+  const pinned = JSON.parse(readFileSync(join(root, 'deploy', 'package.json'), 'utf8')).dependencies;
+  const lock = JSON.parse(readFileSync(join(root, 'deploy', 'package-lock.json'), 'utf8')).packages;
+  for (const name of ['@noble/curves', '@noble/hashes']) {
+    const installed = JSON.parse(readFileSync(join(root, 'deploy', 'node_modules', name, 'package.json'), 'utf8')).version;
+    const locked = lock[`node_modules/${name}`];
+    check(installed === pinned[name] && locked.version === pinned[name] && /^sha512-/.test(locked.integrity),
+      `${name} ${installed} from npm (pinned ${pinned[name]}, lock integrity ${locked.integrity.slice(0, 20)}…)`);
+    check(served.subarray(0, 200).toString().includes(`${name} ${pinned[name]}`), `the bundle's banner names ${name} ${pinned[name]}`);
+  }
+}
+
+/** The proofs shown, once every one is checked: [{ v, t, checks: {name: {ok, text}}, used }]. */
+async function settledProofs(page) {
+  await page.waitForFunction(() => {
+    const spans = [...document.querySelectorAll('span.proof')];
+    return spans.length > 0 && spans.every((s) => s.dataset.verified && s.dataset.verified !== 'pending');
+  });
+  return page.$$eval('li[data-destination]', (lis) => lis.map((li) => {
+    const span = li.querySelector('span.proof');
+    const checks = {};
+    for (const c of li.querySelectorAll('li.check')) checks[c.dataset.check] = { ok: c.dataset.ok === 'true', text: c.textContent };
+    const used = li.querySelector('.trust-used');
+    return { v: span.dataset.verified, t: span.textContent, checks, used: used ? used.textContent : '' };
+  }));
+}
+
+/** Loads `root` (an object, or text) as the user's trust-root file `name`. */
+async function loadTrustFile(page, dir, name, root) {
+  const file = join(dir, name);
+  writeFileSync(file, typeof root === 'string' ? root : JSON.stringify(root, null, 2));
+  await page.setInputFiles('#trust-file', file);
+  return file;
+}
+
+const allUsed = (page, name) => page.waitForFunction(
+  (n) => [...document.querySelectorAll('.trust-used')].every((u) => u.textContent.includes(n)), name);
+
+/**
+ * The attestor-set checks: with the node's trust root; with the user's own file (a copy
+ * of the node's, then one without the bundles' set, then one that pins nothing); a file
+ * that is not a trust root; back to the node's; then bundles with a forged signature.
+ */
+async function trustChecks(page, tmp) {
+  const status = async () => ({
+    source: await page.getAttribute('#trust-status', 'data-source'),
+    text: await page.textContent('#trust-status'),
+  });
+  let st = await status();
+  check(st.source === 'node' && st.text.includes(`served by this node at ${BASE}`) && st.text.includes("trusting this node's operator"),
+    `the page says whose trust root it uses: ${st.text}`);
+  let proofs = await settledProofs(page);
+  for (const p of proofs) {
+    check(p.checks.signatures && p.checks.signatures.ok && /valid signatures of the \d+ attestors/.test(p.checks.signatures.text),
+      `signatures checked in the browser: ${p.checks.signatures && p.checks.signatures.text}`);
+    check(p.checks.trust && p.checks.trust.ok && p.used.includes(`trust root: served by this node at ${BASE}`),
+      `attestor set trusted by the node's trust root: ${p.checks.trust && p.checks.trust.text}`);
+    for (const name of ['record_id', 'chain', 'inclusion']) check(p.checks[name] && p.checks[name].ok, `${name}: ok`);
+  }
+
+  const nodeRoot = await (await fetch(`${BASE}/api/v1/trust-root`)).json();
+  check(nodeRoot.media_type === 'application/vnd.evidence-bridge.trust-root.v1+json' && nodeRoot.mirrors.length >= 2,
+    `GET /api/v1/trust-root serves a trust root of ${nodeRoot.mirrors.length} mirrors`);
+
+  // The user's own copy of the node's trust root: trusted, and the page names the file.
+  await loadTrustFile(page, tmp, 'my-trust-root.json', nodeRoot);
+  await page.waitForSelector('#trust-status[data-source="file"]');
+  st = await status();
+  check(st.text.includes('your file “my-trust-root.json”'), `the page names the loaded file: ${st.text}`);
+  await allUsed(page, 'my-trust-root.json');
+  proofs = await settledProofs(page);
+  for (const p of proofs) check(p.v === 'true' && p.checks.trust.ok && p.used.includes('trust root: your file my-trust-root.json'), `trusted by the user's file: ${p.used}`);
+
+  // A trust root without the bundles' attestor sets: the trust check fails and names the set.
+  const withoutSets = structuredClone(nodeRoot);
+  for (const m of withoutSets.mirrors) for (const s of m.sources) s.sets = [];
+  await loadTrustFile(page, tmp, 'other-trust-root.json', withoutSets);
+  await allUsed(page, 'other-trust-root.json');
+  proofs = await settledProofs(page);
+  for (const p of proofs) {
+    check(!p.checks.trust.ok && /attestor set version \d+ is not in the trust root/.test(p.checks.trust.text) && p.checks.trust.text.includes('FAIL'),
+      `a trust root without the set fails the trust check: ${p.checks.trust.text}`);
+    check(p.used.includes('your file other-trust-root.json'), `and says which trust root: ${p.used}`);
+    check(p.v === 'false' && p.t.includes('did NOT verify') && p.t.includes('attestor set trusted'), `the summary names the failed check: ${p.t}`);
+    check(p.checks.signatures.ok && p.checks.inclusion.ok, 'the signatures and the inclusion proof still check out');
+  }
+  let shot = join(SHOTS, 'trust-file-without-set-en.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  console.log(`  screenshot: ${shot}`);
+
+  // A trust root that pins nothing: the first set is not trusted.
+  const unpinned = structuredClone(nodeRoot);
+  for (const m of unpinned.mirrors) for (const s of m.sources) for (const set of s.sets) set.pinned = false;
+  await loadTrustFile(page, tmp, 'unpinned-trust-root.json', unpinned);
+  await allUsed(page, 'unpinned-trust-root.json');
+  proofs = await settledProofs(page);
+  for (const p of proofs) check(p.v === 'false' && !p.checks.trust.ok && p.checks.trust.text.includes('is not pinned'), `an unpinned set fails: ${p.checks.trust.text}`);
+
+  // Not a trust root at all: refused with a reason, the file in use stays.
+  await loadTrustFile(page, tmp, 'notes.json', '{"hello": "world"}');
+  await page.waitForSelector('#trust-error:not([hidden])');
+  const err = await page.textContent('#trust-error');
+  check(err.includes('notes.json') && err.includes('media_type'), `a file that is not a trust root is refused: ${err}`);
+  check((await page.getAttribute('#trust-status', 'data-name')) === 'unpinned-trust-root.json', 'the trust root in use is unchanged');
+
+  // Back to the node's.
+  await page.click('#trust-reset');
+  await page.waitForSelector('#trust-status[data-source="node"]');
+  await page.waitForFunction(() => [...document.querySelectorAll('span.proof')].every((s) => s.dataset.verified === 'true'));
+  check((await status()).text.includes(`served by this node at ${BASE}`), "the node's trust root is in use again");
+
+  // Bundles whose first signature is forged (one byte of r changed in transit).
+  await page.route('**/api/v1/records/*/bundle?*', async (route) => {
+    const res = await route.fetch();
+    const bundle = await res.json();
+    const sig = bundle.signatures[0].signature;
+    const at = 2 + 2 * 10;
+    bundle.signatures[0].signature = sig.slice(0, at) + (sig[at] === '0' ? '1' : '0') + sig.slice(at + 1);
+    await route.fulfill({ response: res, json: bundle });
+  });
+  await page.click('#lookup');
+  await page.waitForFunction(() => {
+    const spans = [...document.querySelectorAll('span.proof')];
+    return spans.length > 0 && spans.every((s) => s.dataset.verified === 'false');
+  });
+  proofs = await settledProofs(page);
+  for (const p of proofs) {
+    check(!p.checks.signatures.ok && p.checks.signatures.text.includes('FAIL') && /signature #0 (claims attestor|is malformed)/.test(p.checks.signatures.text),
+      `a forged signature fails the signature check: ${p.checks.signatures.text}`);
+    check(p.t.includes('did NOT verify') && p.t.includes('attestor signatures'), `the summary names it: ${p.t}`);
+    check(p.checks.inclusion.ok && p.checks.trust.ok, 'the inclusion proof and the set alone still check out');
+  }
+  shot = join(SHOTS, 'forged-signature-en.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  console.log(`  screenshot: ${shot}`);
+  await page.unroute('**/api/v1/records/*/bundle?*');
+}
+
+/**
+ * After a signed rotation (version 1 → 2, the same members, a higher threshold): the
+ * file's bundle is of set version 2, trusted because the node's trust root reaches it from
+ * pinned version 1 by a rotation whose signatures the browser checks; a trust root with
+ * that rotation's signature tampered, or with version 2 installed by the owner and not
+ * pinned, fails; pinned, the owner's version is trusted.
+ */
+async function rotatedChecks(page, tmp) {
+  await page.goto(`${BASE}/`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.setInputFiles('#file', FILE);
+  await page.waitForSelector('#summary[data-state="found"]');
+  let proofs = await settledProofs(page);
+  check(proofs.length === EXPECT_CHAINS, `${proofs.length} proof(s) shown`);
+  for (const p of proofs) {
+    check(p.v === 'true' && p.checks.signatures.ok, `signed by the new set: ${p.checks.signatures.text}`);
+    check(p.checks.trust.ok && p.checks.trust.text.includes('follows from pinned version 1'), `trusted through the signed rotation: ${p.checks.trust.text}`);
+  }
+  const nodeRoot = await (await fetch(`${BASE}/api/v1/trust-root`)).json();
+  const rotations = (root) => root.mirrors.flatMap((m) => m.sources.flatMap((s) => s.sets.filter((x) => x.authorization === 'signed_rotation')));
+  check(rotations(nodeRoot).length >= 1 && rotations(nodeRoot).every((x) => x.signatures.length >= 2), 'the node\'s trust root holds the signed rotation and its signatures');
+
+  const tampered = structuredClone(nodeRoot);
+  for (const set of rotations(tampered)) {
+    const sig = set.signatures[0];
+    set.signatures[0] = sig.slice(0, 22) + (sig[22] === '0' ? '1' : '0') + sig.slice(23);
+  }
+  await loadTrustFile(page, tmp, 'tampered-rotation.json', tampered);
+  await allUsed(page, 'tampered-rotation.json');
+  proofs = await settledProofs(page);
+  for (const p of proofs) {
+    check(p.v === 'false' && /rotation to version 2 is not validly signed by version 1/.test(p.checks.trust.text), `a tampered rotation fails: ${p.checks.trust.text}`);
+  }
+  let shot = join(SHOTS, 'rotated-tampered-en.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  console.log(`  screenshot: ${shot}`);
+
+  const owner = structuredClone(nodeRoot);
+  for (const set of rotations(owner)) { set.authorization = 'owner_timelock'; delete set.signatures; }
+  await loadTrustFile(page, tmp, 'owner-installed.json', owner);
+  await allUsed(page, 'owner-installed.json');
+  proofs = await settledProofs(page);
+  for (const p of proofs) check(p.v === 'false' && p.checks.trust.text.includes("installed by the mirror's owner after the timelock"), `an unpinned owner-installed set fails: ${p.checks.trust.text}`);
+  for (const m of owner.mirrors) for (const s of m.sources) for (const set of s.sets) if (set.authorization === 'owner_timelock') set.pinned = true;
+  await loadTrustFile(page, tmp, 'owner-pinned.json', owner);
+  await allUsed(page, 'owner-pinned.json');
+  proofs = await settledProofs(page);
+  for (const p of proofs) check(p.v === 'true' && p.checks.trust.text.includes('version 2 is pinned'), `pinned, it is trusted: ${p.checks.trust.text}`);
+
+  await page.click('#trust-reset');
+  await page.waitForFunction(() => [...document.querySelectorAll('span.proof')].every((s) => s.dataset.verified === 'true'));
+  shot = join(SHOTS, 'rotated-en.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  console.log(`  screenshot: ${shot}`);
+}
+
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
   console.log(`lookup page test against ${BASE}; screenshots in ${SHOTS}`);
   await headerChecks();
+  const tmp = mkdtempSync(join(tmpdir(), 'eb-page-'));
+  await nobleChecks(tmp);
 
   const userDataDir = mkdtempSync(join(tmpdir(), 'eb-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -87,6 +300,12 @@ async function main() {
   page.setDefaultTimeout(TIMEOUT);
 
   try {
+    if (MODE === 'rotated') {
+      await rotatedChecks(page, tmp);
+      check(consoleErrors.length === 0, `no errors in the browser console (${consoleErrors.join(' | ') || 'none'})`);
+      console.log('lookup page after a rotation: all checks passed');
+      return;
+    }
     await page.goto(`${BASE}/`);
     await page.waitForSelector('body[data-ready="true"]');
     check((await page.textContent('h1')) === 'Evidence lookup', 'the page starts in English for an en-US browser');
@@ -122,6 +341,8 @@ async function main() {
     const proofs = await page.$$eval('span.proof', (ss) => ss.map((s) => ({ v: s.dataset.verified, t: s.textContent })));
     check(proofs.length >= EXPECT_CHAINS, `${proofs.length} proofs shown (one per record and destination)`);
     for (const p of proofs) check(p.v === 'true' && p.t.includes('verified in your browser'), `proof: ${p.t}`);
+    const versions = await page.evaluate(async () => (await import('/assets/vendor/noble.mjs')).NOBLE_VERSIONS);
+    check(versions['@noble/curves'] && versions['@noble/hashes'], `the page runs noble ${JSON.stringify(versions)}`);
     const revoked = await page.$$eval('dd[data-revoked]', (ds) => ds.map((d) => d.dataset.revoked));
     check(revoked.length >= EXPECT_CHAINS && revoked.every((r) => r === 'false'), 'not revoked, and the page says so');
     const links = await page.$$eval('a[download]', (as) => as.map((a) => a.href));
@@ -135,6 +356,9 @@ async function main() {
     let shot = join(SHOTS, 'found-en.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`  screenshot: ${shot}`);
+
+    // 1b. The attestor signatures and the trust root.
+    await trustChecks(page, tmp);
 
     // 2. Bad input: a clear message, no request.
     await page.fill('#digest', '0x1234');
@@ -171,6 +395,8 @@ async function main() {
     check((await page.textContent('#summary')).includes(`共 ${EXPECT_CHAINS} 条链`), `found, in Chinese: ${await page.textContent('#summary')}`);
     await page.waitForFunction(() => [...document.querySelectorAll('span.proof')].every((s) => s.dataset.verified === 'true'));
     check((await page.textContent('span.proof')).includes('已在您的浏览器中验证'), 'the proof check is reported in Chinese');
+    check((await page.textContent('#trust-status')).includes(`由本节点（${BASE}）提供`), `the trust root, in Chinese: ${await page.textContent('#trust-status')}`);
+    check((await page.textContent('li.check[data-check="signatures"]')).includes('通过'), 'the signature check, in Chinese');
     shot = join(SHOTS, 'found-zh.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`  screenshot: ${shot}`);
@@ -190,6 +416,7 @@ async function main() {
   } finally {
     await context.close();
     rmSync(userDataDir, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -1,7 +1,11 @@
 // Unit tests of the lookup page's in-browser checks (bridge/assets/verify.mjs), run by
 // `node --test tests/browser/verify.test.mjs` (the Rust test tests/tests/e2e_page.rs runs
-// it too). Vectors: the record of schemas/README.md, and the RFC 6962 inclusion vectors
-// from RFC6962_VECTORS_DIR (the same folder the Rust conformance tests read).
+// it too). Vectors: the record of schemas/README.md, the RFC 6962 inclusion vectors
+// from RFC6962_VECTORS_DIR (the same folder the Rust conformance tests read), and EIP-712
+// digests computed independently with ethers' TypedDataEncoder (the inputs of the Rust test
+// schemas/src/checkpoint.rs signing_hash_matches_eip712_by_hand). Fixture signatures are
+// made with the same noble bundle the page uses (bridge/assets/vendor/noble.mjs, written by
+// bash deploy/scripts/install-tools.sh).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
@@ -10,7 +14,10 @@ import { fileURLToPath } from 'node:url';
 
 import {
   keccak256, sha256, toHex, fromHex, canonicalBytes, recordId, verifyInclusion, verifyBundle, parseDigest,
+  checkpointDigest, setUpdateDigest, domainSeparator, recoverSigner, verifySignatures, verifyTrust, NOBLE_VERSIONS,
+  TRUST_ROOT_MEDIA_TYPE,
 } from '../../bridge/assets/verify.mjs';
+import { secp256k1 } from '../../bridge/assets/vendor/noble.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -32,7 +39,7 @@ test('keccak256 matches known digests', () => {
   assert.notEqual(toHex(keccak256(long)), toHex(keccak256('a'.repeat(199))));
 });
 
-test('sha256 fallback agrees with crypto.subtle', async () => {
+test('sha256 fallback (noble) agrees with crypto.subtle', async () => {
   for (const len of [0, 1, 55, 56, 63, 64, 65, 200, 1000]) {
     const data = new Uint8Array(len).map((_, i) => (i * 7 + len) & 0xff);
     assert.equal(toHex(await sha256(data, { forceFallback: true })), toHex(await sha256(data)), `length ${len}`);
@@ -128,4 +135,160 @@ test('a bundle built in JS from a four-leaf tree verifies, and edits fail the na
     assert.equal(res.ok, false, `${edit} should fail`);
     assert.equal(res.checks.at(-1).check, check, `${edit}: ${JSON.stringify(res.checks)}`);
   }
+});
+
+// ---------------------------------------------------------------- signatures and trust
+
+const DEST = { chain: 'eip155:31338', mirror: '0x' + 'aa'.repeat(20) };
+const CP = { source_chain: 'eip155:31337', size: 7, root: '0x' + '05'.repeat(32), source_block_number: 99, source_block_hash: '0x' + '06'.repeat(32) };
+// anvil's well-known development keys 0..3 (public test keys, never used for value).
+const KEYS = [
+  'ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
+  '59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  '5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+  '7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
+].map((k) => fromHex(k, 32));
+const ADDRS = KEYS.map((k) => toHex(keccak256(secp256k1.getPublicKey(k, false).slice(1)).slice(12)));
+const N = secp256k1.Point.CURVE().n;
+
+/** A 65-byte r ‖ s ‖ v (v = 27 + recovery) signature of `digest` by `key`, as hex. */
+function sign(digest, key) {
+  const rec = secp256k1.sign(digest, key, { prehash: false, format: 'recovered' });
+  const out = new Uint8Array(65);
+  out.set(rec.slice(1), 0);
+  out[64] = 27 + rec[0];
+  return toHex(out);
+}
+
+/** Keys `idx` sign `digest`, sorted by signer address. */
+const signedBy = (digest, idx) => idx.map((i) => ({ attestor: ADDRS[i], signature: sign(digest, KEYS[i]) }))
+  .sort((a, b) => (a.attestor < b.attestor ? -1 : 1));
+
+function signedBundle(members = [0, 1, 2], signers = [0, 1], threshold = 2, version = 1) {
+  const destination = { ...DEST, attestors: members.map((i) => ADDRS[i]), threshold, attestor_set_version: version, read_at_block: 10 };
+  return { checkpoint: structuredClone(CP), destination, signatures: signedBy(checkpointDigest(CP, DEST), signers) };
+}
+
+test('EIP-712 digests match an independent implementation (ethers TypedDataEncoder)', () => {
+  assert.equal(toHex(domainSeparator(DEST)), '0xaa242795ffc085527e2363435ad45bcd4acc6380a4cbf574ff3770f58a3b56e1');
+  assert.equal(toHex(checkpointDigest(CP, DEST)), '0x7bb710aa48dcaf0b5903270dd20c9a25b6edb1e3ddf762ca236822589f2d7844');
+  const members = ['0x1111111111111111111111111111111111111111', '0x2222222222222222222222222222222222222222', '0x3333333333333333333333333333333333333333'];
+  assert.equal(toHex(setUpdateDigest('eip155:31337', 2, members, 2, DEST)), '0x2fcdb3631e474ccc2620edcef61598e2b2fea3e0872de9de765a3dfed8fe7244');
+  // Another destination, another digest.
+  assert.notEqual(toHex(checkpointDigest(CP, { ...DEST, chain: 'eip155:1' })), toHex(checkpointDigest(CP, DEST)));
+  assert.notEqual(toHex(checkpointDigest(CP, { ...DEST, mirror: '0x' + 'ab'.repeat(20) })), toHex(checkpointDigest(CP, DEST)));
+});
+
+test('the noble bundle names the pinned npm versions', () => {
+  const pinned = JSON.parse(readFileSync(join(root, 'deploy', 'package.json'), 'utf8')).dependencies;
+  assert.deepEqual(NOBLE_VERSIONS, { '@noble/curves': pinned['@noble/curves'], '@noble/hashes': pinned['@noble/hashes'] });
+});
+
+test('signers are recovered with noble; high-s, bad v and bad lengths are refused', () => {
+  assert.equal(ADDRS[0], '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266', "anvil's first account");
+  const digest = checkpointDigest(CP, DEST);
+  const sig = fromHex(sign(digest, KEYS[0]));
+  assert.equal(recoverSigner(digest, sig), ADDRS[0]);
+  // The same signature with s' = n - s (and the other recovery id) is valid ECDSA but high-s.
+  const s = BigInt(toHex(sig.slice(32, 64)));
+  const high = sig.slice();
+  high.set(fromHex((N - s).toString(16).padStart(64, '0'), 32), 32);
+  high[64] = sig[64] === 27 ? 28 : 27;
+  assert.throws(() => recoverSigner(digest, high), /high-s/);
+  const v0 = sig.slice();
+  v0[64] = 0;
+  assert.throws(() => recoverSigner(digest, v0), /27 or 28/);
+  assert.throws(() => recoverSigner(digest, sig.slice(0, 64)), /65 bytes/);
+  assert.throws(() => recoverSigner(digest, new Uint8Array(65).fill(0).map((_, i) => (i === 64 ? 27 : 0))), /out of range/);
+});
+
+test('a bundle signed by its attestors verifies; every broken rule fails with its code', () => {
+  const ok = verifySignatures(signedBundle());
+  assert.ok(ok.ok, JSON.stringify(ok));
+  assert.equal(ok.signers.length, 2);
+  const flip = (hex, at) => { const b = fromHex(hex); b[at] ^= 1; return toHex(b); };
+  const edits = [
+    [(b) => { b.signatures[0].signature = flip(b.signatures[0].signature, 5); }, ['wrong_signer', 'malformed']],
+    [(b) => { b.signatures[1].attestor = ADDRS[2]; }, ['wrong_signer']],
+    [(b) => { b.signatures.reverse(); }, ['unsorted']],
+    [(b) => { b.signatures.push(structuredClone(b.signatures[1])); b.destination.threshold = 3; }, ['unsorted']],
+    [(b) => { b.signatures.pop(); }, ['count']],
+    [(b) => { b.checkpoint.size = 8; }, ['wrong_signer']],
+    [(b) => { b.destination.chain = 'eip155:0'; }, ['destination']],
+    [(b) => { b.destination.mirror = '0x' + 'bb'.repeat(20); }, ['wrong_signer']],
+    [(b) => { b.destination.attestors = [ADDRS[0], ADDRS[0], ADDRS[1]]; }, ['set']],
+    [(b) => { b.destination.threshold = 4; }, ['set']],
+    [(b) => { b.destination.threshold = 0; }, ['set']],
+    [(b) => { b.signatures[0].signature = '0x12'; }, ['malformed']],
+  ];
+  for (const [edit, codes] of edits) {
+    const b = signedBundle();
+    edit(b);
+    const res = verifySignatures(b);
+    assert.equal(res.ok, false, `${edit} should fail`);
+    assert.ok(codes.includes(res.code), `${edit}: ${res.code}: ${res.detail}`);
+  }
+  // A signer outside the set, signing correctly for itself.
+  const outsider = signedBundle([0, 1, 2], [0, 3]);
+  assert.equal(verifySignatures(outsider).code, 'not_member');
+});
+
+/** A trust root with the given sets of `source` on DEST. */
+const trustRoot = (sets, source = 'eip155:31337') => ({
+  media_type: TRUST_ROOT_MEDIA_TYPE, version: 1,
+  mirrors: [{ chain: DEST.chain, mirror: DEST.mirror, sources: [{ source_chain: source, sets }] }],
+});
+const set = (version, members, threshold, authorization, pinned, signatures) => ({
+  version, attestors: members.map((i) => ADDRS[i]), threshold, effective_block: version * 10, authorization, pinned,
+  ...(signatures ? { signatures } : {}),
+});
+/** Version `version` (members, threshold) signed by `signers` of the previous set. */
+const rotation = (version, members, threshold, signers) => {
+  const digest = setUpdateDigest(CP.source_chain, version, members.map((i) => ADDRS[i]), threshold, DEST);
+  return signedBy(digest, signers).map((s) => s.signature);
+};
+
+test('the trust check: pinned, chained by signed rotations, and every reason to refuse', () => {
+  const v1 = set(1, [0, 1, 2], 2, 'first_set', true);
+  const v2 = set(2, [1, 2, 3], 2, 'signed_rotation', false, rotation(2, [1, 2, 3], 2, [0, 2]));
+  const b1 = signedBundle();
+  const b2 = signedBundle([1, 2, 3], [2, 3], 2, 2);
+  assert.ok(verifySignatures(b2).ok);
+
+  let res = verifyTrust(b1, trustRoot([v1]));
+  assert.deepEqual([res.ok, res.code], [true, 'pinned'], res.detail);
+  res = verifyTrust(b2, trustRoot([v1, v2]));
+  assert.deepEqual([res.ok, res.code, res.args], [true, 'chained', [2, 1]], res.detail);
+
+  const fails = [
+    [b1, trustRoot([{ ...v1, pinned: false }]), 'unpinned'],
+    [b1, trustRoot([set(1, [0, 1], 2, 'first_set', true)]), 'members'],
+    [b1, trustRoot([set(1, [0, 1, 2], 3, 'first_set', true)]), 'members'],
+    [b1, trustRoot([v1], 'eip155:1'), 'no_source'],
+    [b1, { ...trustRoot([v1]), mirrors: [{ ...trustRoot([v1]).mirrors[0], mirror: '0x' + 'cc'.repeat(20) }] }, 'no_mirror'],
+    [b1, { ...trustRoot([v1]), media_type: 'application/json' }, 'root_format'],
+    [b1, null, 'root_format'],
+    [b2, trustRoot([v1]), 'no_version'],
+    [b2, trustRoot([v2]), 'missing'],
+    [b2, trustRoot([{ ...v1, pinned: false }, v2]), 'unpinned'],
+    // Rotation signed by one member only (threshold 2), by a non-member, unsorted, tampered.
+    [b2, trustRoot([v1, { ...v2, signatures: v2.signatures.slice(0, 1) }]), 'rotation'],
+    [b2, trustRoot([v1, { ...v2, signatures: rotation(2, [1, 2, 3], 2, [0, 3]) }]), 'rotation'],
+    [b2, trustRoot([v1, { ...v2, signatures: [...v2.signatures].reverse() }]), 'rotation'],
+    [b2, trustRoot([v1, { ...v2, threshold: 3 }]), 'members'],
+    [b2, trustRoot([v1, { ...v2, signatures: rotation(2, [1, 2, 3], 3, [0, 2]) }]), 'rotation'],
+    // An owner-installed version counts only when pinned.
+    [b2, trustRoot([v1, { ...v2, authorization: 'owner_timelock', signatures: undefined }]), 'owner'],
+  ];
+  for (const [bundle, rootFile, code] of fails) {
+    const r = verifyTrust(bundle, rootFile);
+    assert.equal(r.ok, false, `should fail with ${code}: ${r.detail}`);
+    assert.equal(r.code, code, r.detail);
+  }
+  res = verifyTrust(b2, trustRoot([v1, { ...v2, authorization: 'owner_timelock', signatures: undefined, pinned: true }]));
+  assert.deepEqual([res.ok, res.code], [true, 'pinned'], res.detail);
+  // Version 3 over a signed 2 over a pinned 1.
+  const v3 = set(3, [0, 1, 3], 2, 'signed_rotation', false, rotation(3, [0, 1, 3], 2, [1, 3]));
+  res = verifyTrust(signedBundle([0, 1, 3], [0, 3], 2, 3), trustRoot([v1, v2, v3]));
+  assert.deepEqual([res.ok, res.code, res.args], [true, 'chained', [3, 1]], res.detail);
 });

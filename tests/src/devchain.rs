@@ -28,9 +28,9 @@ use crate::contracts::{
     SubtreeLibHarness::{self, SubtreeLibHarnessInstance},
 };
 
-
 /// The owner-rotation timelock of test mirrors, in seconds (tests advance anvil's clock).
 pub const TEST_ROTATION_DELAY: u64 = 3_600;
+
 /// Path of the pinned anvil binary inside the workspace, installed by
 /// `bash deploy/scripts/install-tools.sh`.
 pub const ANVIL_REL_PATH: &str = "deploy/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
@@ -151,6 +151,69 @@ impl Devchain {
         wallet_provider(&self.rpc_url, signer)
     }
 
+    /// Moves the node's clock `seconds` forward (`evm_increaseTime`) and mines a block
+    /// (`evm_mine`), so that the latest block — the one calls and gas estimates run
+    /// against — and every later one carry the new time. Returns the new block's
+    /// timestamp. A dev-node method: tests only.
+    ///
+    /// # Errors
+    /// On RPC errors.
+    pub async fn increase_time(&self, seconds: u64) -> anyhow::Result<u64> {
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("evm_increaseTime".into(), (seconds,))
+            .await
+            .context("evm_increaseTime")?;
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("evm_mine".into(), ())
+            .await
+            .context("evm_mine")?;
+        self.latest_timestamp().await
+    }
+
+    /// Makes the next mined block carry exactly `timestamp`
+    /// (`evm_setNextBlockTimestamp`; it must be later than the latest block's). A
+    /// dev-node method: tests only.
+    ///
+    /// # Errors
+    /// On RPC errors, e.g. a timestamp not after the latest block's.
+    pub async fn set_next_block_timestamp(&self, timestamp: u64) -> anyhow::Result<()> {
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("evm_setNextBlockTimestamp".into(), (timestamp,))
+            .await
+            .with_context(|| format!("evm_setNextBlockTimestamp {timestamp}"))?;
+        Ok(())
+    }
+
+    /// Timestamp of the latest block.
+    ///
+    /// # Errors
+    /// On RPC errors.
+    pub async fn latest_timestamp(&self) -> anyhow::Result<u64> {
+        self.block_timestamp(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+    }
+
+    /// Timestamp of block `block` (e.g. a receipt's `block_number`, or `Latest`).
+    ///
+    /// # Errors
+    /// On RPC errors, or when there is no such block.
+    pub async fn block_timestamp(
+        &self,
+        block: impl Into<alloy::eips::BlockNumberOrTag>,
+    ) -> anyhow::Result<u64> {
+        let block = block.into();
+        let found = self
+            .provider
+            .get_block_by_number(block)
+            .await
+            .with_context(|| format!("eth_getBlockByNumber {block}"))?
+            .with_context(|| format!("the node has no block {block}"))?;
+        Ok(found.header.timestamp)
+    }
+
     /// Deploys `EvidenceRegistry` from dev account 0.
     ///
     /// # Errors
@@ -170,7 +233,8 @@ impl Devchain {
         &self,
         owner: Address,
     ) -> anyhow::Result<AnchorMirrorInstance<DynProvider>> {
-        self.deploy_mirror_with_delay(owner, TEST_ROTATION_DELAY).await
+        self.deploy_mirror_with_delay(owner, TEST_ROTATION_DELAY)
+            .await
     }
 
     /// Deploys `AnchorMirror` owned by `owner` with an owner-rotation timelock of

@@ -1,14 +1,16 @@
 //! A deployed `AnchorMirror` with one source chain and its attestors, ready for
-//! checkpoints: the set-up every mirror test, the gas bench and relayer tests share.
+//! checkpoints and attestor-set rotations: the set-up every mirror test, the gas bench
+//! and relayer tests share.
 
 use alloy::{
-    primitives::{B256, Bytes},
+    primitives::{Address, B256, Bytes},
     providers::DynProvider,
     rpc::types::TransactionReceipt,
 };
 use anyhow::Context as _;
 use evidence_schemas::{
     ChainId,
+    attestor_set::SetUpdate,
     checkpoint::{Checkpoint, MirrorDomain},
     log::MerkleLog,
 };
@@ -19,8 +21,8 @@ use crate::{
     devchain::send_tx,
 };
 
-/// A mirror owned by dev account 0, with `attestors` (threshold `threshold`) set for
-/// `source`.
+/// A mirror owned by dev account 0, with `attestors` (threshold `threshold`) installed
+/// as the first set (version 1) of `source`.
 #[derive(Debug, Clone)]
 pub struct MirrorSetup {
     /// The mirror, called from dev account 0 (the owner).
@@ -29,9 +31,9 @@ pub struct MirrorSetup {
     pub domain: MirrorDomain,
     /// The source chain whose checkpoints it takes.
     pub source: ChainId,
-    /// The source's attestors.
+    /// The source's first attestors (version 1; rotations do not change this field).
     pub attestors: Attestors,
-    /// Signatures a checkpoint needs.
+    /// Signatures a checkpoint needs under version 1.
     pub threshold: u8,
 }
 
@@ -47,12 +49,25 @@ impl MirrorSetup {
         n: usize,
         threshold: u8,
     ) -> anyhow::Result<Self> {
+        Self::deploy_with(chain, source, Attestors::random(n), threshold).await
+    }
+
+    /// Deploys a mirror on `chain` and sets the given `attestors` with `threshold` for
+    /// `source` (e.g. the same keys on two chains).
+    ///
+    /// # Errors
+    /// When deployment or `setAttestors` fails.
+    pub async fn deploy_with(
+        chain: &Devchain,
+        source: ChainId,
+        attestors: Attestors,
+        threshold: u8,
+    ) -> anyhow::Result<Self> {
         let mirror = chain.deploy_mirror(chain.address()).await?;
         let domain = MirrorDomain {
             chain_id: chain.chain_id,
             mirror: *mirror.address(),
         };
-        let attestors = Attestors::random(n);
         send_tx(&mirror.setAttestors(source.key(), attestors.addresses(), threshold))
             .await
             .context("setAttestors")?;
@@ -128,5 +143,35 @@ impl MirrorSetup {
         self.submit(&cp, proof, sigs)
             .await
             .with_context(|| format!("submitCheckpoint of size {size}"))
+    }
+
+    /// The attestor-set update of this mirror's source to `attestors` with `threshold`
+    /// as version `new_version`.
+    pub fn update(&self, new_version: u64, attestors: Vec<Address>, threshold: u8) -> SetUpdate {
+        SetUpdate {
+            source_chain: self.source.clone(),
+            new_version,
+            attestors,
+            threshold,
+        }
+    }
+
+    /// Sends `rotateAttestors` for `update` with `signatures` and waits for the receipt.
+    ///
+    /// # Errors
+    /// The contract error (decode it with [`crate::decode_revert`]) when it reverts.
+    pub async fn rotate(
+        &self,
+        update: &SetUpdate,
+        signatures: Vec<Bytes>,
+    ) -> Result<TransactionReceipt, alloy::contract::Error> {
+        send_tx(&self.mirror.rotateAttestors(
+            update.source_chain.key(),
+            update.new_version,
+            update.attestors.clone(),
+            update.threshold,
+            signatures,
+        ))
+        .await
     }
 }

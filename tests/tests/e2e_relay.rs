@@ -177,12 +177,26 @@ async fn deploy_command_deploys_to_any_evm_chain() {
     assert_eq!(out.status.code(), Some(2), "no key is a usage error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("BRIDGE_DEPLOYER_KEY"));
 
-    let out = std::process::Command::new(&bin)
-        .args(["deploy", "--rpc", &url, "--json"])
-        .env("BRIDGE_DEPLOYER_KEY", &key)
-        .env("BRIDGE_LOG", "warn")
-        .output()
-        .unwrap();
+    // Outside a dev chain the owner must be given, and must not be the deployer (the
+    // relayer's hot key).
+    let deploy = |extra: &[&str]| {
+        std::process::Command::new(&bin)
+            .args(["deploy", "--rpc", &url, "--json"])
+            .args(extra)
+            .env("BRIDGE_DEPLOYER_KEY", &key)
+            .env("BRIDGE_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = deploy(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--owner is required"));
+    let deployer = chain.signer.address().to_string();
+    let out = deploy(&["--owner", &deployer]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is the deployer's own key"));
+    let owner = chain.dev_signer(1).unwrap().address();
+    let out = deploy(&["--owner", &owner.to_string()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["chain_id"], "eip155:51234");
@@ -192,6 +206,9 @@ async fn deploy_command_deploys_to_any_evm_chain() {
         assert!(!code.is_empty(), "no {name} code at {addr}");
     }
     let mirror: alloy::primitives::Address = v["deployed"]["mirror"].as_str().unwrap().parse().unwrap();
-    let owner = evidence_adapters::contracts::AnchorMirror::new(mirror, &chain.provider).owner().call().await.unwrap();
-    assert_eq!(owner, chain.signer.address(), "the deployer owns the mirror by default");
+    let got = evidence_adapters::contracts::AnchorMirror::new(mirror, &chain.provider).owner().call().await.unwrap();
+    assert_eq!(got, owner, "the mirror's owner is the one given");
+    let delay = evidence_adapters::contracts::AnchorMirror::new(mirror, &chain.provider).ownerRotationDelay().call().await.unwrap();
+    assert_eq!(delay, 604_800, "the default owner-rotation timelock is 7 days");
+    assert_eq!(v["owner_rotation_delay_secs"], 604_800);
 }

@@ -1,6 +1,8 @@
 //! Attestor-set rotation end to end, with the real binary on a real anvil devnet:
-//! records mirrored under set v1; `bridge mirror set-attestors` rotates alpha's set on
-//! beta's mirror to other anvil dev keys (bad input refused first, exit 2); a
+//! records mirrored under set v1; two members of the current set approve a new set
+//! (`bridge mirror sign-rotation`, each with its own key) and anyone submits it
+//! (`bridge mirror rotate`): alpha's set on beta's mirror becomes other anvil dev keys
+//! (bad input refused first, exit 2; the owner cannot replace an installed set); a
 //! checkpoint signed by the OLD set is rejected by the mirror with `NotAttestor`; a
 //! bundle proven before the rotation still verifies offline and online; the relayer
 //! restarted with the new set's keys continues and new records become provable.
@@ -81,12 +83,31 @@ fn verify_ok(net: &Devnet, bundle: &std::path::Path) -> Value {
     report
 }
 
+/// Offline verification against a trust root exported from the chains now.
 fn verify_offline_ok(net: &Devnet, bundle: &std::path::Path) {
-    let out = net.run(&["verify", bundle.to_str().unwrap(), "--offline", "--json"]);
+    let trust = net.dir.path().join("trust.json");
+    let config = net.config();
+    let out = net.run(&["trust", "export", "--config", config.to_str().unwrap(), "-o", trust.to_str().unwrap()]);
+    assert!(out.status.success(), "trust export failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = net.run(&["verify", bundle.to_str().unwrap(), "--offline", "--trust", trust.to_str().unwrap(), "--json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(out.status.success(), "offline verify failed: {report}");
     assert_eq!(report["online"], false);
     assert_eq!(report["status"], "valid");
+}
+
+/// `bridge mirror sign-rotation` of alpha's set on beta with one old key; returns the
+/// approval file.
+fn approve(net: &Devnet, config: &str, key: &PrivateKeySigner, set: &[String], threshold: &str, n: usize) -> std::path::PathBuf {
+    let path = net.dir.path().join(format!("approval-{n}.json"));
+    let mut args = vec!["mirror", "sign-rotation", "--config", config, "--chain", "beta", "--source", "alpha", "--key-env", "ONE_KEY"];
+    for a in set {
+        args.extend(["--attestor", a.as_str()]);
+    }
+    args.extend(["--threshold", threshold, "--version", "2", "-o", path.to_str().unwrap()]);
+    let out = net.command(&args).env("ONE_KEY", format!("0x{}", alloy::hex::encode(key.to_bytes()))).output().unwrap();
+    assert!(out.status.success(), "sign-rotation failed: {}", String::from_utf8_lossy(&out.stderr));
+    path
 }
 
 #[test]
@@ -116,7 +137,7 @@ fn rotation_rejects_the_old_set_and_keeps_old_proofs_valid() {
 
     // Bad input is refused before anything is sent (exit 2, with the reason).
     let [a, b2, c] = [new_addresses[0].to_string(), new_addresses[1].to_string(), new_addresses[2].to_string()];
-    let base = ["mirror", "set-attestors", "--config", config];
+    let base = ["mirror", "rotate", "--config", config, "--approval", "/nonexistent/approval.json"];
     for (extra, needle) in [
         (vec!["--chain", "beta", "--source", "alpha", "--attestor", &a, "--attestor", &b2, "--threshold", "0"], "--threshold 0"),
         (vec!["--chain", "beta", "--source", "alpha", "--attestor", &a, "--attestor", &b2, "--threshold", "3"], "between 1 and the number"),
@@ -124,7 +145,8 @@ fn rotation_rejects_the_old_set_and_keeps_old_proofs_valid() {
         (vec!["--chain", "gamma", "--source", "alpha", "--attestor", &a, "--threshold", "1"], "unknown chain \"gamma\""),
         (vec!["--chain", "beta", "--source", "beta", "--attestor", &a, "--threshold", "1"], "both \"beta\""),
         (vec!["--chain", "beta", "--source", "alpha", "--attestor", "0x1234", "--threshold", "1"], "not a 20-byte hex address"),
-        (vec!["--chain", "beta", "--source", "alpha", "--attestor", &a, "--threshold", "1", "--owner-key-env", "BRIDGE_ANCHOR_KEY"], "is not the owner"),
+        (vec!["--chain", "beta", "--source", "alpha", "--attestor", &a, "--threshold", "1", "--version", "3"], "the next is 2"),
+        (vec!["--chain", "beta", "--source", "alpha", "--attestor", &a, "--threshold", "1"], "cannot read approval"),
     ] {
         let args: Vec<&str> = base.iter().copied().chain(extra.iter().copied()).collect();
         let out = net.run(&args);
@@ -132,13 +154,42 @@ fn rotation_rejects_the_old_set_and_keeps_old_proofs_valid() {
         assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
         assert!(stderr.contains(needle), "{extra:?}: {stderr:?} lacks {needle:?}");
     }
+    // The owner cannot replace an installed set: only the current set's threshold (or
+    // the owner's timelock) can.
+    let out = net.run(&["mirror", "set-attestors", "--config", config, "--chain", "beta", "--source", "alpha", "--attestor", &a, "--threshold", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("already has attestor set version 1"), "{stderr}");
     let show = net.json(&["mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha", "--json"]);
     assert_eq!(show["attestor_set_version"], 1, "a refused rotation changed the set: {show}");
 
-    // Rotate alpha's set on beta to the new keys.
+    // Two members of the old set approve the new keys, each with its own key; one
+    // approval is not enough; a non-member cannot approve.
+    let set = [a.clone(), b2.clone(), c.clone()];
+    let first = approve(&net, config, &old_keys[0], &set, "2", 0);
+    let out = net.run(&[
+        "mirror", "rotate", "--config", config, "--chain", "beta", "--source", "alpha", "--attestor", &a, "--attestor", &b2,
+        "--attestor", &c, "--threshold", "2", "--approval", first.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("threshold is 2: collect more"), "{stderr}");
+    let stranger: PrivateKeySigner = env(&net, "BRIDGE_ANCHOR_KEY").parse().unwrap();
+    let mut args = vec!["mirror", "sign-rotation", "--config", config, "--chain", "beta", "--source", "alpha", "--key-env", "BRIDGE_ANCHOR_KEY"];
+    for x in &set {
+        args.extend(["--attestor", x.as_str()]);
+    }
+    args.extend(["--threshold", "2"]);
+    let out = net.run(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("({}) is not a member of the current attestor set", stranger.address())), "{stderr}");
+    let second = approve(&net, config, &old_keys[1], &set, "2", 1);
+
+    // Anyone submits them (here: the relayer key, which has no role on the mirror).
     let rotated = net.json(&[
-        "mirror", "set-attestors", "--config", config, "--chain", "beta", "--source", "alpha", "--attestor", &a, "--attestor", &b2,
-        "--attestor", &c, "--threshold", "2", "--json",
+        "mirror", "rotate", "--config", config, "--chain", "beta", "--source", "alpha", "--attestor", &a, "--attestor", &b2,
+        "--attestor", &c, "--threshold", "2", "--approval", first.to_str().unwrap(), "--approval", second.to_str().unwrap(), "--json",
     ]);
     assert_eq!(rotated["attestor_set_version"], 2, "{rotated}");
     let show = net.json(&["mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha", "--json"]);
@@ -148,6 +199,12 @@ fn rotation_rejects_the_old_set_and_keeps_old_proofs_valid() {
     assert_eq!(history.len(), 2, "{show}");
     assert_eq!(history[1]["version"], 2);
     assert_eq!(history[1]["tx_hash"], rotated["tx_hash"]);
+    assert_eq!(history[0]["authorization"], "first_set", "{show}");
+    assert_eq!(history[1]["authorization"], "signed_rotation", "{show}");
+    assert_eq!(history[1]["signatures"].as_array().unwrap().len(), 2, "{show}");
+    let text = String::from_utf8_lossy(&net.run(&["mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha"]).stdout).into_owned();
+    assert!(text.contains("signed by version 1, 2 signatures"), "{text}");
+    assert!(text.contains("first set (installed by the owner)"), "{text}");
 
     // A checkpoint signed by the OLD set is rejected with NotAttestor; the same
     // checkpoint signed by the new set passes the signature check (and then fails only

@@ -1,6 +1,6 @@
-//! The HTTP API: evidence lookup, proof bundles, verification, chain status,
-//! checkpoints, quarantine, anchoring for partners, health, metrics and the OpenAPI
-//! document.
+//! The HTTP API: evidence lookup, proof bundles, verification, the node's trust root,
+//! chain status, checkpoints, quarantine, anchoring for partners, health, metrics and
+//! the OpenAPI document.
 //!
 //! Served by `bridge run` when `[api] listen` is set and by `bridge serve` (a read-only
 //! lookup node). Every error is JSON `{"error": "..."}` with a 4xx/5xx status; nothing a
@@ -16,6 +16,7 @@ mod page;
 mod records;
 #[cfg(test)]
 mod tests;
+mod trust;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -52,6 +53,8 @@ struct Inner {
     /// The chains' logs, caught up from the store per proof request, so a bundle costs
     /// O(log n) rather than a tree rebuild (`bridge run` shares the engine's).
     logs: evidence_relayer::log::Logs,
+    /// The node's trust root, read from the chains and cached briefly.
+    trust: trust::TrustCache,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -85,8 +88,24 @@ impl ApiState {
                 mirrors: Mutex::new(HashMap::new()),
                 anchor,
                 metrics: ops::install_metrics(),
+                trust: trust::TrustCache::from_chains(),
             }),
         }
+    }
+
+    /// Takes the trust root from `source`, reused for `ttl` (tests plug fakes in here).
+    /// Only before the state is shared.
+    #[cfg(test)]
+    pub(crate) fn with_trust_source(mut self, source: trust::TrustSource, ttl: Duration) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.trust = trust::TrustCache::new(source, ttl);
+        }
+        self
+    }
+
+    /// The trust-root cache.
+    pub(crate) fn trust(&self) -> &trust::TrustCache {
+        &self.inner.trust
     }
 
     /// The chains' logs (see [`ApiState::with_logs`]).
@@ -145,6 +164,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/records/{record_id}"),
     ("get", "/api/v1/records/{record_id}/bundle"),
     ("post", "/api/v1/bundles/verify"),
+    ("get", "/api/v1/trust-root"),
     ("get", "/api/v1/chains"),
     ("get", "/api/v1/chains/{name}/checkpoints"),
     ("get", "/api/v1/chains/{name}/quarantine"),
@@ -164,6 +184,7 @@ pub(crate) fn router(state: ApiState) -> Router {
         .route("/api/v1/records/{record_id}", get(records::record))
         .route("/api/v1/records/{record_id}/bundle", get(records::bundle))
         .route("/api/v1/bundles/verify", post(records::verify))
+        .route("/api/v1/trust-root", get(trust::trust_root))
         .route("/api/v1/chains", get(chains::chains))
         .route("/api/v1/chains/{name}/checkpoints", get(chains::checkpoints))
         .route("/api/v1/chains/{name}/quarantine", get(chains::quarantine))

@@ -6,7 +6,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{anchor, chains, error, ops, records};
+use super::{anchor, chains, error, ops, records, trust};
 
 struct BearerAuth;
 
@@ -23,9 +23,9 @@ impl Modify for BearerAuth {
 /// The API description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Evidence Bridge API", description = "Evidence lookup, proof bundles, verification, chain status and anchoring. Errors are JSON `{\"error\": \"...\"}`."),
+    info(title = "Evidence Bridge API", description = "Evidence lookup, proof bundles, verification, the node's trust root, chain status and anchoring. Errors are JSON `{\"error\": \"...\"}`."),
     paths(
-        records::evidence, records::record, records::bundle, records::verify,
+        records::evidence, records::record, records::bundle, records::verify, trust::trust_root,
         chains::chains, chains::checkpoints, chains::quarantine,
         anchor::anchor, document, ops::healthz, ops::readyz, ops::metrics,
     ),

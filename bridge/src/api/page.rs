@@ -4,9 +4,13 @@
 //! Content-Security-Policy (scripts, styles and API calls from this origin only; no
 //! inline code, no frames, no third parties).
 //!
-//! The page is plain HTML, CSS and JavaScript modules with no build step. It talks only
-//! to this server's JSON API; files dropped on it are hashed in the browser and never
-//! uploaded.
+//! The page is plain HTML, CSS and JavaScript modules. Its one generated file is
+//! `/assets/vendor/noble.mjs`: keccak-256, SHA-256 and secp256k1 from the npm packages
+//! `@noble/hashes` and `@noble/curves` (pinned in `deploy/package.json`), bundled by
+//! `deploy/scripts/bundle-noble.js` (run by `deploy/scripts/install-tools.sh`) into
+//! `bridge/assets/vendor/`, which is git-ignored, and embedded here at build time
+//! (`build.rs` stops the build when it is missing). The page talks only to this server's
+//! JSON API; files dropped on it are hashed in the browser and never uploaded.
 
 use std::sync::OnceLock;
 
@@ -24,7 +28,7 @@ pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src
 
 /// One embedded file.
 struct Asset {
-    /// Name under `/assets/` (`index.html` is served at `/`).
+    /// Path under `/assets/` (`index.html` is served at `/`).
     name: &'static str,
     /// `Content-Type`.
     content_type: &'static str,
@@ -40,12 +44,14 @@ const ASSETS: &[Asset] = &[
     Asset { name: "app.js", content_type: JS, body: include_bytes!("../../assets/app.js") },
     Asset { name: "verify.mjs", content_type: JS, body: include_bytes!("../../assets/verify.mjs") },
     Asset { name: "style.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../../assets/style.css") },
+    // Generated from npm by deploy/scripts/bundle-noble.js; see the module docs.
+    Asset { name: "vendor/noble.mjs", content_type: JS, body: include_bytes!("../../assets/vendor/noble.mjs") },
 ];
 
-/// The page's routes: `/` and `/assets/{name}`. Generic over the state so it merges
+/// The page's routes: `/` and `/assets/{path}`. Generic over the state so it merges
 /// into the API router before or after `with_state`.
 pub(crate) fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route("/", get(index)).route("/assets/{name}", get(asset))
+    Router::new().route("/", get(index)).route("/assets/{*path}", get(asset))
 }
 
 async fn index(headers: HeaderMap) -> Response {
@@ -133,6 +139,7 @@ mod tests {
             ("/assets/verify.mjs", "text/javascript", "keccak256"),
             ("/assets/style.css", "text/css", ".record"),
             ("/assets/index.html", "text/html", "<main>"),
+            ("/assets/vendor/noble.mjs", "text/javascript", "@noble/curves"),
         ] {
             let (status, head, body) = get_raw(path, "").await;
             assert_eq!(status, 200, "{path}: {head}");
@@ -154,7 +161,7 @@ mod tests {
         let (status, _, _) = get_raw("/assets/app.js", "if-none-match: \"other\"\r\n").await;
         assert_eq!(status, 200);
 
-        for path in ["/assets/secret.toml", "/assets/..%2Fconfig.rs", "/assets/%00"] {
+        for path in ["/assets/secret.toml", "/assets/..%2Fconfig.rs", "/assets/%00", "/assets/vendor/../app.js", "/assets/vendor/"] {
             let (status, head, body) = get_raw(path, "").await;
             assert_eq!(status, 404, "{path}: {head}");
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -166,10 +173,30 @@ mod tests {
     fn the_page_loads_nothing_from_other_origins() {
         for a in ASSETS {
             let text = std::str::from_utf8(a.body).unwrap();
-            assert!(!text.contains("http://") && !text.contains("https://"), "{} refers to another origin", a.name);
+            // The noble bundle cites papers in its comments; its code names no URL.
+            let code = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+            assert!(!code.contains("http://") && !code.contains("https://"), "{} refers to another origin", a.name);
+            assert!(!code.contains("import("), "{} loads code at run time", a.name);
             if a.name == "index.html" {
                 assert!(!text.contains("<script>") && !text.contains(" style=\""), "inline code would be blocked by the CSP");
             }
+        }
+    }
+
+    #[test]
+    fn the_noble_bundle_is_the_pinned_npm_packages() {
+        let bundle = ASSETS.iter().find(|a| a.name == "vendor/noble.mjs").unwrap();
+        let text = std::str::from_utf8(bundle.body).unwrap();
+        let pinned: serde_json::Value =
+            serde_json::from_str(include_str!("../../../deploy/package.json")).unwrap();
+        for name in ["@noble/curves", "@noble/hashes"] {
+            let version = pinned["dependencies"][name].as_str().unwrap();
+            assert!(text.starts_with("// ") && text.lines().next().unwrap().contains(&format!("{name} {version}")), "banner lacks {name} {version}");
+            assert!(text.contains(&format!("\"{name}\": \"{version}\"")), "NOBLE_VERSIONS lacks {name} {version}");
+        }
+        // esbuild names each bundled module by its path in deploy/node_modules.
+        for module in ["@noble/curves/secp256k1.js", "@noble/curves/abstract/weierstrass.js", "@noble/hashes/sha3.js"] {
+            assert!(text.contains(&format!("// deploy/node_modules/{module}")), "the bundle lacks {module}");
         }
     }
 }

@@ -97,9 +97,16 @@ pub(crate) async fn bundle(
         )));
     }
     let mirror = state.mirror(&dest).await?;
-    let mirror_state = mirror.fetch_state(&view.record.source.chain).await.map_err(|e| {
-        ApiError::unavailable(format!("reading the mirror on {}: {e}; try again later", dest.name))
+    // The attestor set that accepted the checkpoint, read at the block it was accepted
+    // in (as `bridge proof` does): after a rotation the current set did not sign it.
+    let target = state.store().proof_target(record_id, &dest.chain_id).await.map_err(|e| match e {
+        RelayerError::NotFound(m) => ApiError::not_found(m),
+        other => ApiError::store(other),
     })?;
+    let mirror_state = mirror
+        .fetch_state_as_of(&view.record.source.chain, target.submission.mined_block)
+        .await
+        .map_err(|e| ApiError::unavailable(format!("reading the mirror on {}: {e}; try again later", dest.name)))?;
     let bundle = state
         .store()
         .build_proof_bundle_cached(state.logs(), record_id, &dest.chain_id, &mirror_state, dest.mirror)

@@ -327,3 +327,94 @@ async fn openapi_lists_every_route() {
     assert_eq!(paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(), super::ROUTES.len());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+/// A trust root naming `version` as the only set of court on ledger's mirror.
+fn sample_trust_root(version: u64) -> evidence_schemas::trust::TrustRoot {
+    serde_json::from_value(json!({
+        "media_type": evidence_schemas::trust::TRUST_ROOT_MEDIA_TYPE,
+        "version": 1,
+        "mirrors": [{
+            "chain": "eip155:31338",
+            "mirror": MIRROR,
+            "sources": [{
+                "source_chain": "eip155:31337",
+                "sets": [{
+                    "version": version,
+                    "attestors": attestors().iter().map(PrivateKeySigner::address).collect::<Vec<_>>(),
+                    "threshold": 2,
+                    "effective_block": 3,
+                    "authorization": "first_set",
+                    "pinned": true,
+                }],
+            }],
+        }],
+    }))
+    .unwrap()
+}
+
+/// An API over an empty store whose trust root comes from `source`.
+async fn trust_app(dir: &tempfile::TempDir, source: super::trust::TrustSource, ttl: Duration) -> Router {
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("bridge.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    router(ApiState::new(store, settings(""), None).with_trust_source(source, ttl))
+}
+
+#[tokio::test]
+async fn the_trust_root_is_served_cached_and_a_failed_read_is_a_503() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let reads = Arc::new(AtomicU64::new(0));
+    let counter = reads.clone();
+    // Each read answers a new version, so a cached answer is visible as an old one.
+    let source: super::trust::TrustSource = Arc::new(move |settings: Settings| -> super::trust::TrustRead {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        assert_eq!(settings.chains.len(), 2, "the read gets the node's settings");
+        Box::pin(async move { Ok(sample_trust_root(n)) })
+    });
+    let app = trust_app(&dir, source.clone(), Duration::from_secs(3600)).await;
+    let (status, body) = get(&app, "/api/v1/trust-root").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["media_type"], evidence_schemas::trust::TRUST_ROOT_MEDIA_TYPE);
+    assert_eq!(body["mirrors"][0]["chain"], "eip155:31338");
+    assert_eq!(body["mirrors"][0]["sources"][0]["sets"][0]["version"], 1);
+    assert_eq!(body["mirrors"][0]["sources"][0]["sets"][0]["pinned"], true);
+    let parsed: evidence_schemas::trust::TrustRoot = serde_json::from_value(body).unwrap();
+    assert_eq!(parsed, sample_trust_root(1));
+    for _ in 0..3 {
+        let (_, again) = get(&app, "/api/v1/trust-root").await;
+        assert_eq!(again["mirrors"][0]["sources"][0]["sets"][0]["version"], 1, "served from the cache");
+    }
+    assert_eq!(reads.load(Ordering::SeqCst), 1);
+
+    // With no reuse, every request reads again.
+    let fresh = trust_app(&dir, source, Duration::ZERO).await;
+    let (_, body) = get(&fresh, "/api/v1/trust-root").await;
+    assert_eq!(body["mirrors"][0]["sources"][0]["sets"][0]["version"], 2);
+    assert_eq!(reads.load(Ordering::SeqCst), 2);
+
+    // A chain that cannot be read: 503 with a JSON error, and nothing cached.
+    let failures = Arc::new(AtomicU64::new(0));
+    let count = failures.clone();
+    let down: super::trust::TrustSource = Arc::new(move |_| -> super::trust::TrustRead {
+        count.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Err(crate::exit::Failure::failed("reading the mirror on ledger: connection refused")) })
+    });
+    let app = trust_app(&dir, down, Duration::from_secs(3600)).await;
+    for _ in 0..2 {
+        let got = get(&app, "/api/v1/trust-root").await;
+        assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, "connection refused");
+        assert!(got.1["error"].as_str().unwrap().contains("try again later"), "{:?}", got.1);
+    }
+    assert_eq!(failures.load(Ordering::SeqCst), 2, "a failure is not cached");
+}
+
+#[tokio::test]
+async fn the_trust_root_of_unreachable_chains_is_a_503() {
+    // The real reader, against chains at a closed port.
+    let w = world(None).await;
+    let got = get(&w.app, "/api/v1/trust-root").await;
+    assert_error(&got, StatusCode::SERVICE_UNAVAILABLE, "try again later");
+}

@@ -1,16 +1,18 @@
-//! `bridge mirror set-attestors` and `bridge mirror show`: rotating and inspecting a
-//! source chain's attestor set on a destination's `AnchorMirror`.
+//! `bridge mirror set-attestors` and `bridge mirror show`: installing a source chain's
+//! FIRST attestor set on a destination's `AnchorMirror`, and inspecting its sets.
 //!
-//! Rotation is an owner operation. Everything that can be checked before sending is
-//! checked first and is bad input (exit 2): unknown chains, a source equal to the
-//! destination, a malformed, zero or repeated attestor address, a threshold of 0 or
-//! larger than the set, and a key that is not the mirror's owner. A revert the mirror
-//! still raises is reported with its custom error.
+//! Installing the first set is the owner's one direct power; later sets come from the
+//! current set's signatures or the owner's timelock (`rotation.rs`). Everything that
+//! can be checked before sending is checked first and is bad input (exit 2): unknown
+//! chains, a source equal to the destination, a malformed, zero or repeated attestor
+//! address, a threshold of 0 or larger than the set, a source that already has a set,
+//! and a key that is not the mirror's owner. A revert the mirror still raises is
+//! reported with its custom error.
 
 use std::collections::HashSet;
 
 use alloy::primitives::{Address, B256};
-use evidence_adapters::{AdapterError, EvmMirrorClient, contracts::AnchorMirror, deploy, evm_mirror::AttestorSetChange};
+use evidence_adapters::{AdapterError, contracts::AnchorMirror, deploy, evm_mirror::AttestorSetChange};
 use serde::Serialize;
 
 use crate::{
@@ -40,12 +42,15 @@ struct MirrorView {
     attestors: Vec<Address>,
     threshold: u8,
     read_at_block: u64,
+    owner_rotation_delay_secs: u64,
+    pending_owner_rotation: Option<evidence_adapters::mirror::PendingOwnerRotation>,
     latest_checkpoint: Option<LatestCheckpoint>,
     history: Vec<AttestorSetChange>,
 }
 
+
 /// The destination and source chains named on the command line.
-fn pair<'a>(settings: &'a Settings, chain: &str, source: &str) -> Result<(&'a ChainSettings, &'a ChainSettings), Failure> {
+pub(super) fn pair<'a>(settings: &'a Settings, chain: &str, source: &str) -> Result<(&'a ChainSettings, &'a ChainSettings), Failure> {
     let dest = settings.chain(chain)?;
     let src = settings.chain(source)?;
     if dest.name == src.name {
@@ -59,7 +64,7 @@ fn pair<'a>(settings: &'a Settings, chain: &str, source: &str) -> Result<(&'a Ch
 
 /// Parses and checks the new set exactly as the contract would, so bad input is
 /// refused before anything is sent.
-fn parse_set(raw: &[String], threshold: u64) -> Result<(Vec<Address>, u8), Failure> {
+pub(super) fn parse_set(raw: &[String], threshold: u64) -> Result<(Vec<Address>, u8), Failure> {
     let mut set = Vec::with_capacity(raw.len());
     let mut seen = HashSet::new();
     for a in raw {
@@ -97,6 +102,14 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
     let (set, threshold) = parse_set(&args.attestors, args.threshold)?;
     let owner_key = secrets::owner_key(&settings.keys, args.owner_key_env.as_deref())?;
     let rpc = context::connect_rpc(dest).await?;
+    let reader = context::mirror_reader(dest).await?;
+    let existing = reader.fetch_state_at(&src.chain_id, None).await.map_err(|e| read_error(dest, e))?;
+    if existing.attestor_set_version != 0 {
+        return Err(Failure::usage(format!(
+            "{} already has attestor set version {} on {}'s mirror: the owner installs only the first set. Change it with the current set's signatures (`bridge mirror sign-rotation` + `bridge mirror rotate`) or, if keys are lost, through the timelock (`bridge mirror propose-rotation`)",
+            src.name, existing.attestor_set_version, dest.name
+        )));
+    }
     let owner = AnchorMirror::new(dest.mirror, rpc.provider())
         .owner()
         .call()
@@ -116,8 +129,8 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
             AdapterError::Reverted { .. } => Failure::usage(format!("the mirror on {} refused the new set: {e}", dest.name)),
             other => Failure::failed(format!("setAttestors on {}: {other}", dest.name)),
         })?;
-    let client = EvmMirrorClient::new(rpc, dest.chain_id.clone(), dest.mirror, alloy::signers::local::PrivateKeySigner::random());
-    let state = client.fetch_state_at(&src.chain_id, None).await.map_err(|e| read_error(dest, e))?;
+    let state = reader.fetch_state_at(&src.chain_id, None).await.map_err(|e| read_error(dest, e))?;
+    drop(rpc);
     if args.json {
         print_json(&serde_json::json!({
             "chain": dest.name,
@@ -141,7 +154,7 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
         for a in &state.attestors {
             println!("  {a}");
         }
-        println!("checkpoints signed by the previous set are rejected from now on; restart attestors with the new keys");
+        println!("later changes need the threshold of this set (`bridge mirror sign-rotation` + `rotate`) or the owner's timelock");
     }
     Ok(())
 }
@@ -149,13 +162,13 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
 pub(crate) async fn show(args: MirrorShowArgs) -> CmdResult {
     let settings = Settings::load(&args.config)?;
     let (dest, src) = pair(&settings, &args.chain, &args.source)?;
-    let rpc = context::connect_rpc(dest).await?;
-    let owner = AnchorMirror::new(dest.mirror, rpc.provider())
-        .owner()
-        .call()
+    let client = context::mirror_reader(dest).await?;
+    let owner = client.fetch_owner().await.map_err(|e| read_error(dest, e))?;
+    let owner_rotation_delay_secs = client.fetch_owner_rotation_delay().await.map_err(|e| read_error(dest, e))?;
+    let pending_owner_rotation = client
+        .read_pending_owner_rotation(&src.chain_id)
         .await
-        .map_err(|e| Failure::failed(format!("reading the owner of the mirror {} on {}: {e}", dest.mirror, dest.name)))?;
-    let client = EvmMirrorClient::new(rpc, dest.chain_id.clone(), dest.mirror, alloy::signers::local::PrivateKeySigner::random());
+        .map_err(|e| read_error(dest, e))?;
     let state = client.fetch_state_at(&src.chain_id, None).await.map_err(|e| read_error(dest, e))?;
     let history = client.fetch_attestor_set_history(&src.chain_id).await.map_err(|e| read_error(dest, e))?;
     let view = MirrorView {
@@ -168,6 +181,8 @@ pub(crate) async fn show(args: MirrorShowArgs) -> CmdResult {
         attestors: state.attestors.clone(),
         threshold: state.threshold,
         read_at_block: state.read_at_block,
+        owner_rotation_delay_secs,
+        pending_owner_rotation,
         latest_checkpoint: (state.latest_size > 0).then_some(LatestCheckpoint {
             size: state.latest_size,
             root: state.latest_root,
@@ -192,9 +207,22 @@ pub(crate) async fn show(args: MirrorShowArgs) -> CmdResult {
         Some(cp) => println!("  latest checkpoint: size {}, root {}, source block {}", cp.size, cp.root, cp.source_block_number),
         None => println!("  latest checkpoint: none yet"),
     }
-    for c in &view.history {
+    println!("  owner-rotation timelock: {} s", view.owner_rotation_delay_secs);
+    if let Some(p) = &view.pending_owner_rotation {
         println!(
-            "  set v{} at block {} (tx {}): threshold {} of {}",
+            "  PENDING owner proposal: version {}, threshold {} of {}, executable from unix time {} (the current set's threshold can cancel it: `bridge mirror sign-rotation --cancel`)",
+            p.version,
+            p.threshold,
+            p.attestors.len(),
+            p.executable_at
+        );
+    }
+    println!("  set history:");
+    for c in &view.history {
+        let how = c.authorization.describe(c.version);
+        let sigs = if c.signatures.is_empty() { String::new() } else { format!(", {} signatures", c.signatures.len()) };
+        println!(
+            "    v{} at block {} (tx {}): threshold {} of {} — {how}{sigs}",
             c.version,
             c.block,
             c.tx_hash,

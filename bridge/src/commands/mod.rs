@@ -9,13 +9,15 @@ mod lookup;
 mod mirror;
 mod proof;
 mod revoke;
+pub(crate) mod rotation;
 mod run;
 mod status;
+mod trust;
 pub(crate) mod verify;
 mod serve;
 
 use crate::{
-    cli::{Command, ConfigCommand, DevnetCommand, MirrorCommand},
+    cli::{Command, ConfigCommand, DevnetCommand, MirrorCommand, TrustCommand},
     exit::CmdResult,
 };
 
@@ -37,5 +39,11 @@ pub(crate) async fn dispatch(command: Command) -> CmdResult {
         Command::Status(args) => status::run(args).await,
         Command::Mirror(MirrorCommand::SetAttestors(args)) => mirror::set_attestors(args).await,
         Command::Mirror(MirrorCommand::Show(args)) => mirror::show(args).await,
+        Command::Mirror(MirrorCommand::SignRotation(args)) => rotation::sign(args).await,
+        Command::Mirror(MirrorCommand::Rotate(args)) => rotation::rotate(args).await,
+        Command::Mirror(MirrorCommand::CancelRotation(args)) => rotation::cancel(args).await,
+        Command::Mirror(MirrorCommand::ProposeRotation(args)) => rotation::propose(args).await,
+        Command::Mirror(MirrorCommand::ExecuteRotation(args)) => rotation::execute(args).await,
+        Command::Trust(TrustCommand::Export(args)) => trust::export(args).await,
     }
 }

@@ -23,6 +23,9 @@ pub enum AlarmKind {
     BadSignature,
     /// A remote attestor refused our checkpoint because its own log disagrees.
     AttestorDisagrees,
+    /// A mirror's owner proposed a new attestor set through the timelock: unless the
+    /// partners expected it, the current set's threshold should cancel it.
+    OwnerRotationProposed,
 }
 
 impl AlarmKind {
@@ -33,6 +36,7 @@ impl AlarmKind {
             Self::MirrorDiverged => "mirror_diverged",
             Self::BadSignature => "bad_signature",
             Self::AttestorDisagrees => "attestor_disagrees",
+            Self::OwnerRotationProposed => "owner_rotation_proposed",
         }
     }
 
@@ -42,6 +46,7 @@ impl AlarmKind {
             Self::MirrorDiverged,
             Self::BadSignature,
             Self::AttestorDisagrees,
+            Self::OwnerRotationProposed,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -121,6 +126,15 @@ impl Store {
         .execute(self.writer())
         .await?;
         Ok(())
+    }
+
+    /// Whether this finding was stored already.
+    pub async fn has_alarm(&self, alarm: &Alarm) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alarms WHERE fingerprint = $1")
+            .bind(alarm.fingerprint())
+            .fetch_one(self.reader())
+            .await?;
+        Ok(n > 0)
     }
 
     /// Alarms about `source_chain` (every chain when `None`), newest first.
