@@ -420,9 +420,9 @@ impl ProofBundle {
 ///   revoked only by that registry, an attestation only by that EAS contract);
 /// - `eas`: the whole `evidence` (digest, algorithm, kind, submitter, metadata), which
 ///   the adapter copies from the anchor record it rebuilds;
-/// - `registry`: the digest, its algorithm and the kind, which `revoke(digestAlg,
-///   digest, ref, kind)` restates; its `metadata` is always zero (the `Revoked` event has
-///   none);
+/// - `registry`: the digest and its algorithm, which `revoke(digestAlg, digest, ref,
+///   kind)` restates; its `kind` is the revoker's own label (e.g. `withdrawn`), and its
+///   `metadata` is always zero (the `Revoked` event has none);
 /// - any other adapter (`mapped`, `bridge-receipts`) has no revocations.
 fn check_revocation_evidence(anchor: &EvidenceRecord, revoke: &EvidenceRecord) -> Result<(), String> {
     let adapter = anchor.source.adapter.as_str();
@@ -445,11 +445,8 @@ fn check_revocation_evidence(anchor: &EvidenceRecord, revoke: &EvidenceRecord) -
             ("metadata", a.metadata == r.metadata),
         ]),
         REGISTRY_ADAPTER => {
-            let mut d = differing(&[
-                ("digest_alg", a.digest_alg == r.digest_alg),
-                ("digest", a.digest == r.digest),
-                ("kind", a.kind == r.kind),
-            ]);
+            let mut d =
+                differing(&[("digest_alg", a.digest_alg == r.digest_alg), ("digest", a.digest == r.digest)]);
             if !r.metadata.is_zero() {
                 d.push("metadata (a registry revocation has none)".to_owned());
             }

@@ -289,7 +289,23 @@ fn an_eas_revocation_repeats_the_anchor_evidence() {
 }
 
 #[test]
-fn a_registry_revocation_restates_digest_and_kind_and_comes_from_the_same_contract() {
+fn a_registry_revocation_restates_the_digest_and_comes_from_the_same_contract() {
+    // Its kind is the revoker's own label: another kind passes.
+    let mut records = sample_records();
+    let mut rev = revoke_of(&records[1], 50);
+    rev.evidence.kind = Label::parse("kind", "withdrawn").unwrap();
+    records.push(rev);
+    revoked(&records, 1, 3).verify_offline().unwrap();
+    // Metadata: the registry's Revoked event has none.
+    let mut records = sample_records();
+    let mut rev = revoke_of(&records[1], 50);
+    rev.evidence.metadata = B256::repeat_byte(0x01);
+    records.push(rev);
+    assert!(
+        failure(&revoked(&records, 1, 3))
+            .to_string()
+            .contains("metadata")
+    );
     let mut records = sample_records();
     let mut rev = revoke_of(&records[1], 50);
     rev.evidence.digest = B256::repeat_byte(0xdd);

@@ -125,8 +125,16 @@ fn a_revoked_record_bundle_says_revoked_and_any_altered_field_fails_verify() {
     assert_eq!(original["revocation"]["record_id"], revocation_id.to_string());
     assert_eq!(original["revocation"]["record"]["ref"], id);
 
-    // verify: "revoked", exit 3, offline and online; online re-reads both transactions.
+    // verify: "revoked", exit 3, offline against the exported trust root and online;
+    // online re-reads both transactions. Offline without a trust root the signer set is
+    // not pinned: exit 4, not "revoked" (an unpinned revocation could be forged too).
     let out = net.run(&["verify", bundle_path.to_str().unwrap(), "--offline", "--json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((out.status.code(), &report["status"]), (Some(4), &Value::from("unpinned")), "{report}");
+    let trust = net.dir.path().join("trust.json");
+    let out = net.run(&["trust", "export", "--config", config_s, "-o", trust.to_str().unwrap()]);
+    assert!(out.status.success(), "trust export: {}", String::from_utf8_lossy(&out.stderr));
+    let out = net.run(&["verify", bundle_path.to_str().unwrap(), "--offline", "--trust", trust.to_str().unwrap(), "--json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(3), "{report}");
     assert_eq!(report["status"], "revoked");
@@ -137,7 +145,7 @@ fn a_revoked_record_bundle_says_revoked_and_any_altered_field_fails_verify() {
     assert_eq!(report["status"], "revoked");
     let checks: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["check"].as_str().unwrap()).collect();
     assert_eq!(checks, ["offline", "mirror", "root", "attestor_set", "mirror_tx", "source", "source_revocation"], "{report}");
-    let out = net.run(&["verify", bundle_path.to_str().unwrap()]);
+    let out = net.run(&["verify", bundle_path.to_str().unwrap(), "--trust", trust.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stdout).contains("REVOKED"), "{}", String::from_utf8_lossy(&out.stdout));
 
@@ -179,7 +187,7 @@ fn a_revoked_record_bundle_says_revoked_and_any_altered_field_fails_verify() {
                 named += 1;
             }
             Some(2) => assert!(
-                stderr.contains("is not a proof bundle") || stderr.contains("bundle version"),
+                stderr.contains("is not a proof bundle") || stderr.contains("bundle version") || stderr.contains("malformed bundle"),
                 "altered {what}: exit 2 without saying what is wrong: {stderr}"
             ),
             other => panic!("altered {what} (now {}): exit {other:?}, expected a failed check\nstdout: {}\nstderr: {stderr}", leaf_mut(&mut b, path), String::from_utf8_lossy(&out.stdout)),

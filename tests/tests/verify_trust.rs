@@ -639,3 +639,76 @@ fn help_documents_exit_codes_0_to_4() {
     }
     assert!(run.stdout.contains("--trust"), "{}", run.stdout);
 }
+
+/// A config with one chain (registry configured) and a fresh SQLite store; no node runs:
+/// every case below is refused before an RPC call.
+fn revoke_config(dir: &Path, registry: bool) -> PathBuf {
+    let store = dir.join("store.sqlite");
+    let registry = if registry {
+        "registry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n"
+    } else {
+        "eas = { contract = \"0x00000000000000000000000000000000000000ea\" }\n"
+    };
+    let text = format!(
+        "[store]\nurl = \"sqlite://{}?mode=rwc\"\n\n[keys]\nanchor_key_env = \"VERIFY_TRUST_ANCHOR_KEY\"\n\n[[chains]]\nname = \"alpha\"\nchain_id = \"eip155:31337\"\nrpc = [\"http://127.0.0.1:1\"]\n{registry}mirror = \"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\"\n\n[[chains]]\nname = \"beta\"\nchain_id = \"eip155:31338\"\nrpc = [\"http://127.0.0.1:2\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\"\n",
+        store.display()
+    );
+    write(dir, "bridge.toml", &text)
+}
+
+fn revoke(config: &Path, chain: &str, record_id: &str) -> Run {
+    let out = Command::new(support::bridge_bin())
+        .args([
+            "revoke",
+            "--config",
+            config.to_str().unwrap(),
+            "--chain",
+            chain,
+            "--record-id",
+            record_id,
+        ])
+        .env("BRIDGE_LOG", "warn")
+        .env("VERIFY_TRUST_ANCHOR_KEY", format!("0x{}", "09".repeat(32)))
+        .output()
+        .expect("bridge runs");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn revoke_refuses_bad_input_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = revoke_config(dir.path(), true);
+    let id = format!("0x{}", "ab".repeat(32));
+    for (chain, record_id, needle) in [
+        ("alpha", "0x1234", "record id"),
+        ("gamma", id.as_str(), "gamma"),
+        ("alpha", id.as_str(), "not in this config's store"),
+    ] {
+        let run = revoke(&config, chain, record_id);
+        assert_eq!(
+            run.code,
+            Some(2),
+            "{chain} {record_id}: {}{}",
+            run.stdout,
+            run.stderr
+        );
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+        assert!(
+            !run.stderr.contains(&"09".repeat(32)),
+            "never prints the key: {}",
+            run.stderr
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = revoke(&revoke_config(dir.path(), false), "alpha", &id);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no `registry` configured"),
+        "{}",
+        run.stderr
+    );
+}

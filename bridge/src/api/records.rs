@@ -144,7 +144,9 @@ pub(crate) async fn verify(
     // chain configured; the full online checks (attestor set, mirror transaction, source
     // receipt) are `bridge verify --config`'s.
     let dest = state.settings().chains.iter().find(|c| c.chain_id == bundle.destination.chain).cloned();
-    if report.valid
+    // Every offline check passed (`valid` waits for the signers to be pinned: here by
+    // the mirror's answer).
+    if report.failed_check.is_none()
         && let Some(dest) = dest
     {
         let client = state.mirror(&dest).await?;

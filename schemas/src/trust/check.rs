@@ -243,9 +243,9 @@ impl TrustedSigners {
 impl TrustRoot {
     /// Reads a trust root strictly: no key twice, no unknown field, the media type and
     /// version of this format, every mirror a canonical `eip155` chain with a nonzero
-    /// address listed once, every source listed once with at least one set, set
-    /// versions consecutive from the first listed one with non-decreasing
-    /// `effective_block`, every set 1–255 distinct nonzero members with
+    /// address listed once (it may list no source: it then trusts nothing there), every
+    /// source listed once with at least one set, set versions consecutive from the first
+    /// listed one with non-decreasing `effective_block`, every set 1–255 distinct nonzero members with
     /// `1 <= threshold <= members`, `first_set` only as version 1, `signed_rotation`
     /// only after version 1 and with 65-byte signatures, signatures on no other set.
     pub fn parse(text: &str) -> Result<Self, TrustFileError> {
@@ -280,9 +280,6 @@ impl TrustRoot {
             }
             if !mirrors.insert((&m.chain, m.mirror)) {
                 return Err(bad("listed twice; merge the two entries".into()));
-            }
-            if m.sources.is_empty() {
-                return Err(bad("lists no source chain".into()));
             }
             let mut sources = HashSet::new();
             for s in &m.sources {
