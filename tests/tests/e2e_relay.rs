@@ -143,8 +143,7 @@ fn bad_input_is_a_clear_error_and_stores_nothing() {
         ("root", Box::new(|b| b["checkpoint"]["root"] = format!("0x{}", "33".repeat(32)).into()), "inclusion"),
         ("size", Box::new(|b| b["checkpoint"]["size"] = 7.into()), "inclusion"),
         ("block_number", Box::new(|b| b["checkpoint"]["source_block_number"] = 999_999.into()), "signatures"),
-        ("threshold", Box::new(|b| b["destination"]["threshold"] = 4.into()), "signatures"),
-        ("attestors", Box::new(|b| b["destination"]["attestors"] = serde_json::json!(["0x0000000000000000000000000000000000000001"])), "signatures"),
+        ("attestors", Box::new(|b| b["destination"]["attestors"][0] = "0x0000000000000000000000000000000000000001".into()), "signatures"),
         ("mirror", Box::new(|b| b["destination"]["mirror"] = "0x0000000000000000000000000000000000000002".into()), "signatures"),
     ];
     for (what, edit, check) in edits {
@@ -158,6 +157,19 @@ fn bad_input_is_a_clear_error_and_stores_nothing() {
         assert_eq!(report["valid"], false);
         let failed: Vec<&str> = report["checks"].as_array().unwrap().iter().filter(|c| c["ok"] == false).map(|c| c["check"].as_str().unwrap()).collect();
         assert_eq!(failed, [check], "edited {what}: {report}");
+    }
+    // A threshold larger than the set is a malformed bundle (exit 2), not a failed check.
+    for (what, threshold, attestors) in [
+        ("threshold", serde_json::json!(4), original["destination"]["attestors"].clone()),
+        ("attestors", original["destination"]["threshold"].clone(), serde_json::json!(["0x0000000000000000000000000000000000000001"])),
+    ] {
+        let mut b = original.clone();
+        b["destination"]["threshold"] = threshold;
+        b["destination"]["attestors"] = attestors;
+        let path = net.dir.path().join(format!("malformed-{what}.json"));
+        std::fs::write(&path, serde_json::to_string(&b).unwrap()).unwrap();
+        let out = net.run(&["verify", path.to_str().unwrap(), "--json"]);
+        assert_eq!(out.status.code(), Some(2), "{what}: a threshold above the set size is malformed");
     }
     // The original still verifies.
     assert!(net.verify(&bundle).status.success());
