@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     chain::ChainId,
-    checkpoint::{MirrorDomain, SignatureError, recover_signer},
+    checkpoint::{MirrorDomain, SignatureError, accept_signer, recover_signer},
 };
 
 /// The Solidity views of the typed messages.
@@ -146,15 +146,7 @@ pub fn verify_update_signatures(
     let mut signers: Vec<Address> = Vec::with_capacity(signatures.len());
     for (index, sig) in signatures.iter().enumerate() {
         let signer = recover_signer(hash, sig).map_err(|reason| SignatureError::Malformed { index, reason })?;
-        if !members.contains(&signer) {
-            return Err(SignatureError::NotAttestor { signer });
-        }
-        if let Some(&previous) = signers.last()
-            && signer <= previous
-        {
-            return Err(SignatureError::NotSorted { previous, signer });
-        }
-        signers.push(signer);
+        accept_signer(&mut signers, signer, members)?;
     }
     Ok(signers)
 }

@@ -196,17 +196,24 @@ pub fn verify_signatures(
         if recovered != s.attestor {
             return Err(SignatureError::WrongSigner { index, claimed: s.attestor, recovered });
         }
-        if !attestors.contains(&recovered) {
-            return Err(SignatureError::NotAttestor { signer: recovered });
-        }
-        if let Some(&previous) = signers.last()
-            && recovered <= previous
-        {
-            return Err(SignatureError::NotSorted { previous, signer: recovered });
-        }
-        signers.push(recovered);
+        accept_signer(&mut signers, recovered, attestors)?;
     }
     Ok(signers)
+}
+
+/// The mirror's rule for each recovered signer: a member of the set, and after every
+/// earlier signer in strictly increasing address order (so no signer counts twice).
+pub(crate) fn accept_signer(signers: &mut Vec<Address>, signer: Address, members: &[Address]) -> Result<(), SignatureError> {
+    if !members.contains(&signer) {
+        return Err(SignatureError::NotAttestor { signer });
+    }
+    if let Some(&previous) = signers.last()
+        && signer <= previous
+    {
+        return Err(SignatureError::NotSorted { previous, signer });
+    }
+    signers.push(signer);
+    Ok(())
 }
 
 #[cfg(test)]
