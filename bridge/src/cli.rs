@@ -271,7 +271,8 @@ pub(crate) struct DeployArgs {
     #[arg(long)]
     pub(crate) owner: Option<String>,
     /// Seconds between an owner's attestor-set proposal and its execution, fixed for the
-    /// mirror's life (partners can cancel meanwhile). Default 7 days.
+    /// mirror's life (partners can cancel meanwhile). Default and minimum outside dev
+    /// chains: 7 days.
     #[arg(long, default_value_t = 604_800)]
     pub(crate) owner_rotation_delay: u64,
     /// Print JSON.

@@ -2,7 +2,7 @@
 //!
 //! The mirror's owner installs the first attestor set of each source and can change a
 //! set later only through the timelock fixed here (`--owner-rotation-delay`, default
-//! 7 days). It must not be the deployer (the relayer's hot key, which pays gas every
+//! 7 days, and no shorter outside dev chains). It must not be the deployer (the relayer's hot key, which pays gas every
 //! few seconds): outside a dev chain that is refused; on a dev chain it is allowed with
 //! a loud warning. A multisig contract is the recommended owner.
 
@@ -99,9 +99,9 @@ fn choose_owner(owner: Option<Address>, deployer: Address, chain_id: u64, delay:
         );
     }
     if !dev && delay < MIN_PRODUCTION_DELAY {
-        eprintln!(
-            "WARNING: --owner-rotation-delay {delay} s is under 7 days: partners may not notice an owner proposal in time to cancel it"
-        );
+        return Err(Failure::usage(format!(
+            "--owner-rotation-delay {delay} s is under 7 days ({MIN_PRODUCTION_DELAY} s): on chain {chain_id} partners must have time to notice an owner proposal and cancel it"
+        )));
     }
     Ok(owner)
 }
@@ -118,5 +118,7 @@ mod tests {
         assert!(choose_owner(Some(deployer), deployer, 1, MIN_PRODUCTION_DELAY).unwrap_err().message.contains("deployer's own key"));
         assert_eq!(choose_owner(Some(other), deployer, 1, MIN_PRODUCTION_DELAY).unwrap(), other);
         assert_eq!(choose_owner(None, deployer, 31_337, 10).unwrap(), deployer, "dev chain: allowed, with a warning");
+        assert!(choose_owner(Some(other), deployer, 1, 0).unwrap_err().message.contains("under 7 days"));
+        assert!(choose_owner(Some(other), deployer, 1, MIN_PRODUCTION_DELAY - 1).is_err());
     }
 }
