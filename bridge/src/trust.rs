@@ -12,7 +12,10 @@
 
 use evidence_schemas::{
     attestor_set::SetAuthorization,
-    trust::{TRUST_ROOT_MEDIA_TYPE, TRUST_ROOT_VERSION, TrustRoot, TrustedMirror, TrustedSet, TrustedSource},
+    trust::{
+        TRUST_ROOT_MEDIA_TYPE, TRUST_ROOT_VERSION, TrustRoot, TrustedMirror, TrustedSet,
+        TrustedSource,
+    },
 };
 
 use crate::{config::Settings, context, exit::Failure};
@@ -30,21 +33,33 @@ pub(crate) async fn trust_root(settings: &Settings) -> Result<TrustRoot, Failure
 }
 
 /// [`trust_root`] with options.
-pub(crate) async fn export(settings: &Settings, options: ExportOptions) -> Result<TrustRoot, Failure> {
+pub(crate) async fn export(
+    settings: &Settings,
+    options: ExportOptions,
+) -> Result<TrustRoot, Failure> {
     let mut mirrors = Vec::new();
     for dest in &settings.chains {
         let client = context::mirror_reader(dest).await?;
         let read = |what: &str, e: evidence_adapters::AdapterError| {
-            Failure::failed(format!("reading {what} of the mirror {} on {}: {e}", dest.mirror, dest.name))
+            Failure::failed(format!(
+                "reading {what} of the mirror {} on {}: {e}",
+                dest.mirror, dest.name
+            ))
         };
-        let delay = client.fetch_owner_rotation_delay().await.map_err(|e| read("the owner-rotation delay", e))?;
+        let delay = client
+            .fetch_owner_rotation_delay()
+            .await
+            .map_err(|e| read("the owner-rotation delay", e))?;
         let mut sources = Vec::new();
         for src in settings.chains.iter().filter(|c| c.name != dest.name) {
             let history = client
                 .fetch_attestor_set_history(&src.chain_id)
                 .await
                 .map_err(|e| read(&format!("the attestor sets of {}", src.name), e))?;
-            let current = client.fetch_state_at(&src.chain_id, None).await.map_err(|e| read("the attestor set", e))?;
+            let current = client
+                .fetch_state_at(&src.chain_id, None)
+                .await
+                .map_err(|e| read("the attestor set", e))?;
             let last = history.last().map_or(0, |c| c.version);
             if last != current.attestor_set_version {
                 return Err(Failure::failed(format!(
@@ -72,7 +87,10 @@ pub(crate) async fn export(settings: &Settings, options: ExportOptions) -> Resul
                     signatures: c.signatures,
                 })
                 .collect();
-            sources.push(TrustedSource { source_chain: src.chain_id.clone(), sets });
+            sources.push(TrustedSource {
+                source_chain: src.chain_id.clone(),
+                sets,
+            });
         }
         mirrors.push(TrustedMirror {
             chain: dest.chain_id.clone(),

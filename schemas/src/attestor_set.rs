@@ -141,11 +141,15 @@ pub fn verify_update_signatures(
     threshold: u8,
 ) -> Result<Vec<Address>, SignatureError> {
     if threshold == 0 || signatures.len() < usize::from(threshold) {
-        return Err(SignatureError::BelowThreshold { got: signatures.len(), threshold });
+        return Err(SignatureError::BelowThreshold {
+            got: signatures.len(),
+            threshold,
+        });
     }
     let mut signers: Vec<Address> = Vec::with_capacity(signatures.len());
     for (index, sig) in signatures.iter().enumerate() {
-        let signer = recover_signer(hash, sig).map_err(|reason| SignatureError::Malformed { index, reason })?;
+        let signer = recover_signer(hash, sig)
+            .map_err(|reason| SignatureError::Malformed { index, reason })?;
         accept_signer(&mut signers, signer, members)?;
     }
     Ok(signers)
@@ -169,29 +173,46 @@ mod tests {
 
     #[test]
     fn signing_hash_matches_eip712_by_hand() {
-        let domain = MirrorDomain { chain_id: 31338, mirror: Address::repeat_byte(0xaa) };
+        let domain = MirrorDomain {
+            chain_id: 31338,
+            mirror: Address::repeat_byte(0xaa),
+        };
         let u = update();
-        let type_hash =
-            keccak256("AttestorSetUpdate(bytes32 sourceChain,uint64 newVersion,address[] attestors,uint8 threshold)");
+        let type_hash = keccak256(
+            "AttestorSetUpdate(bytes32 sourceChain,uint64 newVersion,address[] attestors,uint8 threshold)",
+        );
         let mut packed = Vec::new();
         for a in &u.attestors {
             packed.extend_from_slice(&[0u8; 12]);
             packed.extend_from_slice(a.as_slice());
         }
         let struct_hash = keccak256(
-            (type_hash, u.source_chain.key(), U256::from(u.new_version), keccak256(&packed), U256::from(u.threshold))
+            (
+                type_hash,
+                u.source_chain.key(),
+                U256::from(u.new_version),
+                keccak256(&packed),
+                U256::from(u.threshold),
+            )
                 .abi_encode(),
         );
         let mut buf = vec![0x19, 0x01];
         buf.extend_from_slice(domain.eip712().separator().as_slice());
         buf.extend_from_slice(struct_hash.as_slice());
         assert_eq!(u.signing_hash(&domain), keccak256(buf));
-        assert_ne!(u.signing_hash(&domain), u.cancel_signing_hash(&domain), "update and cancel are distinct messages");
+        assert_ne!(
+            u.signing_hash(&domain),
+            u.cancel_signing_hash(&domain),
+            "update and cancel are distinct messages"
+        );
     }
 
     #[test]
     fn every_field_and_the_domain_change_the_hash() {
-        let d = MirrorDomain { chain_id: 1, mirror: Address::repeat_byte(1) };
+        let d = MirrorDomain {
+            chain_id: 1,
+            mirror: Address::repeat_byte(1),
+        };
         let h = update().signing_hash(&d);
         let mut u = update();
         u.new_version = 3;
@@ -206,15 +227,33 @@ mod tests {
         u.source_chain = ChainId::eip155(5);
         assert_ne!(h, u.signing_hash(&d));
         assert_ne!(h, update().signing_hash(&MirrorDomain { chain_id: 2, ..d }));
-        assert_ne!(h, update().signing_hash(&MirrorDomain { mirror: Address::repeat_byte(2), ..d }));
+        assert_ne!(
+            h,
+            update().signing_hash(&MirrorDomain {
+                mirror: Address::repeat_byte(2),
+                ..d
+            })
+        );
     }
 
     #[test]
     fn authorization_codes() {
-        assert_eq!(SetAuthorization::from_u8(0), Some(SetAuthorization::FirstSet));
-        assert_eq!(SetAuthorization::from_u8(1), Some(SetAuthorization::SignedRotation));
-        assert_eq!(SetAuthorization::from_u8(2), Some(SetAuthorization::OwnerTimelock));
+        assert_eq!(
+            SetAuthorization::from_u8(0),
+            Some(SetAuthorization::FirstSet)
+        );
+        assert_eq!(
+            SetAuthorization::from_u8(1),
+            Some(SetAuthorization::SignedRotation)
+        );
+        assert_eq!(
+            SetAuthorization::from_u8(2),
+            Some(SetAuthorization::OwnerTimelock)
+        );
         assert_eq!(SetAuthorization::from_u8(3), None);
-        assert_eq!(SetAuthorization::SignedRotation.describe(3), "signed by version 2");
+        assert_eq!(
+            SetAuthorization::SignedRotation.describe(3),
+            "signed by version 2"
+        );
     }
 }

@@ -28,27 +28,67 @@ const PROVABLE: Duration = Duration::from_secs(150);
 
 fn mirror_show(net: &Devnet) -> Value {
     let config = net.config();
-    net.json(&["mirror", "show", "--config", config.to_str().unwrap(), "--chain", "beta", "--source", "alpha", "--json"])
+    net.json(&[
+        "mirror",
+        "show",
+        "--config",
+        config.to_str().unwrap(),
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+        "--json",
+    ])
 }
 
 /// `bridge mirror sign-rotation` by partner `p` (with its own config and key).
 fn approve(net: &Devnet, p: &AttestorInstance, extra: &[&str], n: &str) -> PathBuf {
     let path = net.dir.path().join(format!("approval-{n}.json"));
-    let mut args = vec!["mirror", "sign-rotation", "--config", p.config.to_str().unwrap(), "--chain", "beta", "--source", "alpha"];
+    let mut args = vec![
+        "mirror",
+        "sign-rotation",
+        "--config",
+        p.config.to_str().unwrap(),
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+    ];
     args.extend_from_slice(extra);
     args.extend(["-o", path.to_str().unwrap()]);
-    let out = net.command(&args).env_remove("BRIDGE_ATTESTOR_KEYS").env(&p.key_env.0, &p.key_env.1).output().unwrap();
-    assert!(out.status.success(), "sign-rotation by {}: {}", p.address, String::from_utf8_lossy(&out.stderr));
+    let out = net
+        .command(&args)
+        .env_remove("BRIDGE_ATTESTOR_KEYS")
+        .env(&p.key_env.0, &p.key_env.1)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sign-rotation by {}: {}",
+        p.address,
+        String::from_utf8_lossy(&out.stderr)
+    );
     path
 }
 
 fn export(net: &Devnet, name: &str, extra: &[&str]) -> PathBuf {
     let path = net.dir.path().join(name);
     let config = net.config();
-    let mut args = vec!["trust", "export", "--config", config.to_str().unwrap(), "-o", path.to_str().unwrap()];
+    let mut args = vec![
+        "trust",
+        "export",
+        "--config",
+        config.to_str().unwrap(),
+        "-o",
+        path.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let out = net.run(&args);
-    assert!(out.status.success(), "trust export: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "trust export: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     path
 }
 
@@ -59,8 +99,12 @@ fn verify_offline(net: &Devnet, bundle: &Path, trust: Option<&Path>) -> (i32, Va
         args.extend(["--trust", t.to_str().unwrap()]);
     }
     let out = net.run(&args);
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("verify printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (out.status.code().unwrap(), report)
 }
 
@@ -82,8 +126,13 @@ fn alarms_of(net: &Devnet, p: &AttestorInstance, kind: &str) -> Vec<Value> {
 #[test]
 fn partners_rotate_the_set_owner_proposals_alarm_and_trust_roots_pin_signers() {
     let net = Devnet::start(3, 1).unwrap();
-    let partners: Vec<AttestorInstance> = (0..3).map(|i| net.attestor_instance(i).unwrap()).collect();
-    let _procs: Vec<Relayer> = partners.iter().enumerate().map(|(i, a)| net.start_attestor(i, a)).collect();
+    let partners: Vec<AttestorInstance> =
+        (0..3).map(|i| net.attestor_instance(i).unwrap()).collect();
+    let _procs: Vec<Relayer> = partners
+        .iter()
+        .enumerate()
+        .map(|(i, a)| net.start_attestor(i, a))
+        .collect();
     net.use_partner_relayer().unwrap();
     let _relayer = net.start_relayer(0);
     let config = net.config();
@@ -92,10 +141,16 @@ fn partners_rotate_the_set_owner_proposals_alarm_and_trust_roots_pin_signers() {
     // Set v1 (first set, threshold 2): a record provable on beta.
     let first = net.anchor_text("alpha", "an IOU mirrored under the first set");
     let bundle1 = net.wait_provable(&first, "beta", PROVABLE).unwrap();
-    assert_eq!(bundle_json(&bundle1)["destination"]["attestor_set_version"], 1);
+    assert_eq!(
+        bundle_json(&bundle1)["destination"]["attestor_set_version"],
+        1
+    );
     let trust1 = export(&net, "trust-1.json", &[]);
     let (code, report) = verify_offline(&net, &bundle1, None);
-    assert_eq!(code, 4, "offline without a trust root must not be VALID: {report}");
+    assert_eq!(
+        code, 4,
+        "offline without a trust root must not be VALID: {report}"
+    );
     assert_ne!(report["status"], "valid", "{report}");
     let (code, report) = verify_offline(&net, &bundle1, Some(&trust1));
     assert_eq!(code, 0, "{report}");
@@ -109,8 +164,14 @@ fn partners_rotate_the_set_owner_proposals_alarm_and_trust_roots_pin_signers() {
     }
     let mut change = set_args.clone();
     change.extend(["--threshold", "3", "--version", "2"]);
-    let approvals: Vec<PathBuf> = partners[..2].iter().enumerate().map(|(i, p)| approve(&net, p, &change, &format!("v2-{i}"))).collect();
-    let mut rotate = vec!["mirror", "rotate", "--config", config, "--chain", "beta", "--source", "alpha", "--json"];
+    let approvals: Vec<PathBuf> = partners[..2]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| approve(&net, p, &change, &format!("v2-{i}")))
+        .collect();
+    let mut rotate = vec![
+        "mirror", "rotate", "--config", config, "--chain", "beta", "--source", "alpha", "--json",
+    ];
     rotate.extend_from_slice(&change);
     for a in &approvals {
         rotate.extend(["--approval", a.to_str().unwrap()]);
@@ -118,7 +179,14 @@ fn partners_rotate_the_set_owner_proposals_alarm_and_trust_roots_pin_signers() {
     let rotated = net.json(&rotate);
     assert_eq!(rotated["attestor_set_version"], 2, "{rotated}");
     let show = mirror_show(&net);
-    assert_eq!((show["attestor_set_version"].as_u64(), show["threshold"].as_u64()), (Some(2), Some(3)), "{show}");
+    assert_eq!(
+        (
+            show["attestor_set_version"].as_u64(),
+            show["threshold"].as_u64()
+        ),
+        (Some(2), Some(3)),
+        "{show}"
+    );
     let history = show["history"].as_array().unwrap();
     assert_eq!(history[1]["authorization"], "signed_rotation", "{show}");
 
@@ -129,7 +197,11 @@ fn partners_rotate_the_set_owner_proposals_alarm_and_trust_roots_pin_signers() {
     assert_eq!(b2["destination"]["attestor_set_version"], 2, "{b2}");
     assert_eq!(b2["signatures"].as_array().unwrap().len(), 3, "{b2}");
     let online = net.verify(&bundle2);
-    assert!(online.status.success(), "{}", String::from_utf8_lossy(&online.stdout));
+    assert!(
+        online.status.success(),
+        "{}",
+        String::from_utf8_lossy(&online.stdout)
+    );
     // A root exported before the rotation does not know version 2; one exported now
     // does, and chains it to the pinned first set through the partners' signatures.
     let (code, report) = verify_offline(&net, &bundle2, Some(&trust1));
@@ -138,28 +210,59 @@ fn partners_rotate_the_set_owner_proposals_alarm_and_trust_roots_pin_signers() {
     let (code, report) = verify_offline(&net, &bundle2, Some(&trust2));
     assert_eq!(code, 0, "{report}");
     let (code, report) = verify_offline(&net, &bundle1, Some(&trust2));
-    assert_eq!(code, 0, "old proofs stay valid after the rotation: {report}");
+    assert_eq!(
+        code, 0,
+        "old proofs stay valid after the rotation: {report}"
+    );
     // After the rotation, the CLI and the API build the same bundle of the old record
     // (both name the set that accepted the checkpoint they use, read at its block), and
     // it verifies online, which checks that version against the mirror's event.
     let again = net.wait_provable(&first, "beta", PROVABLE).unwrap();
     let cli = bundle_json(&again);
     let online = net.verify(&again);
-    assert!(online.status.success(), "{}", String::from_utf8_lossy(&online.stdout));
+    assert!(
+        online.status.success(),
+        "{}",
+        String::from_utf8_lossy(&online.stdout)
+    );
     let listen = std::fs::read_to_string(net.config())
         .unwrap()
         .lines()
-        .find_map(|l| l.strip_prefix("listen = \"").and_then(|r| r.strip_suffix('"')).map(str::to_owned))
+        .find_map(|l| {
+            l.strip_prefix("listen = \"")
+                .and_then(|r| r.strip_suffix('"'))
+                .map(str::to_owned)
+        })
         .expect("relayer.toml has [api] listen");
     let url = format!("http://{listen}/api/v1/records/{first}/bundle?destination=beta");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let api: Value = rt.block_on(async { reqwest::get(&url).await.unwrap().json().await.unwrap() });
-    assert_eq!(api, cli, "the API's bundle differs from `bridge proof` after a rotation");
+    assert_eq!(
+        api, cli,
+        "the API's bundle differs from `bridge proof` after a rotation"
+    );
 
     // The owner proposes a set of its own: every partner raises the alarm within one
     // watch interval (3 s), then the partners cancel it.
-    let owner_set = ["--attestor", "0x000000000000000000000000000000000000dEaD", "--threshold", "1"];
-    let mut propose = vec!["mirror", "propose-rotation", "--config", config, "--chain", "beta", "--source", "alpha", "--owner-key-env", "BRIDGE_OWNER_KEY", "--json"];
+    let owner_set = [
+        "--attestor",
+        "0x000000000000000000000000000000000000dEaD",
+        "--threshold",
+        "1",
+    ];
+    let mut propose = vec![
+        "mirror",
+        "propose-rotation",
+        "--config",
+        config,
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+        "--owner-key-env",
+        "BRIDGE_OWNER_KEY",
+        "--json",
+    ];
     propose.extend_from_slice(&owner_set);
     let proposed = net.json(&propose);
     assert_eq!(proposed["proposed_version"], 3, "{proposed}");
@@ -168,55 +271,132 @@ fn partners_rotate_the_set_owner_proposals_alarm_and_trust_roots_pin_signers() {
         loop {
             let found = alarms_of(&net, p, "owner_rotation_proposed");
             if let Some(a) = found.first() {
-                assert!(a["message"].as_str().unwrap().contains("0x000000000000000000000000000000000000dEaD"), "{a}");
+                assert!(
+                    a["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("0x000000000000000000000000000000000000dEaD"),
+                    "{a}"
+                );
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "partner {} raised no owner_rotation_proposed alarm", p.address);
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "partner {} raised no owner_rotation_proposed alarm",
+                p.address
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
     let log = std::fs::read_to_string(net.dir.path().join("attestor-0.log")).unwrap();
-    assert!(log.contains("ERROR") && log.contains("owner_rotation_proposed"), "no ERROR log line for the proposal");
-    let cancels: Vec<PathBuf> =
-        partners.iter().enumerate().map(|(i, p)| approve(&net, p, &["--cancel"], &format!("cancel-{i}"))).collect();
-    let mut cancel = vec!["mirror", "cancel-rotation", "--config", config, "--chain", "beta", "--source", "alpha", "--json"];
+    assert!(
+        log.contains("ERROR") && log.contains("owner_rotation_proposed"),
+        "no ERROR log line for the proposal"
+    );
+    let cancels: Vec<PathBuf> = partners
+        .iter()
+        .enumerate()
+        .map(|(i, p)| approve(&net, p, &["--cancel"], &format!("cancel-{i}")))
+        .collect();
+    let mut cancel = vec![
+        "mirror",
+        "cancel-rotation",
+        "--config",
+        config,
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+        "--json",
+    ];
     for c in &cancels {
         cancel.extend(["--approval", c.to_str().unwrap()]);
     }
     let cancelled = net.json(&cancel);
     assert_eq!(cancelled["cancelled_version"], 3, "{cancelled}");
-    assert!(mirror_show(&net)["pending_owner_rotation"].is_null(), "the proposal is gone");
+    assert!(
+        mirror_show(&net)["pending_owner_rotation"].is_null(),
+        "the proposal is gone"
+    );
 
     // The owner proposes again (the partners, threshold 2) and executes after the
     // devnet's 10 s timelock: the chain accepts checkpoints under it, but a verifier
     // trusts that set only when pinned.
-    let mut again = vec!["mirror", "propose-rotation", "--config", config, "--chain", "beta", "--source", "alpha", "--owner-key-env", "BRIDGE_OWNER_KEY"];
+    let mut again = vec![
+        "mirror",
+        "propose-rotation",
+        "--config",
+        config,
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+        "--owner-key-env",
+        "BRIDGE_OWNER_KEY",
+    ];
     again.extend_from_slice(&set_args);
     again.extend(["--threshold", "2"]);
     let out = net.run(&again);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let execute = ["mirror", "execute-rotation", "--config", config, "--chain", "beta", "--source", "alpha", "--owner-key-env", "BRIDGE_OWNER_KEY"];
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let execute = [
+        "mirror",
+        "execute-rotation",
+        "--config",
+        config,
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+        "--owner-key-env",
+        "BRIDGE_OWNER_KEY",
+    ];
     let early = net.run(&execute);
-    assert_eq!(early.status.code(), Some(2), "executed before the timelock: {}", String::from_utf8_lossy(&early.stdout));
-    assert!(String::from_utf8_lossy(&early.stderr).contains("TimelockNotExpired"), "{}", String::from_utf8_lossy(&early.stderr));
+    assert_eq!(
+        early.status.code(),
+        Some(2),
+        "executed before the timelock: {}",
+        String::from_utf8_lossy(&early.stdout)
+    );
+    assert!(
+        String::from_utf8_lossy(&early.stderr).contains("TimelockNotExpired"),
+        "{}",
+        String::from_utf8_lossy(&early.stderr)
+    );
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
         let out = net.run(&execute);
         if out.status.success() {
             break;
         }
-        assert!(Instant::now() < deadline, "execute-rotation never succeeded: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            Instant::now() < deadline,
+            "execute-rotation never succeeded: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         std::thread::sleep(Duration::from_secs(1));
     }
     let show = mirror_show(&net);
     assert_eq!(show["attestor_set_version"], 3, "{show}");
-    assert_eq!(show["history"][2]["authorization"], "owner_timelock", "{show}");
+    assert_eq!(
+        show["history"][2]["authorization"], "owner_timelock",
+        "{show}"
+    );
     let third = net.anchor_text("alpha", "an IOU mirrored under the owner's set");
     let bundle3 = net.wait_provable(&third, "beta", PROVABLE).unwrap();
-    assert_eq!(bundle_json(&bundle3)["destination"]["attestor_set_version"], 3);
+    assert_eq!(
+        bundle_json(&bundle3)["destination"]["attestor_set_version"],
+        3
+    );
     let trust3 = export(&net, "trust-3.json", &[]);
     let (code, report) = verify_offline(&net, &bundle3, Some(&trust3));
-    assert_eq!(code, 1, "an owner-installed set is not trusted unless pinned: {report}");
+    assert_eq!(
+        code, 1,
+        "an owner-installed set is not trusted unless pinned: {report}"
+    );
     let pinned = export(&net, "trust-3-pinned.json", &["--pin-owner-sets"]);
     let (code, report) = verify_offline(&net, &bundle3, Some(&pinned));
     assert_eq!(code, 0, "{report}");

@@ -157,7 +157,15 @@ async fn target<'a>(settings: &'a Settings, args: &ChangeArgs) -> Result<Target<
         .eip155_id()
         .ok_or_else(|| Failure::usage(format!("{} is not an eip155 chain", dest.chain_id)))?;
     let client = context::mirror_reader(dest).await?;
-    Ok(Target { dest, src, client, domain: MirrorDomain { chain_id, mirror: dest.mirror } })
+    Ok(Target {
+        dest,
+        src,
+        client,
+        domain: MirrorDomain {
+            chain_id,
+            mirror: dest.mirror,
+        },
+    })
 }
 
 fn read_error(dest: &ChainSettings, e: AdapterError) -> Failure {
@@ -166,7 +174,11 @@ fn read_error(dest: &ChainSettings, e: AdapterError) -> Failure {
 
 /// The current set of the target's source: (members, threshold, version).
 async fn current_set(t: &Target<'_>) -> Result<(Vec<Address>, u8, u64), Failure> {
-    let state = t.client.fetch_state_at(&t.src.chain_id, None).await.map_err(|e| read_error(t.dest, e))?;
+    let state = t
+        .client
+        .fetch_state_at(&t.src.chain_id, None)
+        .await
+        .map_err(|e| read_error(t.dest, e))?;
     if state.attestor_set_version == 0 {
         return Err(Failure::usage(format!(
             "{}'s mirror has no attestor set for {} yet: the owner installs the first one with `bridge mirror set-attestors`",
@@ -177,12 +189,18 @@ async fn current_set(t: &Target<'_>) -> Result<(Vec<Address>, u8, u64), Failure>
 }
 
 /// The update the command line names, for the mirror's next version.
-fn update_from_args(args: &ChangeArgs, t: &Target<'_>, current_version: u64) -> Result<SetUpdate, Failure> {
+fn update_from_args(
+    args: &ChangeArgs,
+    t: &Target<'_>,
+    current_version: u64,
+) -> Result<SetUpdate, Failure> {
     let threshold = args
         .threshold
         .ok_or_else(|| Failure::usage("--threshold is required: the threshold of the new set"))?;
     if args.attestors.is_empty() {
-        return Err(Failure::usage("--attestor is required: every member of the new set, one flag each"));
+        return Err(Failure::usage(
+            "--attestor is required: every member of the new set, one flag each",
+        ));
     }
     let (attestors, threshold) = parse_set(&args.attestors, threshold)?;
     let next = current_version + 1;
@@ -193,19 +211,42 @@ fn update_from_args(args: &ChangeArgs, t: &Target<'_>, current_version: u64) -> 
             "--version {v}: the mirror's current set is version {current_version}, so the next is {next}; re-check the proposal"
         )));
     }
-    Ok(SetUpdate { source_chain: t.src.chain_id.clone(), new_version: next, attestors, threshold })
+    Ok(SetUpdate {
+        source_chain: t.src.chain_id.clone(),
+        new_version: next,
+        attestors,
+        threshold,
+    })
 }
 
 /// The owner's pending proposal, as a [`SetUpdate`].
 async fn pending_update(t: &Target<'_>) -> Result<(SetUpdate, u64), Failure> {
-    let pending = t.client.read_pending_owner_rotation(&t.src.chain_id).await.map_err(|e| read_error(t.dest, e))?;
-    let Some(evidence_adapters::mirror::PendingOwnerRotation { version, attestors, threshold, executable_at }) = pending else {
+    let pending = t
+        .client
+        .read_pending_owner_rotation(&t.src.chain_id)
+        .await
+        .map_err(|e| read_error(t.dest, e))?;
+    let Some(evidence_adapters::mirror::PendingOwnerRotation {
+        version,
+        attestors,
+        threshold,
+        executable_at,
+    }) = pending
+    else {
         return Err(Failure::usage(format!(
             "no owner proposal is pending for {} on {}'s mirror: nothing to cancel or execute",
             t.src.name, t.dest.name
         )));
     };
-    Ok((SetUpdate { source_chain: t.src.chain_id.clone(), new_version: version, attestors, threshold }, executable_at))
+    Ok((
+        SetUpdate {
+            source_chain: t.src.chain_id.clone(),
+            new_version: version,
+            attestors,
+            threshold,
+        },
+        executable_at,
+    ))
 }
 
 /// The one attestor key this partner signs with.
@@ -216,7 +257,9 @@ fn partner_key(settings: &Settings, flag: Option<&str>) -> Result<PrivateKeySign
     };
     match keys.as_slice() {
         [one] => Ok(one.clone()),
-        [] => Err(Failure::usage("no attestor key: pass --key-env VAR (the partner's own attestor key) or set keys.attestor_keys_env")),
+        [] => Err(Failure::usage(
+            "no attestor key: pass --key-env VAR (the partner's own attestor key) or set keys.attestor_keys_env",
+        )),
         many => Err(Failure::usage(format!(
             "{} attestor keys configured: pass --key-env VAR naming the ONE key that approves this change",
             many.len()
@@ -257,7 +300,9 @@ pub(crate) async fn sign(args: SignRotationArgs) -> CmdResult {
     }
     let (kind, update, digest) = if args.cancel {
         if !args.change.attestors.is_empty() || args.change.threshold.is_some() {
-            return Err(Failure::usage("--cancel signs the cancellation of the pending owner proposal: give no --attestor or --threshold"));
+            return Err(Failure::usage(
+                "--cancel signs the cancellation of the pending owner proposal: give no --attestor or --threshold",
+            ));
         }
         let (update, _) = pending_update(&t).await?;
         let digest = update.cancel_signing_hash(&t.domain);
@@ -282,7 +327,8 @@ pub(crate) async fn sign(args: SignRotationArgs) -> CmdResult {
         signer: key.address(),
         signature: Bytes::from(sig.as_bytes().to_vec()),
     };
-    let text = serde_json::to_string_pretty(&approval).map_err(|e| Failure::failed(format!("encoding the approval: {e}")))?;
+    let text = serde_json::to_string_pretty(&approval)
+        .map_err(|e| Failure::failed(format!("encoding the approval: {e}")))?;
     match &args.output {
         Some(path) => std::fs::write(path, format!("{text}\n"))
             .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?,
@@ -290,11 +336,23 @@ pub(crate) async fn sign(args: SignRotationArgs) -> CmdResult {
         None => {}
     }
     if !args.change.json {
-        let what = if args.cancel { "CANCELLATION of the owner's proposed" } else { "NEW" };
-        eprintln!("{} approved by {}:\n  {what} {}", kind_word(kind), key.address(), describe(&update, &t));
+        let what = if args.cancel {
+            "CANCELLATION of the owner's proposed"
+        } else {
+            "NEW"
+        };
+        eprintln!(
+            "{} approved by {}:\n  {what} {}",
+            kind_word(kind),
+            key.address(),
+            describe(&update, &t)
+        );
         eprintln!("  EIP-712 digest {digest}");
         if let Some(path) = &args.output {
-            eprintln!("approval written to {}; send it to whoever submits the change", path.display());
+            eprintln!(
+                "approval written to {}; send it to whoever submits the change",
+                path.display()
+            );
         } else {
             println!("{text}");
         }
@@ -312,16 +370,24 @@ fn kind_word(kind: ApprovalKind) -> &'static str {
 /// Reads one approval file (bounded), strictly.
 fn read_approval(path: &Path) -> Result<Approval, Failure> {
     use std::io::Read as _;
-    let file = std::fs::File::open(path).map_err(|e| Failure::usage(format!("cannot read approval {}: {e}", path.display())))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::usage(format!("cannot read approval {}: {e}", path.display())))?;
     let mut text = String::new();
     file.take(MAX_APPROVAL_BYTES + 1)
         .read_to_string(&mut text)
         .map_err(|e| Failure::usage(format!("cannot read approval {}: {e}", path.display())))?;
     if text.len() as u64 > MAX_APPROVAL_BYTES {
-        return Err(Failure::usage(format!("{} is larger than {MAX_APPROVAL_BYTES} bytes: not an approval", path.display())));
+        return Err(Failure::usage(format!(
+            "{} is larger than {MAX_APPROVAL_BYTES} bytes: not an approval",
+            path.display()
+        )));
     }
-    serde_json::from_str(&text)
-        .map_err(|e| Failure::usage(format!("{} is not an approval written by `bridge mirror sign-rotation`: {e}", path.display())))
+    serde_json::from_str(&text).map_err(|e| {
+        Failure::usage(format!(
+            "{} is not an approval written by `bridge mirror sign-rotation`: {e}",
+            path.display()
+        ))
+    })
 }
 
 /// Checks every approval against `update` and the current set; returns the signatures
@@ -340,19 +406,37 @@ fn collect(
         let a = read_approval(path)?;
         let name = path.display();
         let mismatch = |what: &str, theirs: String, ours: String| {
-            Failure::usage(format!("{name} approves another change: its {what} is {theirs}, this change's is {ours}"))
+            Failure::usage(format!(
+                "{name} approves another change: its {what} is {theirs}, this change's is {ours}"
+            ))
         };
         if a.kind != kind {
-            return Err(mismatch("kind", kind_word(a.kind).into(), kind_word(kind).into()));
+            return Err(mismatch(
+                "kind",
+                kind_word(a.kind).into(),
+                kind_word(kind).into(),
+            ));
         }
         if a.destination != t.dest.chain_id || a.mirror != t.dest.mirror {
-            return Err(mismatch("mirror", format!("{} on {}", a.mirror, a.destination), format!("{} on {}", t.dest.mirror, t.dest.chain_id)));
+            return Err(mismatch(
+                "mirror",
+                format!("{} on {}", a.mirror, a.destination),
+                format!("{} on {}", t.dest.mirror, t.dest.chain_id),
+            ));
         }
         if a.source_chain != update.source_chain {
-            return Err(mismatch("source chain", a.source_chain.to_string(), update.source_chain.to_string()));
+            return Err(mismatch(
+                "source chain",
+                a.source_chain.to_string(),
+                update.source_chain.to_string(),
+            ));
         }
         if a.new_version != update.new_version {
-            return Err(mismatch("version", a.new_version.to_string(), update.new_version.to_string()));
+            return Err(mismatch(
+                "version",
+                a.new_version.to_string(),
+                update.new_version.to_string(),
+            ));
         }
         if a.attestors != update.attestors || a.threshold != update.threshold {
             return Err(mismatch(
@@ -364,13 +448,20 @@ fn collect(
         let recovered = recover_signer(&digest, &a.signature)
             .map_err(|e| Failure::usage(format!("{name}: the signature is malformed: {e}")))?;
         if recovered != a.signer {
-            return Err(Failure::usage(format!("{name}: the signature was made by {recovered}, not by the claimed signer {}", a.signer)));
+            return Err(Failure::usage(format!(
+                "{name}: the signature was made by {recovered}, not by the claimed signer {}",
+                a.signer
+            )));
         }
         if !members.contains(&recovered) {
-            return Err(Failure::usage(format!("{name}: {recovered} is not a member of the current attestor set")));
+            return Err(Failure::usage(format!(
+                "{name}: {recovered} is not a member of the current attestor set"
+            )));
         }
         if signed.iter().any(|(s, _)| *s == recovered) {
-            return Err(Failure::usage(format!("{name}: {recovered} approved twice; each member counts once")));
+            return Err(Failure::usage(format!(
+                "{name}: {recovered} approved twice; each member counts once"
+            )));
         }
         signed.push((recovered, a.signature));
     }
@@ -393,13 +484,21 @@ fn payer(settings: &Settings, flag: Option<&str>) -> Result<PrivateKeySigner, Fa
 
 fn sent(what: &str, dest: &ChainSettings, e: AdapterError) -> Failure {
     match e {
-        AdapterError::Reverted { .. } => Failure::usage(format!("the mirror on {} refused the {what}: {e}", dest.name)),
+        AdapterError::Reverted { .. } => Failure::usage(format!(
+            "the mirror on {} refused the {what}: {e}",
+            dest.name
+        )),
         other => Failure::failed(format!("{what} on {}: {other}", dest.name)),
     }
 }
 
 fn report(json: bool, value: serde_json::Value, text: String) -> CmdResult {
-    if json { print_json(&value) } else { println!("{text}"); Ok(()) }
+    if json {
+        print_json(&value)
+    } else {
+        println!("{text}");
+        Ok(())
+    }
 }
 
 /// `bridge mirror rotate`.
@@ -409,18 +508,35 @@ pub(crate) async fn rotate(args: SubmitArgs) -> CmdResult {
     let (members, threshold, version) = current_set(&t).await?;
     let update = update_from_args(&args.change, &t, version)?;
     let digest = update.signing_hash(&t.domain);
-    let signatures = collect(&args.approvals, ApprovalKind::AttestorSetUpdate, &update, &t, digest, &members, threshold)?;
+    let signatures = collect(
+        &args.approvals,
+        ApprovalKind::AttestorSetUpdate,
+        &update,
+        &t,
+        digest,
+        &members,
+        threshold,
+    )?;
     let key = payer(&settings, args.payer_key_env.as_deref())?;
     let n = signatures.len();
-    let tx = evidence_adapters::rotate_attestors(&context::connect_rpc(t.dest).await?, key, t.dest.mirror, &update, signatures)
-        .await
-        .map_err(|e| sent("rotation", t.dest, e))?;
+    let tx = evidence_adapters::rotate_attestors(
+        &context::connect_rpc(t.dest).await?,
+        key,
+        t.dest.mirror,
+        &update,
+        signatures,
+    )
+    .await
+    .map_err(|e| sent("rotation", t.dest, e))?;
     report(
         args.change.json,
         serde_json::json!({ "chain": t.dest.name, "mirror": t.dest.mirror, "source_chain": update.source_chain,
             "attestor_set_version": update.new_version, "attestors": update.attestors, "threshold": update.threshold,
             "signatures": n, "tx_hash": tx }),
-        format!("tx {tx}: installed {}\n  signed by {n} member(s) of version {version}; checkpoints signed by the previous set are rejected from now on", describe(&update, &t)),
+        format!(
+            "tx {tx}: installed {}\n  signed by {n} member(s) of version {version}; checkpoints signed by the previous set are rejected from now on",
+            describe(&update, &t)
+        ),
     )
 }
 
@@ -431,22 +547,47 @@ pub(crate) async fn cancel(args: SubmitArgs) -> CmdResult {
     let (members, threshold, _) = current_set(&t).await?;
     let (update, _) = pending_update(&t).await?;
     let digest = update.cancel_signing_hash(&t.domain);
-    let signatures = collect(&args.approvals, ApprovalKind::OwnerRotationCancel, &update, &t, digest, &members, threshold)?;
+    let signatures = collect(
+        &args.approvals,
+        ApprovalKind::OwnerRotationCancel,
+        &update,
+        &t,
+        digest,
+        &members,
+        threshold,
+    )?;
     let key = payer(&settings, args.payer_key_env.as_deref())?;
-    let tx = evidence_adapters::cancel_owner_rotation(&context::connect_rpc(t.dest).await?, key, t.dest.mirror, &t.src.chain_id, signatures)
-        .await
-        .map_err(|e| sent("cancellation", t.dest, e))?;
+    let tx = evidence_adapters::cancel_owner_rotation(
+        &context::connect_rpc(t.dest).await?,
+        key,
+        t.dest.mirror,
+        &t.src.chain_id,
+        signatures,
+    )
+    .await
+    .map_err(|e| sent("cancellation", t.dest, e))?;
     report(
         args.change.json,
         serde_json::json!({ "chain": t.dest.name, "source_chain": update.source_chain, "cancelled_version": update.new_version, "tx_hash": tx }),
-        format!("tx {tx}: cancelled the owner's proposal of {}", describe(&update, &t)),
+        format!(
+            "tx {tx}: cancelled the owner's proposal of {}",
+            describe(&update, &t)
+        ),
     )
 }
 
 /// The owner's key, checked against the mirror's owner.
-async fn owner(settings: &Settings, t: &Target<'_>, flag: Option<&str>) -> Result<PrivateKeySigner, Failure> {
+async fn owner(
+    settings: &Settings,
+    t: &Target<'_>,
+    flag: Option<&str>,
+) -> Result<PrivateKeySigner, Failure> {
     let key = secrets::owner_key(&settings.keys, flag)?;
-    let owner = t.client.fetch_owner().await.map_err(|e| read_error(t.dest, e))?;
+    let owner = t
+        .client
+        .fetch_owner()
+        .await
+        .map_err(|e| read_error(t.dest, e))?;
     if owner != key.address() {
         return Err(Failure::usage(format!(
             "the key given ({}) is not the owner of the mirror {} on {} (owner: {owner})",
@@ -465,7 +606,11 @@ pub(crate) async fn propose(args: OwnerArgs) -> CmdResult {
     let (_, _, version) = current_set(&t).await?;
     let update = update_from_args(&args.change, &t, version)?;
     let key = owner(&settings, &t, args.owner_key_env.as_deref()).await?;
-    let delay = t.client.fetch_owner_rotation_delay().await.map_err(|e| read_error(t.dest, e))?;
+    let delay = t
+        .client
+        .fetch_owner_rotation_delay()
+        .await
+        .map_err(|e| read_error(t.dest, e))?;
     let tx = evidence_adapters::propose_owner_rotation(
         &context::connect_rpc(t.dest).await?,
         key,
@@ -505,6 +650,9 @@ pub(crate) async fn execute(args: OwnerArgs) -> CmdResult {
     report(
         args.change.json,
         serde_json::json!({ "chain": t.dest.name, "source_chain": update.source_chain, "attestor_set_version": update.new_version, "tx_hash": tx }),
-        format!("tx {tx}: installed by the owner after the timelock: {}\n  offline verifiers trust it only if they pin it", describe(&update, &t)),
+        format!(
+            "tx {tx}: installed by the owner after the timelock: {}\n  offline verifiers trust it only if they pin it",
+            describe(&update, &t)
+        ),
     )
 }

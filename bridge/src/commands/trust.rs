@@ -10,17 +10,32 @@ use crate::{
 
 pub(crate) async fn export(args: TrustExportArgs) -> CmdResult {
     let settings = Settings::load(&args.config)?;
-    let root = export_root(&settings, ExportOptions { pin_owner_sets: args.pin_owner_sets }).await?;
-    let text = serde_json::to_string_pretty(&root).map_err(|e| Failure::failed(format!("encoding the trust root: {e}")))?;
+    let root = export_root(
+        &settings,
+        ExportOptions {
+            pin_owner_sets: args.pin_owner_sets,
+        },
+    )
+    .await?;
+    let text = serde_json::to_string_pretty(&root)
+        .map_err(|e| Failure::failed(format!("encoding the trust root: {e}")))?;
     std::fs::write(&args.output, format!("{text}\n"))
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", args.output.display())))?;
-    let sets: usize = root.mirrors.iter().flat_map(|m| &m.sources).map(|s| s.sets.len()).sum();
+    let sets: usize = root
+        .mirrors
+        .iter()
+        .flat_map(|m| &m.sources)
+        .map(|s| s.sets.len())
+        .sum();
     let unpinned_owner_sets = root
         .mirrors
         .iter()
         .flat_map(|m| &m.sources)
         .flat_map(|s| &s.sets)
-        .filter(|s| s.authorization == evidence_schemas::attestor_set::SetAuthorization::OwnerTimelock && !s.pinned)
+        .filter(|s| {
+            s.authorization == evidence_schemas::attestor_set::SetAuthorization::OwnerTimelock
+                && !s.pinned
+        })
         .count();
     println!(
         "trust root written to {}: {} mirror(s), {sets} attestor-set version(s); first sets pinned — check them out of band before you rely on the file",
