@@ -84,7 +84,7 @@ fn bad_input_is_a_clear_error_and_stores_nothing() {
     let out = net.run(&["status", "--config", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot load config"), "{}", String::from_utf8_lossy(&out.stderr));
-    std::fs::write(&bad, std::fs::read_to_string(&config).unwrap() + "\n[surprise]\nkey = 1\n").unwrap();
+    std::fs::write(&bad, std::fs::read_to_string(config).unwrap() + "\n[surprise]\nkey = 1\n").unwrap();
     let out = net.run(&["status", "--config", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("surprise"), "{}", String::from_utf8_lossy(&out.stderr));
@@ -116,7 +116,7 @@ fn bad_input_is_a_clear_error_and_stores_nothing() {
         ))
         .await
         .unwrap();
-        let registry = std::fs::read_to_string(&config).unwrap();
+        let registry = std::fs::read_to_string(config).unwrap();
         let registry = registry.lines().find(|l| l.starts_with("registry")).unwrap().split('"').nth(1).unwrap().parse().unwrap();
         let source = evidence_adapters::registry::RegistrySource::new(rpc, evidence_schemas::ChainId::eip155(40_000 + u64::from(net.first_port)), registry, Default::default());
         source.fetch_next_seq(None).await.unwrap()
@@ -135,7 +135,8 @@ fn bad_input_is_a_clear_error_and_stores_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"), "{}", String::from_utf8_lossy(&out.stderr));
 
     let original: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let edits: Vec<(&str, Edit, &str)> = vec![
         ("digest", Box::new(|b| b["record"]["evidence"]["digest"] = format!("0x{}", "11".repeat(32)).into()), "record_id"),
         ("submitter", Box::new(|b| b["record"]["evidence"]["submitter"] = "0x0000000000000000000000000000000000000001".into()), "record_id"),
         ("record_id", Box::new(|b| b["record_id"] = format!("0x{}", "22".repeat(32)).into()), "record_id"),

@@ -491,7 +491,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_mappings_naming_the_field() {
-        let cases: Vec<(Box<dyn Fn(&mut MappedSourceOptions)>, &str)> = vec![
+        type Edit = Box<dyn Fn(&mut MappedSourceOptions)>;
+        let cases: Vec<(Edit, &str)> = vec![
             (Box::new(|o| o.event = "Stored(bytes32 indexed hash".into()), "cannot parse event signature"),
             (Box::new(|o| o.digest = "hsh".into()), "digest field \"hsh\" is not a field of event Stored"),
             (Box::new(|o| o.digest = "owner".into()), "digest field \"owner\" has type address indexed; allowed: bytes32"),

@@ -11,7 +11,7 @@
 //! --to beta` every 200 ms until it succeeds (t1 = when the successful call returns).
 //! Reports p50/p95/max of t1 - t0 and of t1 - t_start.
 //!
-//! The binary is `$BRIDGE_BIN`, else `target/release/bridge`, else `target/debug/bridge`.
+//! The binary is `$BRIDGE_BIN`, else the `bridge` of this binary's own profile (its sibling in `target/<profile>/`).
 //! Child processes (devnet, relayer) get SIGTERM on exit, SIGKILL if they linger.
 
 use std::{
@@ -23,7 +23,6 @@ use std::{
 };
 
 use anyhow::{Context as _, bail, ensure};
-use evidence_tests::workspace_root;
 
 const BLOCK_TIME: u64 = 1;
 const POLL: Duration = Duration::from_millis(200);
@@ -35,13 +34,16 @@ fn bridge_bin() -> anyhow::Result<PathBuf> {
         ensure!(p.is_file(), "BRIDGE_BIN={} does not exist", p.display());
         return Ok(p);
     }
-    for profile in ["release", "debug"] {
-        let p = workspace_root().join("target").join(profile).join("bridge");
-        if p.is_file() {
-            return Ok(p);
-        }
-    }
-    bail!("no bridge binary: run `cargo build --release -p evidence-bridge` or set BRIDGE_BIN")
+    // The `bridge` built with this binary's own profile: `target/<profile>/latency` sits
+    // next to `target/<profile>/bridge`.
+    let exe = std::env::current_exe()?;
+    let p = exe.with_file_name(format!("bridge{}", std::env::consts::EXE_SUFFIX));
+    ensure!(
+        p.is_file(),
+        "no bridge binary at {}: build the workspace with the same profile (`cargo build --workspace --release`) or set BRIDGE_BIN",
+        p.display()
+    );
+    Ok(p)
 }
 
 /// `n` consecutive free TCP ports (the devnet numbers its chains' ports consecutively).

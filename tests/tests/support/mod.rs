@@ -1,6 +1,8 @@
 //! Driving the real `bridge` binary against a real devnet (`bridge devnet up`), for the
-//! end-to-end tests. The binary is `target/debug/bridge` (built by
-//! `cargo test --workspace`, because `bridge/tests/cli.rs` needs it; `BRIDGE_BIN` overrides it).
+//! end-to-end tests. The binary is the `bridge` of the test's own profile
+//! (`target/<profile>/bridge`, next to the test binary's `deps/` folder: built by
+//! `cargo test --workspace [--release]`, because `bridge/tests/cli.rs` needs it;
+//! `BRIDGE_BIN` overrides it).
 #![allow(dead_code, unreachable_pub)]
 
 use std::{
@@ -12,20 +14,28 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use evidence_tests::workspace_root;
 use serde_json::Value;
 
 /// The `bridge` binary under test.
 pub fn bridge_bin() -> PathBuf {
     let path = std::env::var_os("BRIDGE_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target/debug/bridge"));
+        .unwrap_or_else(profile_bridge_bin);
     assert!(
         path.is_file(),
         "the bridge binary {} does not exist: run the workspace tests (`cargo test --workspace` builds it) or `cargo build -p evidence-bridge`, or set BRIDGE_BIN",
         path.display()
     );
     path
+}
+
+/// `target/<profile>/bridge` of the profile this test binary was built with: the test
+/// runs as `target/<profile>/deps/<test>-<hash>`, so a `--release` run tests the release
+/// binary, never a stale debug one.
+fn profile_bridge_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("the test binary runs from target/<profile>/deps");
+    profile_dir.join(format!("bridge{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// Evidence records in `name`'s log: its log size without the round-trip receipts
