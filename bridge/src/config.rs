@@ -165,6 +165,7 @@ impl ClusterSection {
         Ok(evidence_relayer::ClusterSettings {
             instance_id: self.instance_id.trim().to_owned(),
             lease_ttl: Duration::from_secs(self.lease_ttl_secs),
+            clock: evidence_relayer::lease::LeaseClock::system(),
         })
     }
 }

@@ -13,7 +13,11 @@
 
 use std::{
     collections::HashMap,
-    time::{Duration, Instant},
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
 };
 
 use evidence_schemas::ChainId;
@@ -32,6 +36,9 @@ pub struct ClusterSettings {
     pub instance_id: String,
     /// A lease not renewed for this long may be taken over by another instance.
     pub lease_ttl: Duration,
+    /// The clock lease times are read from: the system clock in production; tests
+    /// move an instance's clock forward instead of sleeping out a TTL.
+    pub clock: LeaseClock,
 }
 
 impl Default for ClusterSettings {
@@ -39,9 +46,47 @@ impl Default for ClusterSettings {
         Self {
             instance_id: default_instance_id(),
             lease_ttl: Duration::from_secs(15),
+            clock: LeaseClock::system(),
         }
     }
 }
+
+/// The wall clock of the lease table: the system's unix time in milliseconds plus an
+/// offset that only [`LeaseClock::advance`] moves (0 unless a test moved it). Clones
+/// share one offset.
+#[derive(Debug, Clone, Default)]
+pub struct LeaseClock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl LeaseClock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self::default()
+    }
+
+    /// Now, in unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        now_ms().saturating_add(self.offset_ms.load(Ordering::Relaxed))
+    }
+
+    /// Moves this clock (and its clones) forward by `by`: for tests, which let a TTL
+    /// pass without waiting for it.
+    pub fn advance(&self, by: Duration) {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.offset_ms.fetch_add(by, Ordering::Relaxed);
+    }
+}
+
+/// Two settings are equal when they name the same instance with the same TTL on the
+/// same clock.
+impl PartialEq for LeaseClock {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.offset_ms, &other.offset_ms)
+    }
+}
+
+impl Eq for LeaseClock {}
 
 /// `<hostname>-<pid>`: unique per running process on a fleet of named hosts.
 pub fn default_instance_id() -> String {
@@ -84,7 +129,8 @@ pub enum Hold {
 #[derive(Debug)]
 struct Held {
     lease: Lease,
-    renewed: Instant,
+    /// When it was last renewed, on the settings' clock (unix ms).
+    renewed_ms: i64,
 }
 
 /// Acquires and renews this instance's leases.
@@ -115,8 +161,10 @@ impl LeaseKeeper {
     pub async fn hold(&self, name: &str) -> Result<Hold> {
         let mut held = self.held.lock().await;
         let ttl = self.settings.lease_ttl.max(Duration::from_millis(300));
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        let now = self.settings.clock.now_ms();
         if let Some(h) = held.get(name)
-            && h.renewed.elapsed() < ttl / 3
+            && u64::try_from(now.saturating_sub(h.renewed_ms)).unwrap_or(0) < ttl_ms / 3
         {
             return Ok(Hold::Held {
                 store: self.store.fenced(h.lease.fence()),
@@ -124,11 +172,9 @@ impl LeaseKeeper {
                 epoch: h.lease.epoch,
             });
         }
-        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
-        let renewed = Instant::now();
         let acquired = self
             .store
-            .acquire_lease(name, &self.settings.instance_id, ttl_ms, now_ms())
+            .acquire_lease(name, &self.settings.instance_id, ttl_ms, now)
             .await?;
         match acquired {
             Some(lease) => {
@@ -139,7 +185,7 @@ impl LeaseKeeper {
                 }
                 let store = self.store.fenced(lease.fence());
                 let epoch = lease.epoch;
-                held.insert(name.to_owned(), Held { lease, renewed });
+                held.insert(name.to_owned(), Held { lease, renewed_ms: now });
                 Ok(Hold::Held { store, fresh, epoch })
             }
             None => {

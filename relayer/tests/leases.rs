@@ -13,7 +13,8 @@ use alloy::primitives::B256;
 use common::*;
 use evidence_adapters::BlockRef;
 use evidence_relayer::{
-    ClusterSettings, RelayerError, Store, stages::submit::SubmitOutcome, test_db::TestBackend,
+    ClusterSettings, RelayerError, Store, lease::LeaseClock, stages::submit::SubmitOutcome,
+    test_db::TestBackend,
 };
 use evidence_schemas::Checkpoint;
 
@@ -113,6 +114,7 @@ fn cluster(id: &str, ttl_ms: u64) -> ClusterSettings {
     ClusterSettings {
         instance_id: id.into(),
         lease_ttl: Duration::from_millis(ttl_ms),
+        clock: LeaseClock::system(),
     }
 }
 
@@ -120,14 +122,18 @@ async fn two_engines_share_the_work_and_hand_over(db: TestBackend) {
     let w = World::new(db, 0).await;
     w.chain.mine_anchors(4);
     w.chain.mine_anchors(3);
+    let a_settings = cluster("a", 600);
+    let a_clock = a_settings.clock.clone();
     let a = w
         .engine_with(w.store().await, w.chain.clone(), w.mirror.clone())
         .await
-        .with_cluster(cluster("a", 600));
+        .with_cluster(a_settings);
+    let b_settings = cluster("b", 600);
+    let b_clock = b_settings.clock.clone();
     let b = w
         .engine_with(Store::connect(&w.url).await.unwrap(), w.chain.clone(), w.mirror.clone())
         .await
-        .with_cluster(cluster("b", 600));
+        .with_cluster(b_settings);
     let chain = source_id();
 
     // a takes the chain and the destination; b stands by but follows the log.
@@ -147,7 +153,8 @@ async fn two_engines_share_the_work_and_hand_over(db: TestBackend) {
     // a stops (as if killed): after the TTL b takes both leases over.
     w.chain.mine_anchors(5);
     assert!(b.tick_index(&chain).await.unwrap().standby, "a's lease has not expired yet");
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The TTL passes on b's clock (no sleeping: a's renewals are what stopped).
+    b_clock.advance(Duration::from_millis(700));
     let out = b.tick_chain(&chain).await.unwrap();
     assert!(!out.standby);
     assert_eq!(b.logs().size(&chain).unwrap(), 12);
@@ -158,7 +165,8 @@ async fn two_engines_share_the_work_and_hand_over(db: TestBackend) {
         b.tick_submit(&route()).await.unwrap(),
         SubmitOutcome::Finished { size: 12, .. } | SubmitOutcome::Idle
     ));
-    // a comes back: it stands by and catches its log up from the store.
+    // a comes back after the pause: it stands by and catches its log up from the store.
+    a_clock.advance(Duration::from_millis(700));
     assert!(a.tick_index(&chain).await.unwrap().standby);
     assert_eq!(a.tick_submit(&route()).await.unwrap(), SubmitOutcome::Idle);
     assert_eq!(a.logs().size(&chain).unwrap(), 12);
