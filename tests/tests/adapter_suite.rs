@@ -3,7 +3,16 @@
 //! - `registry`: our `EvidenceRegistry`;
 //! - `eas`: the Ethereum Attestation Service (the pinned npm package's bytecode);
 //! - `mapped`: a third-party evidence contract (`HashStore`) read through the
-//!   configured-event adapter.
+//!   configured-event adapter;
+//! - `receipts`: an `AnchorMirror`'s `CheckpointAccepted` events (the round-trip
+//!   receipts), each emitted by a real signed checkpoint submission;
+//! - `multi`: the registry and the receipts of one chain through `MultiSource`, as
+//!   production reads a chain that is both a source and a destination.
+//!
+//! The receipts fixture has no `malformed_quarantined` check: the mirror contract emits
+//! `CheckpointAccepted` itself, with ABI-encoded fields, so a malformed receipt cannot
+//! be produced on a real chain (the decoder's rejection of bad logs is unit-tested in
+//! `adapters/src/receipts.rs`). The `multi` fixture runs it through its registry part.
 //!
 //! To add an adapter: implement `SourceFixture` below and add a line to `suite!`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
@@ -24,9 +33,10 @@ use evidence_adapters::{
     mapped::contracts::HashStore,
 };
 use alloy::providers::Provider;
-use evidence_schemas::{ChainId, DigestAlgorithm, Label};
+use evidence_adapters::{MultiSource, ReceiptsSource};
+use evidence_schemas::{ChainId, DigestAlgorithm, Label, log::MerkleLog};
 use evidence_tests::{
-    Devchain,
+    Devchain, MirrorSetup,
     adapter_suite::{self, Emitted, SUITE_CHAIN_ID, SourceFixture},
 };
 
@@ -183,8 +193,88 @@ impl SourceFixture for EasFixture {
     }
 }
 
+/// An `AnchorMirror` on the chain taking checkpoints of a made-up source log: each
+/// emitted event is one accepted checkpoint (one receipt).
+struct ReceiptsFixture {
+    mirror: MirrorSetup,
+    start: u64,
+    /// The made-up source log's record ids.
+    leaves: Vec<B256>,
+}
+
+impl SourceFixture for ReceiptsFixture {
+    const NAME: &'static str = "receipts";
+
+    async fn deploy(chain: &Devchain, _rpc: &ChainRpc) -> anyhow::Result<Self> {
+        let start = chain.provider.get_block_number().await?;
+        let mirror = MirrorSetup::deploy(chain, ChainId::eip155(1), 3, 2).await?;
+        Ok(Self { mirror, start, leaves: Vec::new() })
+    }
+
+    fn start_block(&self) -> u64 {
+        self.start
+    }
+
+    async fn emit(&mut self, _chain: &Devchain, _rpc: &ChainRpc, i: u64) -> anyhow::Result<Emitted> {
+        // The mirror's size on the chain as it is now (a reorg may have undone some of
+        // this fixture's checkpoints): extend the source log from there.
+        let latest = self.mirror.mirror.latestCheckpoint(self.mirror.source.key()).call().await?;
+        let kept = usize::try_from(latest.size)?;
+        self.leaves.truncate(kept);
+        self.leaves.push(alloy::primitives::keccak256(format!("source record {i}")));
+        let log = MerkleLog::from_record_ids(&self.leaves);
+        let previous = (latest.size > 0).then_some(latest.size);
+        let receipt = self.mirror.submit_log(&log, previous, log.size()).await?;
+        Ok(Emitted { tx_hash: receipt.transaction_hash, block_number: receipt.block_number.unwrap_or_default() })
+    }
+
+    async fn emit_malformed(&mut self, _chain: &Devchain, _rpc: &ChainRpc) -> anyhow::Result<Emitted> {
+        anyhow::bail!("a real AnchorMirror cannot emit a malformed CheckpointAccepted (see the file's notes)")
+    }
+
+    fn source(&self, rpc: &ChainRpc) -> anyhow::Result<Arc<dyn EvidenceSource>> {
+        let source = ReceiptsSource::new(rpc.clone(), ChainId::eip155(SUITE_CHAIN_ID), *self.mirror.mirror.address(), 2_000)
+            .from_block(self.start);
+        Ok(Arc::new(source))
+    }
+}
+
+/// The registry and the mirror's receipts of one chain, read through `MultiSource`:
+/// even events are registry anchors, odd ones accepted checkpoints.
+struct MultiFixture {
+    registry: RegistryFixture,
+    receipts: ReceiptsFixture,
+}
+
+impl SourceFixture for MultiFixture {
+    const NAME: &'static str = "multi";
+
+    async fn deploy(chain: &Devchain, rpc: &ChainRpc) -> anyhow::Result<Self> {
+        let registry = RegistryFixture::deploy(chain, rpc).await?;
+        let receipts = ReceiptsFixture::deploy(chain, rpc).await?;
+        Ok(Self { registry, receipts })
+    }
+
+    fn start_block(&self) -> u64 {
+        self.registry.start_block().min(self.receipts.start_block())
+    }
+
+    async fn emit(&mut self, chain: &Devchain, rpc: &ChainRpc, i: u64) -> anyhow::Result<Emitted> {
+        if i % 2 == 0 { self.registry.emit(chain, rpc, i).await } else { self.receipts.emit(chain, rpc, i).await }
+    }
+
+    async fn emit_malformed(&mut self, chain: &Devchain, rpc: &ChainRpc) -> anyhow::Result<Emitted> {
+        self.registry.emit_malformed(chain, rpc).await
+    }
+
+    fn source(&self, rpc: &ChainRpc) -> anyhow::Result<Arc<dyn EvidenceSource>> {
+        let sources = vec![self.registry.source(rpc)?, self.receipts.source(rpc)?];
+        Ok(Arc::new(MultiSource::new(sources)?))
+    }
+}
+
 macro_rules! suite {
-    ($($fixture:ty => $prefix:ident),* $(,)?) => {
+    ($($fixture:ty => $prefix:ident $(+ $extra:ident)*),* $(,)?) => {
         $(
             mod $prefix {
                 use super::*;
@@ -209,10 +299,12 @@ macro_rules! suite {
                     adapter_suite::rewind_after_reorg::<$fixture>().await.unwrap();
                 }
 
-                #[tokio::test]
-                async fn malformed_quarantined() {
-                    adapter_suite::malformed_quarantined::<$fixture>().await.unwrap();
-                }
+                $(
+                    #[tokio::test]
+                    async fn $extra() {
+                        adapter_suite::$extra::<$fixture>().await.unwrap();
+                    }
+                )*
 
                 #[tokio::test]
                 async fn resumes_after_restart() {
@@ -287,7 +379,9 @@ impl SourceFixture for MappedFixture {
 }
 
 suite! {
-    RegistryFixture => registry,
-    EasFixture => eas,
-    MappedFixture => mapped,
+    RegistryFixture => registry + malformed_quarantined,
+    EasFixture => eas + malformed_quarantined,
+    MappedFixture => mapped + malformed_quarantined,
+    ReceiptsFixture => receipts,
+    MultiFixture => multi + malformed_quarantined,
 }
