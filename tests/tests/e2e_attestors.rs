@@ -119,8 +119,19 @@ fn three_partners_threshold_two_survive_one_down_and_wait_for_two() {
         assert!(Instant::now() < deadline, "beta's record was never indexed");
         std::thread::sleep(Duration::from_millis(500));
     }
-    std::thread::sleep(Duration::from_secs(12));
-    let status = net.status();
+    // Let beta's checkpoint over the record exist and the relayer index 12 more blocks
+    // (six checkpoint intervals of trying to gather signatures from one attestor).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let checkpointed = loop {
+        let status = net.status();
+        let beta = status.as_array().and_then(|cs| cs.iter().find(|c| c["name"] == "beta")).cloned().unwrap_or_default();
+        if beta["last_checkpoint"]["size"].as_u64() >= beta["log_size"].as_u64() && beta["log_size"].as_u64() > Some(0) {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "beta never checkpointed its new record: {status}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let status = net.wait_processed_past(&checkpointed, &["beta"], 12, Duration::from_secs(90)).unwrap();
     assert_eq!(
         (confirmed_size(&status, "beta", &alpha_id), confirmed_size(&status, "beta", &gamma_id)),
         before,

@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use support::{Devnet, evidence_size, signal};
 
@@ -61,7 +61,19 @@ fn a_destination_node_that_stops_answering_loses_nothing() {
     let beta = net.anvil_pid(1).unwrap();
     signal(beta, "STOP");
     let during: Vec<String> = (0..3).map(|i| net.anchor_text("alpha", &format!("during the outage {i}"))).collect();
-    std::thread::sleep(Duration::from_secs(8));
+    // The outage lasts until alpha has checkpointed the records (so there is something
+    // to send to the stopped node) and indexed 6 more blocks while trying.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let checkpointed = loop {
+        let status = net.status();
+        let alpha = status.as_array().and_then(|cs| cs.iter().find(|c| c["name"] == "alpha")).cloned().unwrap_or_default();
+        if alpha["last_checkpoint"]["size"].as_u64() >= alpha["log_size"].as_u64() && evidence_size(&status, "alpha") >= 4 {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "alpha never checkpointed the records anchored during the outage: {status}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    net.wait_processed_past(&checkpointed, &["alpha"], 6, Duration::from_secs(60)).unwrap();
     signal(beta, "CONT");
 
     for id in &during {

@@ -240,6 +240,36 @@ impl Devnet {
         }
     }
 
+    /// Waits until the relayer has indexed `blocks` blocks past the head in `since` (a
+    /// status taken earlier) of each chain named in `chains` (all when empty), so every stage has had its chance to act on
+    /// what `since` showed: what a negative assertion ("nothing was mirrored", "no new
+    /// checkpoint") waits for, instead of a fixed sleep. A relayer that stopped working
+    /// times out here rather than passing. Returns the status that showed it.
+    pub fn wait_processed_past(&self, since: &Value, chains: &[&str], blocks: u64, timeout: Duration) -> anyhow::Result<Value> {
+        let wanted = |c: &Value| chains.is_empty() || chains.iter().any(|n| c["name"] == *n);
+        let targets: Vec<(Value, u64)> = since
+            .as_array()
+            .map(|cs| cs.iter().filter(|c| wanted(c)).map(|c| (c["name"].clone(), c["head"].as_u64().unwrap_or_default() + blocks)).collect())
+            .unwrap_or_default();
+        if targets.is_empty() {
+            bail!("no chain named {chains:?} in {since}");
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let status = self.status();
+            let done = targets.iter().all(|(name, target)| {
+                status.as_array().and_then(|cs| cs.iter().find(|c| &c["name"] == name)).is_some_and(|c| c["cursor"].as_u64().unwrap_or_default() > *target)
+            });
+            if done {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                bail!("the relayer did not index {blocks} blocks past {targets:?} within {timeout:?}: {status}\n{}", self.log_tails(40));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
     /// The last `n` lines of every `bridge run` log in the devnet folder (for failure
     /// messages).
     pub fn log_tails(&self, n: usize) -> String {
