@@ -122,13 +122,15 @@ async fn two_engines_share_the_work_and_hand_over(db: TestBackend) {
     let w = World::new(db, 0).await;
     w.chain.mine_anchors(4);
     w.chain.mine_anchors(3);
-    let a_settings = cluster("a", 600);
+    // A long TTL (nothing waits for it: the clocks are moved), so a slow machine cannot
+    // let a lease lapse between two steps of the test.
+    let a_settings = cluster("a", 5_000);
     let a_clock = a_settings.clock.clone();
     let a = w
         .engine_with(w.store().await, w.chain.clone(), w.mirror.clone())
         .await
         .with_cluster(a_settings);
-    let b_settings = cluster("b", 600);
+    let b_settings = cluster("b", 5_000);
     let b_clock = b_settings.clock.clone();
     let b = w
         .engine_with(Store::connect(&w.url).await.unwrap(), w.chain.clone(), w.mirror.clone())
@@ -154,7 +156,7 @@ async fn two_engines_share_the_work_and_hand_over(db: TestBackend) {
     w.chain.mine_anchors(5);
     assert!(b.tick_index(&chain).await.unwrap().standby, "a's lease has not expired yet");
     // The TTL passes on b's clock (no sleeping: a's renewals are what stopped).
-    b_clock.advance(Duration::from_millis(700));
+    b_clock.advance(Duration::from_millis(5_100));
     let out = b.tick_chain(&chain).await.unwrap();
     assert!(!out.standby);
     assert_eq!(b.logs().size(&chain).unwrap(), 12);
@@ -166,7 +168,7 @@ async fn two_engines_share_the_work_and_hand_over(db: TestBackend) {
         SubmitOutcome::Finished { size: 12, .. } | SubmitOutcome::Idle
     ));
     // a comes back after the pause: it stands by and catches its log up from the store.
-    a_clock.advance(Duration::from_millis(700));
+    a_clock.advance(Duration::from_millis(5_100));
     assert!(a.tick_index(&chain).await.unwrap().standby);
     assert_eq!(a.tick_submit(&route()).await.unwrap(), SubmitOutcome::Idle);
     assert_eq!(a.logs().size(&chain).unwrap(), 12);
