@@ -1,8 +1,9 @@
-//! [`MirrorClient`] for an `AnchorMirror` on an EVM chain, over standard JSON-RPC.
+//! The mirror traits for an `AnchorMirror` on an EVM chain, over standard JSON-RPC:
+//! [`EvmMirrorReader`] reads (no key), [`EvmMirrorClient`] also submits.
 //!
 //! Transactions are built and signed here with a local key and returned as raw bytes;
 //! nothing is sent until the relayer, having stored them, calls
-//! [`MirrorClient::send_raw`]. Fees are EIP-1559, from `eth_feeHistory` and
+//! [`MirrorSubmitter::send_raw`]. Fees are EIP-1559, from `eth_feeHistory` and
 //! `eth_maxPriorityFeePerGas`; a replacement reuses the replaced transaction's nonce
 //! and raises both fees by at least 12.5 % (the mempool replacement rule of geth and
 //! most clients).
@@ -27,7 +28,7 @@ use tracing::{debug, info, instrument, warn};
 use crate::{
     contracts::AnchorMirror,
     error::AdapterError,
-    mirror::{MirrorClient, MirrorState, PendingOwnerRotation, PreparedTx, TxOutcome},
+    mirror::{MirrorReader, MirrorState, MirrorSubmitter, PendingOwnerRotation, PreparedTx, TxOutcome},
     registry::span::{SpanControl, fetch_adaptive},
     rpc::ChainRpc,
 };
@@ -92,25 +93,102 @@ pub struct OwnerRotationProposal {
 /// Gas limit margin over the estimate, in percent.
 const GAS_MARGIN_PERCENT: u64 = 20;
 
-/// A client of one `AnchorMirror`, signing with one local key.
+/// A reader of one `AnchorMirror`: its state, roots, attestor sets and events. Holds
+/// no key; what read-only commands and verifiers use.
 #[derive(Debug)]
-pub struct EvmMirrorClient {
+pub struct EvmMirrorReader {
     rpc: ChainRpc,
     chain: ChainId,
     mirror: Address,
-    signer: PrivateKeySigner,
     start_block: u64,
     event_span: SpanControl,
+}
+
+/// A client of one `AnchorMirror` that also submits, signing with one local key: an
+/// [`EvmMirrorReader`] (reachable through `Deref`) plus the sender. Built without a
+/// sender ([`EvmMirrorClient::without_sender`]) for an attest-only instance, it refuses
+/// every submission instead of inventing a key.
+#[derive(Debug)]
+pub struct EvmMirrorClient {
+    reader: EvmMirrorReader,
+    signer: Option<PrivateKeySigner>,
 }
 
 impl EvmMirrorClient {
     /// A client of the mirror at `mirror`, sending from `signer`'s address.
     pub fn new(rpc: ChainRpc, chain: ChainId, mirror: Address, signer: PrivateKeySigner) -> Self {
+        Self { reader: EvmMirrorReader::new(rpc, chain, mirror), signer: Some(signer) }
+    }
+
+    /// A client that reads and never sends (an attest-only instance's routes): every
+    /// submission step fails with a configuration error.
+    pub fn without_sender(rpc: ChainRpc, chain: ChainId, mirror: Address) -> Self {
+        Self { reader: EvmMirrorReader::new(rpc, chain, mirror), signer: None }
+    }
+
+    fn signer(&self) -> Result<&PrivateKeySigner, AdapterError> {
+        self.signer.as_ref().ok_or_else(|| {
+            AdapterError::Config(format!(
+                "{}: this instance holds no relayer key (attest-only) and never submits to the mirror {}",
+                self.chain, self.mirror
+            ))
+        })
+    }
+
+    /// First block to search for mirror events (the mirror's deployment block).
+    pub fn with_start_block(mut self, block: u64) -> Self {
+        self.reader.start_block = block;
+        self
+    }
+
+    /// The sending account (`None` without a sender).
+    pub fn sender(&self) -> Option<Address> {
+        self.signer.as_ref().map(PrivateKeySigner::address)
+    }
+
+    /// The reading half.
+    pub fn reader(&self) -> &EvmMirrorReader {
+        &self.reader
+    }
+
+    async fn fees(&self, replace: Option<&PreparedTx>) -> Result<(u128, u128), AdapterError> {
+        let provider = self.rpc.provider();
+        let est = provider
+            .estimate_eip1559_fees()
+            .await
+            .map_err(|e| self.rpc.error("eth_feeHistory", e))?;
+        let node_tip = match provider.get_max_priority_fee_per_gas().await {
+            Ok(tip) => tip,
+            Err(e) => {
+                debug!(target: "adapters::mirror", chain = %self.chain, error = %e, "eth_maxPriorityFeePerGas unavailable; using the fee history");
+                0
+            }
+        };
+        let (mut max_fee, mut tip) =
+            bump_for_tip(est.max_fee_per_gas, est.max_priority_fee_per_gas, node_tip);
+        if let Some(old) = replace {
+            tip = tip.max(replacement_bump(old.max_priority_fee_per_gas));
+            max_fee = max_fee.max(replacement_bump(old.max_fee_per_gas));
+        }
+        Ok((max_fee.max(tip), tip))
+    }
+}
+
+impl std::ops::Deref for EvmMirrorClient {
+    type Target = EvmMirrorReader;
+
+    fn deref(&self) -> &EvmMirrorReader {
+        &self.reader
+    }
+}
+
+impl EvmMirrorReader {
+    /// A reader of the mirror at `mirror` on `chain`.
+    pub fn new(rpc: ChainRpc, chain: ChainId, mirror: Address) -> Self {
         Self {
             rpc,
             chain,
             mirror,
-            signer,
             start_block: 0,
             event_span: SpanControl::new(100_000, 1_000_000, 1_000),
         }
@@ -120,11 +198,6 @@ impl EvmMirrorClient {
     pub fn with_start_block(mut self, block: u64) -> Self {
         self.start_block = block;
         self
-    }
-
-    /// The sending account.
-    pub fn sender(&self) -> Address {
-        self.signer.address()
     }
 
     /// The transaction that got checkpoint `size` of `source` accepted, and its block,
@@ -364,28 +437,6 @@ impl EvmMirrorClient {
             },
         }
     }
-
-    async fn fees(&self, replace: Option<&PreparedTx>) -> Result<(u128, u128), AdapterError> {
-        let provider = self.rpc.provider();
-        let est = provider
-            .estimate_eip1559_fees()
-            .await
-            .map_err(|e| self.rpc.error("eth_feeHistory", e))?;
-        let node_tip = match provider.get_max_priority_fee_per_gas().await {
-            Ok(tip) => tip,
-            Err(e) => {
-                debug!(target: "adapters::mirror", chain = %self.chain, error = %e, "eth_maxPriorityFeePerGas unavailable; using the fee history");
-                0
-            }
-        };
-        let (mut max_fee, mut tip) =
-            bump_for_tip(est.max_fee_per_gas, est.max_priority_fee_per_gas, node_tip);
-        if let Some(old) = replace {
-            tip = tip.max(replacement_bump(old.max_priority_fee_per_gas));
-            max_fee = max_fee.max(replacement_bump(old.max_fee_per_gas));
-        }
-        Ok((max_fee.max(tip), tip))
-    }
 }
 
 /// Raises a fee estimate to a larger tip, keeping the base-fee headroom.
@@ -431,7 +482,7 @@ fn lower(e: &impl std::fmt::Display) -> String {
 }
 
 #[async_trait]
-impl MirrorClient for EvmMirrorClient {
+impl MirrorReader for EvmMirrorReader {
     fn chain(&self) -> &ChainId {
         &self.chain
     }
@@ -461,6 +512,63 @@ impl MirrorClient for EvmMirrorClient {
             .map_err(|e| self.contract_error("rootAt", e))
     }
 
+    async fn verify_record(
+        &self,
+        source: &ChainId,
+        size: u64,
+        record_id: B256,
+        index: u64,
+        proof: &[B256],
+    ) -> Result<bool, AdapterError> {
+        AnchorMirror::new(self.mirror, self.rpc.provider())
+            .verifyRecord(source.key(), size, record_id, index, proof.to_vec())
+            .call()
+            .await
+            .map_err(|e| self.contract_error("verifyRecord", e))
+    }
+}
+
+/// The reading half, delegated.
+#[async_trait]
+impl MirrorReader for EvmMirrorClient {
+    fn chain(&self) -> &ChainId {
+        self.reader.chain()
+    }
+
+    fn mirror(&self) -> Address {
+        self.reader.mirror()
+    }
+
+    async fn fetch_state(&self, source: &ChainId) -> Result<MirrorState, AdapterError> {
+        self.reader.fetch_state(source).await
+    }
+
+    async fn fetch_state_as_of(&self, source: &ChainId, block: Option<u64>) -> Result<MirrorState, AdapterError> {
+        self.reader.fetch_state_as_of(source, block).await
+    }
+
+    async fn fetch_pending_owner_rotation(&self, source: &ChainId) -> Result<Option<PendingOwnerRotation>, AdapterError> {
+        self.reader.fetch_pending_owner_rotation(source).await
+    }
+
+    async fn fetch_root_at(&self, source: &ChainId, size: u64) -> Result<B256, AdapterError> {
+        self.reader.fetch_root_at(source, size).await
+    }
+
+    async fn verify_record(
+        &self,
+        source: &ChainId,
+        size: u64,
+        record_id: B256,
+        index: u64,
+        proof: &[B256],
+    ) -> Result<bool, AdapterError> {
+        self.reader.verify_record(source, size, record_id, index, proof).await
+    }
+}
+
+#[async_trait]
+impl MirrorSubmitter for EvmMirrorClient {
     #[instrument(target = "adapters::mirror", skip_all, fields(chain = %self.chain, size = checkpoint.checkpoint.size, replace = ?replace.map(|r| r.hash)))]
     async fn prepare_submission(
         &self,
@@ -469,7 +577,7 @@ impl MirrorClient for EvmMirrorClient {
         replace: Option<&PreparedTx>,
     ) -> Result<PreparedTx, AdapterError> {
         let provider = self.rpc.provider();
-        let from = self.signer.address();
+        let from = self.signer()?.address();
         let input = AnchorMirror::submitCheckpointCall {
             cp: (&checkpoint.checkpoint).into(),
             consistencyProof: consistency_proof.to_vec(),
@@ -512,7 +620,7 @@ impl MirrorClient for EvmMirrorClient {
             .with_gas_limit(gas)
             .with_max_fee_per_gas(max_fee)
             .with_max_priority_fee_per_gas(tip);
-        let wallet = EthereumWallet::from(self.signer.clone());
+        let wallet = EthereumWallet::from(self.signer()?.clone());
         let envelope: TxEnvelope = request.build(&wallet).await.map_err(|e| {
             AdapterError::Config(format!(
                 "{}: cannot sign the submitCheckpoint transaction: {e}",
@@ -596,25 +704,10 @@ impl MirrorClient for EvmMirrorClient {
     async fn fetch_confirmed_nonce(&self) -> Result<u64, AdapterError> {
         self.rpc
             .provider()
-            .get_transaction_count(self.signer.address())
+            .get_transaction_count(self.signer()?.address())
             .latest()
             .await
             .map_err(|e| self.rpc.error("eth_getTransactionCount", e))
-    }
-
-    async fn verify_record(
-        &self,
-        source: &ChainId,
-        size: u64,
-        record_id: B256,
-        index: u64,
-        proof: &[B256],
-    ) -> Result<bool, AdapterError> {
-        AnchorMirror::new(self.mirror, self.rpc.provider())
-            .verifyRecord(source.key(), size, record_id, index, proof.to_vec())
-            .call()
-            .await
-            .map_err(|e| self.contract_error("verifyRecord", e))
     }
 }
 

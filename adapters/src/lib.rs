@@ -30,11 +30,11 @@ pub use deploy::{
 };
 pub use eas::{EasDigest, EasSchemaMapping, EasSource, EasSourceOptions};
 pub use error::AdapterError;
-pub use evm_mirror::EvmMirrorClient;
+pub use evm_mirror::{EvmMirrorClient, EvmMirrorReader};
 pub use receipts::ReceiptsSource;
 pub use registry::{RegistrySource, RegistrySourceOptions};
 pub use rpc::{ChainRpc, RpcConfig};
 pub use mapped::{MappedSource, MappedSourceOptions};
 pub use multi::MultiSource;
-pub use mirror::{MirrorClient, MirrorState, PreparedTx, TxOutcome};
+pub use mirror::{MirrorClient, MirrorReader, MirrorState, MirrorSubmitter, PreparedTx, TxOutcome};
 pub use source::{BlockRef, EvidenceSource, Quarantined, SourceBatch, SourcedRecord};

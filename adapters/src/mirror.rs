@@ -2,11 +2,15 @@
 //!
 //! Submission is split so the relayer can keep every step in its store and resume
 //! after a crash at any point (prepare → send → confirm):
-//! - [`MirrorClient::prepare_submission`] builds and signs the transaction but does
+//! Two traits: [`MirrorReader`] (state, roots, attestor sets; no key) for verifiers and
+//! read-only commands, and [`MirrorSubmitter`] (alias [`MirrorClient`]) on top of it for
+//! the relayer's submit stage.
+//!
+//! - [`MirrorSubmitter::prepare_submission`] builds and signs the transaction but does
 //!   not send it; the relayer stores the raw bytes and hash first;
-//! - [`MirrorClient::send_raw`] broadcasts stored bytes (sending the same bytes twice
+//! - [`MirrorSubmitter::send_raw`] broadcasts stored bytes (sending the same bytes twice
 //!   is harmless: same hash, same nonce);
-//! - [`MirrorClient::fetch_receipt`] tells whether it was mined and succeeded.
+//! - [`MirrorSubmitter::fetch_receipt`] tells whether it was mined and succeeded.
 
 use std::fmt::Debug;
 
@@ -76,9 +80,10 @@ pub struct TxOutcome {
     pub gas_used: u64,
 }
 
-/// A client of one `AnchorMirror` on one destination chain.
+/// Reading one `AnchorMirror` on one destination chain: what verifiers, lookups and
+/// watchers need. Implementations hold no key.
 #[async_trait]
-pub trait MirrorClient: Send + Sync + Debug {
+pub trait MirrorReader: Send + Sync + Debug {
     /// The destination chain.
     fn chain(&self) -> &ChainId;
 
@@ -99,6 +104,22 @@ pub trait MirrorClient: Send + Sync + Debug {
     /// The root the mirror holds for `source` at `size` (zero when none).
     async fn fetch_root_at(&self, source: &ChainId, size: u64) -> Result<B256, AdapterError>;
 
+    /// Asks the mirror's `verifyRecord`.
+    async fn verify_record(
+        &self,
+        source: &ChainId,
+        size: u64,
+        record_id: B256,
+        index: u64,
+        proof: &[B256],
+    ) -> Result<bool, AdapterError>;
+}
+
+/// Submitting checkpoints to one `AnchorMirror` (prepare → send → confirm), on top of
+/// reading it: what a relaying route holds. The chain family's transaction details
+/// (EVM nonce and fees) stay inside [`PreparedTx`].
+#[async_trait]
+pub trait MirrorSubmitter: MirrorReader {
     /// Builds and signs (does not send) a `submitCheckpoint` transaction. When
     /// `replace` is given, reuses its nonce with fees bumped enough to replace it.
     async fn prepare_submission(
@@ -116,14 +137,8 @@ pub trait MirrorClient: Send + Sync + Debug {
 
     /// The sender's confirmed (latest-block) nonce.
     async fn fetch_confirmed_nonce(&self) -> Result<u64, AdapterError>;
-
-    /// Asks the mirror's `verifyRecord`.
-    async fn verify_record(
-        &self,
-        source: &ChainId,
-        size: u64,
-        record_id: B256,
-        index: u64,
-        proof: &[B256],
-    ) -> Result<bool, AdapterError>;
 }
+
+/// The name the relayer uses for a route's mirror: a [`MirrorSubmitter`] (which is also
+/// a [`MirrorReader`]).
+pub use self::MirrorSubmitter as MirrorClient;

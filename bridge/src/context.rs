@@ -5,8 +5,9 @@ use std::{sync::Arc, time::Duration};
 
 use alloy::signers::local::PrivateKeySigner;
 use evidence_adapters::{
-    EasSource, EvidenceSource, MappedSource, MirrorClient, MultiSource, ReceiptsSource,
-    evm_mirror::EvmMirrorClient,
+    EasSource, EvidenceSource, MappedSource, MirrorClient, MirrorReader, MultiSource,
+    ReceiptsSource,
+    evm_mirror::{EvmMirrorClient, EvmMirrorReader},
     registry::{RegistrySource, RegistrySourceOptions},
     rpc::{ChainRpc, RpcConfig},
 };
@@ -39,18 +40,21 @@ pub(crate) async fn open_store(settings: &Settings) -> Result<Store, Failure> {
         .map_err(|e| Failure::usage(format!("cannot open store {}: {e}", evidence_relayer::store::redact(&settings.store.url))))
 }
 
-/// A mirror client for reading (its signer is never used to send).
-pub(crate) async fn read_only_mirror(chain: &ChainSettings) -> Result<Arc<dyn MirrorClient>, Failure> {
-    let rpc = connect_rpc(chain).await?;
-    Ok(Arc::new(EvmMirrorClient::new(rpc, chain.chain_id.clone(), chain.mirror, PrivateKeySigner::random())))
+/// A reader of a chain's mirror, as a trait object (no key).
+pub(crate) async fn read_only_mirror(chain: &ChainSettings) -> Result<Arc<dyn MirrorReader>, Failure> {
+    Ok(Arc::new(mirror_reader(chain).await?))
 }
 
-/// A reading client of a chain's mirror (its signer is never used to send); event
-/// queries start at the chain's `start_block`.
-pub(crate) async fn mirror_reader(chain: &ChainSettings) -> Result<EvmMirrorClient, Failure> {
+/// A reader of a chain's mirror (no key); event queries start at the chain's
+/// `start_block`.
+pub(crate) async fn mirror_reader(chain: &ChainSettings) -> Result<EvmMirrorReader, Failure> {
     let rpc = connect_rpc(chain).await?;
-    Ok(EvmMirrorClient::new(rpc, chain.chain_id.clone(), chain.mirror, PrivateKeySigner::random())
-        .with_start_block(chain.start_block))
+    Ok(mirror_reader_over(rpc, chain))
+}
+
+/// [`mirror_reader`] over an RPC client already connected to `chain`.
+pub(crate) fn mirror_reader_over(rpc: ChainRpc, chain: &ChainSettings) -> EvmMirrorReader {
+    EvmMirrorReader::new(rpc, chain.chain_id.clone(), chain.mirror).with_start_block(chain.start_block)
 }
 
 /// The evidence source of one chain: its registry, EAS and mapped contracts, as one
@@ -90,9 +94,11 @@ pub(crate) fn chain_source(c: &ChainSettings, rpc: &ChainRpc) -> Result<Arc<dyn 
 }
 
 /// Everything `bridge run` needs.
+/// `relayer_key` is `None` for an attest-only instance: its routes' mirrors are read
+/// (watched) and never sent to.
 pub(crate) async fn engine_parts(
     settings: &Settings,
-    relayer_key: &PrivateKeySigner,
+    relayer_key: Option<&PrivateKeySigner>,
 ) -> Result<(Vec<ChainRuntime>, Vec<RouteRuntime>), Failure> {
     let mut rpcs = Vec::new();
     for c in &settings.chains {
@@ -118,8 +124,10 @@ pub(crate) async fn engine_parts(
             .find(|(c, _)| c.name == r.to)
             .ok_or_else(|| Failure::usage(format!("route to unknown chain {}", r.to)))?;
         let chain_id = to.chain_id.eip155_id().ok_or_else(|| Failure::usage(format!("{} is not an eip155 chain", to.name)))?;
-        let mirror: Arc<dyn MirrorClient> =
-            Arc::new(EvmMirrorClient::new(rpc.clone(), to.chain_id.clone(), to.mirror, relayer_key.clone()));
+        let mirror: Arc<dyn MirrorClient> = Arc::new(match relayer_key {
+            Some(key) => EvmMirrorClient::new(rpc.clone(), to.chain_id.clone(), to.mirror, key.clone()),
+            None => EvmMirrorClient::without_sender(rpc.clone(), to.chain_id.clone(), to.mirror),
+        });
         routes.push(RouteRuntime {
             source_chain: from.chain_id.clone(),
             destination_chain: to.chain_id.clone(),

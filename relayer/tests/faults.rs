@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use evidence_relayer::test_db::TestBackend;
-use evidence_adapters::MirrorClient;
+use evidence_adapters::MirrorReader;
 use evidence_relayer::{SubmissionState, stages::submit::SubmitOutcome, testing::FakeEvent};
 use evidence_schemas::SignedCheckpoint;
 

@@ -11,7 +11,7 @@ use alloy::{
     signers::{SignerSync, local::PrivateKeySigner},
 };
 use evidence_adapters::{
-    AdapterError, ChainRpc, EvmMirrorClient, MirrorClient, RpcConfig, TxOutcome, deploy_contracts,
+    AdapterError, ChainRpc, EvmMirrorClient, MirrorClient, MirrorReader, RpcConfig, TxOutcome, deploy_contracts,
     set_attestors,
 };
 use evidence_schemas::{

@@ -25,7 +25,7 @@ use axum::{
     extract::DefaultBodyLimit,
     routing::{get, post},
 };
-use evidence_adapters::MirrorClient;
+use evidence_adapters::MirrorReader;
 use evidence_relayer::store::Store;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
@@ -47,7 +47,7 @@ struct Inner {
     settings: Settings,
     /// Read-only mirror clients, connected on first use (a chain that is down at
     /// start-up must not keep the lookup node from serving).
-    mirrors: Mutex<HashMap<String, Arc<dyn MirrorClient>>>,
+    mirrors: Mutex<HashMap<String, Arc<dyn MirrorReader>>>,
     anchor: Option<AnchorAccess>,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The chains' logs, caught up from the store per proof request, so a bundle costs
@@ -137,7 +137,7 @@ impl ApiState {
     }
 
     /// A read-only client for `chain`'s mirror, connecting on first use.
-    pub(crate) async fn mirror(&self, chain: &ChainSettings) -> Result<Arc<dyn MirrorClient>, ApiError> {
+    pub(crate) async fn mirror(&self, chain: &ChainSettings) -> Result<Arc<dyn MirrorReader>, ApiError> {
         let mut cache = self.inner.mirrors.lock().await;
         if let Some(m) = cache.get(&chain.name) {
             return Ok(m.clone());
@@ -151,7 +151,7 @@ impl ApiState {
 
     /// Uses `client` for `chain`'s mirror (tests plug fakes in here).
     #[cfg(test)]
-    pub(crate) async fn set_mirror(&self, chain: &str, client: Arc<dyn MirrorClient>) {
+    pub(crate) async fn set_mirror(&self, chain: &str, client: Arc<dyn MirrorReader>) {
         self.inner.mirrors.lock().await.insert(chain.to_owned(), client);
     }
 }

@@ -1,7 +1,5 @@
 //! `bridge proof RECORD_ID --to CHAIN -o FILE`: write a self-contained proof bundle.
 
-use alloy::signers::local::PrivateKeySigner;
-use evidence_adapters::EvmMirrorClient;
 use evidence_relayer::RelayerError;
 use evidence_schemas::digest::parse_b256;
 
@@ -19,7 +17,7 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
     let dest = settings.chain(&args.to)?.clone();
     let store = context::open_store(&settings).await?;
     let rpc = context::connect_rpc(&dest).await?;
-    let mirror = EvmMirrorClient::new(rpc, dest.chain_id.clone(), dest.mirror, PrivateKeySigner::random());
+    let mirror = context::mirror_reader_over(rpc, &dest);
     let not_found = |e: RelayerError| match e {
         RelayerError::NotFound(m) => Failure::failed(m),
         other => Failure::failed(format!("building the bundle: {other}")),

@@ -18,7 +18,7 @@ use alloy::{
     signers::{SignerSync, local::PrivateKeySigner},
 };
 use clap::Args;
-use evidence_adapters::{AdapterError, EvmMirrorClient};
+use evidence_adapters::{AdapterError, EvmMirrorReader};
 use evidence_schemas::{
     ChainId,
     attestor_set::SetUpdate,
@@ -146,7 +146,7 @@ pub(crate) struct OwnerArgs {
 struct Target<'a> {
     dest: &'a ChainSettings,
     src: &'a ChainSettings,
-    client: EvmMirrorClient,
+    client: EvmMirrorReader,
     domain: MirrorDomain,
 }
 

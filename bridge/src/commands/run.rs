@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-use alloy::signers::local::PrivateKeySigner;
 use evidence_relayer::{
     attestors::{RemoteAttestor, RemoteAttestors},
     engine::Engine,
@@ -29,12 +28,8 @@ use crate::{
 pub(crate) async fn run(args: ConfigArg) -> CmdResult {
     let settings = Settings::load(&args.config)?;
     let attest_only = settings.attest_only();
-    let relayer_key = if attest_only {
-        // Mirror clients need a signer type; an attest-only instance never sends.
-        PrivateKeySigner::random()
-    } else {
-        secrets::relayer_key(&settings.keys)?
-    };
+    // An attest-only instance holds no relayer key: its mirrors are only read.
+    let relayer_key = if attest_only { None } else { Some(secrets::relayer_key(&settings.keys)?) };
     let attestors = secrets::attestor_keys(&settings.keys)?;
     if attest_only && attestors.is_empty() {
         return Err(Failure::usage(
@@ -47,14 +42,14 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
         None => None,
     };
     let store = context::open_store(&settings).await?;
-    let (chains, routes) = context::engine_parts(&settings, &relayer_key).await?;
+    let (chains, routes) = context::engine_parts(&settings, relayer_key.as_ref()).await?;
     tracing::info!(
         chains = chains.len(),
         routes = routes.len(),
         attestors = attestors.len(),
         remote_attestors = settings.attestors.len(),
         attest_only,
-        relayer = %if attest_only { "none".to_string() } else { relayer_key.address().to_string() },
+        relayer = %relayer_key.as_ref().map_or_else(|| "none".to_string(), |k| k.address().to_string()),
         "bridge starting"
     );
     let mut engine = Engine::new(store, chains, routes, attestors, context::engine_settings(&settings))

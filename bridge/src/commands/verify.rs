@@ -22,8 +22,7 @@
 //! REVOKED (the bundle carries a proven revocation); 4 the bundle is self-consistent but
 //! its signer set is NOT pinned (offline without `--trust`): never reported as valid.
 
-use alloy::signers::local::PrivateKeySigner;
-use evidence_adapters::{EvmMirrorClient, MirrorClient, recheck::reread_record};
+use evidence_adapters::{EvmMirrorReader, MirrorReader, recheck::reread_record};
 use std::{io::Read as _, path::Path};
 
 use evidence_schemas::{
@@ -326,7 +325,7 @@ pub(crate) async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> 
     let dest = chain_of(settings, &bundle.destination.chain, "destination")?;
     let src = chain_of(settings, &bundle.record.source.chain, "source")?;
     let rpc = context::connect_rpc(dest).await?;
-    let client = EvmMirrorClient::new(rpc, dest.chain_id.clone(), dest.mirror, PrivateKeySigner::random());
+    let client = context::mirror_reader_over(rpc, dest);
     let mut checks = mirror_checks(dest, &client, bundle).await?;
     if checks.iter().any(|c| !c.ok) {
         return Ok(checks);
@@ -370,7 +369,7 @@ pub(crate) async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> 
 }
 
 /// The attestor set the bundle names is the mirror's set at `read_at_block`.
-async fn attestor_set_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> Result<Check, evidence_adapters::AdapterError> {
+async fn attestor_set_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> Result<Check, evidence_adapters::AdapterError> {
     let d = &bundle.destination;
     let state = client.fetch_state_at(&bundle.checkpoint.source_chain, Some(d.read_at_block)).await?;
     let mut theirs = state.attestors.clone();
@@ -410,7 +409,7 @@ async fn attestor_set_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> R
 /// `mirror_tx` was mined in `mirror_block` (which is also `read_at_block`: the set is
 /// the one that accepted the checkpoint) and emitted `CheckpointAccepted` for exactly
 /// this checkpoint, signed by the bundle's attestor set version.
-async fn mirror_tx_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> Result<Check, evidence_adapters::AdapterError> {
+async fn mirror_tx_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> Result<Check, evidence_adapters::AdapterError> {
     let d = &bundle.destination;
     let Some(tx) = d.mirror_tx else {
         return Ok(Check {
@@ -459,7 +458,7 @@ async fn mirror_tx_check(client: &EvmMirrorClient, bundle: &ProofBundle) -> Resu
 /// (`rootAt(size)` is the checkpoint's root), asked through `client`.
 pub(crate) async fn mirror_checks(
     dest: &ChainSettings,
-    client: &dyn MirrorClient,
+    client: &dyn MirrorReader,
     bundle: &ProofBundle,
 ) -> Result<Vec<Check>, Failure> {
     let mut checks = Vec::new();

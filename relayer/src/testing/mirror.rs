@@ -7,7 +7,7 @@ use std::{
 
 use alloy::primitives::{Address, B256, keccak256};
 use async_trait::async_trait;
-use evidence_adapters::{AdapterError, MirrorClient, MirrorState, PreparedTx, TxOutcome};
+use evidence_adapters::{AdapterError, MirrorReader, MirrorState, MirrorSubmitter, PreparedTx, TxOutcome};
 use evidence_schemas::{
     ChainId, SignedCheckpoint,
     checkpoint::{MirrorDomain, verify_signatures},
@@ -270,7 +270,7 @@ impl FakeMirror {
 }
 
 #[async_trait]
-impl MirrorClient for FakeMirror {
+impl MirrorReader for FakeMirror {
     fn chain(&self) -> &ChainId {
         &self.chain
     }
@@ -316,6 +316,29 @@ impl MirrorClient for FakeMirror {
             .unwrap_or(B256::ZERO))
     }
 
+    async fn verify_record(
+        &self,
+        source: &ChainId,
+        size: u64,
+        record_id: B256,
+        index: u64,
+        proof: &[B256],
+    ) -> Result<bool, AdapterError> {
+        self.maybe_fail()?;
+        let m = lock(&self.inner);
+        let Some(root) = m
+            .sources
+            .get(source)
+            .and_then(|s| s.roots.get(&size).copied())
+        else {
+            return Ok(false);
+        };
+        Ok(verify_record_inclusion(&record_id, index, size, proof, &root).is_ok())
+    }
+}
+
+#[async_trait]
+impl MirrorSubmitter for FakeMirror {
     async fn prepare_submission(
         &self,
         checkpoint: &SignedCheckpoint,
@@ -402,25 +425,5 @@ impl MirrorClient for FakeMirror {
     async fn fetch_confirmed_nonce(&self) -> Result<u64, AdapterError> {
         self.maybe_fail()?;
         Ok(lock(&self.inner).confirmed_nonce)
-    }
-
-    async fn verify_record(
-        &self,
-        source: &ChainId,
-        size: u64,
-        record_id: B256,
-        index: u64,
-        proof: &[B256],
-    ) -> Result<bool, AdapterError> {
-        self.maybe_fail()?;
-        let m = lock(&self.inner);
-        let Some(root) = m
-            .sources
-            .get(source)
-            .and_then(|s| s.roots.get(&size).copied())
-        else {
-            return Ok(false);
-        };
-        Ok(verify_record_inclusion(&record_id, index, size, proof, &root).is_ok())
     }
 }
