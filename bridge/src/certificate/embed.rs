@@ -4,7 +4,7 @@
 //! The bundle is the one attached file whose name ends in `.json`: found through the
 //! document's `/Names /EmbeddedFiles` name tree and its `/AF` (associated files) array,
 //! a file spec counted once however it is reached. None, or several, is an error that
-//! says so. Bounds: the PDF is at most [`MAX_PDF_BYTES`] (the caller reads it capped);
+//! says so. Bounds: the PDF is at most 16 MiB (the caller reads it capped, as a bundle file);
 //! every stream lopdf decodes while loading, and the bundle itself, at most
 //! [`MAX_BUNDLE_BYTES`] decoded; the name tree at most [`MAX_TREE_NODES`] nodes and
 //! [`MAX_TREE_DEPTH`] deep (a cycle is cut by the visited set). A parser panic on a
@@ -13,9 +13,6 @@
 use std::{collections::BTreeSet, panic::AssertUnwindSafe};
 
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId};
-
-/// The largest PDF read (the same cap as a bundle file).
-pub(crate) const MAX_PDF_BYTES: u64 = crate::commands::verify::MAX_FILE_BYTES;
 
 /// The largest decoded stream (and bundle) accepted.
 pub(crate) const MAX_BUNDLE_BYTES: usize = 16 * 1024 * 1024;

@@ -135,6 +135,7 @@ impl Fonts {
     }
 
     /// Whether every character of `text` has a glyph in `face`.
+    #[cfg(test)]
     pub(crate) fn covers(&self, face: Face, text: &str) -> bool {
         self.face_ref(face).is_some_and(|f| {
             let charmap = f.charmap();
