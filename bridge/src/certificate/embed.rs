@@ -176,6 +176,8 @@ fn file_name(spec: &Dictionary) -> String {
 
 #[cfg(test)]
 mod tests {
+    use lopdf::dictionary;
+
     use super::*;
     use crate::certificate::{Fonts, font, layout, render};
 
@@ -193,8 +195,8 @@ mod tests {
         // A real PDF (lopdf's own) that attaches nothing.
         let mut doc = Document::with_version("1.7");
         let pages = doc.new_object_id();
-        doc.objects.insert(pages, Object::Dictionary(lopdf::dictionary! { "Type" => "Pages", "Kids" => Vec::<Object>::new(), "Count" => 0 }));
-        let catalog = doc.add_object(lopdf::dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.objects.insert(pages, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => Vec::<Object>::new(), "Count" => 0 }));
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
         doc.trailer.set("Root", catalog);
         let mut bytes = Vec::new();
         doc.save_to(&mut bytes).unwrap();
@@ -231,11 +233,12 @@ mod tests {
         let pdf = certificate(br#"{"version":2}"#);
         let mut doc = Document::load_mem(&pdf).unwrap();
         // Attach a second JSON file spec to /AF.
-        let stream = doc.add_object(lopdf::Stream::new(lopdf::dictionary! { "Type" => "EmbeddedFile" }, b"{}".to_vec()));
-        let spec = doc.add_object(lopdf::dictionary! {
+        let stream = doc.add_object(lopdf::Stream::new(dictionary! { "Type" => "EmbeddedFile" }, b"{}".to_vec()));
+        let ef = dictionary! { "F" => stream };
+        let spec = doc.add_object(dictionary! {
             "Type" => "Filespec",
             "F" => Object::string_literal("other.json"),
-            "EF" => lopdf::dictionary! { "F" => stream },
+            "EF" => ef,
         });
         let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
         let catalog = doc.get_dictionary_mut(root).unwrap();

@@ -228,7 +228,7 @@ pub(crate) fn layout(cert: &Certificate, fonts: &Fonts) -> Result<Page, String> 
 
     // The space the chains may take: what is left above the fixed rows below them
     // (revocation, timestamps: heading + at least two rows each) and the footer.
-    let tail = 2.0 * (ROW + 9.0) + ROW * (1.0 + cert.timestamps.len().max(2) as f32);
+    let tail = 2.0 * (ROW + 9.0) + ROW * (3.0 + cert.timestamps.len().max(2) as f32);
     let budget = ((FOOTER_TOP - tail - b.y - (ROW + 9.0)) / ROW).floor().max(0.0) as usize;
     let mut members = cert.provable.iter().filter_map(|p| p.set.as_ref()).map(|s| s.members.len()).max().unwrap_or(0);
     let fits = |members: usize, chains: usize| -> bool {
@@ -291,8 +291,13 @@ pub(crate) fn layout(cert: &Certificate, fonts: &Fonts) -> Result<Page, String> 
         RevocationStatus::NotRevoked => b.row("Status", "状态", "not revoked · 未撤销", Face::Text, GOOD),
         RevocationStatus::Revoked { by, proven } => {
             b.row("Status", "状态", "REVOKED · 已撤销", Face::Text, BAD);
-            let how = if *proven { "revocation proven in the attached bundle" } else { "on the source chain; not yet provable here" };
-            b.row("Revoked by", "撤销记录", &format!("{by} ({how})"), Face::Mono, BAD);
+            let how = if *proven {
+                "the revocation is proven in the attached bundle · 撤销已在附带证明包中证明"
+            } else {
+                "revoked on the source chain; not yet provable here · 已在源链撤销，尚不能在此证明"
+            };
+            b.row("Revoked by", "撤销记录", &by.to_string(), Face::Mono, BAD);
+            b.row("", "", how, Face::Text, BAD);
         }
     }
 
