@@ -354,6 +354,12 @@ async function main() {
     const pdf = await fetch(certs[0].href);
     const head = new TextDecoder().decode((await pdf.arrayBuffer()).slice(0, 5));
     check(pdf.status === 200 && pdf.headers.get('content-type') === 'application/pdf' && head === '%PDF-', `the certificate link serves a PDF (${pdf.status} ${pdf.headers.get('content-type')})`);
+    // A certificate's QR code opens /?digest=…: the page looks the digest up on load.
+    const linked = await context.newPage();
+    await linked.goto(`${BASE}/?digest=${expected}`);
+    await linked.waitForSelector('#summary[data-state]');
+    check((await linked.getAttribute('#summary', 'data-state')) === 'found' && (await linked.inputValue('#digest')) === expected, '/?digest= (the certificate QR code) looks the digest up on load');
+    await linked.close();
     const download = page.waitForEvent('download');
     await page.click('a.bundle-link[download] >> nth=0');
     const dl = await download;

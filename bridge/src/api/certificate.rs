@@ -36,44 +36,93 @@ pub(crate) async fn certificate(
     let dest = state.chain(&destination)?.clone();
     let settings = state.settings();
     let base = settings.api.lookup_base().ok_or_else(|| {
-        ApiError::unavailable("this node does not know its public address for the QR code: set [api] public_url")
+        ApiError::unavailable(
+            "this node does not know its public address for the QR code: set [api] public_url",
+        )
     })?;
     let fonts = Fonts::cached(&font_path(settings.certificate.font.as_deref())).map_err(|e| {
         tracing::error!(target: "api", error = %e, "certificate font");
         ApiError::unavailable("this node cannot render certificates (its font is missing; see its log); the proof bundle endpoint still works")
     })?;
     let primary = build_bundle(&state, record_id, &dest).await?;
-    let view = state.store().load_record(record_id).await.map_err(ApiError::store)?.ok_or_else(|| not_indexed(record_id))?;
+    let view = state
+        .store()
+        .load_record(record_id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| not_indexed(record_id))?;
     let others = certificate::other_bundles(&view, &dest.chain_id, &settings.chains, |chain| {
         let state = state.clone();
-        async move { build_bundle(&state, record_id, chain).await.map_err(|e| e.message) }
+        async move {
+            build_bundle(&state, record_id, chain)
+                .await
+                .map_err(|e| e.message)
+        }
     })
     .await;
     let json = serde_json::to_string_pretty(&primary).map_err(ApiError::store)? + "\n";
-    let names: Vec<(ChainId, String)> = settings.chains.iter().map(|c| (c.chain_id.clone(), c.name.clone())).collect();
+    let names: Vec<(ChainId, String)> = settings
+        .chains
+        .iter()
+        .map(|c| (c.chain_id.clone(), c.name.clone()))
+        .collect();
     let (_, pdf) = tokio::task::spawn_blocking(move || {
-        let name = |id: &ChainId| names.iter().find(|(c, _)| c == id).map_or_else(|| id.to_string(), |(_, n)| n.clone());
-        certificate::issue(&view, &primary, json.as_bytes(), &others, &name, &base, &fonts)
+        let name = |id: &ChainId| {
+            names
+                .iter()
+                .find(|(c, _)| c == id)
+                .map_or_else(|| id.to_string(), |(_, n)| n.clone())
+        };
+        certificate::issue(
+            &view,
+            &primary,
+            json.as_bytes(),
+            &others,
+            &name,
+            &base,
+            &fonts,
+        )
     })
     .await
     .map_err(|e| rendering(e.to_string()))?
     .map_err(rendering)?;
     let mut res = pdf.into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
-    let file = format!("attachment; filename=\"certificate-{}-{}.pdf\"", &record_id.to_string()[2..14], sanitize(&dest.name));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    let file = format!(
+        "attachment; filename=\"certificate-{}-{}.pdf\"",
+        &record_id.to_string()[2..14],
+        sanitize(&dest.name)
+    );
     if let Ok(v) = HeaderValue::from_str(&file) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     Ok(res)
 }
 
 fn rendering(e: String) -> ApiError {
     tracing::error!(target: "api", error = %e, "certificate rendering failed");
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("rendering the certificate failed: {e}; tell the operator"))
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("rendering the certificate failed: {e}; tell the operator"),
+    )
 }
 
 fn sanitize(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

@@ -30,7 +30,9 @@ pub(crate) enum ExtractError {
     #[error("not a readable PDF ({0}); is the file complete?")]
     Malformed(String),
     /// No `.json` attachment.
-    #[error("the PDF carries no proof bundle (no attached .json file){0}; is it an Evidence Bridge certificate?")]
+    #[error(
+        "the PDF carries no proof bundle (no attached .json file){0}; is it an Evidence Bridge certificate?"
+    )]
     NoBundle(String),
     /// More than one.
     #[error("the PDF carries {} attached .json files ({}); a certificate carries exactly one proof bundle", .0.len(), .0.join(", "))]
@@ -47,15 +49,23 @@ pub(crate) enum ExtractError {
 
 /// The bytes of the one attached proof bundle of `pdf`.
 pub(crate) fn extract_bundle(pdf: &[u8]) -> Result<Vec<u8>, ExtractError> {
-    let options = LoadOptions { max_decompressed_size: Some(MAX_BUNDLE_BYTES), ..LoadOptions::default() };
-    let loaded = std::panic::catch_unwind(AssertUnwindSafe(|| Document::load_mem_with_options(pdf, options)))
-        .map_err(|_| ExtractError::Malformed("the PDF parser gave up on it".into()))?;
+    let options = LoadOptions {
+        max_decompressed_size: Some(MAX_BUNDLE_BYTES),
+        ..LoadOptions::default()
+    };
+    let loaded = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        Document::load_mem_with_options(pdf, options)
+    }))
+    .map_err(|_| ExtractError::Malformed("the PDF parser gave up on it".into()))?;
     let doc = loaded.map_err(|e| ExtractError::Malformed(e.to_string()))?;
-    std::panic::catch_unwind(AssertUnwindSafe(|| bundle_of(&doc))).map_err(|_| ExtractError::Malformed("the PDF parser gave up on it".into()))?
+    std::panic::catch_unwind(AssertUnwindSafe(|| bundle_of(&doc)))
+        .map_err(|_| ExtractError::Malformed("the PDF parser gave up on it".into()))?
 }
 
 fn bundle_of(doc: &Document) -> Result<Vec<u8>, ExtractError> {
-    let catalog = doc.catalog().map_err(|e| ExtractError::Malformed(format!("no document catalog: {e}")))?;
+    let catalog = doc
+        .catalog()
+        .map_err(|e| ExtractError::Malformed(format!("no document catalog: {e}")))?;
     let mut specs: Vec<(Option<ObjectId>, &Dictionary)> = Vec::new();
     let mut nodes = 0;
     if let Ok(names) = catalog.get_deref(b"Names", doc).and_then(Object::as_dict)
@@ -93,8 +103,14 @@ fn bundle_of(doc: &Document) -> Result<Vec<u8>, ExtractError> {
         })),
         1 => {
             let (name, spec) = &bundles[0];
-            let unreadable = |reason: String| ExtractError::Unreadable { name: name.clone(), reason };
-            let ef = spec.get_deref(b"EF", doc).and_then(Object::as_dict).map_err(|e| unreadable(format!("no /EF entry: {e}")))?;
+            let unreadable = |reason: String| ExtractError::Unreadable {
+                name: name.clone(),
+                reason,
+            };
+            let ef = spec
+                .get_deref(b"EF", doc)
+                .and_then(Object::as_dict)
+                .map_err(|e| unreadable(format!("no /EF entry: {e}")))?;
             let stream = ef
                 .get_deref(b"UF", doc)
                 .or_else(|_| ef.get_deref(b"F", doc))
@@ -102,16 +118,26 @@ fn bundle_of(doc: &Document) -> Result<Vec<u8>, ExtractError> {
                 .map_err(|e| unreadable(format!("no embedded file stream: {e}")))?;
             stream
                 .get_plain_content_with_limit(MAX_BUNDLE_BYTES)
-                .map_err(|e| unreadable(format!("{e} (at most {} MiB decoded)", MAX_BUNDLE_BYTES / (1024 * 1024))))
+                .map_err(|e| {
+                    unreadable(format!(
+                        "{e} (at most {} MiB decoded)",
+                        MAX_BUNDLE_BYTES / (1024 * 1024)
+                    ))
+                })
                 .and_then(|bytes| {
                     if bytes.len() > MAX_BUNDLE_BYTES {
-                        Err(unreadable(format!("larger than {} MiB", MAX_BUNDLE_BYTES / (1024 * 1024))))
+                        Err(unreadable(format!(
+                            "larger than {} MiB",
+                            MAX_BUNDLE_BYTES / (1024 * 1024)
+                        )))
                     } else {
                         Ok(bytes)
                     }
                 })
         }
-        _ => Err(ExtractError::Several(bundles.into_iter().map(|(n, _)| n).collect())),
+        _ => Err(ExtractError::Several(
+            bundles.into_iter().map(|(n, _)| n).collect(),
+        )),
     }
 }
 
@@ -130,13 +156,17 @@ fn walk<'a>(
             "its attachment name tree is deeper than {MAX_TREE_DEPTH} or larger than {MAX_TREE_NODES} nodes"
         )));
     }
-    let Ok((id, obj)) = doc.dereference(node) else { return Ok(()) };
+    let Ok((id, obj)) = doc.dereference(node) else {
+        return Ok(());
+    };
     if let Some(id) = id
         && !visited.insert(id)
     {
         return Ok(());
     }
-    let Ok(dict) = obj.as_dict() else { return Ok(()) };
+    let Ok(dict) = obj.as_dict() else {
+        return Ok(());
+    };
     if let Ok(names) = dict.get_deref(b"Names", doc).and_then(Object::as_array) {
         for pair in names.chunks(2) {
             if let [_, spec] = pair {
@@ -152,7 +182,11 @@ fn walk<'a>(
     Ok(())
 }
 
-fn push_spec<'a>(doc: &'a Document, spec: &'a Object, specs: &mut Vec<(Option<ObjectId>, &'a Dictionary)>) {
+fn push_spec<'a>(
+    doc: &'a Document,
+    spec: &'a Object,
+    specs: &mut Vec<(Option<ObjectId>, &'a Dictionary)>,
+) {
     if let Ok((id, obj)) = doc.dereference(spec)
         && let Ok(dict) = obj.as_dict()
     {
@@ -162,16 +196,27 @@ fn push_spec<'a>(doc: &'a Document, spec: &'a Object, specs: &mut Vec<(Option<Ob
 
 /// A file spec's name (`/UF`, else `/F`), lossily decoded and shortened for messages.
 fn file_name(spec: &Dictionary) -> String {
-    let raw = spec.get(b"UF").or_else(|_| spec.get(b"F")).and_then(Object::as_str).unwrap_or(b"");
+    let raw = spec
+        .get(b"UF")
+        .or_else(|_| spec.get(b"F"))
+        .and_then(Object::as_str)
+        .unwrap_or(b"");
     let text = match raw {
         [0xfe, 0xff, rest @ ..] => {
-            let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            let units: Vec<u16> = rest
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
             String::from_utf16_lossy(&units)
         }
         _ => String::from_utf8_lossy(raw).into_owned(),
     };
     let clean: String = text.chars().filter(|c| !c.is_control()).take(80).collect();
-    if clean.is_empty() { "(unnamed)".to_owned() } else { clean }
+    if clean.is_empty() {
+        "(unnamed)".to_owned()
+    } else {
+        clean
+    }
 }
 
 #[cfg(test)]
@@ -188,19 +233,34 @@ mod tests {
 
     #[test]
     fn not_a_pdf_and_a_pdf_without_a_bundle_are_clear_errors() {
-        for junk in [&b""[..], b"%PDF-1.7\n", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF"] {
+        for junk in [
+            &b""[..],
+            b"%PDF-1.7\n",
+            b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF",
+        ] {
             let e = extract_bundle(junk).unwrap_err();
-            assert!(matches!(e, ExtractError::Malformed(_) | ExtractError::NoBundle(_)), "{e}");
+            assert!(
+                matches!(e, ExtractError::Malformed(_) | ExtractError::NoBundle(_)),
+                "{e}"
+            );
         }
         // A real PDF (lopdf's own) that attaches nothing.
         let mut doc = Document::with_version("1.7");
         let pages = doc.new_object_id();
-        doc.objects.insert(pages, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => Vec::<Object>::new(), "Count" => 0 }));
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(
+                dictionary! { "Type" => "Pages", "Kids" => Vec::<Object>::new(), "Count" => 0 },
+            ),
+        );
         let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
         doc.trailer.set("Root", catalog);
         let mut bytes = Vec::new();
         doc.save_to(&mut bytes).unwrap();
-        assert!(matches!(extract_bundle(&bytes), Err(ExtractError::NoBundle(_))));
+        assert!(matches!(
+            extract_bundle(&bytes),
+            Err(ExtractError::NoBundle(_))
+        ));
     }
 
     #[test]
@@ -233,7 +293,10 @@ mod tests {
         let pdf = certificate(br#"{"version":2}"#);
         let mut doc = Document::load_mem(&pdf).unwrap();
         // Attach a second JSON file spec to /AF.
-        let stream = doc.add_object(lopdf::Stream::new(dictionary! { "Type" => "EmbeddedFile" }, b"{}".to_vec()));
+        let stream = doc.add_object(lopdf::Stream::new(
+            dictionary! { "Type" => "EmbeddedFile" },
+            b"{}".to_vec(),
+        ));
         let ef = dictionary! { "F" => stream };
         let spec = doc.add_object(dictionary! {
             "Type" => "Filespec",
@@ -242,13 +305,20 @@ mod tests {
         });
         let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
         let catalog = doc.get_dictionary_mut(root).unwrap();
-        let mut af = catalog.get(b"AF").and_then(Object::as_array).cloned().unwrap_or_default();
+        let mut af = catalog
+            .get(b"AF")
+            .and_then(Object::as_array)
+            .cloned()
+            .unwrap_or_default();
         af.push(Object::Reference(spec));
         catalog.set("AF", af);
         let mut bytes = Vec::new();
         doc.save_to(&mut bytes).unwrap();
         match extract_bundle(&bytes) {
-            Err(ExtractError::Several(names)) => assert!(names.contains(&"other.json".to_owned()) && names.len() == 2, "{names:?}"),
+            Err(ExtractError::Several(names)) => assert!(
+                names.contains(&"other.json".to_owned()) && names.len() == 2,
+                "{names:?}"
+            ),
             other => panic!("{other:?}"),
         }
     }

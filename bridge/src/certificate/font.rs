@@ -50,7 +50,10 @@ pub(crate) enum Face {
 
 impl std::fmt::Debug for Fonts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fonts").field("path", &self.path).field("faces", &self.faces).finish()
+        f.debug_struct("Fonts")
+            .field("path", &self.path)
+            .field("faces", &self.faces)
+            .finish()
     }
 }
 
@@ -68,23 +71,54 @@ impl Fonts {
         let hint = format!(
             "install Debian's fonts-wqy-microhei (deploy/scripts/install-tools.sh does), or point {FONT_ENV} or [certificate] font at a TrueType/OpenType font with Chinese glyphs"
         );
-        let meta = std::fs::metadata(path).map_err(|e| format!("the certificate font {} cannot be read ({e}); {hint}", path.display()))?;
+        let meta = std::fs::metadata(path).map_err(|e| {
+            format!(
+                "the certificate font {} cannot be read ({e}); {hint}",
+                path.display()
+            )
+        })?;
         if meta.len() > MAX_FONT_BYTES {
-            return Err(format!("the certificate font {} is larger than 64 MiB: not a font; {hint}", path.display()));
+            return Err(format!(
+                "the certificate font {} is larger than 64 MiB: not a font; {hint}",
+                path.display()
+            ));
         }
-        let data = std::fs::read(path).map_err(|e| format!("the certificate font {} cannot be read ({e}); {hint}", path.display()))?;
+        let data = std::fs::read(path).map_err(|e| {
+            format!(
+                "the certificate font {} cannot be read ({e}); {hint}",
+                path.display()
+            )
+        })?;
         let count = match FileRef::new(&data) {
             Ok(FileRef::Font(_)) => 1,
             Ok(FileRef::Collection(c)) => c.len(),
-            Err(e) => return Err(format!("{} is not a TrueType/OpenType font or collection ({e}); {hint}", path.display())),
+            Err(e) => {
+                return Err(format!(
+                    "{} is not a TrueType/OpenType font or collection ({e}); {hint}",
+                    path.display()
+                ));
+            }
         };
         let faces = [0, u32::from(count > 1)];
-        let fonts = Self { data: Arc::new(data), faces, path: path.to_path_buf() };
+        let fonts = Self {
+            data: Arc::new(data),
+            faces,
+            path: path.to_path_buf(),
+        };
         for face in [Face::Text, Face::Mono] {
-            let font = fonts.face_ref(face).ok_or_else(|| format!("{}: face {} cannot be read; {hint}", path.display(), fonts.index(face)))?;
+            let font = fonts.face_ref(face).ok_or_else(|| {
+                format!(
+                    "{}: face {} cannot be read; {hint}",
+                    path.display(),
+                    fonts.index(face)
+                )
+            })?;
             let charmap = font.charmap();
             if let Some(c) = "证书A0".chars().find(|c| charmap.map(*c).is_none()) {
-                return Err(format!("the certificate font {} has no glyph for {c:?}; {hint}", path.display()));
+                return Err(format!(
+                    "the certificate font {} has no glyph for {c:?}; {hint}",
+                    path.display()
+                ));
             }
         }
         Ok(fonts)
@@ -123,13 +157,20 @@ impl Fonts {
     /// The advance width of `text` set in `face` at `size` points (no kerning: what the
     /// writer's simple shaping of these scripts gives, to within a hair).
     pub(crate) fn width(&self, face: Face, text: &str, size: f32) -> f32 {
-        let Some(font) = self.face_ref(face) else { return 0.0 };
+        let Some(font) = self.face_ref(face) else {
+            return 0.0;
+        };
         let upem = font.head().map_or(1000.0, |h| f32::from(h.units_per_em()));
         let charmap = font.charmap();
-        let metrics = font.glyph_metrics(skrifa::instance::Size::unscaled(), LocationRef::default());
+        let metrics =
+            font.glyph_metrics(skrifa::instance::Size::unscaled(), LocationRef::default());
         let units: f32 = text
             .chars()
-            .map(|c| metrics.advance_width(charmap.map(c).unwrap_or_default()).unwrap_or(0.0))
+            .map(|c| {
+                metrics
+                    .advance_width(charmap.map(c).unwrap_or_default())
+                    .unwrap_or(0.0)
+            })
             .sum();
         units * size / upem
     }
@@ -139,7 +180,8 @@ impl Fonts {
     pub(crate) fn covers(&self, face: Face, text: &str) -> bool {
         self.face_ref(face).is_some_and(|f| {
             let charmap = f.charmap();
-            text.chars().all(|c| c.is_whitespace() || charmap.map(c).is_some())
+            text.chars()
+                .all(|c| c.is_whitespace() || charmap.map(c).is_some())
         })
     }
 }
@@ -151,7 +193,12 @@ mod tests {
     #[test]
     fn a_missing_font_names_the_path_and_the_package() {
         let e = Fonts::load(Path::new("/nonexistent/font.ttc")).unwrap_err();
-        assert!(e.contains("/nonexistent/font.ttc") && e.contains("fonts-wqy-microhei") && e.contains(FONT_ENV), "{e}");
+        assert!(
+            e.contains("/nonexistent/font.ttc")
+                && e.contains("fonts-wqy-microhei")
+                && e.contains(FONT_ENV),
+            "{e}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.ttf");
         std::fs::write(&junk, b"not a font at all").unwrap();

@@ -55,7 +55,11 @@ where
     Fut: std::future::Future<Output = model::DestinationBundle>,
 {
     let mut out = Vec::new();
-    for m in view.mirrored_on.iter().filter(|m| &m.destination_chain != primary) {
+    for m in view
+        .mirrored_on
+        .iter()
+        .filter(|m| &m.destination_chain != primary)
+    {
         let built = match chains.iter().find(|c| c.chain_id == m.destination_chain) {
             Some(chain) => build(chain).await,
             None => Err("not a chain of this node's config".to_owned()),
@@ -78,14 +82,25 @@ pub(crate) fn issue(
     lookup_base: &str,
     fonts: &Fonts,
 ) -> Result<(Certificate, Vec<u8>), String> {
-    let cert = Certificate::new(view, primary, others, name, lookup_base, model::now_rfc3339())?;
+    let cert = Certificate::new(
+        view,
+        primary,
+        others,
+        name,
+        lookup_base,
+        model::now_rfc3339(),
+    )?;
     let pdf = render(&cert, bundle_json, fonts)?;
     Ok((cert, pdf))
 }
 
 /// Renders `cert` with `bundle_json` (the proof bundle, exactly as `bridge proof`
 /// writes it) attached.
-pub(crate) fn render(cert: &Certificate, bundle_json: &[u8], fonts: &Fonts) -> Result<Vec<u8>, String> {
+pub(crate) fn render(
+    cert: &Certificate,
+    bundle_json: &[u8],
+    fonts: &Fonts,
+) -> Result<Vec<u8>, String> {
     let page = layout::layout(cert, fonts)?;
     let settings = SerializeSettings {
         configuration: ConfigurationBuilder::new()
@@ -97,8 +112,14 @@ pub(crate) fn render(cert: &Certificate, bundle_json: &[u8], fonts: &Fonts) -> R
     let mut doc = Document::new_with(settings);
     let date = pdf_date(&cert.issued_at);
     let mut meta = Metadata::new()
-        .title(format!("Evidence certificate 存证证书 — record {}", cert.record_id))
-        .description(format!("Digest {} ({}); proof bundle attached as {BUNDLE_FILE}", cert.digest, cert.digest_alg))
+        .title(format!(
+            "Evidence certificate 存证证书 — record {}",
+            cert.record_id
+        ))
+        .description(format!(
+            "Digest {} ({}); proof bundle attached as {BUNDLE_FILE}",
+            cert.digest, cert.digest_alg
+        ))
         .creator("Evidence Bridge".to_owned())
         .producer(format!("evidence-bridge {}", env!("CARGO_PKG_VERSION")))
         .language("en".to_owned());
@@ -110,17 +131,45 @@ pub(crate) fn render(cert: &Certificate, bundle_json: &[u8], fonts: &Fonts) -> R
     {
         let mut p = doc.start_page_with(size);
         let mut surface = p.surface();
-        let text_font = fonts.krilla(font::Face::Text).ok_or_else(|| format!("{}: the text face cannot be used", fonts.path.display()))?;
-        let mono_font = fonts.krilla(font::Face::Mono).ok_or_else(|| format!("{}: the monospace face cannot be used", fonts.path.display()))?;
+        let text_font = fonts
+            .krilla(font::Face::Text)
+            .ok_or_else(|| format!("{}: the text face cannot be used", fonts.path.display()))?;
+        let mono_font = fonts.krilla(font::Face::Mono).ok_or_else(|| {
+            format!(
+                "{}: the monospace face cannot be used",
+                fonts.path.display()
+            )
+        })?;
         for item in &page.items {
             match item {
-                Item::Text { x, y, size, face, color, text, .. } => {
+                Item::Text {
+                    x,
+                    y,
+                    size,
+                    face,
+                    color,
+                    text,
+                    ..
+                } => {
                     surface.set_fill(Some(fill(*color)));
-                    let font = if *face == font::Face::Mono { mono_font.clone() } else { text_font.clone() };
-                    surface.draw_text(Point::from_xy(*x, *y), font, *size, text, false, TextDirection::Auto);
+                    let font = if *face == font::Face::Mono {
+                        mono_font.clone()
+                    } else {
+                        text_font.clone()
+                    };
+                    surface.draw_text(
+                        Point::from_xy(*x, *y),
+                        font,
+                        *size,
+                        text,
+                        false,
+                        TextDirection::Auto,
+                    );
                 }
                 Item::Rect { x, y, w, h, color } => {
-                    let Some(rect) = Rect::from_xywh(*x, *y, *w, *h) else { continue };
+                    let Some(rect) = Rect::from_xywh(*x, *y, *w, *h) else {
+                        continue;
+                    };
                     let mut pb = PathBuilder::new();
                     pb.push_rect(rect);
                     if let Some(path) = pb.finish() {
@@ -147,12 +196,17 @@ pub(crate) fn render(cert: &Certificate, bundle_json: &[u8], fonts: &Fonts) -> R
         compress: Some(true),
         location: None,
     };
-    doc.embed_file(file).ok_or("the bundle was attached twice; this is a bug")?;
-    doc.finish().map_err(|e| format!("writing the PDF failed: {e:?}"))
+    doc.embed_file(file)
+        .ok_or("the bundle was attached twice; this is a bug")?;
+    doc.finish()
+        .map_err(|e| format!("writing the PDF failed: {e:?}"))
 }
 
 fn fill(color: layout::Rgb) -> Fill {
-    Fill { paint: rgb::Color::new(color.0, color.1, color.2).into(), ..Fill::default() }
+    Fill {
+        paint: rgb::Color::new(color.0, color.1, color.2).into(),
+        ..Fill::default()
+    }
 }
 
 /// `2026-12-01T12:34:56Z` as a PDF date.

@@ -121,7 +121,12 @@ impl Certificate {
     ) -> Result<Self, String> {
         let r = &primary.record;
         let set_of = |b: &ProofBundle| -> Result<AttestorSet, String> {
-            let signers = b.verify_offline().map_err(|e| format!("the bundle for {} does not verify: {e}", b.destination.chain))?;
+            let signers = b.verify_offline().map_err(|e| {
+                format!(
+                    "the bundle for {} does not verify: {e}",
+                    b.destination.chain
+                )
+            })?;
             Ok(AttestorSet {
                 version: b.destination.attestor_set_version,
                 threshold: b.destination.threshold,
@@ -135,7 +140,10 @@ impl Certificate {
                 chain_id: b.destination.chain.clone(),
                 checkpoint_size: b.checkpoint.size,
                 checkpoint_root: Some(b.checkpoint.root),
-                mirror_tx: b.destination.mirror_tx.map(|t| (t, b.destination.mirror_block)),
+                mirror_tx: b
+                    .destination
+                    .mirror_tx
+                    .map(|t| (t, b.destination.mirror_block)),
                 set: Some(set_of(b)?),
                 note: None,
                 embedded,
@@ -146,7 +154,10 @@ impl Certificate {
             if m.destination_chain == primary.destination.chain {
                 continue;
             }
-            let bundle = others.iter().find(|(c, _)| c == &m.destination_chain).map(|(_, b)| b);
+            let bundle = others
+                .iter()
+                .find(|(c, _)| c == &m.destination_chain)
+                .map(|(_, b)| b);
             let built = match bundle {
                 Some(Ok(b)) => from_bundle(b, false),
                 Some(Err(e)) => Err(e.clone()),
@@ -164,7 +175,10 @@ impl Certificate {
             }));
         }
         let revocation = match (&primary.revocation, view.revoked_by) {
-            (Some(rev), _) => RevocationStatus::Revoked { by: rev.record_id, proven: true },
+            (Some(rev), _) => RevocationStatus::Revoked {
+                by: rev.record_id,
+                proven: true,
+            },
             (None, Some(by)) => RevocationStatus::Revoked { by, proven: false },
             (None, None) => RevocationStatus::NotRevoked,
         };
@@ -219,7 +233,11 @@ mod tests {
     #[test]
     fn the_lookup_url_carries_the_digest_whatever_the_base_ends_with() {
         let d = B256::repeat_byte(0xab);
-        for base in ["http://127.0.0.1:8080", "http://127.0.0.1:8080/", "https://evidence.example.org/"] {
+        for base in [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            "https://evidence.example.org/",
+        ] {
             let url = lookup_url(base, d);
             assert!(url.ends_with(&format!("/?digest={d}")), "{url}");
             assert!(!url.contains("//?"), "{url}");

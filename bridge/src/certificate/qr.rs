@@ -18,8 +18,9 @@ pub(crate) struct Run {
 /// The symbol of `text`: its width in modules and its dark runs. Error correction M
 /// (15 % of the symbol may be lost and it still reads).
 pub(crate) fn runs(text: &str) -> Result<(usize, Vec<Run>), String> {
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
-        .map_err(|e| format!("the lookup URL cannot be put in a QR code ({e}); use a shorter [api] public_url"))?;
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(|e| {
+        format!("the lookup URL cannot be put in a QR code ({e}); use a shorter [api] public_url")
+    })?;
     let width = code.width();
     let colors = code.to_colors();
     let mut out = Vec::new();
@@ -31,7 +32,11 @@ pub(crate) fn runs(text: &str) -> Result<(usize, Vec<Run>), String> {
                 while x < width && row[x] == Color::Dark {
                     x += 1;
                 }
-                out.push(Run { x: start, y, len: x - start });
+                out.push(Run {
+                    x: start,
+                    y,
+                    len: x - start,
+                });
             } else {
                 x += 1;
             }

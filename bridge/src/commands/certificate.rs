@@ -21,7 +21,8 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
     let base = settings.api.lookup_base().ok_or_else(|| {
         Failure::usage("no address of the lookup page for the certificate's QR code: set [api] public_url (or [api] listen) in the config")
     })?;
-    let fonts = Fonts::load(&font_path(settings.certificate.font.as_deref())).map_err(Failure::usage)?;
+    let fonts =
+        Fonts::load(&font_path(settings.certificate.font.as_deref())).map_err(Failure::usage)?;
     let store = context::open_store(&settings).await?;
     let view = store
         .load_record(record_id)
@@ -30,21 +31,50 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
         .ok_or_else(|| Failure::failed(format!("record {record_id} is not known to this relayer (check the id, or whether its chain is indexed)")))?;
     let primary = build_bundle(&store, record_id, &dest).await?;
     let store = &store;
-    let others = certificate::other_bundles(&view, &dest.chain_id, &settings.chains, |chain| async move {
-        build_bundle(store, record_id, chain).await.map_err(|f| f.message)
-    })
+    let others = certificate::other_bundles(
+        &view,
+        &dest.chain_id,
+        &settings.chains,
+        |chain| async move {
+            build_bundle(store, record_id, chain)
+                .await
+                .map_err(|f| f.message)
+        },
+    )
     .await;
     let json = bundle_text(&primary)?;
-    let names: Vec<(ChainId, String)> = settings.chains.iter().map(|c| (c.chain_id.clone(), c.name.clone())).collect();
+    let names: Vec<(ChainId, String)> = settings
+        .chains
+        .iter()
+        .map(|c| (c.chain_id.clone(), c.name.clone()))
+        .collect();
     let (cert, pdf) = tokio::task::spawn_blocking(move || {
-        let name = |id: &ChainId| names.iter().find(|(c, _)| c == id).map_or_else(|| id.to_string(), |(_, n)| n.clone());
-        certificate::issue(&view, &primary, json.as_bytes(), &others, &name, &base, &fonts)
+        let name = |id: &ChainId| {
+            names
+                .iter()
+                .find(|(c, _)| c == id)
+                .map_or_else(|| id.to_string(), |(_, n)| n.clone())
+        };
+        certificate::issue(
+            &view,
+            &primary,
+            json.as_bytes(),
+            &others,
+            &name,
+            &base,
+            &fonts,
+        )
     })
     .await
     .map_err(|e| Failure::failed(format!("rendering the certificate stopped: {e}")))?
     .map_err(|e| Failure::failed(format!("rendering the certificate: {e}")))?;
-    std::fs::write(&args.output, &pdf).map_err(|e| Failure::usage(format!("cannot write {}: {e}", args.output.display())))?;
-    let provable: Vec<&str> = cert.provable.iter().map(|p| p.chain_name.as_str()).collect();
+    std::fs::write(&args.output, &pdf)
+        .map_err(|e| Failure::usage(format!("cannot write {}: {e}", args.output.display())))?;
+    let provable: Vec<&str> = cert
+        .provable
+        .iter()
+        .map(|p| p.chain_name.as_str())
+        .collect();
     if args.json {
         print_json(&serde_json::json!({
             "record_id": record_id,
