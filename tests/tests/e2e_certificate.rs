@@ -106,6 +106,26 @@ fn strip_attachment(pdf: &Path, out: &Path) {
     doc.save(out).unwrap();
 }
 
+/// `pdf`'s page as `DIR/NAME.png` (150 dpi) and what `zbarimg` decodes from it.
+fn png_and_qr(pdf: &Path, dir: &Path, name: &str) -> (PathBuf, String) {
+    let base = dir.join(name);
+    run_tool(
+        "pdftoppm",
+        &[
+            "-png",
+            "-r",
+            "150",
+            "-singlefile",
+            pdf.to_str().unwrap(),
+            base.to_str().unwrap(),
+        ],
+    );
+    let png = dir.join(format!("{name}.png"));
+    assert!(png.is_file(), "pdftoppm wrote no {}", png.display());
+    let qr = run_tool("zbarimg", &["--quiet", "--raw", png.to_str().unwrap()]);
+    (png, qr.trim().to_owned())
+}
+
 fn get(url: &str) -> (u16, String, Vec<u8>) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -236,24 +256,10 @@ fn a_certificate_reads_back_with_poppler_and_zbar_and_verifies_through_its_attac
     );
 
     // The page as PNG, and its QR code.
-    let png_base = dir.join("certificate");
-    run_tool(
-        "pdftoppm",
-        &[
-            "-png",
-            "-r",
-            "150",
-            "-singlefile",
-            cert.to_str().unwrap(),
-            png_base.to_str().unwrap(),
-        ],
-    );
-    let png = dir.join("certificate.png");
-    assert!(png.is_file());
+    let (png, qr) = png_and_qr(&cert, &dir, "certificate");
     println!("certificate page rendered to {}", png.display());
-    let qr = run_tool("zbarimg", &["--quiet", "--raw", png.to_str().unwrap()]);
     assert_eq!(
-        qr.trim(),
+        qr,
         format!("{public}/?digest={digest}"),
         "the QR code decodes to the lookup page on the digest"
     );
@@ -400,27 +406,9 @@ fn a_certificate_reads_back_with_poppler_and_zbar_and_verifies_through_its_attac
         text.contains(&digest) && text.contains("gamma") && text.contains("存证证书"),
         "{text}"
     );
-    run_tool(
-        "pdftoppm",
-        &[
-            "-png",
-            "-r",
-            "150",
-            "-singlefile",
-            api_cert.to_str().unwrap(),
-            dir.join("api-certificate").to_str().unwrap(),
-        ],
-    );
-    let qr = run_tool(
-        "zbarimg",
-        &[
-            "--quiet",
-            "--raw",
-            dir.join("api-certificate.png").to_str().unwrap(),
-        ],
-    );
+    let (_, qr) = png_and_qr(&api_cert, &dir, "api-certificate");
     assert_eq!(
-        qr.trim(),
+        qr,
         format!("{base}/?digest={digest}"),
         "the node's own address when no public URL is set"
     );

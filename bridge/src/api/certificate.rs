@@ -7,7 +7,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use evidence_schemas::{ChainId, digest::parse_b256};
+use evidence_schemas::digest::parse_b256;
 
 use super::{
     ApiError, ApiState,
@@ -60,32 +60,8 @@ pub(crate) async fn certificate(
         }
     })
     .await;
-    let json = serde_json::to_string_pretty(&primary).map_err(ApiError::store)? + "\n";
-    let names: Vec<(ChainId, String)> = settings
-        .chains
-        .iter()
-        .map(|c| (c.chain_id.clone(), c.name.clone()))
-        .collect();
-    let (_, pdf) = tokio::task::spawn_blocking(move || {
-        let name = |id: &ChainId| {
-            names
-                .iter()
-                .find(|(c, _)| c == id)
-                .map_or_else(|| id.to_string(), |(_, n)| n.clone())
-        };
-        certificate::issue(
-            &view,
-            &primary,
-            json.as_bytes(),
-            &others,
-            &name,
-            &base,
-            &fonts,
-        )
-    })
-    .await
-    .map_err(|e| rendering(e.to_string()))?
-    .map_err(rendering)?;
+    let req = certificate::Request::new(view, primary, others, &settings.chains, base);
+    let (_, pdf) = certificate::issue(req, fonts).await.map_err(rendering)?;
     let mut res = pdf.into_response();
     let h = res.headers_mut();
     h.insert(

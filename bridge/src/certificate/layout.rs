@@ -213,26 +213,17 @@ pub(crate) fn layout(cert: &Certificate, fonts: &Fonts) -> Result<Page, String> 
     let w = b.text(MARGIN, b.y, 22.0, Face::Text, INK, "Evidence Certificate");
     b.text(MARGIN + w + 10.0, b.y, 22.0, Face::Text, INK, "存证证书");
     b.y += 20.0;
-    b.text(
-        MARGIN,
-        b.y,
-        SIZE,
-        Face::Text,
-        GREY,
-        &format!("Issued by Evidence Bridge on {} (UTC)", cert.issued_at),
-    );
-    b.y += ROW;
-    b.text(
-        MARGIN,
-        b.y,
-        SIZE,
-        Face::Text,
-        GREY,
-        &format!(
+    for issued in [
+        format!("Issued by Evidence Bridge on {} (UTC)", cert.issued_at),
+        format!(
             "由 Evidence Bridge 签发，签发时间 {}（协调世界时）",
             cert.issued_at
         ),
-    );
+    ] {
+        b.text(MARGIN, b.y, SIZE, Face::Text, GREY, &issued);
+        b.y += ROW;
+    }
+    b.y -= ROW;
     b.y += ROW + 4.0;
     let intro_w = PAGE_W - 2.0 * MARGIN - QR_SIDE - 14.0;
     for line in wrap(

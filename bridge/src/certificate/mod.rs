@@ -69,29 +69,75 @@ where
     out
 }
 
-/// Makes the certificate of `view`'s record: the model from `primary` (attached) and
-/// `others` (see [`Certificate::new`]), rendered with `primary` attached exactly as
-/// `bridge proof` writes it (`bundle_json`). CPU-bound (font subsetting): call it off
-/// the async runtime.
-pub(crate) fn issue(
-    view: &evidence_relayer::query::RecordView,
-    primary: &evidence_schemas::ProofBundle,
-    bundle_json: &[u8],
-    others: &[(evidence_schemas::ChainId, model::DestinationBundle)],
-    name: &dyn Fn(&evidence_schemas::ChainId) -> String,
-    lookup_base: &str,
-    fonts: &Fonts,
-) -> Result<(Certificate, Vec<u8>), String> {
-    let cert = Certificate::new(
-        view,
-        primary,
-        others,
-        name,
-        lookup_base,
-        model::now_rfc3339(),
-    )?;
-    let pdf = render(&cert, bundle_json, fonts)?;
-    Ok((cert, pdf))
+/// The inputs of one certificate (see [`Certificate::new`]).
+pub(crate) struct Request {
+    /// The record.
+    pub(crate) view: evidence_relayer::query::RecordView,
+    /// The bundle to attach.
+    pub(crate) primary: evidence_schemas::ProofBundle,
+    /// The other chains' bundles ([`other_bundles`]).
+    pub(crate) others: Vec<(evidence_schemas::ChainId, model::DestinationBundle)>,
+    /// Chain names by CAIP-2 id (the config's).
+    pub(crate) names: Vec<(evidence_schemas::ChainId, String)>,
+    /// The lookup page's URL.
+    pub(crate) lookup_base: String,
+}
+
+impl Request {
+    /// A request naming chains as `chains` (the config's) do.
+    pub(crate) fn new(
+        view: evidence_relayer::query::RecordView,
+        primary: evidence_schemas::ProofBundle,
+        others: Vec<(evidence_schemas::ChainId, model::DestinationBundle)>,
+        chains: &[crate::config::ChainSettings],
+        lookup_base: String,
+    ) -> Self {
+        let names = chains
+            .iter()
+            .map(|c| (c.chain_id.clone(), c.name.clone()))
+            .collect();
+        Self {
+            view,
+            primary,
+            others,
+            names,
+            lookup_base,
+        }
+    }
+}
+
+/// A bundle as `bridge proof` writes it (and the certificate attaches it): pretty JSON
+/// and a newline.
+pub(crate) fn bundle_json(bundle: &evidence_schemas::ProofBundle) -> Result<String, String> {
+    serde_json::to_string_pretty(bundle)
+        .map(|t| t + "\n")
+        .map_err(|e| format!("writing the bundle: {e}"))
+}
+
+/// Makes the certificate of `req`: the model, rendered with the primary bundle
+/// attached exactly as `bridge proof` writes it, on a blocking thread (font subsetting
+/// is CPU-bound).
+pub(crate) async fn issue(req: Request, fonts: Fonts) -> Result<(Certificate, Vec<u8>), String> {
+    tokio::task::spawn_blocking(move || {
+        let name = |id: &evidence_schemas::ChainId| {
+            req.names
+                .iter()
+                .find(|(c, _)| c == id)
+                .map_or_else(|| id.to_string(), |(_, n)| n.clone())
+        };
+        let cert = Certificate::new(
+            &req.view,
+            &req.primary,
+            &req.others,
+            &name,
+            &req.lookup_base,
+            model::now_rfc3339(),
+        )?;
+        let pdf = render(&cert, bundle_json(&req.primary)?.as_bytes(), &fonts)?;
+        Ok((cert, pdf))
+    })
+    .await
+    .map_err(|e| format!("rendering stopped: {e}"))?
 }
 
 /// Renders `cert` with `bundle_json` (the proof bundle, exactly as `bridge proof`

@@ -2,12 +2,12 @@
 //! (see [`crate::certificate`]) with the proof bundle on CHAIN attached; the other chains
 //! the record is provable on are listed with their own checkpoint and attestor set.
 
-use evidence_schemas::{ChainId, digest::parse_b256};
+use evidence_schemas::digest::parse_b256;
 
 use crate::{
     certificate::{self, Fonts, font::font_path},
     cli::ProofArgs,
-    commands::proof::{build_bundle, bundle_text},
+    commands::proof::build_bundle,
     config::Settings,
     context,
     exit::{CmdResult, Failure},
@@ -42,32 +42,10 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
         },
     )
     .await;
-    let json = bundle_text(&primary)?;
-    let names: Vec<(ChainId, String)> = settings
-        .chains
-        .iter()
-        .map(|c| (c.chain_id.clone(), c.name.clone()))
-        .collect();
-    let (cert, pdf) = tokio::task::spawn_blocking(move || {
-        let name = |id: &ChainId| {
-            names
-                .iter()
-                .find(|(c, _)| c == id)
-                .map_or_else(|| id.to_string(), |(_, n)| n.clone())
-        };
-        certificate::issue(
-            &view,
-            &primary,
-            json.as_bytes(),
-            &others,
-            &name,
-            &base,
-            &fonts,
-        )
-    })
-    .await
-    .map_err(|e| Failure::failed(format!("rendering the certificate stopped: {e}")))?
-    .map_err(|e| Failure::failed(format!("rendering the certificate: {e}")))?;
+    let req = certificate::Request::new(view, primary, others, &settings.chains, base);
+    let (cert, pdf) = certificate::issue(req, fonts)
+        .await
+        .map_err(|e| Failure::failed(format!("rendering the certificate: {e}")))?;
     std::fs::write(&args.output, &pdf)
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", args.output.display())))?;
     let provable: Vec<&str> = cert

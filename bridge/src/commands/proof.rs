@@ -73,5 +73,5 @@ pub(crate) async fn build_bundle(store: &Store, record_id: B256, dest: &ChainSet
 
 /// A bundle as `bridge proof` writes it: pretty JSON and a newline.
 pub(crate) fn bundle_text(bundle: &ProofBundle) -> Result<String, Failure> {
-    Ok(serde_json::to_string_pretty(bundle).map_err(|e| Failure::failed(e.to_string()))? + "\n")
+    crate::certificate::bundle_json(bundle).map_err(Failure::failed)
 }
