@@ -322,4 +322,33 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    #[test]
+    fn a_decompression_bomb_is_refused_within_the_bound() {
+        // An attachment that inflates to 48 MiB (three times the bound).
+        let mut doc = Document::with_version("1.7");
+        let mut bomb = lopdf::Stream::new(
+            dictionary! { "Type" => "EmbeddedFile" },
+            vec![b' '; 48 * 1024 * 1024],
+        );
+        bomb.compress().unwrap();
+        assert!(bomb.content.len() < 1024 * 1024);
+        let stream = doc.add_object(bomb);
+        let ef = dictionary! { "F" => stream };
+        let spec = doc.add_object(dictionary! { "Type" => "Filespec", "F" => Object::string_literal("proof-bundle.json"), "EF" => ef });
+        let pages = doc.add_object(
+            dictionary! { "Type" => "Pages", "Kids" => Vec::<Object>::new(), "Count" => 0 },
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages, "AF" => vec![Object::Reference(spec)] });
+        doc.trailer.set("Root", catalog);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        match extract_bundle(&bytes) {
+            Err(ExtractError::Unreadable { name, reason }) => {
+                assert_eq!(name, "proof-bundle.json");
+                assert!(reason.contains("16 MiB"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
