@@ -81,6 +81,10 @@ pub(crate) struct Request {
     pub(crate) names: Vec<(evidence_schemas::ChainId, String)>,
     /// The lookup page's URL.
     pub(crate) lookup_base: String,
+    /// The RFC 3161 times of the primary bundle's checkpoint, (TSA, time), verified by
+    /// the caller; empty (the certificate says "no trusted timestamp in this bundle")
+    /// until bundles carry tokens (issue 15 part 1 fills this from them).
+    pub(crate) timestamps: Vec<model::TsaTime>,
 }
 
 impl Request {
@@ -102,6 +106,7 @@ impl Request {
             others,
             names,
             lookup_base,
+            timestamps: Vec::new(),
         }
     }
 }
@@ -125,7 +130,7 @@ pub(crate) async fn issue(req: Request, fonts: Fonts) -> Result<(Certificate, Ve
                 .find(|(c, _)| c == id)
                 .map_or_else(|| id.to_string(), |(_, n)| n.clone())
         };
-        let cert = Certificate::new(
+        let mut cert = Certificate::new(
             &req.view,
             &req.primary,
             &req.others,
@@ -133,6 +138,7 @@ pub(crate) async fn issue(req: Request, fonts: Fonts) -> Result<(Certificate, Ve
             &req.lookup_base,
             model::now_rfc3339(),
         )?;
+        cert.timestamps = req.timestamps;
         let pdf = render(&cert, bundle_json(&req.primary)?.as_bytes(), &fonts)?;
         Ok((cert, pdf))
     })
