@@ -2,7 +2,8 @@
 // (bridge/src/api/page.rs); the one generated file is ./vendor/noble.mjs (noble's
 // hashes and secp256k1 from npm, imported by verify.mjs). Talks only to this server's
 // JSON API: GET /api/v1/chains, GET /api/v1/evidence/{digest},
-// GET /api/v1/records/{id}/bundle?destination=NAME, GET /api/v1/trust-root.
+// GET /api/v1/records/{id}/bundle?destination=NAME (and /certificate, the PDF it links to),
+// GET /api/v1/trust-root.
 //
 // Every proof is checked here, in the browser: record id, inclusion proof, the
 // attestors' signatures over the checkpoint, and whether their set is trusted by a trust
@@ -61,6 +62,7 @@ const STRINGS = {
     provable_on: 'Provable on',
     not_provable: 'Not provable on another chain yet. The next checkpoint will make it provable; check again in a minute.',
     download: (d) => `Download proof bundle (${d})`,
+    certificate: (d) => `Download evidence certificate (PDF, ${d})`,
     checking: 'Checking the proof in your browser…',
     verified: (n, m, th) => `Proof and signatures verified in your browser: the record hashes to its id, the inclusion proof leads from it to the checkpoint root mirrored on this chain, ${n} of the ${m} attestors signed that checkpoint (threshold ${th}), and their set is trusted.`,
     verify_failed: (check, why) => `The proof did NOT verify in your browser (check "${check}"): ${why}`,
@@ -154,6 +156,7 @@ const STRINGS = {
     provable_on: '可证明于',
     not_provable: '尚不能在其他链上证明。下一个检查点后即可证明，请一分钟后再查。',
     download: (d) => `下载证明包（${d}）`,
+    certificate: (d) => `下载存证证书（PDF，${d}）`,
     checking: '正在浏览器中验证证明…',
     verified: (n, m, th) => `已在您的浏览器中验证包含证明和见证人签名：记录的哈希与记录 ID 一致，证明可从该记录推导出此链上镜像的检查点根，${m} 名见证人中有 ${n} 名签署了该检查点（门限 ${th}），且该见证人集合可信。`,
     verify_failed: (check, why) => `证明未通过浏览器验证（检查项"${check}"）：${why}`,
@@ -312,6 +315,7 @@ async function lookup(digest, file) {
 
 const destParam = (caip2) => chainNames.get(caip2) || caip2;
 const bundleUrl = (id, dest) => `/api/v1/records/${id}/bundle?destination=${encodeURIComponent(dest)}`;
+const certificateUrl = (id, dest) => `/api/v1/records/${id}/certificate?destination=${encodeURIComponent(dest)}`;
 
 // ---------------------------------------------------------------- the trust root
 
@@ -531,10 +535,12 @@ function renderRecord(rec) {
       const dest = destParam(m.destination_chain);
       const key = `${rec.record_id}|${dest}`;
       const label = chainLabel(m.destination_chain);
-      const link = el('a', { href: bundleUrl(rec.record_id, dest), download: `proof-${rec.record_id.slice(2, 14)}-${dest.replace(/[^A-Za-z0-9_-]/g, '_')}.json`, text: t('download', label) });
+      const file = `${rec.record_id.slice(2, 14)}-${dest.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+      const link = el('a', { href: bundleUrl(rec.record_id, dest), class: 'bundle-link', download: `proof-${file}.json`, text: t('download', label) });
+      const cert = el('a', { href: certificateUrl(rec.record_id, dest), class: 'certificate-link', download: `certificate-${file}.pdf`, text: t('certificate', label) });
       const span = el('span', { class: 'proof', 'data-key': key, role: 'status' });
       const checks = el('ul', { class: 'checks', 'data-key': key });
-      ul.append(el('li', { 'data-destination': dest }, el('span', { class: 'badge ok', text: label }), ' ', link, span, checks));
+      ul.append(el('li', { 'data-destination': dest }, el('span', { class: 'badge ok', text: label }), ' ', link, ' · ', cert, span, checks));
     }
     art.append(ul);
   }
@@ -642,6 +648,13 @@ function init() {
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => { e.preventDefault(); onFile(e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files[0]); });
   $('digest-form').addEventListener('submit', onSubmit);
+  // A certificate's QR code opens /?digest=0x…: look it up at once.
+  const linked = new URLSearchParams(location.search).get('digest');
+  if (linked) {
+    $('digest').value = linked;
+    const parsed = parseDigest(linked);
+    if (!parsed.error) lookup(parsed.digest, null);
+  }
   document.body.dataset.ready = 'true';
 }
 

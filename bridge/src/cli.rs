@@ -42,6 +42,10 @@ pub(crate) enum Command {
     Lookup(LookupArgs),
     /// Write a self-contained proof bundle for a record on a destination chain.
     Proof(ProofArgs),
+    /// Write an evidence certificate (存证证书): a one-page bilingual PDF of a record
+    /// on a destination chain, with a QR code to the lookup page and the proof bundle
+    /// attached (`bridge verify cert.pdf` checks it).
+    Certificate(ProofArgs),
     /// Verify a proof bundle: offline against a trust root (--trust), and against the
     /// destination mirror and the source chain with --config. Exit 0 valid, 1 a check
     /// failed, 2 bad input or a malformed bundle, 3 valid but REVOKED, 4 self-consistent
@@ -373,7 +377,8 @@ const VERIFY_EXIT_CODES: &str = "Exit codes:
 /// pins the signer set (offline without --trust): not a verification.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// The bundle file (at most 16 MiB).
+    /// The bundle file, or an evidence certificate PDF carrying one (recognised by its
+    /// `%PDF-` header; at most 16 MiB).
     pub(crate) bundle: PathBuf,
     /// A trust root (`bridge trust export`): the attestor sets you trust per mirror and
     /// source chain. Without it (and without --config) the signers are not pinned and
@@ -401,3 +406,4 @@ pub(crate) struct StatusArgs {
     #[arg(long)]
     pub(crate) json: bool,
 }
+

@@ -61,6 +61,20 @@ pub(crate) struct Settings {
     /// Remote attestors a relaying instance asks for signatures.
     #[serde(default)]
     pub(crate) attestors: Vec<RemoteAttestorSettings>,
+    /// The evidence certificate (`bridge certificate`, the certificate endpoint).
+    #[serde(default)]
+    pub(crate) certificate: CertificateSettings,
+}
+
+/// The evidence certificate.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CertificateSettings {
+    /// The CJK font file (TrueType/OpenType or a collection). Absent: the environment
+    /// variable `BRIDGE_CERT_FONT`, else Debian's fonts-wqy-microhei at
+    /// `/usr/share/fonts/truetype/wqy/wqy-microhei.ttc`. `BRIDGE_CERT_FONT` overrides it.
+    #[serde(default)]
+    pub(crate) font: Option<std::path::PathBuf>,
 }
 
 /// The HTTP API.
@@ -82,6 +96,11 @@ pub(crate) struct ApiSettings {
     /// A request not answered within this many milliseconds gets 503.
     #[serde(default = "d_request_timeout")]
     pub(crate) request_timeout_ms: u64,
+    /// The node's public URL, where people reach its lookup page (e.g.
+    /// `https://evidence.example.org`): the certificate's QR code opens
+    /// `{public_url}/?digest=…`. Absent: `http://{listen}`.
+    #[serde(default)]
+    pub(crate) public_url: Option<String>,
 }
 
 fn d_max_body() -> usize {
@@ -98,11 +117,20 @@ impl Default for ApiSettings {
             anchor_tokens_sha256: Vec::new(),
             max_body_bytes: d_max_body(),
             request_timeout_ms: d_request_timeout(),
+            public_url: None,
         }
     }
 }
 
 impl ApiSettings {
+    /// Where people reach this node's lookup page: `public_url`, else `http://{listen}`.
+    pub(crate) fn lookup_base(&self) -> Option<String> {
+        self.public_url
+            .clone()
+            .or_else(|| self.listen.map(|l| format!("http://{l}")))
+            .map(|u| u.trim_end_matches('/').to_owned())
+    }
+
     /// The accepted token hashes, decoded. Errors name the bad entry.
     pub(crate) fn token_hashes(&self) -> Result<Vec<[u8; 32]>, ConfigError> {
         self.anchor_tokens_sha256
@@ -407,6 +435,15 @@ impl Settings {
             return invalid("no [[chains]] configured".into());
         }
         self.cluster.to_engine()?;
+        if let Some(url) = &self.api.public_url
+            && (!(url.starts_with("http://") || url.starts_with("https://"))
+                || url.contains(['?', '#', ' '])
+                || url.len() > 200)
+        {
+            return invalid(format!(
+                "api.public_url {url:?}: give the lookup page's address, http:// or https://, without a query (e.g. https://evidence.example.org)"
+            ));
+        }
         let mut names = HashSet::new();
         let mut ids = HashSet::new();
         for c in &self.chains {

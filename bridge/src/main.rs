@@ -2,6 +2,7 @@
 //! hands over to [`commands`].
 
 mod api;
+mod certificate;
 mod cli;
 mod commands;
 mod config;

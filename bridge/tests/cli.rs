@@ -15,7 +15,7 @@ fn help_lists_every_command() {
     let out = bridge(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["devnet", "deploy", "run", "anchor", "lookup", "proof", "verify", "status"] {
+    for cmd in ["devnet", "deploy", "run", "anchor", "lookup", "proof", "certificate", "verify", "status"] {
         assert!(text.contains(cmd), "--help lacks {cmd}: {text}");
         assert!(bridge(&[cmd, "--help"]).status.success(), "{cmd} --help");
     }
@@ -33,5 +33,26 @@ fn usage_errors_exit_2_with_a_message() {
         let out = bridge(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!out.stderr.is_empty(), "{args:?} printed no error");
+    }
+}
+
+/// A file that starts `%PDF-` is read as a certificate: an oversized, truncated, garbage
+/// or bundle-less one is bad input (exit 2) with the reason, never a panic.
+#[test]
+fn hostile_pdfs_are_bad_input_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.pdf");
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.resize(17 * 1024 * 1024, b' ');
+    std::fs::write(&big, &bytes).unwrap();
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, b"%PDF-2.0\n1 0 obj << /Type /Catalog /Names 1 0 R >> endobj\n%%EOF").unwrap();
+    let empty = dir.path().join("empty.pdf");
+    std::fs::write(&empty, b"%PDF-").unwrap();
+    for (file, needle) in [(&big, "larger than 16 MiB"), (&garbage, "certificate"), (&empty, "not a readable PDF")] {
+        let out = bridge(&["verify", file.to_str().unwrap(), "--offline"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", file.display());
+        assert!(err.contains(needle) && !err.contains("panicked"), "{}: {err}", file.display());
     }
 }

@@ -51,6 +51,27 @@ if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=zh 2>/dev/null)" 
     || echo "warning: no Chinese font installed; the browser test still checks the Chinese text, but screenshots show boxes" >&2
 fi
 
+# The evidence certificate (issue 15): `bridge certificate` sets its text in Debian's
+# fonts-wqy-microhei (the binary reads /usr/share/fonts/truetype/wqy/wqy-microhei.ttc, or
+# BRIDGE_CERT_FONT), and its tests read the PDF back with poppler-utils (pdftotext,
+# pdftoppm, pdfinfo, pdffonts, pdfdetach) and decode its QR code with zbar-tools (zbarimg).
+cert_pkgs=()
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || cert_pkgs+=(fonts-wqy-microhei)
+command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && command -v pdfdetach >/dev/null 2>&1 || cert_pkgs+=(poppler-utils)
+command -v zbarimg >/dev/null 2>&1 || cert_pkgs+=(zbar-tools)
+if [ "${#cert_pkgs[@]}" -gt 0 ]; then
+  echo "==> installing ${cert_pkgs[*]} for the evidence certificate and its tests (apt-get)"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: ${cert_pkgs[*]} missing and this is not root; run 'sudo apt-get install ${cert_pkgs[*]}'" >&2
+    exit 2
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends "${cert_pkgs[@]}" >/dev/null 2>&1; then
+    apt-get update >/dev/null
+    apt-get install -y --no-install-recommends "${cert_pkgs[@]}" >/dev/null
+  fi
+fi
+
 anvil="$here/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
 if ! "$anvil" --version >/dev/null 2>&1; then
   echo "error: anvil at $anvil does not run; delete deploy/node_modules and retry" >&2

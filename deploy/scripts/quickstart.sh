@@ -4,7 +4,8 @@
 # HashStore read by a mapped source; gamma), run three partner attestors (threshold 2)
 # and the relaying bridge, anchor a sample IOU on chain
 # alpha, wait until it is provable on chain beta, print the lookup and the verification,
-# then attest the same IOU with EAS on alpha and prove that attestation on beta too, and
+# then attest the same IOU with EAS on alpha and prove that attestation on beta too, write
+# the IOU's evidence certificate to devnet/sample-iou-certificate.pdf (and verify it), and
 # keep running until interrupted (Ctrl-C). Everything lives in ./devnet (delete it to
 # start afresh).
 set -euo pipefail
@@ -94,12 +95,21 @@ until "$bridge" proof --config "$config" "$eas_record" --to beta -o "$dir/eas.bu
 done
 echo "EAS attestation provable on beta after $(( $(date +%s) - start )) s"
 "$bridge" verify "$dir/eas.bundle.json" --config "$config"
+
+certificate="$dir/sample-iou-certificate.pdf"
+echo "==> writing the evidence certificate (存证证书) of the IOU, with its proof bundle on beta attached"
+"$bridge" certificate --config "$config" "$record_id" --to beta -o "$certificate"
+echo "==> verify the certificate offline (the bundle attached to the PDF, against the trust root)"
+"$bridge" verify "$certificate" --offline --trust "$dir/trust.json"
 echo
+echo "The evidence certificate of the sample IOU is at $certificate"
+echo "  (one A4 page, English and Chinese; its QR code opens the lookup page on the IOU's digest)."
 echo "The devnet, the three partners and the bridge keep running; try:"
 echo "  the lookup page: $page (drop devnet/sample-iou.txt on it)"
 echo "  set -a; . devnet/devnet.env; set +a"
 echo "  target/release/bridge status --config devnet/relayer.toml"
 echo "  target/release/bridge status --config devnet/partner-1.toml   # partner 1's own view"
 echo "  target/release/bridge verify devnet/iou.bundle.json --offline --trust devnet/trust.json"
+echo "  target/release/bridge verify devnet/sample-iou-certificate.pdf --offline --trust devnet/trust.json"
 echo "Press Ctrl-C to stop."
 wait

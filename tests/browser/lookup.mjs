@@ -345,12 +345,23 @@ async function main() {
     check(versions['@noble/curves'] && versions['@noble/hashes'], `the page runs noble ${JSON.stringify(versions)}`);
     const revoked = await page.$$eval('dd[data-revoked]', (ds) => ds.map((d) => d.dataset.revoked));
     check(revoked.length >= EXPECT_CHAINS && revoked.every((r) => r === 'false'), 'not revoked, and the page says so');
-    const links = await page.$$eval('a[download]', (as) => as.map((a) => a.href));
+    const links = await page.$$eval('a.bundle-link[download]', (as) => as.map((a) => a.href));
     check(links.length === proofs.length && links.every((l) => l.includes('/bundle?destination=')), 'a download link per record and destination');
     const bundle = await (await fetch(links[0])).json();
     check((bundle.version === 1 || bundle.version === 2) && typeof bundle.record_id === 'string', 'the download link serves a proof bundle');
+    const certs = await page.$$eval('a.certificate-link[download]', (as) => as.map((a) => ({ href: a.href, file: a.getAttribute('download'), text: a.textContent })));
+    check(certs.length === proofs.length && certs.every((c) => c.href.includes('/certificate?destination=') && c.file.endsWith('.pdf')), 'a certificate link per record and destination');
+    const pdf = await fetch(certs[0].href);
+    const head = new TextDecoder().decode((await pdf.arrayBuffer()).slice(0, 5));
+    check(pdf.status === 200 && pdf.headers.get('content-type') === 'application/pdf' && head === '%PDF-', `the certificate link serves a PDF (${pdf.status} ${pdf.headers.get('content-type')})`);
+    // A certificate's QR code opens /?digest=…: the page looks the digest up on load.
+    const linked = await context.newPage();
+    await linked.goto(`${BASE}/?digest=${expected}`);
+    await linked.waitForSelector('#summary[data-state]');
+    check((await linked.getAttribute('#summary', 'data-state')) === 'found' && (await linked.inputValue('#digest')) === expected, '/?digest= (the certificate QR code) looks the digest up on load');
+    await linked.close();
     const download = page.waitForEvent('download');
-    await page.click('a[download] >> nth=0');
+    await page.click('a.bundle-link[download] >> nth=0');
     const dl = await download;
     check(dl.suggestedFilename().startsWith('proof-') && dl.suggestedFilename().endsWith('.json'), `clicking it downloads ${dl.suggestedFilename()}`);
     let shot = join(SHOTS, 'found-en.png');

@@ -1,4 +1,4 @@
-//! The HTTP API: evidence lookup, proof bundles, verification, the node's trust root,
+//! The HTTP API: evidence lookup, proof bundles, evidence certificates, verification, the node's trust root,
 //! chain status, checkpoints, quarantine, anchoring for partners, health, metrics and
 //! the OpenAPI document.
 //!
@@ -8,6 +8,7 @@
 
 pub(crate) mod attestor;
 mod anchor;
+mod certificate;
 mod chains;
 mod error;
 mod ops;
@@ -163,6 +164,7 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/evidence/{digest}"),
     ("get", "/api/v1/records/{record_id}"),
     ("get", "/api/v1/records/{record_id}/bundle"),
+    ("get", "/api/v1/records/{record_id}/certificate"),
     ("post", "/api/v1/bundles/verify"),
     ("get", "/api/v1/trust-root"),
     ("get", "/api/v1/chains"),
@@ -183,6 +185,7 @@ pub(crate) fn router(state: ApiState) -> Router {
         .route("/api/v1/evidence/{digest}", get(records::evidence))
         .route("/api/v1/records/{record_id}", get(records::record))
         .route("/api/v1/records/{record_id}/bundle", get(records::bundle))
+        .route("/api/v1/records/{record_id}/certificate", get(certificate::certificate))
         .route("/api/v1/bundles/verify", post(records::verify))
         .route("/api/v1/trust-root", get(trust::trust_root))
         .route("/api/v1/chains", get(chains::chains))

@@ -6,7 +6,7 @@ use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{anchor, chains, error, ops, records, trust};
+use super::{anchor, certificate, chains, error, ops, records, trust};
 
 struct BearerAuth;
 
@@ -25,7 +25,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "Evidence Bridge API", description = "Evidence lookup, proof bundles, verification, the node's trust root, chain status and anchoring. Errors are JSON `{\"error\": \"...\"}`."),
     paths(
-        records::evidence, records::record, records::bundle, records::verify, trust::trust_root,
+        records::evidence, records::record, records::bundle, certificate::certificate, records::verify, trust::trust_root,
         chains::chains, chains::checkpoints, chains::quarantine,
         anchor::anchor, document, ops::healthz, ops::readyz, ops::metrics,
     ),

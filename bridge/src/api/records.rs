@@ -1,5 +1,6 @@
 //! Evidence lookup, records, proof bundles and bundle verification.
 
+use alloy::primitives::B256;
 use axum::{Json, extract::State};
 use evidence_relayer::{RelayerError, query::RecordView};
 use evidence_schemas::{
@@ -13,7 +14,10 @@ use super::{
     ApiError, ApiState,
     error::{ErrorBody, JsonBody, PathParam, QueryParams},
 };
-use crate::commands::verify::{Report, mirror_checks};
+use crate::{
+    commands::verify::{Report, mirror_checks},
+    config::ChainSettings,
+};
 
 /// Every record of a digest.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -59,7 +63,7 @@ pub(crate) async fn record(
         .ok_or_else(|| not_indexed(record_id))
 }
 
-fn not_indexed(record_id: alloy::primitives::B256) -> ApiError {
+pub(crate) fn not_indexed(record_id: alloy::primitives::B256) -> ApiError {
     ApiError::not_found(format!(
         "record {record_id} is not known to this node; check the id, or look the digest up with /api/v1/evidence/{{digest}}"
     ))
@@ -89,6 +93,12 @@ pub(crate) async fn bundle(
         ApiError::bad_request("missing query parameter `destination`: the chain (name or CAIP-2 id) to prove the record on")
     })?;
     let dest = state.chain(&destination)?.clone();
+    build_bundle(&state, record_id, &dest).await.map(Json)
+}
+
+/// The proof bundle of `record_id` on `dest` (the bundle endpoint's, and the
+/// certificate's).
+pub(crate) async fn build_bundle(state: &ApiState, record_id: B256, dest: &ChainSettings) -> Result<ProofBundle, ApiError> {
     let view = state.store().load_record(record_id).await.map_err(ApiError::store)?.ok_or_else(|| not_indexed(record_id))?;
     if view.record.source.chain == dest.chain_id {
         return Err(ApiError::bad_request(format!(
@@ -96,7 +106,7 @@ pub(crate) async fn bundle(
             dest.name
         )));
     }
-    let mirror = state.mirror(&dest).await?;
+    let mirror = state.mirror(dest).await?;
     // The attestor set that accepted the checkpoint, read at the block it was accepted
     // in (as `bridge proof` does): after a rotation the current set did not sign it.
     let target = state.store().proof_target(record_id, &dest.chain_id).await.map_err(|e| match e {
@@ -107,15 +117,14 @@ pub(crate) async fn bundle(
         .fetch_state_as_of(&view.record.source.chain, target.submission.mined_block)
         .await
         .map_err(|e| ApiError::unavailable(format!("reading the mirror on {}: {e}; try again later", dest.name)))?;
-    let bundle = state
+    state
         .store()
         .build_proof_bundle_cached(state.logs(), record_id, &dest.chain_id, &mirror_state, dest.mirror)
         .await
         .map_err(|e| match e {
             RelayerError::NotFound(m) => ApiError::not_found(m),
             other => ApiError::store(other),
-        })?;
-    Ok(Json(bundle))
+        })
 }
 
 /// Verifies a proof bundle offline and, when this node has the destination chain

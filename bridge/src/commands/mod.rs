@@ -1,13 +1,14 @@
 //! One module per subcommand.
 
 pub(crate) mod anchor;
+mod certificate;
 mod config_check;
 mod deploy;
 pub(crate) mod devnet;
 mod devnet_eas;
 mod lookup;
 mod mirror;
-mod proof;
+pub(crate) mod proof;
 mod revoke;
 pub(crate) mod rotation;
 mod run;
@@ -34,6 +35,7 @@ pub(crate) async fn dispatch(command: Command) -> CmdResult {
         Command::Anchor(args) => anchor::run(args).await,
         Command::Lookup(args) => lookup::run(args).await,
         Command::Proof(args) => proof::run(args).await,
+        Command::Certificate(args) => certificate::run(args).await,
         Command::Verify(args) => verify::run(args).await,
         Command::Revoke(args) => revoke::run(args).await,
         Command::Status(args) => status::run(args).await,

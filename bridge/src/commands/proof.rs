@@ -1,11 +1,13 @@
 //! `bridge proof RECORD_ID --to CHAIN -o FILE`: write a self-contained proof bundle.
 
 use evidence_relayer::RelayerError;
-use evidence_schemas::digest::parse_b256;
+use alloy::primitives::B256;
+use evidence_relayer::store::Store;
+use evidence_schemas::{ProofBundle, digest::parse_b256};
 
 use crate::{
     cli::ProofArgs,
-    config::Settings,
+    config::{ChainSettings, Settings},
     context,
     exit::{CmdResult, Failure},
     output::print_json,
@@ -16,24 +18,8 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
     let record_id = parse_b256("record id", &args.record_id)?;
     let dest = settings.chain(&args.to)?.clone();
     let store = context::open_store(&settings).await?;
-    let rpc = context::connect_rpc(&dest).await?;
-    let mirror = context::mirror_reader_over(rpc, &dest);
-    let not_found = |e: RelayerError| match e {
-        RelayerError::NotFound(m) => Failure::failed(m),
-        other => Failure::failed(format!("building the bundle: {other}")),
-    };
-    let target = store.proof_target(record_id, &dest.chain_id).await.map_err(not_found)?;
-    // The attestor set that accepted the checkpoint: read at the block it was accepted
-    // in (after a rotation the current set did not sign older checkpoints).
-    let state = mirror
-        .fetch_state_at(&target.view.record.source.chain, target.submission.mined_block)
-        .await
-        .map_err(|e| Failure::failed(format!("reading the mirror on {}: {e}", dest.name)))?;
-    let bundle = store.build_proof_bundle(record_id, &dest.chain_id, &state, dest.mirror).await.map_err(not_found)?;
-    bundle
-        .verify_offline()
-        .map_err(|e| Failure::failed(format!("the bundle built from the store does not verify ({e}); this is a bug")))?;
-    let text = serde_json::to_string_pretty(&bundle).map_err(|e| Failure::failed(e.to_string()))? + "\n";
+    let bundle = build_bundle(&store, record_id, &dest).await?;
+    let text = bundle_text(&bundle)?;
     std::fs::write(&args.output, text)
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", args.output.display())))?;
     if args.json {
@@ -58,4 +44,32 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// The proof bundle of `record_id` on `dest`, from the newest checkpoint mirrored there,
+/// built from the store and checked offline (`bridge proof` and `bridge certificate`).
+pub(crate) async fn build_bundle(store: &Store, record_id: B256, dest: &ChainSettings) -> Result<ProofBundle, Failure> {
+    let rpc = context::connect_rpc(dest).await?;
+    let mirror = context::mirror_reader_over(rpc, dest);
+    let not_found = |e: RelayerError| match e {
+        RelayerError::NotFound(m) => Failure::failed(m),
+        other => Failure::failed(format!("building the bundle: {other}")),
+    };
+    let target = store.proof_target(record_id, &dest.chain_id).await.map_err(not_found)?;
+    // The attestor set that accepted the checkpoint: read at the block it was accepted
+    // in (after a rotation the current set did not sign older checkpoints).
+    let state = mirror
+        .fetch_state_at(&target.view.record.source.chain, target.submission.mined_block)
+        .await
+        .map_err(|e| Failure::failed(format!("reading the mirror on {}: {e}", dest.name)))?;
+    let bundle = store.build_proof_bundle(record_id, &dest.chain_id, &state, dest.mirror).await.map_err(not_found)?;
+    bundle
+        .verify_offline()
+        .map_err(|e| Failure::failed(format!("the bundle built from the store does not verify ({e}); this is a bug")))?;
+    Ok(bundle)
+}
+
+/// A bundle as `bridge proof` writes it: pretty JSON and a newline.
+pub(crate) fn bundle_text(bundle: &ProofBundle) -> Result<String, Failure> {
+    crate::certificate::bundle_json(bundle).map_err(Failure::failed)
 }

@@ -17,13 +17,16 @@ use crate::{
 };
 
 pub(crate) async fn run(args: ServeArgs) -> CmdResult {
-    let settings = Settings::load(&args.config)?;
+    let mut settings = Settings::load(&args.config)?;
     let listen = args.listen.or(settings.api.listen).ok_or_else(|| {
         Failure::usage("no address to listen on: set [api] listen in the config or pass --listen 127.0.0.1:8080")
     })?;
     let store = evidence_relayer::Store::connect_read_only(&settings.store.url)
         .await
         .map_err(|e| Failure::usage(format!("cannot open store {} read-only: {e}", settings.store.url)))?;
+    // The address served is the lookup page's when no public URL is configured (the
+    // certificate's QR code points there).
+    settings.api.listen = Some(listen);
     let tokens = settings.api.token_hashes()?;
     let anchor = match (&settings.keys.anchor_key_env, tokens.is_empty()) {
         (Some(_), false) => AnchorAccess::new(tokens, secrets::anchor_key(&settings.keys)?),

@@ -17,6 +17,10 @@
 //! the same record id) and, for a revoked record, `source_revocation` (the same for the
 //! revocation).
 //!
+//! An evidence certificate (a file starting `%PDF-`, see [`crate::certificate`]) is
+//! verified through the one proof bundle attached to it, with the same checks, flags and
+//! exit codes; a PDF with no bundle, several, or one that cannot be read is bad input.
+//!
 //! Exit codes: 0 valid (signers pinned); 1 a check failed; 2 bad input (not a bundle, a
 //! malformed one, an unreadable trust root); 3 the proof holds but the record is
 //! REVOKED (the bundle carries a proven revocation); 4 the bundle is self-consistent but
@@ -181,9 +185,9 @@ pub(crate) const EXIT_UNPINNED: u8 = 4;
 /// trust root of a thousand rotations well under a MiB.
 pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Reads at most [`MAX_FILE_BYTES`] of UTF-8 text (`/dev/zero` costs 16 MiB, not all
-/// memory); a larger or unreadable file is bad input (exit 2).
-pub(crate) fn read_capped(path: &Path, what: &str) -> Result<String, Failure> {
+/// Reads at most [`MAX_FILE_BYTES`] (`/dev/zero` costs 16 MiB, not all memory); a larger
+/// or unreadable file is bad input (exit 2).
+pub(crate) fn read_capped_bytes(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
     let file = std::fs::File::open(path).map_err(|e| Failure::usage(format!("cannot read {what} {}: {e}", path.display())))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
@@ -196,29 +200,50 @@ pub(crate) fn read_capped(path: &Path, what: &str) -> Result<String, Failure> {
             MAX_FILE_BYTES / (1024 * 1024)
         )));
     }
+    Ok(bytes)
+}
+
+/// [`read_capped_bytes`] of UTF-8 text.
+pub(crate) fn read_capped(path: &Path, what: &str) -> Result<String, Failure> {
+    utf8(read_capped_bytes(path, what)?, &path.display().to_string(), what)
+}
+
+fn utf8(bytes: Vec<u8>, shown: &str, what: &str) -> Result<String, Failure> {
     String::from_utf8(bytes).map_err(|e| {
-        Failure::usage(format!("{what} {} is not UTF-8 text (invalid byte at {}): not a JSON {what}", path.display(), e.utf8_error().valid_up_to()))
+        Failure::usage(format!("{what} {shown} is not UTF-8 text (invalid byte at {}): not a JSON {what}", e.utf8_error().valid_up_to()))
     })
 }
 
 /// Reads and parses a bundle strictly; a file that is not a bundle, or repeats a JSON
-/// key, is bad input (exit 2).
-pub(crate) fn read_bundle(path: &Path) -> Result<ProofBundle, Failure> {
-    let text = read_capped(path, "bundle")?;
-    check_unique_keys(&text).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        Failure::usage(format!("{} is not valid JSON ({e}); is the file truncated?", path.display()))
-    })?;
+/// key, is bad input (exit 2). A file that starts with `%PDF-` is an evidence
+/// certificate: its one attached bundle is read (see [`crate::certificate::embed`]);
+/// the second value names the attachment then.
+pub(crate) fn read_bundle(path: &Path) -> Result<(ProofBundle, Option<String>), Failure> {
+    let bytes = read_capped_bytes(path, "bundle")?;
+    if bytes.starts_with(b"%PDF-") {
+        let inner = crate::certificate::embed::extract_bundle(&bytes)
+            .map_err(|e| Failure::usage(format!("certificate {}: {e}", path.display())))?;
+        let shown = format!("{} (attached {})", path.display(), crate::certificate::BUNDLE_FILE);
+        let text = utf8(inner, &shown, "bundle")?;
+        return parse_bundle(&text, &shown).map(|b| (b, Some(shown)));
+    }
+    let text = utf8(bytes, &path.display().to_string(), "bundle")?;
+    parse_bundle(&text, &path.display().to_string()).map(|b| (b, None))
+}
+
+/// Parses bundle text strictly (`shown` names it in messages).
+fn parse_bundle(text: &str, shown: &str) -> Result<ProofBundle, Failure> {
+    check_unique_keys(text).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Failure::usage(format!("{shown} is not valid JSON ({e}); is the file truncated?")))?;
     if let Some(v) = value.get("version").and_then(serde_json::Value::as_u64)
         && !(OLDEST_BUNDLE_VERSION..=BUNDLE_VERSION).contains(&v)
     {
         return Err(Failure::usage(format!(
-            "{}: bundle version {v}, this build reads versions {OLDEST_BUNDLE_VERSION} to {BUNDLE_VERSION}",
-            path.display()
+            "{shown}: bundle version {v}, this build reads versions {OLDEST_BUNDLE_VERSION} to {BUNDLE_VERSION}"
         )));
     }
-    serde_json::from_value(value)
-        .map_err(|e| Failure::usage(format!("{} is not a proof bundle: {e}", path.display())))
+    serde_json::from_value(value).map_err(|e| Failure::usage(format!("{shown} is not a proof bundle: {e}")))
 }
 
 /// Reads a trust root strictly; an unusable file is bad input (exit 2).
@@ -228,7 +253,7 @@ pub(crate) fn read_trust_root(path: &Path) -> Result<TrustRoot, Failure> {
 }
 
 pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
-    let bundle = read_bundle(&args.bundle)?;
+    let (bundle, from_certificate) = read_bundle(&args.bundle)?;
     let trust = args.trust.as_deref().map(|p| read_trust_root(p).map(|root| (root, p))).transpose()?;
     let mut report = Report::offline(&bundle);
     if report.failed_check.is_none()
@@ -250,6 +275,9 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     if args.json {
         print_json(&report)?;
     } else {
+        if let Some(shown) = &from_certificate {
+            println!("certificate: verifying the proof bundle it carries, {shown}");
+        }
         print_report(&report, &bundle);
     }
     outcome(&report)
