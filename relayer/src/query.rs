@@ -77,6 +77,20 @@ pub struct MirroredOn {
     /// as a record of the destination chain (adapter `bridge-receipts`), when indexed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt: Option<RoundTripReceipt>,
+    /// RFC 3161 timestamps of that checkpoint for this destination (checked when
+    /// stored), one per TSA.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timestamps: Vec<TimestampView>,
+}
+
+/// A stored RFC 3161 timestamp, as lookups show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimestampView {
+    /// The TSA, its token (DER, base64) and the token's time (RFC 3339).
+    #[serde(flatten)]
+    pub timestamp: evidence_schemas::timestamp::Timestamp,
+    /// The TSA certificate's subject.
+    pub tsa_subject: String,
 }
 
 /// The destination's `CheckpointAccepted` event, as a record of the destination chain.
@@ -426,6 +440,9 @@ impl Store {
                 mirror_state.threshold
             )));
         }
+        let timestamps = self
+            .load_timestamps(&Route::new(chain.clone(), destination_chain.clone()), checkpoint.size)
+            .await?;
         Ok(ProofBundle {
             version: BUNDLE_VERSION,
             record: view.record,
@@ -445,6 +462,7 @@ impl Store {
                 mirror_block: sub.mined_block,
             },
             revocation,
+            timestamps,
         })
     }
 
@@ -600,7 +618,8 @@ async fn record_view(reads: &mut Reads, rows: &[sqlx::any::AnyRow]) -> Result<Re
                     true => round_trip_receipt(reads, &chain, &m.on).await?,
                     false => None,
                 };
-                mirrored_on.push(MirroredOn { receipt, ..m.on });
+                let timestamps = crate::store::timestamps_with(&mut reads.conn, &chain, &m.on).await?;
+                mirrored_on.push(MirroredOn { receipt, timestamps, ..m.on });
             }
             match row.try_get::<Option<i64>, _>("newest_checkpoint")? {
                 Some(size) => RecordState::Checkpointed {
@@ -641,6 +660,7 @@ fn mirror_from_row(r: &sqlx::any::AnyRow, prefix: &str) -> Result<Option<Mirror>
             tx_hash: tx_hash.map(|h| parse_b256("submissions.tx_hash", &h)).transpose()?,
             block: r.try_get::<Option<i64>, _>(col("block").as_str())?.map(uint),
             receipt: None,
+            timestamps: Vec::new(),
         },
         destination_indexed: r.try_get::<i64, _>(col("indexed").as_str())? > 0,
     }))

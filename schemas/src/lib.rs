@@ -12,6 +12,7 @@
 //! - [`checkpoint`]: signed checkpoints of a log and their EIP-712 typed-data hashes;
 //! - [`attestor_set`]: attestor-set changes (signed rotations, the owner's timelock);
 //! - [`bundle`]: the self-contained proof bundle and its offline verification;
+//! - [`timestamp`]: RFC 3161 trusted timestamps over checkpoints, checked offline;
 //! - [`trust`]: the trust root an offline verifier pins (attestor sets per mirror);
 //! - [`strict_json`]: strict JSON reading (no key twice in an object);
 //! - [`json_schema`]: the JSON Schema documents generated from these types.
@@ -30,6 +31,7 @@ pub mod log;
 pub mod record;
 mod serde_time;
 pub mod strict_json;
+pub mod timestamp;
 pub mod trust;
 
 pub use alloy_primitives::{Address, B256};
