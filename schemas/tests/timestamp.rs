@@ -84,7 +84,7 @@ fn rsa_token_verifies_with_ours_and_openssl() {
 }
 
 #[test]
-fn openssl_made_query_is_answered_and_ours_is_read_by_openssl() {
+fn our_query_is_read_by_openssl_and_its_query_has_our_imprint() {
     let dir = tempfile::tempdir().unwrap();
     let tsa = OpensslTsa::create(dir.path(), "Q TSA", TsaOptions::default());
     let req = build_request(&imprint_of(&hash(1)), &NONCE).unwrap();
@@ -94,6 +94,13 @@ fn openssl_made_query_is_answered_and_ours_is_read_by_openssl() {
     assert!(text.contains("Certificate required: yes"), "{text}");
     assert!(text.contains("Nonce: 0x1122334455667788"), "{text}");
     assert!(text.contains("Hash Algorithm: sha256"), "{text}");
+    // A query OpenSSL made itself over a file of the 32 hash bytes has our imprint: the
+    // TSA's reply to it verifies against `imprint_of` (its nonce is OpenSSL's own).
+    let data = dir.path().join("hash.bin");
+    std::fs::write(&data, hash(1).as_slice()).unwrap();
+    let token = tsa.reply(&tsa.openssl_query(&data));
+    let e = verify_response(&token, &imprint_of(&hash(1)), &NONCE, &roots(&tsa)).unwrap_err();
+    assert!(matches!(e, TimestampError::Nonce(_)), "same imprint, OpenSSL's nonce: {e}");
 }
 
 #[test]
