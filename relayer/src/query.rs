@@ -164,6 +164,12 @@ pub struct DestinationStatus {
     pub last_confirmed_size: Option<u64>,
     /// The most recently changed submission.
     pub last_submission: Option<SubmissionSummary>,
+    /// RFC 3161 tokens stored for the route's checkpoints (all TSAs).
+    pub timestamps: u64,
+    /// Timestamp requests still without a token after failing (newest first, at most
+    /// 5): the TSA, the checkpoint, attempts and the last error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timestamp_failures: Vec<crate::store::TimestampFailure>,
 }
 
 /// One source chain's status.
@@ -524,10 +530,14 @@ impl Store {
                             last_error: s.last_error,
                             updated_at_ms: s.updated_at,
                         });
+                let timestamps = self.count_timestamps(&route).await?;
+                let timestamp_failures = self.load_timestamp_failures(&route, 5).await?;
                 dests.push(DestinationStatus {
                     destination_chain: route.destination,
                     last_confirmed_size,
                     last_submission,
+                    timestamps,
+                    timestamp_failures,
                 });
             }
             let alarms = self.load_alarms(Some(&chain)).await?;

@@ -100,7 +100,10 @@ fn our_query_is_read_by_openssl_and_its_query_has_our_imprint() {
     std::fs::write(&data, hash(1).as_slice()).unwrap();
     let token = tsa.reply(&tsa.openssl_query(&data));
     let e = verify_response(&token, &imprint_of(&hash(1)), &NONCE, &roots(&tsa)).unwrap_err();
-    assert!(matches!(e, TimestampError::Nonce(_)), "same imprint, OpenSSL's nonce: {e}");
+    assert!(
+        matches!(e, TimestampError::Nonce(_)),
+        "same imprint, OpenSSL's nonce: {e}"
+    );
 }
 
 #[test]
@@ -154,7 +157,10 @@ fn altered_tokens_and_garbage_are_refused() {
     // certificate the TSA ships in the token, which the configured root supersedes
     // (OpenSSL, too, builds the chain from its trusted root).
     let ca_der = tsa::openssl(dir.path(), &["x509", "-in", "ca.crt", "-outform", "DER"]);
-    let ca_at = token.windows(ca_der.len()).position(|w| w == ca_der).unwrap();
+    let ca_at = token
+        .windows(ca_der.len())
+        .position(|w| w == ca_der)
+        .unwrap();
     let shipped_ca = ca_at..ca_at + ca_der.len();
     for i in (0..token.len()).filter(|i| !shipped_ca.contains(i)) {
         let mut bad = token.clone();

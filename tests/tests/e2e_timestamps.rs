@@ -311,6 +311,11 @@ async fn every_accepted_checkpoint_gets_a_checked_token_and_bad_tsas_store_nothi
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
     }
+    let status = net.status().to_string();
+    assert!(
+        status.contains("\"timestamp_failures\"") && status.contains("tsa-garbage"),
+        "bridge status shows the failures: {status}"
+    );
     let log = std::fs::read_to_string(net.dir.path().join("run-0.log")).unwrap();
     assert!(
         log.contains("timestamp request failed") && log.contains("tsa-nonce"),

@@ -28,7 +28,7 @@ pub struct NewTimestamp {
 }
 
 /// A request that failed and waits for its retry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TimestampFailure {
     /// Checkpoint size.
     pub size: u64,

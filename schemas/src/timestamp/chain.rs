@@ -100,7 +100,10 @@ fn verify_issued(cert: &Certificate, issuer: &Certificate) -> Result<(), String>
         .as_bytes()
         .ok_or_else(|| "the certificate's signature is not whole bytes".to_owned())?;
     if cert.signature_algorithm != cert.tbs_certificate.signature {
-        return Err("the certificate's signatureAlgorithm differs from its signed one (RFC 5280 4.1.1.2)".into());
+        return Err(
+            "the certificate's signatureAlgorithm differs from its signed one (RFC 5280 4.1.1.2)"
+                .into(),
+        );
     }
     verify_signature(
         &issuer.tbs_certificate.subject_public_key_info,

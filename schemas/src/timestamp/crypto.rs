@@ -140,7 +140,11 @@ fn check_no_params(alg: &AlgorithmIdentifierOwned) -> Result<(), String> {
     match &alg.parameters {
         None => Ok(()),
         Some(p) if p.tag() == der::Tag::Null && p.value().is_empty() => Ok(()),
-        Some(p) => Err(format!("algorithm {} has parameters of type {} (expected none or NULL)", alg.oid, p.tag())),
+        Some(p) => Err(format!(
+            "algorithm {} has parameters of type {} (expected none or NULL)",
+            alg.oid,
+            p.tag()
+        )),
     }
 }
 

@@ -121,7 +121,10 @@ fn check(
     // RFC 5652 section 5.1: version 3 for content other than id-data; a SignerInfo
     // names its certificate by issuer and serial (version 1) or key identifier (3).
     if sd.version != CmsVersion::V3 {
-        return Err(malformed(format!("SignedData version {:?}, a timestamp token's is 3", sd.version)));
+        return Err(malformed(format!(
+            "SignedData version {:?}, a timestamp token's is 3",
+            sd.version
+        )));
     }
     if let Some(si) = sd.signer_infos.0.iter().find(|si| {
         !matches!(
@@ -130,7 +133,10 @@ fn check(
                 | (SignerIdentifier::SubjectKeyIdentifier(_), CmsVersion::V3)
         )
     }) {
-        return Err(malformed(format!("SignerInfo version {:?} does not match its signer identifier", si.version)));
+        return Err(malformed(format!(
+            "SignerInfo version {:?} does not match its signer identifier",
+            si.version
+        )));
     }
     if sd.encap_content_info.econtent_type != CT_TST_INFO {
         return Err(malformed(format!(
@@ -144,7 +150,10 @@ fn check(
         .as_ref()
         .ok_or_else(|| malformed("the token has no TSTInfo content".into()))?;
     if econtent.tag() != der::Tag::OctetString {
-        return Err(malformed(format!("the token's content is a {}, not an OCTET STRING", econtent.tag())));
+        return Err(malformed(format!(
+            "the token's content is a {}, not an OCTET STRING",
+            econtent.tag()
+        )));
     }
     let tst_der = econtent.value();
     let tst = TstInfo::from_der(tst_der).map_err(|e| malformed(format!("bad TSTInfo: {e}")))?;
@@ -192,7 +201,11 @@ fn check(
         .collect();
     // The digest algorithms are outside the signature: still, they must name the
     // signer's (RFC 5652 section 5.1), so that no byte of a valid token is free.
-    if !sd.digest_algorithms.iter().any(|a| *a == signer_info.digest_alg) {
+    if !sd
+        .digest_algorithms
+        .iter()
+        .any(|a| *a == signer_info.digest_alg)
+    {
         return Err(malformed(format!(
             "SignedData.digestAlgorithms does not list the signer's digest algorithm {}",
             signer_info.digest_alg.oid
