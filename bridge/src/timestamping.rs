@@ -115,3 +115,93 @@ pub(crate) fn configured_roots(list: &[TimestampingSettings]) -> Result<TsaRoots
     }
     Ok(all)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tsa(name: &str, url: &str, root_cert: PathBuf) -> TimestampingSettings {
+        TimestampingSettings {
+            name: name.into(),
+            url: url.into(),
+            root_cert,
+            timeout_ms: 1000,
+        }
+    }
+
+    #[test]
+    fn entries_are_checked_and_root_certs_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("root.pem");
+        let out = std::process::Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-days",
+                "1",
+            ])
+            .args(["-subj", "/CN=Config Test Root", "-keyout"])
+            .arg(dir.path().join("root.key"))
+            .arg("-out")
+            .arg(&pem)
+            .output()
+            .expect("openssl runs (bash deploy/scripts/install-tools.sh installs it)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let good = tsa("a-tsa", "http://127.0.0.1:1/tsa", pem.clone());
+        validate(std::slice::from_ref(&good)).unwrap();
+        let roots =
+            configured_roots(&[good.clone(), tsa("b", "https://b.example/tsr", pem.clone())])
+                .unwrap();
+        assert_eq!(
+            roots.subjects(),
+            ["CN=Config Test Root"],
+            "the same root twice counts once"
+        );
+        assert_eq!(
+            clients(std::slice::from_ref(&good)).unwrap()[0].name,
+            "a-tsa"
+        );
+
+        let not_pem = dir.path().join("root.key.txt");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let cases = [
+            (vec![good.clone(), good.clone()], "used twice"),
+            (
+                vec![tsa("bad name", "http://x/tsa", pem.clone())],
+                "use 1-64 letters",
+            ),
+            (
+                vec![tsa("a", "ftp://x/tsa", pem.clone())],
+                "must start with http",
+            ),
+            (
+                vec![tsa("a", "http://x/tsa", dir.path().join("missing.pem"))],
+                "cannot read root_cert",
+            ),
+            (
+                vec![tsa("a", "http://x/tsa", not_pem)],
+                "holds no usable certificate",
+            ),
+            (
+                vec![TimestampingSettings {
+                    timeout_ms: 0,
+                    ..good.clone()
+                }],
+                "timeout_ms must be positive",
+            ),
+        ];
+        for (list, why) in cases {
+            let e = validate(&list).unwrap_err().to_string();
+            assert!(e.contains(why), "{why}: {e}");
+        }
+    }
+}
