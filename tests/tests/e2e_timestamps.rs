@@ -11,7 +11,8 @@
 //! - the proof bundle (v3) carries the token; `bridge verify --trust` (TSA roots from
 //!   `bridge trust export`) and `--tsa-root` print the TSA's time; an altered token
 //!   fails naming the check (exit 1), a garbage one is malformed (exit 2);
-//! - `bridge lookup --json` shows the token.
+//! - `bridge lookup --json`, `bridge status` and the API (record view, bundle
+//!   verification, `/metrics`) show the tokens and the failures.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
@@ -188,6 +189,8 @@ async fn every_accepted_checkpoint_gets_a_checked_token_and_bad_tsas_store_nothi
         let url = serve_bad_tsa(*mode, (*tsa).clone()).await;
         extra.push_str(&entry(name, &url, root));
     }
+    let api_port = support::free_port_pair(1);
+    extra.push_str(&format!("[api]\nlisten = \"127.0.0.1:{api_port}\"\n"));
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&extra);
     std::fs::write(&config, text).unwrap();
@@ -413,6 +416,70 @@ async fn every_accepted_checkpoint_gets_a_checked_token_and_bad_tsas_store_nothi
         assert_eq!(out.status.code(), Some(code), "{stdout}");
         assert!(stdout.contains(&format!("FAIL {check}")), "{stdout}");
     }
+
+    // The API: the record's view, bundle verification (ok, and an altered token), metrics.
+    let api = format!("http://127.0.0.1:{api_port}");
+    let http = reqwest::Client::new();
+    let view: Value = http
+        .get(format!("{api}/api/v1/records/{record_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let on = view["mirrored_on"].as_array().unwrap();
+    assert!(
+        on.iter()
+            .any(|m| m["timestamps"].as_array().is_some_and(|t| t
+                .iter()
+                .any(|t| t["tsa"] == "devnet-tsa" && t["token"].is_string()))),
+        "the API's record view shows the token: {view}"
+    );
+    let original: Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle_path).unwrap()).unwrap();
+    let report: Value = http
+        .post(format!("{api}/api/v1/bundles/verify"))
+        .json(&original)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["timestamps"][0]["tsa"], "devnet-tsa", "{report}");
+    let mut altered = original.clone();
+    altered["timestamps"][0]["token"] = STANDARD.encode(&der).into();
+    let report: Value = http
+        .post(format!("{api}/api/v1/bundles/verify"))
+        .json(&altered)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["valid"], false, "{report}");
+    assert!(
+        report["failed_check"]
+            .as_str()
+            .unwrap()
+            .starts_with("timestamp_"),
+        "{report}"
+    );
+    let metrics = http
+        .get(format!("{api}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("bridge_timestamps_total")
+            && metrics.contains("bridge_timestamp_failures_total"),
+        "timestamp metrics are exported"
+    );
 
     // The lookup shows it.
     let digest = bundle.record.evidence.digest.to_string();
