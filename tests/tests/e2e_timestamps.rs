@@ -438,27 +438,17 @@ async fn every_accepted_checkpoint_gets_a_checked_token_and_bad_tsas_store_nothi
     );
     let original: Value =
         serde_json::from_str(&std::fs::read_to_string(&bundle_path).unwrap()).unwrap();
-    let report: Value = http
-        .post(format!("{api}/api/v1/bundles/verify"))
-        .json(&original)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let verify = |bundle: Value| {
+        let request = http
+            .post(format!("{api}/api/v1/bundles/verify"))
+            .json(&bundle);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let report = verify(original.clone()).await;
     assert_eq!(report["timestamps"][0]["tsa"], "devnet-tsa", "{report}");
     let mut altered = original.clone();
     altered["timestamps"][0]["token"] = STANDARD.encode(&der).into();
-    let report: Value = http
-        .post(format!("{api}/api/v1/bundles/verify"))
-        .json(&altered)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let report = verify(altered).await;
     assert_eq!(report["valid"], false, "{report}");
     assert!(
         report["failed_check"]
