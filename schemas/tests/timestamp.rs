@@ -205,3 +205,65 @@ fn rejection_status_is_reported() {
     assert!(matches!(e, TimestampError::Status(_)), "{e}");
     assert!(e.to_string().contains("Rejection"), "{e}");
 }
+
+#[path = "common/mod.rs"]
+mod common;
+
+#[test]
+fn bundle_timestamps_verify_against_the_trust_roots_tsa_roots() {
+    use evidence_schemas::{
+        bundle::BundleError,
+        timestamp::Timestamp,
+        trust::{TrustFileError, TrustRoot, TrustedTsa},
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tsa = OpensslTsa::create(dir.path(), "Bundle TSA", TsaOptions::default());
+    let (mut bundle, mut trust) = common::sample();
+    let imprint = imprint_of(&bundle.timestamped_hash().unwrap());
+    let reply = tsa.reply(&build_request(&imprint, &NONCE).unwrap());
+    let (token, time) = verify_response(&reply, &imprint, &NONCE, &roots(&tsa)).unwrap();
+    bundle.timestamps.push(Timestamp {
+        tsa: "bundle-tsa".into(),
+        token,
+        gen_time: time.gen_time,
+    });
+    bundle.verify_offline().unwrap();
+
+    // The roots come from the trust root's `tsa_roots` (which round-trips strictly).
+    trust.tsa_roots.push(TrustedTsa {
+        name: "bundle-tsa".into(),
+        certificate_pem: tsa.ca_pem(),
+    });
+    let trust = TrustRoot::parse(&serde_json::to_string(&trust).unwrap()).unwrap();
+    let results = bundle
+        .verify_timestamps(&trust.tsa_roots().unwrap())
+        .unwrap();
+    assert_eq!(results, [Ok(time.clone())]);
+
+    // A bundle whose `gen_time` is not the token's, or a token over another checkpoint.
+    let mut shifted = bundle.clone();
+    shifted.timestamps[0].gen_time += 1;
+    let e = shifted.verify_timestamps(&roots(&tsa)).unwrap()[0]
+        .clone()
+        .unwrap_err();
+    assert_eq!(e.check(), "gen_time", "{e}");
+    let mut other = bundle.clone();
+    other.checkpoint.source_block_number += 1;
+    let e = other.verify_timestamps(&roots(&tsa)).unwrap()[0]
+        .clone()
+        .unwrap_err();
+    assert_eq!(e.check(), "imprint", "{e}");
+
+    // Version 1 and 2 bundles carry no timestamps.
+    let mut v2 = bundle.clone();
+    v2.version = 2;
+    assert!(matches!(v2.verify_offline(), Err(BundleError::Version(2))));
+    v2.timestamps.clear();
+    v2.verify_offline().unwrap();
+
+    // A trust root whose TSA entry is not a certificate is refused by name.
+    let mut bad = serde_json::to_value(&trust).unwrap();
+    bad["tsa_roots"][0]["certificate_pem"] = "not a certificate".into();
+    let e = TrustRoot::parse(&bad.to_string()).unwrap_err();
+    assert!(matches!(e, TrustFileError::Tsa { .. }), "{e}");
+}
