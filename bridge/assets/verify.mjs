@@ -179,8 +179,13 @@ export async function verifyBundle(bundle, opts) {
   const checks = [];
   const fail = (check, detail) => { checks.push({ check, ok: false, detail }); return { ok: false, checks }; };
   try {
-    if (bundle.version !== 1 && bundle.version !== 2) {
-      return fail('version', `bundle version ${bundle.version}; this page reads versions 1 and 2`);
+    // v3 adds RFC 3161 `timestamps`, which this page does not check (the CLI does:
+    // `bridge verify --trust`); v1 and v2 carry none.
+    if (bundle.version !== 1 && bundle.version !== 2 && bundle.version !== 3) {
+      return fail('version', `bundle version ${bundle.version}; this page reads versions 1 to 3`);
+    }
+    if (bundle.version < 3 && Array.isArray(bundle.timestamps) && bundle.timestamps.length > 0) {
+      return fail('version', `a version ${bundle.version} bundle cannot carry timestamps`);
     }
     const computed = await recordId(bundle.record, opts);
     if (computed !== String(bundle.record_id).toLowerCase()) {

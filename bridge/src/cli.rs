@@ -385,6 +385,10 @@ pub(crate) struct VerifyArgs {
     /// verify exits 4.
     #[arg(long)]
     pub(crate) trust: Option<PathBuf>,
+    /// A PEM file of TSA root certificates: the bundle's RFC 3161 timestamps are checked
+    /// against them (and against the trust root's `tsa_roots`) and their time printed.
+    #[arg(long)]
+    pub(crate) tsa_root: Option<PathBuf>,
     /// With a config, also check the destination mirror and the source chain's
     /// original transaction.
     #[arg(long, short)]

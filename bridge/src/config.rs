@@ -61,6 +61,9 @@ pub(crate) struct Settings {
     /// Remote attestors a relaying instance asks for signatures.
     #[serde(default)]
     pub(crate) attestors: Vec<RemoteAttestorSettings>,
+    /// RFC 3161 TSAs that timestamp every accepted checkpoint ([`crate::timestamping`]).
+    #[serde(default)]
+    pub(crate) timestamping: Vec<crate::timestamping::TimestampingSettings>,
     /// The evidence certificate (`bridge certificate`, the certificate endpoint).
     #[serde(default)]
     pub(crate) certificate: CertificateSettings,
@@ -525,7 +528,8 @@ impl Settings {
         if self.engine.poll_interval_ms == 0 || self.engine.checkpoint_max_records == 0 {
             return invalid("engine.poll_interval_ms and engine.checkpoint_max_records must be positive".into());
         }
-        Ok(())
+        crate::timestamping::validate(&self.timestamping)
+
     }
 
     /// Whether this instance only attests (never submits).

@@ -11,6 +11,7 @@ mod exit;
 mod output;
 mod progress;
 mod secrets;
+mod timestamping;
 mod trust;
 
 use std::process::ExitCode;

@@ -14,6 +14,14 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 need() {
   command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' is not installed; $2" >&2; exit 2; }
 }
+# apt-get install PACKAGE quietly, refreshing the package lists once if needed (root).
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends "$1" >/dev/null; then
+    apt-get update >/dev/null
+    apt-get install -y --no-install-recommends "$1" >/dev/null
+  fi
+}
 need node "install Node.js 20+ (Debian: apt-get install nodejs npm)"
 need npm "install npm (Debian: apt-get install npm)"
 need cargo "install the Rust toolchain (https://rustup.rs)"
@@ -36,11 +44,7 @@ if [ ! -x "$chromium" ]; then
     exit 2
   fi
   need apt-get "install Chromium by hand and set CHROMIUM_BIN to it"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y --no-install-recommends chromium >/dev/null; then
-    apt-get update >/dev/null
-    apt-get install -y --no-install-recommends chromium >/dev/null
-  fi
+  apt_install chromium
   [ -x "$chromium" ] || { echo "error: apt-get ran but $chromium is still missing; install Chromium by hand" >&2; exit 2; }
 fi
 
@@ -72,9 +76,22 @@ if [ "${#cert_pkgs[@]}" -gt 0 ]; then
   fi
 fi
 
+# RFC 3161 timestamps (issue 15): the devnet's TSA and the tests run OpenSSL's `ts`
+# (`openssl ts -reply` / `-verify`), from Debian's openssl package.
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "==> openssl is missing: installing Debian's openssl (apt-get)"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: openssl is missing and this is not root; run 'sudo apt-get install openssl'" >&2
+    exit 2
+  fi
+  need apt-get "install OpenSSL by hand (the \`openssl\` command with its \`ts\` subcommand)"
+  apt_install openssl
+fi
+openssl ts -help >/dev/null 2>&1 || { echo "error: this openssl has no 'ts' command (RFC 3161); install Debian's openssl" >&2; exit 2; }
+
 anvil="$here/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
 if ! "$anvil" --version >/dev/null 2>&1; then
   echo "error: anvil at $anvil does not run; delete deploy/node_modules and retry" >&2
   exit 2
 fi
-echo "==> tools ready: $("$anvil" --version | head -1), solc $(node -e "console.log(require('$here/node_modules/solc/package.json').version)"), playwright-core $(node -e "console.log(require('$here/node_modules/playwright-core/package.json').version)"), noble bundle $(head -1 "$here/../bridge/assets/vendor/noble.mjs" | sed 's|^// ||; s| (MIT.*||'), $("$chromium" --version 2>/dev/null | head -1)"
+echo "==> tools ready: $("$anvil" --version | head -1), solc $(node -e "console.log(require('$here/node_modules/solc/package.json').version)"), playwright-core $(node -e "console.log(require('$here/node_modules/playwright-core/package.json').version)"), noble bundle $(head -1 "$here/../bridge/assets/vendor/noble.mjs" | sed 's|^// ||; s| (MIT.*||'), $("$chromium" --version 2>/dev/null | head -1), $(openssl version | cut -d' ' -f1-2)"

@@ -73,14 +73,25 @@ until "$bridge" proof --config "$config" "$record_id" --to beta -o "$dir/iou.bun
   sleep 1
 done
 echo "provable on beta after $(( $(date +%s) - start )) s"
+echo "==> waiting for the devnet TSA's RFC 3161 timestamp of that checkpoint (bundle v3 \`timestamps\`)"
+has_ts() { python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("timestamps") else 1)' "$1"; }
+start=$(date +%s)
+until has_ts "$dir/iou.bundle.json"; do
+  if [ $(( $(date +%s) - start )) -gt 60 ]; then
+    echo "no timestamp after 60 s; bridge log:" >&2; grep -i timestamp "$dir/bridge.log" | tail -20 >&2; exit 1
+  fi
+  sleep 1
+  "$bridge" proof --config "$config" "$record_id" --to beta -o "$dir/iou.bundle.json" >/dev/null
+done
 
 echo "==> lookup"
 "$bridge" lookup --config "$config" --file "$iou"
 echo "==> verify the proof bundle (offline checks + the mirror contract on beta)"
 "$bridge" verify "$dir/iou.bundle.json" --config "$config"
-echo "==> export the trust root (every mirror's attestor sets; first sets pinned) and verify offline against it"
+echo "==> export the trust root (every mirror's attestor sets, first sets pinned, and the TSA roots) and verify offline against it"
 "$bridge" trust export --config "$config" -o "$dir/trust.json"
-"$bridge" verify "$dir/iou.bundle.json" --offline --trust "$dir/trust.json"
+"$bridge" verify "$dir/iou.bundle.json" --offline --trust "$dir/trust.json" | tee "$dir/verify.txt"
+echo "RFC 3161 time of the checkpoint (devnet TSA): $(sed -n 's/.*RFC 3161 time \([^,]*\),.*/\1/p' "$dir/verify.txt" | head -1)"
 
 echo "==> attesting $iou with EAS on chain alpha (bridge devnet attest-eas)"
 "$bridge" devnet attest-eas --config "$config" --chain alpha --file "$iou" --note "quick start" --json | tee "$dir/eas.json"

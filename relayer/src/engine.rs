@@ -34,6 +34,7 @@ use crate::{
         checkpoint::{CheckpointPolicy, checkpoint_once},
         index::{IndexOutcome, index_once},
         submit::{SubmitMemory, SubmitOutcome, submit_once},
+        timestamp::{TimestampOutcome, TsaClient, timestamp_once},
     },
     store::{Route, Store},
 };
@@ -114,6 +115,7 @@ pub struct Engine {
     leases: LeaseKeeper,
     remote: Option<RemoteAttestors>,
     attest_only: bool,
+    tsas: Vec<TsaClient>,
     watched: std::sync::Mutex<HashMap<ChainId, Instant>>,
 }
 
@@ -215,6 +217,7 @@ impl Engine {
             submit_memory,
             remote: None,
             attest_only: false,
+            tsas: Vec::new(),
             watched: std::sync::Mutex::new(HashMap::new()),
         })
     }
@@ -237,6 +240,13 @@ impl Engine {
     /// for itself nor submits.
     pub fn attest_only(mut self) -> Self {
         self.attest_only = true;
+        self
+    }
+
+    /// Timestamps every accepted checkpoint with these TSAs (RFC 3161), in a task of
+    /// its own per route (see [`crate::stages::timestamp`]).
+    pub fn with_timestamping(mut self, tsas: Vec<TsaClient>) -> Self {
+        self.tsas = tsas;
         self
     }
 
@@ -392,6 +402,19 @@ impl Engine {
         .await
     }
 
+    /// One timestamp step of the route (tokens for its newest accepted checkpoints),
+    /// while this instance holds the route's `timestamp:` lease.
+    pub async fn tick_timestamp(&self, route: &Route) -> Result<TimestampOutcome> {
+        if self.tsas.is_empty() {
+            return Ok(TimestampOutcome::default());
+        }
+        let rt = self.route_runtime(route)?;
+        match self.leases.hold(&format!("timestamp:{route}")).await? {
+            Hold::Held { store, .. } => timestamp_once(&store, rt, &self.tsas).await,
+            Hold::Busy => Ok(TimestampOutcome::default()),
+        }
+    }
+
     /// Indexes `chain` until caught up with its head (or halted), then checkpoints and
     /// attests once.
     pub async fn tick_chain(&self, chain: &ChainId) -> Result<IndexOutcome> {
@@ -417,6 +440,7 @@ impl Engine {
             while let SubmitOutcome::Sent { .. } | SubmitOutcome::Replaced { .. } =
                 self.tick_submit(&route).await?
             {}
+            self.tick_timestamp(&route).await?;
         }
         Ok(())
     }
@@ -433,6 +457,10 @@ impl Engine {
         for r in engine.routes.iter().filter(|_| !engine.attest_only) {
             let (engine, shutdown, route) = (Arc::clone(&engine), shutdown.clone(), r.route());
             tasks.spawn(async move { engine.route_loop(route, shutdown).await });
+        }
+        for r in engine.routes.iter().filter(|_| !engine.attest_only && !engine.tsas.is_empty()) {
+            let (engine, shutdown, route) = (Arc::clone(&engine), shutdown.clone(), r.route());
+            tasks.spawn(async move { engine.timestamp_loop(route, shutdown).await });
         }
         info!(target: "relayer::engine", chains = engine.chains.len(), routes = engine.routes.len(),
             attestors = engine.attestors.len(), remote_attestors = engine.remote.as_ref().map_or(0, |r| r.attestors().len()),
@@ -493,6 +521,28 @@ impl Engine {
                     self.settings.poll_interval
                 }
                 Err(e) => self.on_error("relayer::submit", &route.to_string(), &e, &mut failures),
+            };
+            if !self.pause(delay, &shutdown).await {
+                break;
+            }
+        }
+    }
+
+    /// Timestamps the route's accepted checkpoints; per-request failures back off in
+    /// the store (see [`crate::stages::timestamp`]), store errors here.
+    async fn timestamp_loop(&self, route: Route, shutdown: CancellationToken) {
+        let mut failures = 0u32;
+        while !shutdown.is_cancelled() {
+            let delay = match self.tick_timestamp(&route).await {
+                Ok(outcome) => {
+                    failures = 0;
+                    if outcome.stored > 0 && outcome.failed == 0 {
+                        Duration::ZERO
+                    } else {
+                        self.settings.poll_interval
+                    }
+                }
+                Err(e) => self.on_error("relayer::timestamp", &route.to_string(), &e, &mut failures),
             };
             if !self.pause(delay, &shutdown).await {
                 break;

@@ -77,6 +77,20 @@ pub struct MirroredOn {
     /// as a record of the destination chain (adapter `bridge-receipts`), when indexed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt: Option<RoundTripReceipt>,
+    /// RFC 3161 timestamps of that checkpoint for this destination (checked when
+    /// stored), one per TSA.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timestamps: Vec<TimestampView>,
+}
+
+/// A stored RFC 3161 timestamp, as lookups show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimestampView {
+    /// The TSA, its token (DER, base64) and the token's time (RFC 3339).
+    #[serde(flatten)]
+    pub timestamp: evidence_schemas::timestamp::Timestamp,
+    /// The TSA certificate's subject.
+    pub tsa_subject: String,
 }
 
 /// The destination's `CheckpointAccepted` event, as a record of the destination chain.
@@ -150,6 +164,12 @@ pub struct DestinationStatus {
     pub last_confirmed_size: Option<u64>,
     /// The most recently changed submission.
     pub last_submission: Option<SubmissionSummary>,
+    /// RFC 3161 tokens stored for the route's checkpoints (all TSAs).
+    pub timestamps: u64,
+    /// Timestamp requests still without a token after failing (newest first, at most
+    /// 5): the TSA, the checkpoint, attempts and the last error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timestamp_failures: Vec<crate::store::TimestampFailure>,
 }
 
 /// One source chain's status.
@@ -426,6 +446,9 @@ impl Store {
                 mirror_state.threshold
             )));
         }
+        let timestamps = self
+            .load_timestamps(&Route::new(chain.clone(), destination_chain.clone()), checkpoint.size)
+            .await?;
         Ok(ProofBundle {
             version: BUNDLE_VERSION,
             record: view.record,
@@ -445,6 +468,7 @@ impl Store {
                 mirror_block: sub.mined_block,
             },
             revocation,
+            timestamps,
         })
     }
 
@@ -506,10 +530,14 @@ impl Store {
                             last_error: s.last_error,
                             updated_at_ms: s.updated_at,
                         });
+                let timestamps = self.count_timestamps(&route).await?;
+                let timestamp_failures = self.load_timestamp_failures(&route, 5).await?;
                 dests.push(DestinationStatus {
                     destination_chain: route.destination,
                     last_confirmed_size,
                     last_submission,
+                    timestamps,
+                    timestamp_failures,
                 });
             }
             let alarms = self.load_alarms(Some(&chain)).await?;
@@ -600,7 +628,8 @@ async fn record_view(reads: &mut Reads, rows: &[sqlx::any::AnyRow]) -> Result<Re
                     true => round_trip_receipt(reads, &chain, &m.on).await?,
                     false => None,
                 };
-                mirrored_on.push(MirroredOn { receipt, ..m.on });
+                let timestamps = crate::store::timestamps_with(&mut reads.conn, &chain, &m.on).await?;
+                mirrored_on.push(MirroredOn { receipt, timestamps, ..m.on });
             }
             match row.try_get::<Option<i64>, _>("newest_checkpoint")? {
                 Some(size) => RecordState::Checkpointed {
@@ -641,6 +670,7 @@ fn mirror_from_row(r: &sqlx::any::AnyRow, prefix: &str) -> Result<Option<Mirror>
             tx_hash: tx_hash.map(|h| parse_b256("submissions.tx_hash", &h)).transpose()?,
             block: r.try_get::<Option<i64>, _>(col("block").as_str())?.map(uint),
             receipt: None,
+            timestamps: Vec::new(),
         },
         destination_indexed: r.try_get::<i64, _>(col("indexed").as_str())? > 0,
     }))

@@ -28,6 +28,10 @@
 //!     BEEN revoked ([`ProofBundle::is_revoked`]); it must never be reported as plainly
 //!     valid.
 //!
+//! 11. `timestamps` (v3) — not part of the checks above: each RFC 3161 token is
+//!     checked on its own against the verifier's TSA roots
+//!     ([`ProofBundle::verify_timestamps`]); a v1 or v2 bundle carries none.
+//!
 //! Checks 1–3 failing mean a malformed bundle ([`BundleError::is_malformed`]). Passing
 //! them all proves the bundle consistent with ITSELF, not that its attestors are the
 //! mirror's: a verifier pins those with a trust root ([`crate::trust`]).
@@ -48,10 +52,11 @@ use crate::{
     log::{ProofError, verify_record_inclusion},
     record::{Action, EvidenceRecord, RecordId},
     strict_json::{DocumentError, from_str_strict},
+    timestamp::{Timestamp, TimestampError, TsaRoots, VerifiedTime, imprint_of, verify_token},
 };
 
 /// The proof bundle version this build writes.
-pub const BUNDLE_VERSION: u64 = 2;
+pub const BUNDLE_VERSION: u64 = 3;
 
 /// The oldest bundle version this build still verifies.
 pub const OLDEST_BUNDLE_VERSION: u64 = 1;
@@ -103,7 +108,8 @@ pub struct Destination {
 /// A self-contained proof that one record is in a checkpoint mirrored on a destination.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ProofBundle {
-    /// Bundle format version: 2 (1 is still verified; it has no `revocation`).
+    /// Bundle format version: 3 (1 and 2 are still verified; 1 has no `revocation`,
+    /// 1 and 2 have no `timestamps`).
     pub version: u64,
     /// The record.
     pub record: EvidenceRecord,
@@ -126,6 +132,12 @@ pub struct ProofBundle {
     /// no revocation was covered by the checkpoint when the bundle was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation: Option<Revocation>,
+    /// RFC 3161 timestamps of the checkpoint's EIP-712 signing hash for this
+    /// destination ([`crate::timestamp`]), one per TSA; empty when none was stored.
+    /// They are not covered by the attestors' signatures: each token stands on its
+    /// TSA's signature ([`ProofBundle::verify_timestamps`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timestamps: Vec<Timestamp>,
 }
 
 /// The check a bundle failed, by name, with why.
@@ -133,7 +145,7 @@ pub struct ProofBundle {
 #[non_exhaustive]
 pub enum BundleError {
     /// Unsupported bundle version.
-    #[error("check `version` failed: bundle version {0}, this build reads versions 1 and 2 (a v1 bundle cannot carry a revocation)")]
+    #[error("check `version` failed: bundle version {0}, this build reads versions 1 to 3 (a v1 bundle cannot carry a revocation, a v1 or v2 bundle no timestamps)")]
     Version(u64),
     /// The destination is not a well-formed EVM destination.
     #[error("check `destination` failed: {0}")]
@@ -266,6 +278,7 @@ impl ProofBundle {
     pub fn verify_offline(&self) -> Result<Vec<Address>, BundleError> {
         if !(OLDEST_BUNDLE_VERSION..=BUNDLE_VERSION).contains(&self.version)
             || (self.version == 1 && self.revocation.is_some())
+            || (self.version < 3 && !self.timestamps.is_empty())
         {
             return Err(BundleError::Version(self.version));
         }
@@ -300,6 +313,34 @@ impl ProofBundle {
             self.verify_revocation(rev)?;
         }
         Ok(signers)
+    }
+
+    /// The 32 bytes the bundle's timestamps cover: the checkpoint's EIP-712 signing
+    /// hash for the bundle's destination (the token's imprint is SHA-256 of them).
+    pub fn timestamped_hash(&self) -> Result<B256, BundleError> {
+        Ok(self.checkpoint.signing_hash(&self.mirror_domain()?))
+    }
+
+    /// Checks each of [`Self::timestamps`] against `roots`, in order: the verified
+    /// time and TSA of each token, or why it fails. Pure; call it after
+    /// [`Self::verify_offline`] (which proves the checkpoint the tokens cover).
+    pub fn verify_timestamps(&self, roots: &TsaRoots) -> Result<Vec<Result<VerifiedTime, TimestampError>>, BundleError> {
+        let imprint = imprint_of(&self.timestamped_hash()?);
+        Ok(self
+            .timestamps
+            .iter()
+            .map(|t| {
+                let v = verify_token(&t.token, &imprint, roots)?;
+                if v.gen_time != t.gen_time {
+                    return Err(TimestampError::GenTime(format!(
+                        "the bundle says {}, the token says {}",
+                        crate::serde_time::to_rfc3339(t.gen_time),
+                        crate::serde_time::to_rfc3339(v.gen_time)
+                    )));
+                }
+                Ok(v)
+            })
+            .collect())
     }
 
     /// Whether the bundle carries a revocation of its record (meaningful once

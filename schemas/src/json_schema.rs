@@ -13,7 +13,7 @@ pub fn documents() -> Vec<(&'static str, Schema)> {
     vec![
         ("evidence-record.v1.schema.json", schema_for!(EvidenceRecord)),
         ("checkpoint.v1.schema.json", schema_for!(SignedCheckpoint)),
-        ("proof-bundle.v2.schema.json", schema_for!(ProofBundle)),
+        ("proof-bundle.v3.schema.json", schema_for!(ProofBundle)),
         ("trust-root.v1.schema.json", schema_for!(TrustRoot)),
     ]
 }

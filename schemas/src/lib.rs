@@ -12,6 +12,7 @@
 //! - [`checkpoint`]: signed checkpoints of a log and their EIP-712 typed-data hashes;
 //! - [`attestor_set`]: attestor-set changes (signed rotations, the owner's timelock);
 //! - [`bundle`]: the self-contained proof bundle and its offline verification;
+//! - [`timestamp`]: RFC 3161 trusted timestamps over checkpoints, checked offline;
 //! - [`trust`]: the trust root an offline verifier pins (attestor sets per mirror);
 //! - [`strict_json`]: strict JSON reading (no key twice in an object);
 //! - [`json_schema`]: the JSON Schema documents generated from these types.
@@ -30,6 +31,7 @@ pub mod log;
 pub mod record;
 mod serde_time;
 pub mod strict_json;
+pub mod timestamp;
 pub mod trust;
 
 pub use alloy_primitives::{Address, B256};
@@ -38,4 +40,6 @@ pub use chain::ChainId;
 pub use checkpoint::{Checkpoint, SignedCheckpoint};
 pub use digest::{Digest32, DigestAlgorithm};
 pub use error::SchemaError;
+/// Unix seconds as RFC 3339 UTC text (`2026-12-01T12:00:00Z`), as the schema writes times.
+pub use serde_time::to_rfc3339 as unix_to_rfc3339;
 pub use record::{Action, Evidence, EvidenceRecord, Label, RecordId, SourceLocator};

@@ -9,6 +9,9 @@
 //! was installed; a `signed_rotation` carries the previous set's signatures, so the
 //! chain from a pinned version to a later one can be checked with no node.
 //!
+//! An optional `tsa_roots` list names the RFC 3161 TSA root certificates whose
+//! timestamps the verifier accepts ([`TrustRoot::tsa_roots`]).
+//!
 //! [`TrustRoot::parse`] reads a file strictly (no unknown field, no key twice, every set
 //! well formed, versions consecutive); [`TrustRoot::check_bundle`] decides whether a
 //! bundle's signers are trusted:
@@ -55,6 +58,31 @@ pub struct TrustRoot {
     pub exported_at: Option<String>,
     /// The mirrors.
     pub mirrors: Vec<TrustedMirror>,
+    /// RFC 3161 TSA roots trusted for bundle timestamps (optional; absent in files
+    /// from before timestamps, which stay valid).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tsa_roots: Vec<TrustedTsa>,
+}
+
+/// One trusted Time-Stamping Authority root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedTsa {
+    /// The operator's name for the TSA (informational).
+    pub name: String,
+    /// The root CA certificate (or the TSA's own certificate), PEM.
+    pub certificate_pem: String,
+}
+
+impl TrustRoot {
+    /// The TSA roots listed in `tsa_roots`, parsed.
+    pub fn tsa_roots(&self) -> Result<crate::timestamp::TsaRoots, crate::timestamp::TimestampError> {
+        let mut all = crate::timestamp::TsaRoots::default();
+        for t in &self.tsa_roots {
+            all.extend(crate::timestamp::TsaRoots::from_pem(&t.certificate_pem)?);
+        }
+        Ok(all)
+    }
 }
 
 /// One destination mirror.

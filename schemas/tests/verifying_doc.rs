@@ -271,7 +271,7 @@ fn sample_bundle_and_trust_root_are_committed_and_verify() {
     let dir = root().join("schemas/json/examples");
     let files = [
         (
-            "bundle-v2.json",
+            "bundle-v3.json",
             serde_json::to_string_pretty(&bundle).unwrap() + "\n",
         ),
         (
@@ -299,7 +299,7 @@ fn sample_bundle_and_trust_root_are_committed_and_verify() {
     // No JSON Schema validator is in the tree: at least every required property of the
     // generated schemas is present in the examples.
     for (doc, schema_name) in [
-        (&files[0].1, "proof-bundle.v2.schema.json"),
+        (&files[0].1, "proof-bundle.v3.schema.json"),
         (&files[1].1, "trust-root.v1.schema.json"),
     ] {
         let value: serde_json::Value = serde_json::from_str(doc).unwrap();

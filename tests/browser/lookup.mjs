@@ -348,7 +348,7 @@ async function main() {
     const links = await page.$$eval('a.bundle-link[download]', (as) => as.map((a) => a.href));
     check(links.length === proofs.length && links.every((l) => l.includes('/bundle?destination=')), 'a download link per record and destination');
     const bundle = await (await fetch(links[0])).json();
-    check((bundle.version === 1 || bundle.version === 2) && typeof bundle.record_id === 'string', 'the download link serves a proof bundle');
+    check([1, 2, 3].includes(bundle.version) && typeof bundle.record_id === 'string', 'the download link serves a proof bundle');
     const certs = await page.$$eval('a.certificate-link[download]', (as) => as.map((a) => ({ href: a.href, file: a.getAttribute('download'), text: a.textContent })));
     check(certs.length === proofs.length && certs.every((c) => c.href.includes('/certificate?destination=') && c.file.endsWith('.pdf')), 'a certificate link per record and destination');
     const pdf = await fetch(certs[0].href);

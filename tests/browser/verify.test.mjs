@@ -125,7 +125,8 @@ test('a bundle built in JS from a four-leaf tree verifies, and edits fail the na
     [(b) => { b.checkpoint.size = 5; }, 'inclusion'],
     [(b) => { b.checkpoint.root = '0x' + '33'.repeat(32); }, 'inclusion'],
     [(b) => { b.inclusion_proof.pop(); }, 'inclusion'],
-    [(b) => { b.version = 3; }, 'version'],
+    [(b) => { b.version = 4; }, 'version'],
+    [(b) => { b.timestamps = [{ tsa: 'x', token: 'MA==', gen_time: '2026-01-01T00:00:00Z' }]; }, 'version'],
     [(b) => { b.inclusion_proof = ['0x12']; }, 'format'],
   ];
   for (const [edit, check] of edits) {

@@ -21,6 +21,7 @@
 //!   [`adapter_suite::SourceFixture`] per adapter;
 //! - [`offline_bundles`]: bundles, forgeries and trust roots built with fixed keys
 //!   and no chain, for the `bridge verify` tests;
+//! - [`tsa`]: a real RFC 3161 TSA (OpenSSL `ts`) with certificates made at test time;
 //! - [`gas`]: calldata and intrinsic gas arithmetic for gas measurements.
 //!
 //! A missing dependency (the anvil binary, the conformance vectors) is an error with the
@@ -36,6 +37,7 @@ pub mod offline_bundles;
 pub mod records;
 pub mod revert;
 pub mod rfc6962;
+pub mod tsa;
 
 pub use attest::{Attestors, sign_checkpoint};
 pub use devchain::{Devchain, decode_events, send_tx, workspace_root};

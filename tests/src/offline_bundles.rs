@@ -185,6 +185,7 @@ pub fn bundle_of(
             mirror_block: Some(2_000),
         },
         revocation,
+        timestamps: Vec::new(),
     })
 }
 
@@ -281,5 +282,6 @@ pub fn trust_root(sets: Vec<TrustedSet>) -> TrustRoot {
                 sets,
             }],
         }],
+        tsa_roots: Vec::new(),
     }
 }

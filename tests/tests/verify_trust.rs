@@ -77,7 +77,7 @@ fn write_trust(dir: &Path, name: &str, root: &TrustRoot) -> PathBuf {
 
 fn examples() -> (PathBuf, PathBuf) {
     let dir = workspace_root().join("schemas/json/examples");
-    (dir.join("bundle-v2.json"), dir.join("trust-root.json"))
+    (dir.join("bundle-v3.json"), dir.join("trust-root.json"))
 }
 
 /// Versions 1 (keys 1–3, 2 of 3, pinned first set), 2 (keys 2–4, signed by 1 and 2),

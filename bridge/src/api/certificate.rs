@@ -60,7 +60,11 @@ pub(crate) async fn certificate(
         }
     })
     .await;
-    let req = certificate::Request::new(view, primary, others, &settings.chains, base);
+    // The TSA roots were read once by `config check` and at start; one that no longer
+    // reads only leaves the certificate without trusted times.
+    let roots = crate::timestamping::configured_roots(&settings.timestamping).unwrap_or_default();
+    let mut req = certificate::Request::new(view, primary, others, &settings.chains, base);
+    req.timestamps = certificate::verified_times(&req.primary, &roots);
     let (_, pdf) = certificate::issue(req, fonts).await.map_err(rendering)?;
     let mut res = pdf.into_response();
     let h = res.headers_mut();

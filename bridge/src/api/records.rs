@@ -132,7 +132,7 @@ pub(crate) async fn build_bundle(state: &ApiState, record_id: B256, dest: &Chain
 /// `failed_check` for a bundle that does not verify; `400` for a body that is not a
 /// bundle.
 #[utoipa::path(post, path = "/api/v1/bundles/verify", tag = "proofs",
-    request_body(content = Object, description = "ProofBundle (version 1 or 2)", content_type = "application/json"),
+    request_body(content = Object, description = "ProofBundle (version 1, 2 or 3)", content_type = "application/json"),
     responses((status = 200, body = Report), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody)))]
 pub(crate) async fn verify(
@@ -149,6 +149,13 @@ pub(crate) async fn verify(
     let bundle: ProofBundle = serde_json::from_value(value)
         .map_err(|e| ApiError::bad_request(format!("the body is not a proof bundle: {e}")))?;
     let mut report = Report::offline(&bundle);
+    // RFC 3161 tokens are checked against this node's `[[timestamping]]` roots.
+    if report.failed_check.is_none() && !bundle.timestamps.is_empty() {
+        let roots = crate::timestamping::configured_roots(&state.settings().timestamping)
+            .map_err(|e| ApiError::unavailable(format!("this node's TSA roots: {e}")))?;
+        crate::commands::verify_tsa::check_timestamps(&mut report, &bundle, &roots);
+        report.finish(&bundle);
+    }
     // This node asks the destination mirror (verifyRecord and rootAt) when it has that
     // chain configured; the full online checks (attestor set, mirror transaction, source
     // receipt) are `bridge verify --config`'s.

@@ -69,6 +69,26 @@ where
     out
 }
 
+/// The RFC 3161 times of `bundle`'s tokens that verify against `roots`, for
+/// [`Request::timestamps`]. A token that does not verify is left out: the certificate
+/// prints only trusted times.
+pub(crate) fn verified_times(bundle: &evidence_schemas::ProofBundle, roots: &evidence_schemas::timestamp::TsaRoots) -> Vec<model::TsaTime> {
+    let Ok(results) = bundle.verify_timestamps(roots) else {
+        return Vec::new();
+    };
+    bundle
+        .timestamps
+        .iter()
+        .zip(results)
+        .filter_map(|(t, r)| {
+            r.ok().map(|v| model::TsaTime {
+                tsa: format!("{} ({})", t.tsa, v.tsa_subject),
+                time: evidence_schemas::unix_to_rfc3339(v.gen_time),
+            })
+        })
+        .collect()
+}
+
 /// The inputs of one certificate (see [`Certificate::new`]).
 pub(crate) struct Request {
     /// The record.
@@ -82,8 +102,8 @@ pub(crate) struct Request {
     /// The lookup page's URL.
     pub(crate) lookup_base: String,
     /// The RFC 3161 times of the primary bundle's checkpoint, (TSA, time), verified by
-    /// the caller; empty (the certificate says "no trusted timestamp in this bundle")
-    /// until bundles carry tokens (issue 15 part 1 fills this from them).
+    /// the caller against the configured TSA roots ([`verified_times`]); empty, the
+    /// certificate says "no trusted timestamp in this bundle".
     pub(crate) timestamps: Vec<model::TsaTime>,
 }
 

@@ -42,7 +42,9 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
         },
     )
     .await;
-    let req = certificate::Request::new(view, primary, others, &settings.chains, base);
+    let roots = crate::timestamping::configured_roots(&settings.timestamping).map_err(|e| Failure::usage(e.to_string()))?;
+    let mut req = certificate::Request::new(view, primary, others, &settings.chains, base);
+    req.timestamps = certificate::verified_times(&req.primary, &roots);
     let (cert, pdf) = certificate::issue(req, fonts)
         .await
         .map_err(|e| Failure::failed(format!("rendering the certificate: {e}")))?;

@@ -18,6 +18,10 @@ pub(crate) fn run(args: &ConfigCheckArgs) -> CmdResult {
     println!("  store:  {}", redact_password(&settings.store.url));
     println!("  chains: {}", settings.chain_names().join(", "));
     println!("  routes: {}", routes.join(", "));
+    for t in &settings.timestamping {
+        let roots = crate::timestamping::configured_roots(std::slice::from_ref(t))?;
+        println!("  timestamping: {} at {} (roots: {})", t.name, t.url, roots.subjects().join("; "));
+    }
     Ok(())
 }
 

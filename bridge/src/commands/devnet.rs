@@ -18,6 +18,9 @@
 //! also gets a `HashStore` — a stand-in for a third-party evidence contract — read by a
 //! `[[chains.mapped]]` source, so the devnet shows records of a contract the bridge has
 //! no code for.
+//!
+//! A Time-Stamping Authority (OpenSSL's `ts`, [`super::devnet_tsa`]) runs on a
+//! loopback port; `bridge.toml` and `relayer.toml` name it in `[[timestamping]]`.
 
 use std::{
     path::{Path, PathBuf},
@@ -188,7 +191,8 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
         }
     }
 
-    write_files(&dir, &chains, &attestors)?;
+    let tsa = super::devnet_tsa::start(&dir).await?;
+    write_files(&dir, &chains, &attestors, &super::devnet_tsa::config_entry(&tsa))?;
     println!("devnet up: {} chains, attestor threshold {THRESHOLD} of {}", chains.len(), attestors.len());
     for c in &chains {
         println!(
@@ -211,11 +215,13 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
         "         {} + partner-1.toml, partner-2.toml, partner-3.toml (three attest-only partners, threshold 2)",
         dir.join("relayer.toml").display()
     );
+    println!("TSA:     {} (OpenSSL ts; root {})", tsa.url, tsa.root_cert.display());
     println!("secrets: {} (load with `set -a; . {0}; set +a`)", dir.join("devnet.env").display());
     println!("running until interrupted (Ctrl-C)");
     wait_for_shutdown().await;
     println!("stopping devnet chains");
     drop(chains);
+    drop(tsa);
     Ok(())
 }
 
@@ -243,7 +249,7 @@ fn dev_key(anvil: &AnvilInstance, index: usize) -> Result<PrivateKeySigner, Fail
 /// - `relayer.toml`: a relaying instance with no attestor key that gathers signatures
 ///   from the three partners (threshold 2) and serves the API and lookup page;
 /// - `devnet.env`: the keys (anvil's public development keys).
-fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner]) -> Result<(), Failure> {
+fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner], tsa: &str) -> Result<(), Failure> {
     let mut sources = String::new();
     for c in chains {
         sources.push_str(&format!(
@@ -302,7 +308,7 @@ fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner]) 
         &config(
             "bridge.sqlite",
             "relayer_key_env = \"BRIDGE_RELAYER_KEY\"\nattestor_keys_env = \"BRIDGE_ATTESTOR_KEYS\"\nanchor_key_env = \"BRIDGE_ANCHOR_KEY\"\nowner_key_env = \"BRIDGE_OWNER_KEY\"\n",
-            "",
+            tsa,
         ),
     )?;
     let mut remote = String::new();
@@ -325,7 +331,7 @@ fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner]) 
         &config(
             "relayer.sqlite",
             "relayer_key_env = \"BRIDGE_RELAYER_KEY\"\nanchor_key_env = \"BRIDGE_ANCHOR_KEY\"\n",
-            &format!("[api]\nlisten = \"127.0.0.1:{}\"\n\n{remote}", free_port()?),
+            &format!("{tsa}[api]\nlisten = \"127.0.0.1:{}\"\n\n{remote}", free_port()?),
         ),
     )?;
     write("devnet.env", &env)

@@ -132,6 +132,14 @@ pub(crate) async fn run(args: LookupArgs) -> CmdResult {
                     m.checkpoint_root.map(|r| format!(", root {r}")).unwrap_or_default(),
                     m.tx_hash.map(|t| format!(", mirror tx {t}")).unwrap_or_default()
                 );
+                for t in &m.timestamps {
+                    let time = jiff::Timestamp::from_second(i64::try_from(t.timestamp.gen_time).unwrap_or(i64::MAX))
+                        .map_or_else(|_| t.timestamp.gen_time.to_string(), |x| x.to_string());
+                    println!(
+                        "    timestamp  RFC 3161 time {time} from {} ({}), over that checkpoint's EIP-712 hash for {dest}",
+                        t.timestamp.tsa, t.tsa_subject
+                    );
+                }
                 if let Some(rc) = &m.receipt {
                     let back: Vec<String> = rc
                         .provable_on

@@ -6,6 +6,7 @@ mod config_check;
 mod deploy;
 pub(crate) mod devnet;
 mod devnet_eas;
+mod devnet_tsa;
 mod lookup;
 mod mirror;
 pub(crate) mod proof;
@@ -15,6 +16,7 @@ mod run;
 mod status;
 mod trust;
 pub(crate) mod verify;
+pub(crate) mod verify_tsa;
 mod serve;
 
 use crate::{

@@ -65,6 +65,9 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
             .map_err(|e| Failure::usage(format!("attestors: {e}")))?;
         engine = engine.with_remote_attestors(client);
     }
+    if !settings.timestamping.is_empty() && !attest_only {
+        engine = engine.with_timestamping(crate::timestamping::clients(&settings.timestamping)?);
+    }
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
     tokio::spawn(async move {

@@ -1,4 +1,5 @@
-//! `bridge status`: per chain, head, cursor, lag, log size, checkpoints, quarantine, halts.
+//! `bridge status`: per chain, head, cursor, lag, log size, checkpoints, quarantine, halts,
+//! and per destination the RFC 3161 timestamps stored and the requests that failed.
 
 use crate::{
     cli::StatusArgs,
@@ -43,6 +44,15 @@ pub(crate) async fn run(args: StatusArgs) -> CmdResult {
                     .map(|l| format!(", last submission size {} {:?}{}", l.size, l.state, l.last_error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()))
                     .unwrap_or_default()
             );
+            if d.timestamps > 0 || !d.timestamp_failures.is_empty() {
+                println!("     RFC 3161 timestamps stored: {}", d.timestamps);
+            }
+            for f in &d.timestamp_failures {
+                println!(
+                    "     timestamp of size {} from {} failed {} time(s), retried later: {}",
+                    f.size, f.tsa, f.attempts, f.last_error
+                );
+            }
         }
         println!("  quarantined events: {}", s.quarantined);
         if let Some(h) = &s.halted {

@@ -38,9 +38,10 @@ pub(crate) async fn export(args: TrustExportArgs) -> CmdResult {
         })
         .count();
     println!(
-        "trust root written to {}: {} mirror(s), {sets} attestor-set version(s); first sets pinned — check them out of band before you rely on the file",
+        "trust root written to {}: {} mirror(s), {sets} attestor-set version(s), {} TSA root(s); first sets pinned — check them out of band before you rely on the file",
         args.output.display(),
-        root.mirrors.len()
+        root.mirrors.len(),
+        root.tsa_roots.len()
     );
     if unpinned_owner_sets > 0 {
         println!(

@@ -21,6 +21,9 @@
 //! verified through the one proof bundle attached to it, with the same checks, flags and
 //! exit codes; a PDF with no bundle, several, or one that cannot be read is bad input.
 //!
+//! Timestamps: each RFC 3161 token of a v3 bundle is checked against the TSA roots of
+//! the trust root and `--tsa-root FILE`, and its time printed ([`super::verify_tsa`]).
+//!
 //! Exit codes: 0 valid (signers pinned); 1 a check failed; 2 bad input (not a bundle, a
 //! malformed one, an unreadable trust root); 3 the proof holds but the record is
 //! REVOKED (the bundle carries a proven revocation); 4 the bundle is self-consistent but
@@ -91,6 +94,12 @@ pub(crate) struct Report {
     pub(crate) revocation_record_id: Option<String>,
     /// The checks, in order.
     pub(crate) checks: Vec<Check>,
+    /// The RFC 3161 timestamps that verified (TSA, time), in the bundle's order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) timestamps: Vec<super::verify_tsa::VerifiedTimestamp>,
+    /// Tokens the bundle carries that were not checked (no TSA root was given).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) timestamps_unchecked: usize,
     /// The first failed check, when not valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) failed_check: Option<&'static str>,
@@ -115,6 +124,8 @@ impl Report {
             destination_chain: bundle.destination.chain.to_string(),
             revocation_record_id: bundle.revocation.as_ref().map(|r| r.record_id.to_string()),
             checks: Vec::new(),
+            timestamps: Vec::new(),
+            timestamps_unchecked: 0,
             failed_check: None,
             malformed: false,
         };
@@ -173,6 +184,10 @@ impl Report {
         };
         self.failed_check = self.checks.iter().find(|c| !c.ok).map(|c| c.check);
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Exit code of a bundle whose proof holds but whose record is revoked.
@@ -261,6 +276,11 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     {
         report.check_trust(&bundle, root, file);
     }
+    if report.failed_check.is_none() {
+        let config = if bundle.timestamps.is_empty() { None } else { args.config.as_deref() };
+        let roots = super::verify_tsa::roots(trust.as_ref().map(|(r, _)| r), args.tsa_root.as_deref(), config)?;
+        super::verify_tsa::check_timestamps(&mut report, &bundle, &roots);
+    }
     if report.failed_check.is_none()
         && !args.offline
         && let Some(config) = &args.config
@@ -287,6 +307,7 @@ fn print_report(report: &Report, bundle: &ProofBundle) {
     for c in &report.checks {
         println!("{} {:<14} {}", if c.ok { "ok  " } else { "FAIL" }, c.check, c.detail);
     }
+    super::verify_tsa::print_timestamps(report);
     let trust = report.checks.iter().find(|c| c.check == "trust_root").map(|c| c.detail.as_str());
     match report.status {
         "valid" => match (trust, report.online) {

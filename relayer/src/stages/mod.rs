@@ -3,9 +3,11 @@
 //! can drive them one step at a time:
 //!
 //! index ([`index`]) → log ([`crate::log`]) → checkpoint ([`checkpoint`]) →
-//! attest ([`attest`]) → submit ([`submit`]).
+//! attest ([`attest`]) → submit ([`submit`]) → timestamp ([`timestamp`], off the
+//! relaying path: its failures never hold a submission back).
 
 pub mod attest;
 pub mod checkpoint;
 pub mod index;
 pub mod submit;
+pub mod timestamp;

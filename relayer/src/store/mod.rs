@@ -17,6 +17,7 @@ mod chain;
 pub(crate) mod checkpoints;
 pub mod leases;
 mod submissions;
+mod timestamps;
 
 use std::{
     fmt,
@@ -37,6 +38,8 @@ pub use checkpoints::RangeNews;
 pub use chain::{Cursor, LoggedBatch, PendingBlock};
 pub use leases::{Fence, Lease};
 pub use submissions::{Submission, SubmissionPayload, SubmissionState};
+pub use timestamps::{NewTimestamp, TIMESTAMP_WINDOW, TimestampFailure};
+pub(crate) use timestamps::timestamps_with;
 
 use crate::{RelayerError, Result};
 

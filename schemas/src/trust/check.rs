@@ -40,6 +40,14 @@ pub enum TrustFileError {
         "the trust root lists no mirror: it trusts nothing (export one with `bridge trust export`)"
     )]
     Empty,
+    /// A `tsa_roots` entry holds no usable certificate.
+    #[error("tsa_roots entry {name:?}: {reason}")]
+    Tsa {
+        /// The entry's name.
+        name: String,
+        /// What is wrong with its certificate.
+        reason: String,
+    },
     /// A mirror entry that is wrong in itself or repeated.
     #[error("mirror {chain} {mirror}: {reason}")]
     Mirror {
@@ -266,6 +274,10 @@ impl TrustRoot {
         }
         if self.mirrors.is_empty() {
             return Err(TrustFileError::Empty);
+        }
+        for t in &self.tsa_roots {
+            crate::timestamp::TsaRoots::from_pem(&t.certificate_pem)
+                .map_err(|e| TrustFileError::Tsa { name: crate::error::clip(&t.name), reason: e.to_string() })?;
         }
         let mut mirrors = HashSet::new();
         for m in &self.mirrors {

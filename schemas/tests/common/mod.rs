@@ -197,6 +197,7 @@ pub fn bundle_of(
             mirror_block: Some(1_000 + version),
         },
         revocation: None,
+        timestamps: Vec::new(),
     }
 }
 
@@ -261,6 +262,7 @@ pub fn trust_root(sets: Vec<TrustedSet>) -> TrustRoot {
                 sets,
             }],
         }],
+        tsa_roots: Vec::new(),
     }
 }
 
