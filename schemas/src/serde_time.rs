@@ -20,6 +20,7 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Err
         .map_err(|_| serde::de::Error::custom(format!("time {text:?} is before 1970")))
 }
 
+/// Unix seconds as RFC 3339 UTC text.
 pub fn to_rfc3339(secs: u64) -> String {
     i64::try_from(secs)
         .ok()
