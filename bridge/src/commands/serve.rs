@@ -23,7 +23,7 @@ pub(crate) async fn run(args: ServeArgs) -> CmdResult {
     })?;
     let store = evidence_relayer::Store::connect_read_only(&settings.store.url)
         .await
-        .map_err(|e| Failure::usage(format!("cannot open store {} read-only: {e}", settings.store.url)))?;
+        .map_err(|e| Failure::usage(format!("cannot open store {} read-only: {e}", evidence_relayer::store::redact(&settings.store.url))))?;
     let tokens = settings.api.token_hashes()?;
     let anchor = match (&settings.keys.anchor_key_env, tokens.is_empty()) {
         (Some(_), false) => AnchorAccess::new(tokens, secrets::anchor_key(&settings.keys)?),
@@ -31,6 +31,7 @@ pub(crate) async fn run(args: ServeArgs) -> CmdResult {
     };
     let listener = api::bind(listen).await?;
     tracing::info!(target: "api", %listen, anchoring = anchor.is_some(), "read-only lookup node starting");
+    let limits = settings.api.limits();
     let app = api::router(ApiState::new(store, settings, anchor));
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
@@ -38,5 +39,5 @@ pub(crate) async fn run(args: ServeArgs) -> CmdResult {
         wait_for_shutdown().await;
         trigger.cancel();
     });
-    api::serve(listener, app, shutdown).await
+    api::serve(listener, app, limits, shutdown).await
 }
