@@ -4,10 +4,11 @@
 //! `https://host/KEY/`, `?apikey=…`), and database URLs carry passwords. Nothing this
 //! project prints may contain them, so there is one rule, applied everywhere:
 //!
-//! - [`redact_url`] masks one URL: for HTTP(S)/WS URLs the userinfo, every path segment
-//!   that is not a short plain word (`v3`, `rpc`, `api`, …) and every query value; for
-//!   other schemes (PostgreSQL, SQLite) the password and secret-looking query
-//!   parameters, keeping the user, host and database, which operators need to see.
+//! - [`redact_url`] masks one URL: for HTTP(S) URLs (and any scheme but a database's)
+//!   the userinfo, every path segment that is not a short plain word (`v3`, `rpc`,
+//!   `api`, …) and every query value; for database URLs (PostgreSQL, SQLite) the
+//!   password and secret-looking query parameters, keeping the user, host and database,
+//!   which operators need to see.
 //! - [`scrub`] finds every `scheme://…` in free text (an alloy or reqwest error embeds
 //!   the URL it failed on) and masks each with [`redact_url`].
 //!
@@ -38,9 +39,11 @@ pub fn redact_url(raw: &str) -> String {
     let Some((scheme, rest)) = raw.split_once("://") else {
         return raw.to_owned();
     };
-    let web = matches!(
+    // Database URLs keep what an operator needs; any other scheme is treated as a web
+    // URL, the strict way.
+    let web = !matches!(
         scheme.to_ascii_lowercase().as_str(),
-        "http" | "https" | "ws" | "wss"
+        "postgres" | "postgresql" | "sqlite" | "mysql" | "mariadb"
     );
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
@@ -83,9 +86,10 @@ pub fn redact_url(raw: &str) -> String {
 }
 
 /// A path segment that cannot be a key: a short lowercase word (`rpc`, `eth`, `api`,
-/// `attestor`) or a version (`v1`, `v3`).
+/// `attestor`) that does not look like hex (`deadbeef`), or a version (`v1`, `v3`).
 fn plain_word(seg: &str) -> bool {
-    let word = seg.len() <= 12 && seg.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_');
+    let hexlike = seg.len() >= 4 && seg.bytes().all(|b| b.is_ascii_hexdigit());
+    let word = seg.len() <= 12 && !hexlike && seg.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_');
     let version = seg.len() <= 4
         && seg.starts_with('v')
         && seg.len() > 1
@@ -135,6 +139,7 @@ mod tests {
             ("https://user:s3cret@eth.example.com/v3/KEY123?apikey=abc&x", "https://***@eth.example.com/v3/***?apikey=***&***"),
             ("https://mainnet.infura.io/v3/0123456789abcdef0123456789abcdef", "https://mainnet.infura.io/v3/***"),
             ("https://rpc.ankr.com/eth/deadbeefdeadbeef", "https://rpc.ankr.com/eth/***"),
+            ("https://h.example/abcdef/", "https://h.example/***/"),
             ("https://name.quiknode.pro/a1b2c3d4e5/", "https://name.quiknode.pro/***/"),
             ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
             ("http://127.0.0.1:9100/api/v1/attestor/checkpoints/sign", "http://127.0.0.1:9100/api/v1/attestor/checkpoints/sign"),
