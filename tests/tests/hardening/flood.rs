@@ -60,9 +60,9 @@ fn a_flooded_attestor_keeps_indexing() {
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
     });
-    let status = net.status();
-    let alpha_id = status.as_array().unwrap().iter().find(|c| c["name"] == "alpha").unwrap()["chain"].clone();
-    let beta_id = status.as_array().unwrap().iter().find(|c| c["name"] == "beta").unwrap()["chain"].clone();
+    // The devnet numbers its chains' ids after their ports.
+    let alpha_id = format!("eip155:{}", 40_000 + u64::from(net.first_port));
+    let beta_id = format!("eip155:{}", 40_000 + u64::from(net.first_port) + 1);
     let request = json!({
         "checkpoint": { "source_chain": alpha_id, "size": cp["size"], "root": cp["root"],
                         "source_block_number": cp["source_block_number"], "source_block_hash": block_hash },
