@@ -57,10 +57,18 @@ pub fn redact_url(raw: &str) -> String {
     };
     // The fragment never reaches a server; drop it rather than judge it.
     let tail = tail.split_once('#').map_or(tail, |(t, _)| t);
-    let (path, query) = tail.split_once('?').map_or((tail, None), |(p, q)| (p, Some(q)));
+    let (path, query) = tail
+        .split_once('?')
+        .map_or((tail, None), |(p, q)| (p, Some(q)));
     let path = if web {
         path.split('/')
-            .map(|seg| if seg.is_empty() || plain_word(seg) { seg } else { MASK })
+            .map(|seg| {
+                if seg.is_empty() || plain_word(seg) {
+                    seg
+                } else {
+                    MASK
+                }
+            })
             .collect::<Vec<_>>()
             .join("/")
     } else {
@@ -89,7 +97,11 @@ pub fn redact_url(raw: &str) -> String {
 /// `attestor`) that does not look like hex (`deadbeef`), or a version (`v1`, `v3`).
 fn plain_word(seg: &str) -> bool {
     let hexlike = seg.len() >= 4 && seg.bytes().all(|b| b.is_ascii_hexdigit());
-    let word = seg.len() <= 12 && !hexlike && seg.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_');
+    let word = seg.len() <= 12
+        && !hexlike
+        && seg
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_');
     let version = seg.len() <= 4
         && seg.starts_with('v')
         && seg.len() > 1
@@ -114,7 +126,13 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
         let start = at - scheme_len;
         let after = &rest[at + 3..];
         let end = after
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>' | '(' | ')' | '\\' | ',' | ';' | '{' | '}'))
+            .find(|c: char| {
+                c.is_whitespace()
+                    || matches!(
+                        c,
+                        '"' | '\'' | '`' | '<' | '>' | '(' | ')' | '\\' | ',' | ';' | '{' | '}'
+                    )
+            })
             .unwrap_or(after.len());
         out.push_str(&rest[..start]);
         if scheme_len == 0 {
@@ -136,13 +154,28 @@ mod tests {
     #[test]
     fn hosted_provider_urls_lose_every_secret() {
         for (raw, shown) in [
-            ("https://user:s3cret@eth.example.com/v3/KEY123?apikey=abc&x", "https://***@eth.example.com/v3/***?apikey=***&***"),
-            ("https://mainnet.infura.io/v3/0123456789abcdef0123456789abcdef", "https://mainnet.infura.io/v3/***"),
-            ("https://rpc.ankr.com/eth/deadbeefdeadbeef", "https://rpc.ankr.com/eth/***"),
+            (
+                "https://user:s3cret@eth.example.com/v3/KEY123?apikey=abc&x",
+                "https://***@eth.example.com/v3/***?apikey=***&***",
+            ),
+            (
+                "https://mainnet.infura.io/v3/0123456789abcdef0123456789abcdef",
+                "https://mainnet.infura.io/v3/***",
+            ),
+            (
+                "https://rpc.ankr.com/eth/deadbeefdeadbeef",
+                "https://rpc.ankr.com/eth/***",
+            ),
             ("https://h.example/abcdef/", "https://h.example/***/"),
-            ("https://name.quiknode.pro/a1b2c3d4e5/", "https://name.quiknode.pro/***/"),
+            (
+                "https://name.quiknode.pro/a1b2c3d4e5/",
+                "https://name.quiknode.pro/***/",
+            ),
             ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
-            ("http://127.0.0.1:9100/api/v1/attestor/checkpoints/sign", "http://127.0.0.1:9100/api/v1/attestor/checkpoints/sign"),
+            (
+                "http://127.0.0.1:9100/api/v1/attestor/checkpoints/sign",
+                "http://127.0.0.1:9100/api/v1/attestor/checkpoints/sign",
+            ),
             ("http://token@host:1/#frag", "http://***@host:1/"),
         ] {
             assert_eq!(redact_url(raw), shown, "{raw}");
@@ -152,9 +185,18 @@ mod tests {
 
     #[test]
     fn database_urls_keep_user_host_and_database() {
-        assert_eq!(redact_url("postgres://bridge:s3cr3t@db:5432/bridge"), "postgres://bridge:***@db:5432/bridge");
-        assert_eq!(redact_url("postgres://bridge@db/bridge?sslmode=require&password=pw"), "postgres://bridge@db/bridge?sslmode=require&password=***");
-        assert_eq!(redact_url("sqlite:///var/lib/b.sqlite?mode=rwc"), "sqlite:///var/lib/b.sqlite?mode=rwc");
+        assert_eq!(
+            redact_url("postgres://bridge:s3cr3t@db:5432/bridge"),
+            "postgres://bridge:***@db:5432/bridge"
+        );
+        assert_eq!(
+            redact_url("postgres://bridge@db/bridge?sslmode=require&password=pw"),
+            "postgres://bridge@db/bridge?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact_url("sqlite:///var/lib/b.sqlite?mode=rwc"),
+            "sqlite:///var/lib/b.sqlite?mode=rwc"
+        );
         assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
     }
 
@@ -166,7 +208,10 @@ mod tests {
         for secret in ["s3cret", "KEY123", "KEY456", "=v", "pw@", "abcDEF9"] {
             assert!(!out.contains(secret), "{secret} in {out}");
         }
-        assert!(out.contains("(http://***@127.0.0.1:1/v3/***): connection refused"), "{out}");
+        assert!(
+            out.contains("(http://***@127.0.0.1:1/v3/***): connection refused"),
+            "{out}"
+        );
         assert!(out.contains("postgres://u:***@db/x"), "{out}");
         assert!(matches!(scrub("no url here"), Cow::Borrowed(_)));
         assert_eq!(scrub("odd ://x"), "odd ://x");

@@ -108,11 +108,11 @@ pub(crate) fn router(service: AttestorService, policy: &SignPolicy) -> Router {
 }
 
 /// Who is asking: the peer address (from the server) and, with tokens, which token.
-fn admit(gate: &Gate, req: &Request) -> Result<String, Response> {
+fn admit(gate: &Gate, req: &Request) -> Result<String, Box<Response>> {
     let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     if !gate.policy.allow.is_empty() && !ip.is_some_and(|ip| gate.policy.allow.iter().any(|net| net.contains(&ip))) {
         metrics::counter!("bridge_attestor_requests_refused_total", "reason" => "not_allowed").increment(1);
-        return Err(error(
+        return Err(Box::new(error(
             StatusCode::FORBIDDEN,
             "forbidden",
             format!(
@@ -121,7 +121,7 @@ fn admit(gate: &Gate, req: &Request) -> Result<String, Response> {
             ),
             None,
             None,
-        ));
+        )));
     }
     let mut requester = format!("client {}", ip.map_or_else(|| "?".into(), |ip| ip.to_string()));
     if !gate.policy.token_hashes.is_empty() {
@@ -129,17 +129,17 @@ fn admit(gate: &Gate, req: &Request) -> Result<String, Response> {
         match token.map(str::trim) {
             None | Some("") => {
                 metrics::counter!("bridge_attestor_requests_refused_total", "reason" => "no_token").increment(1);
-                return Err(error(
+                return Err(Box::new(error(
                     StatusCode::UNAUTHORIZED,
                     "unauthorized",
                     "this attestor serves known relayers only: send `Authorization: Bearer TOKEN` (set token_env in [[attestors]])".into(),
                     None,
                     None,
-                ));
+                )));
             }
             Some(t) if !gate.token_ok(t) => {
                 metrics::counter!("bridge_attestor_requests_refused_total", "reason" => "bad_token").increment(1);
-                return Err(error(StatusCode::FORBIDDEN, "forbidden", "this token is not accepted by this attestor".into(), None, None));
+                return Err(Box::new(error(StatusCode::FORBIDDEN, "forbidden", "this token is not accepted by this attestor".into(), None, None)));
             }
             Some(t) => {
                 // Which relayer: a short prefix of its token's hash (never the token).
@@ -165,7 +165,7 @@ fn admit(gate: &Gate, req: &Request) -> Result<String, Response> {
         if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
         }
-        return Err(response);
+        return Err(Box::new(response));
     }
     Ok(requester)
 }
@@ -179,7 +179,7 @@ async fn sign(State(gate): State<Gate>, req: Request) -> Response {
     // Who may ask, and how often, before the body is read.
     let requester = match admit(&gate, &req) {
         Ok(r) => r,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let body = match Bytes::from_request(req, &()).await {
         Ok(b) => b,

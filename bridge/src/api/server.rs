@@ -49,7 +49,12 @@ const OVER_CAP: &str = "{\"error\":\"this server is at its connection limit (api
 
 /// Serves `app` on `listener` with `limits` until `shutdown` is cancelled, then lets
 /// open connections finish their current request.
-pub(crate) async fn serve(listener: TcpListener, app: Router, limits: ServerLimits, shutdown: CancellationToken) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ServerLimits,
+    shutdown: CancellationToken,
+) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     // Refusals are written by tasks of their own, bounded too, so a flood of
     // connections over the cap costs at most this many sockets more.
@@ -103,17 +108,31 @@ async fn refuse(mut stream: TcpStream) {
 }
 
 /// One connection: hyper's HTTP/1 with the header timeout, dropped when idle.
-async fn connection(stream: TcpStream, peer: SocketAddr, app: Router, limits: ServerLimits, shutdown: CancellationToken) {
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    limits: ServerLimits,
+    shutdown: CancellationToken,
+) {
     let _ = stream.set_nodelay(true);
     let started = Instant::now();
     let last = Arc::new(AtomicU64::new(0));
-    let io = TokioIo::new(Activity { inner: stream, started, last: last.clone() });
-    let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(ConnectInfo(peer));
-        app.clone().oneshot(req.map(axum::body::Body::new))
+    let io = TokioIo::new(Activity {
+        inner: stream,
+        started,
+        last: last.clone(),
     });
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(req.map(axum::body::Body::new))
+        });
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
     let mut tick = tokio::time::interval((limits.idle_timeout / 4).max(Duration::from_millis(20)));
@@ -157,7 +176,11 @@ impl Activity {
 }
 
 impl AsyncRead for Activity {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
@@ -168,7 +191,11 @@ impl AsyncRead for Activity {
 }
 
 impl AsyncWrite for Activity {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         let poll = Pin::new(&mut self.inner).poll_write(cx, data);
         if matches!(poll, Poll::Ready(Ok(n)) if n > 0) {
             self.touch();

@@ -33,7 +33,10 @@ const PATIENCE: Duration = Duration::from_secs(10);
 
 fn policy(tokens: &[&str], allow: &[&str], rate: u32, burst: u32) -> SignPolicy {
     SignPolicy {
-        token_hashes: tokens.iter().map(|t| Sha256::digest(t.as_bytes()).into()).collect(),
+        token_hashes: tokens
+            .iter()
+            .map(|t| Sha256::digest(t.as_bytes()).into())
+            .collect(),
         allow: allow.iter().map(|a| a.parse().unwrap()).collect(),
         rate_per_sec: rate,
         burst,
@@ -57,7 +60,12 @@ async fn start(w: &World, policy: &SignPolicy) -> (SocketAddr, CancellationToken
     let addr = listener.local_addr().unwrap();
     let shutdown = CancellationToken::new();
     let limits = w.state.settings().api.limits();
-    tokio::spawn(super::server::serve(listener, router, limits, shutdown.clone()));
+    tokio::spawn(super::server::serve(
+        listener,
+        router,
+        limits,
+        shutdown.clone(),
+    ));
     (addr, shutdown)
 }
 
@@ -65,15 +73,24 @@ async fn start(w: &World, policy: &SignPolicy) -> (SocketAddr, CancellationToken
 async fn read_to_close(stream: &mut TcpStream) -> String {
     let mut out = Vec::new();
     let read = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut out)).await;
-    assert!(read.is_ok(), "the server kept the connection open; got so far: {}", String::from_utf8_lossy(&out));
+    assert!(
+        read.is_ok(),
+        "the server kept the connection open; got so far: {}",
+        String::from_utf8_lossy(&out)
+    );
     String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Status and JSON body of a raw HTTP answer.
 fn parse(answer: &str) -> (u16, Value) {
-    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"));
+    let status = answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {answer:?}"));
     let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    let json = serde_json::from_str(body).unwrap_or_else(|e| panic!("answer {status} has no JSON body ({e}): {answer:?}"));
+    let json = serde_json::from_str(body)
+        .unwrap_or_else(|e| panic!("answer {status} has no JSON body ({e}): {answer:?}"));
     (status, json)
 }
 
@@ -100,13 +117,20 @@ async fn slow_headers_idle_connections_and_missing_bodies_are_cut_off() {
 
     // Slowloris: half the headers, then nothing. The server closes the connection.
     let mut slow = TcpStream::connect(addr).await.unwrap();
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nhost: t\r\nx-slow: ").await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nhost: t\r\nx-slow: ")
+        .await
+        .unwrap();
     let answer = read_to_close(&mut slow).await;
-    assert!(!answer.contains("200"), "a request whose headers never ended was served: {answer}");
+    assert!(
+        !answer.contains("200"),
+        "a request whose headers never ended was served: {answer}"
+    );
 
     // Keep-alive: one request answered, then the idle connection is closed.
     let mut idle = TcpStream::connect(addr).await.unwrap();
-    idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: t\r\n\r\n").await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: t\r\n\r\n")
+        .await
+        .unwrap();
     let answer = read_to_close(&mut idle).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 
@@ -118,12 +142,28 @@ async fn slow_headers_idle_connections_and_missing_bodies_are_cut_off() {
         .unwrap();
     let (status, json) = parse(&read_to_close(&mut stream).await);
     assert_eq!(status, 408, "{json}");
-    assert!(json["error"].as_str().unwrap().contains("api.body_timeout_ms"), "{json}");
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .contains("api.body_timeout_ms"),
+        "{json}"
+    );
 
     // A handler slower than the request deadline: 503 with a JSON error, not an empty body.
-    let (status, json, _) = exchange(addr, "GET /test/slow HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n").await;
+    let (status, json, _) = exchange(
+        addr,
+        "GET /test/slow HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n",
+    )
+    .await;
     assert_eq!(status, 503, "{json}");
-    assert!(json["error"].as_str().unwrap().contains("api.request_timeout_ms"), "{json}");
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .contains("api.request_timeout_ms"),
+        "{json}"
+    );
 }
 
 #[tokio::test]
@@ -144,35 +184,61 @@ async fn anchoring_checks_the_token_before_waiting_for_the_body() {
 
 #[tokio::test]
 async fn connections_over_the_cap_get_a_json_503() {
-    let w = world_with(None, &LIMITS.replace("header_timeout_ms = 300", "header_timeout_ms = 5000").replace("idle_timeout_ms = 800", "idle_timeout_ms = 5000")).await;
+    let w = world_with(
+        None,
+        &LIMITS
+            .replace("header_timeout_ms = 300", "header_timeout_ms = 5000")
+            .replace("idle_timeout_ms = 800", "idle_timeout_ms = 5000"),
+    )
+    .await;
     let (addr, _stop) = start(&w, &policy(&[], &[], 100, 100)).await;
     let mut held = Vec::new();
     for _ in 0..3 {
         let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"GET /healthz HTTP/1.1\r\nhost: t\r\n").await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nhost: t\r\n")
+            .await
+            .unwrap();
         held.push(s);
     }
     // Give the accept loop the moment it needs to take the three slots.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (status, json, answer) = exchange(addr, "GET /healthz HTTP/1.1\r\nhost: t\r\n\r\n").await;
     assert_eq!(status, 503, "{answer}");
-    assert!(json["error"].as_str().unwrap().contains("api.max_connections"), "{json}");
+    assert!(
+        json["error"]
+            .as_str()
+            .unwrap()
+            .contains("api.max_connections"),
+        "{json}"
+    );
     drop(held);
     // Slots come back when connections close.
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
-        let (status, _, _) = exchange(addr, "GET /healthz HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n").await;
+        let (status, _, _) = exchange(
+            addr,
+            "GET /healthz HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n",
+        )
+        .await;
         if status == 200 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "slots never came back");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "slots never came back"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 /// A signing request for the world's newest checkpoint, signed by attestor 0.
 async fn sign_request(w: &World, root: Option<B256>) -> String {
-    let (mut checkpoint, _) = w.store.load_last_checkpoint(&ChainId::eip155(31337)).await.unwrap().unwrap();
+    let (mut checkpoint, _) = w
+        .store
+        .load_last_checkpoint(&ChainId::eip155(31337))
+        .await
+        .unwrap()
+        .unwrap();
     if let Some(root) = root {
         checkpoint.root = root;
     }
@@ -213,7 +279,10 @@ async fn the_attestor_endpoint_rate_limits_and_folds_alarms_per_requester() {
     }
     let (json, answer) = refused.expect("no request was rate limited");
     assert_eq!(json["error"], "rate_limited", "{json}");
-    assert!(answer.to_ascii_lowercase().contains("retry-after: 1"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after: 1"),
+        "{answer}"
+    );
     // Four refused proposals of one checkpoint by one client: one alarm row, counted.
     let alarms = w.store.load_alarms(None).await.unwrap();
     assert_eq!(alarms.len(), 1, "{alarms:?}");
@@ -225,17 +294,40 @@ async fn the_attestor_endpoint_rate_limits_and_folds_alarms_per_requester() {
 async fn the_attestor_endpoint_serves_only_listed_relayers() {
     let w = world_with(None, "").await;
     let body = sign_request(&w, None).await;
-    let (addr, _stop) = start(&w, &policy(&["relayer-a-token"], &["127.0.0.0/8"], 100, 100)).await;
+    let (addr, _stop) = start(
+        &w,
+        &policy(&["relayer-a-token"], &["127.0.0.0/8"], 100, 100),
+    )
+    .await;
     let (status, json, _) = exchange(addr, &post(SIGN, &body, "")).await;
-    assert_eq!((status, json["error"].as_str()), (401, Some("unauthorized")), "{json}");
-    let (status, json, _) = exchange(addr, &post(SIGN, &body, "authorization: Bearer guess\r\n")).await;
-    assert_eq!((status, json["error"].as_str()), (403, Some("forbidden")), "{json}");
-    let (status, json, _) = exchange(addr, &post(SIGN, &body, "authorization: Bearer relayer-a-token\r\n")).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (401, Some("unauthorized")),
+        "{json}"
+    );
+    let (status, json, _) =
+        exchange(addr, &post(SIGN, &body, "authorization: Bearer guess\r\n")).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (403, Some("forbidden")),
+        "{json}"
+    );
+    let (status, json, _) = exchange(
+        addr,
+        &post(SIGN, &body, "authorization: Bearer relayer-a-token\r\n"),
+    )
+    .await;
     assert_eq!(status, 200, "{json}");
-    assert!(json["signature"].as_str().is_some_and(|s| s.len() == 132), "{json}");
+    assert!(
+        json["signature"].as_str().is_some_and(|s| s.len() == 132),
+        "{json}"
+    );
 
     let (other, _stop2) = start(&w, &policy(&[], &["10.0.0.0/8"], 100, 100)).await;
     let (status, json, _) = exchange(other, &post(SIGN, &body, "")).await;
     assert_eq!(status, 403, "{json}");
-    assert!(json["message"].as_str().unwrap().contains("relayer_allow"), "{json}");
+    assert!(
+        json["message"].as_str().unwrap().contains("relayer_allow"),
+        "{json}"
+    );
 }

@@ -111,7 +111,9 @@ impl ApiSettings {
             ("max_connections", self.max_connections as u64),
         ] {
             if value == 0 {
-                return Err(ConfigError::Invalid(format!("api.{key} must be positive (remove it for the default)")));
+                return Err(ConfigError::Invalid(format!(
+                    "api.{key} must be positive (remove it for the default)"
+                )));
             }
         }
         Ok(())
@@ -243,13 +245,17 @@ impl AttestationSettings {
                 })
             })
             .collect::<Result<_, _>>()?;
-        if self.sign_requests_per_sec == 0 || self.sign_burst == 0 || self.max_concurrent_signs == 0 {
+        if self.sign_requests_per_sec == 0 || self.sign_burst == 0 || self.max_concurrent_signs == 0
+        {
             return Err(ConfigError::Invalid(
                 "attestation.sign_requests_per_sec, sign_burst and max_concurrent_signs must be positive".into(),
             ));
         }
         Ok(SignPolicy {
-            token_hashes: token_hashes("attestation.relayer_tokens_sha256", &self.relayer_tokens_sha256)?,
+            token_hashes: token_hashes(
+                "attestation.relayer_tokens_sha256",
+                &self.relayer_tokens_sha256,
+            )?,
             allow,
             rate_per_sec: self.sign_requests_per_sec,
             burst: self.sign_burst,
@@ -276,7 +282,9 @@ pub(crate) struct RemoteAttestorSettings {
 impl RemoteAttestorSettings {
     /// The token from `token_env`, if configured; a named but unset variable is an error.
     pub(crate) fn token(&self) -> Result<Option<String>, ConfigError> {
-        let Some(name) = &self.token_env else { return Ok(None) };
+        let Some(name) = &self.token_env else {
+            return Ok(None);
+        };
         match std::env::var(name) {
             Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_owned())),
             _ => Err(ConfigError::Invalid(format!(

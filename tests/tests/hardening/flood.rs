@@ -25,11 +25,16 @@ fn seconds_until_indexed(net: &Devnet, config: &std::path::Path, chain: &str, si
     let started = Instant::now();
     loop {
         let status = net.status_of(config);
-        let known = status.as_array().is_some_and(|a| a.iter().any(|c| c["name"] == chain));
+        let known = status
+            .as_array()
+            .is_some_and(|a| a.iter().any(|c| c["name"] == chain));
         if known && evidence_size(&status, chain) >= size {
             return started.elapsed().as_secs_f64();
         }
-        assert!(started.elapsed() < Duration::from_secs(90), "the attestor did not index record {size} of {chain} within 90 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the attestor did not index record {size} of {chain} within 90 s"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -39,7 +44,11 @@ fn a_flooded_attestor_keeps_indexing() {
     let net = Devnet::start(2, 1).unwrap();
     let partner = net.attestor_instance(0).unwrap();
     let _attestor = net.start_attestor(0, &partner);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
 
     // Baseline: one record, no flood.
     net.anchor_text("alpha", "flood baseline");
@@ -50,13 +59,28 @@ fn a_flooded_attestor_keeps_indexing() {
     let (cp, block_hash) = rt.block_on(async {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let page: Value = reqwest::get(format!("{base}/api/v1/chains/alpha/checkpoints?limit=1")).await.unwrap().json().await.unwrap();
+            let page: Value =
+                reqwest::get(format!("{base}/api/v1/chains/alpha/checkpoints?limit=1"))
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
             if let Some(cp) = page["checkpoints"].get(0).cloned() {
                 let number = cp["source_block_number"].as_u64().unwrap();
-                let block = rpc(&net.rpc(0), "eth_getBlockByNumber", json!([format!("{number:#x}"), false])).await.unwrap();
+                let block = rpc(
+                    &net.rpc(0),
+                    "eth_getBlockByNumber",
+                    json!([format!("{number:#x}"), false]),
+                )
+                .await
+                .unwrap();
                 break (cp, block["hash"].as_str().unwrap().to_owned());
             }
-            assert!(Instant::now() < deadline, "the attestor made no checkpoint of alpha");
+            assert!(
+                Instant::now() < deadline,
+                "the attestor made no checkpoint of alpha"
+            );
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
     });
@@ -75,14 +99,21 @@ fn a_flooded_attestor_keeps_indexing() {
     let stop = Arc::new(AtomicBool::new(false));
     let counts: Arc<[AtomicU64; 4]> = Arc::new(Default::default()); // 200, 429, other 4xx, 5xx or error
     let flood = {
-        let (stop, counts, url, request) = (stop.clone(), counts.clone(), url.clone(), request.clone());
+        let (stop, counts, url, request) =
+            (stop.clone(), counts.clone(), url.clone(), request.clone());
         rt.spawn(async move {
             let client = reqwest::Client::new();
             let workers = 40u64;
             let gap = Duration::from_micros(1_000_000 * workers / FLOOD_PER_SEC);
             let tasks: Vec<_> = (0..workers)
                 .map(|_| {
-                    let (stop, counts, url, request, client) = (stop.clone(), counts.clone(), url.clone(), request.clone(), client.clone());
+                    let (stop, counts, url, request, client) = (
+                        stop.clone(),
+                        counts.clone(),
+                        url.clone(),
+                        request.clone(),
+                        client.clone(),
+                    );
                     tokio::spawn(async move {
                         let mut tick = tokio::time::interval(gap);
                         while !stop.load(Ordering::Relaxed) {
@@ -113,7 +144,8 @@ fn a_flooded_attestor_keeps_indexing() {
     stop.store(true, Ordering::Relaxed);
     rt.block_on(flood).unwrap();
 
-    let [ok, limited, client_error, failed] = [0, 1, 2, 3].map(|i| counts[i].load(Ordering::Relaxed));
+    let [ok, limited, client_error, failed] =
+        [0, 1, 2, 3].map(|i| counts[i].load(Ordering::Relaxed));
     let total = ok + limited + client_error + failed;
     eprintln!(
         "flood: {total} requests in {flood_secs:.1} s ({:.0}/s): {ok} signed, {limited} rate-limited, {client_error} other 4xx, {failed} 5xx/errors; \
@@ -121,10 +153,26 @@ fn a_flooded_attestor_keeps_indexing() {
         total as f64 / flood_secs
     );
     assert!(ok > 0, "no valid request was signed");
-    assert!(limited > ok, "the flood was not rate limited: {ok} signed, {limited} limited");
-    assert_eq!((client_error, failed), (0, 0), "the flood got errors other than 429");
+    assert!(
+        limited > ok,
+        "the flood was not rate limited: {ok} signed, {limited} limited"
+    );
+    assert_eq!(
+        (client_error, failed),
+        (0, 0),
+        "the flood got errors other than 429"
+    );
     // The attestor still signs for its relayer after the flood (the token bucket refills).
     std::thread::sleep(Duration::from_secs(3));
-    let answer = rt.block_on(async { reqwest::Client::new().post(&url).json(&request).send().await.unwrap().status().as_u16() });
+    let answer = rt.block_on(async {
+        reqwest::Client::new()
+            .post(&url)
+            .json(&request)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
     assert_eq!(answer, 200);
 }

@@ -33,22 +33,36 @@ use support::{Devnet, bridge_bin, signal};
 const SECRETS: &[&str] = &["s3cret", "KEY123"];
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 fn text(out: &Output) -> String {
-    format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Fails when any planted secret is in `what`.
 fn assert_clean(context: &str, what: &str) {
     for secret in SECRETS {
-        assert!(!what.contains(secret), "{context}: the secret {secret:?} was printed:\n{what}");
+        assert!(
+            !what.contains(secret),
+            "{context}: the secret {secret:?} was printed:\n{what}"
+        );
     }
 }
 
 fn bridge(args: &[&str]) -> Output {
-    Command::new(bridge_bin()).args(args).env("BRIDGE_LOG", "info").output().expect("bridge runs")
+    Command::new(bridge_bin())
+        .args(args)
+        .env("BRIDGE_LOG", "info")
+        .output()
+        .expect("bridge runs")
 }
 
 /// A two-chain config whose RPC URLs carry a password and a key in the path, on a port
@@ -84,7 +98,10 @@ fn rpc_url_secrets_are_never_printed_against_a_closed_port() {
     assert!(out.status.success(), "{}", text(&out));
     assert_clean("config check --json", &text(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["chains"][0]["rpc"][0], format!("http://***@127.0.0.1:{}/v3/***", c_port(&json)));
+    assert_eq!(
+        json["chains"][0]["rpc"][0],
+        format!("http://***@127.0.0.1:{}/v3/***", c_port(&json))
+    );
     let out = bridge(&["config", "check", "--config", c]);
     assert!(out.status.success(), "{}", text(&out));
     assert_clean("config check", &text(&out));
@@ -92,22 +109,52 @@ fn rpc_url_secrets_are_never_printed_against_a_closed_port() {
     let doc = dir.path().join("doc.txt");
     std::fs::write(&doc, "evidence").unwrap();
     let out = Command::new(bridge_bin())
-        .args(["anchor", "--config", c, "--chain", "alpha", "--file", doc.to_str().unwrap(), "--kind", "iou"])
+        .args([
+            "anchor",
+            "--config",
+            c,
+            "--chain",
+            "alpha",
+            "--file",
+            doc.to_str().unwrap(),
+            "--kind",
+            "iou",
+        ])
         .env("HARDENING_KEY", DEV_KEY)
         .output()
         .unwrap();
     assert!(!out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("127.0.0.1"), "the error should still name the host: {}", text(&out));
+    assert!(
+        text(&out).contains("127.0.0.1"),
+        "the error should still name the host: {}",
+        text(&out)
+    );
     assert_clean("anchor", &text(&out));
 
     let record = format!("0x{}", "ab".repeat(32));
-    let out = bridge(&["proof", "--config", c, &record, "--to", "beta", "-o", dir.path().join("b.json").to_str().unwrap()]);
+    let out = bridge(&[
+        "proof",
+        "--config",
+        c,
+        &record,
+        "--to",
+        "beta",
+        "-o",
+        dir.path().join("b.json").to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     assert_clean("proof", &text(&out));
 
     // `bridge run` logs its RPC failures; its API answers and metrics stay clean too.
     let api = free_port();
-    std::fs::write(&config, format!("{}\n[api]\nlisten = \"127.0.0.1:{api}\"\n", std::fs::read_to_string(&config).unwrap())).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[api]\nlisten = \"127.0.0.1:{api}\"\n",
+            std::fs::read_to_string(&config).unwrap()
+        ),
+    )
+    .unwrap();
     let log = dir.path().join("run.log");
     let mut run = Command::new(bridge_bin())
         .args(["run", "--config", c])
@@ -117,14 +164,22 @@ fn rpc_url_secrets_are_never_printed_against_a_closed_port() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(4));
-    let answers: Vec<String> = ["/api/v1/chains", "/metrics", "/readyz", &format!("/api/v1/records/{record}/bundle?destination=beta")]
-        .iter()
-        .map(|p| http_get(&format!("http://127.0.0.1:{api}{p}")))
-        .collect();
+    let answers: Vec<String> = [
+        "/api/v1/chains",
+        "/metrics",
+        "/readyz",
+        &format!("/api/v1/records/{record}/bundle?destination=beta"),
+    ]
+    .iter()
+    .map(|p| http_get(&format!("http://127.0.0.1:{api}{p}")))
+    .collect();
     let _ = run.kill();
     let _ = run.wait();
     let log = std::fs::read_to_string(&log).unwrap();
-    assert!(log.contains("127.0.0.1"), "bridge run logged nothing about its node: {log}");
+    assert!(
+        log.contains("127.0.0.1"),
+        "bridge run logged nothing about its node: {log}"
+    );
     assert_clean("bridge run log", &log);
     for a in &answers {
         assert_clean("API answer", a);
@@ -136,12 +191,21 @@ fn rpc_url_secrets_are_never_printed_against_a_closed_port() {
 /// The port in the JSON config's first RPC URL (for the expected redacted form).
 fn c_port(json: &serde_json::Value) -> String {
     let url = json["chains"][0]["rpc"][0].as_str().unwrap();
-    url.rsplit_once(':').unwrap().1.split('/').next().unwrap().to_owned()
+    url.rsplit_once(':')
+        .unwrap()
+        .1
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 /// A blocking GET; the status line and body, or the transport error.
 fn http_get(url: &str) -> String {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         match reqwest::get(url).await {
             Ok(r) => format!("{} {}", r.status(), r.text().await.unwrap_or_default()),
@@ -159,18 +223,30 @@ fn secrets_stay_hidden_with_real_nodes_and_an_unreachable_chain_is_could_not_che
     let original = std::fs::read_to_string(&config).unwrap();
     let with_secrets: Vec<String> = original
         .lines()
-        .map(|l| match l.strip_prefix("rpc = [\"http://").and_then(|r| r.strip_suffix("\"]")) {
-            Some(hostport) => format!("rpc = [\"http://user:s3cret@{hostport}/?apikey=KEY123\"]"),
-            None => l.to_owned(),
+        .map(|l| {
+            match l
+                .strip_prefix("rpc = [\"http://")
+                .and_then(|r| r.strip_suffix("\"]"))
+            {
+                Some(hostport) => {
+                    format!("rpc = [\"http://user:s3cret@{hostport}/?apikey=KEY123\"]")
+                }
+                None => l.to_owned(),
+            }
         })
         .collect();
-    assert!(with_secrets.iter().filter(|l| l.contains("s3cret")).count() == 2, "{original}");
+    assert!(
+        with_secrets.iter().filter(|l| l.contains("s3cret")).count() == 2,
+        "{original}"
+    );
     std::fs::write(&config, with_secrets.join("\n") + "\n").unwrap();
     let c = config.to_str().unwrap();
 
     let relayer = net.start_relayer(0);
     let record = net.anchor_text("alpha", "IOU under a keyed RPC URL");
-    let bundle = net.wait_provable(&record, "beta", Duration::from_secs(120)).unwrap();
+    let bundle = net
+        .wait_provable(&record, "beta", Duration::from_secs(120))
+        .unwrap();
     let out = net.verify(&bundle);
     assert!(out.status.success(), "{}", text(&out));
     assert_clean("verify", &text(&out));
@@ -185,16 +261,35 @@ fn secrets_stay_hidden_with_real_nodes_and_an_unreachable_chain_is_could_not_che
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    assert_eq!(out.status.code(), Some(5), "an unreachable chain is 'could not check' (5), not 'invalid' (1): {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "an unreachable chain is 'could not check' (5), not 'invalid' (1): {}",
+        text(&out)
+    );
     let report = String::from_utf8_lossy(&out.stdout);
-    assert!(report.contains("COULD NOT CHECK") && report.contains("bundle COULD NOT BE CHECKED"), "{report}");
+    assert!(
+        report.contains("COULD NOT CHECK") && report.contains("bundle COULD NOT BE CHECKED"),
+        "{report}"
+    );
     assert!(!report.contains("bundle INVALID"), "{report}");
     assert_clean("verify (unreachable)", &text(&out));
     let out = net.run(&["verify", bundle.to_str().unwrap(), "--config", c, "--json"]);
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((json["status"].as_str(), json["valid"].as_bool()), (Some("unchecked"), Some(false)), "{json}");
-    assert!(json["checks"].as_array().unwrap().iter().any(|c| c["unchecked"] == true), "{json}");
+    assert_eq!(
+        (json["status"].as_str(), json["valid"].as_bool()),
+        (Some("unchecked"), Some(false)),
+        "{json}"
+    );
+    assert!(
+        json["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["unchecked"] == true),
+        "{json}"
+    );
 
     // Offline with the same bundle still verifies nothing (unpinned), unaffected.
     let out = net.run(&["verify", bundle.to_str().unwrap(), "--offline"]);
@@ -203,7 +298,17 @@ fn secrets_stay_hidden_with_real_nodes_and_an_unreachable_chain_is_could_not_che
     // Errors that quote beta's URL: anchoring there, and the relayer's log.
     let doc = net.dir.path().join("late.txt");
     std::fs::write(&doc, "late").unwrap();
-    let out = net.run(&["anchor", "--config", c, "--chain", "beta", "--file", doc.to_str().unwrap(), "--kind", "iou"]);
+    let out = net.run(&[
+        "anchor",
+        "--config",
+        c,
+        "--chain",
+        "beta",
+        "--file",
+        doc.to_str().unwrap(),
+        "--kind",
+        "iou",
+    ]);
     assert!(!out.status.success());
     assert_clean("anchor (unreachable)", &text(&out));
     std::thread::sleep(Duration::from_secs(3));
@@ -226,17 +331,38 @@ fn config_and_input_limits() {
     };
     let out = check(&good.replace("eip155:31338", "eip155:0"));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("EIP-155 ids start at 1"), "{}", text(&out));
+    assert!(
+        text(&out).contains("EIP-155 ids start at 1"),
+        "{}",
+        text(&out)
+    );
     let out = check(&format!("{good}\n[engine]\ntx_timeout_secs = 0\n"));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("tx_timeout_secs"), "{}", text(&out));
-    let out = check(&format!("{good}\nbogus = \"{}\" junk\n", "Z".repeat(200_000)));
+    let out = check(&format!(
+        "{good}\nbogus = \"{}\" junk\n",
+        "Z".repeat(200_000)
+    ));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(out.stderr.len() < 4_000, "a TOML error echoed {} bytes", out.stderr.len());
+    assert!(
+        out.stderr.len() < 4_000,
+        "a TOML error echoed {} bytes",
+        out.stderr.len()
+    );
 
     // A PostgreSQL URL to a closed port: the cause, at once (not "pool timed out" after 30 s).
     let pg = format!("postgres://bridge:pw@127.0.0.1:{}/bridge", free_port());
-    std::fs::write(&config, good.replace(&format!("sqlite://{}?mode=rwc", dir.path().join("b.sqlite").display()), &pg)).unwrap();
+    std::fs::write(
+        &config,
+        good.replace(
+            &format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("b.sqlite").display()
+            ),
+            &pg,
+        ),
+    )
+    .unwrap();
     let started = Instant::now();
     let out = bridge(&["status", "--config", c]);
     let took = started.elapsed();

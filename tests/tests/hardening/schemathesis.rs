@@ -10,9 +10,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::support::Devnet;
 use evidence_tests::workspace_root;
 use sha2::{Digest as _, Sha256};
-use crate::support::Devnet;
 
 /// schemathesis's own time budget (seconds), and the hard limit on its process.
 const BUDGET_SECS: u64 = 45;
@@ -31,11 +31,14 @@ fn the_openapi_document_matches_the_server() {
     let token_hash = hex::encode(Sha256::digest(b"schemathesis-token"));
     let config = net.config();
     let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&format!("\n[api]\nlisten = \"127.0.0.1:{port}\"\nanchor_tokens_sha256 = [\"{token_hash}\"]\n"));
+    text.push_str(&format!(
+        "\n[api]\nlisten = \"127.0.0.1:{port}\"\nanchor_tokens_sha256 = [\"{token_hash}\"]\n"
+    ));
     std::fs::write(&config, text).unwrap();
     let _relayer = net.start_relayer(0);
     let record = net.anchor_text("alpha", "schemathesis has something to find");
-    net.wait_provable(&record, "beta", Duration::from_secs(120)).unwrap();
+    net.wait_provable(&record, "beta", Duration::from_secs(120))
+        .unwrap();
 
     let base = format!("http://127.0.0.1:{port}");
     let report = net.dir.path().join("schemathesis");
@@ -70,6 +73,14 @@ fn the_openapi_document_matches_the_server() {
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!("schemathesis ran {:?}:\n{stdout}", started.elapsed());
-    assert!(status.success(), "schemathesis found problems:\n{stdout}\n{}\n{}", String::from_utf8_lossy(&out.stderr), net.log_tails(30));
-    assert!(stdout.contains("passed") || stdout.contains("Passed"), "schemathesis tested nothing:\n{stdout}");
+    assert!(
+        status.success(),
+        "schemathesis found problems:\n{stdout}\n{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        net.log_tails(30)
+    );
+    assert!(
+        stdout.contains("passed") || stdout.contains("Passed"),
+        "schemathesis tested nothing:\n{stdout}"
+    );
 }
