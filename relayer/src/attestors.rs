@@ -463,12 +463,20 @@ impl RemoteAttestors {
     }
 }
 
-/// Asks one attestor to sign, with the given client.
+/// Asks one attestor to sign, with the given client. A failure's message shows URLs
+/// redacted (reqwest's errors quote the URL, which may hold a key).
 pub(crate) async fn request_with(
     client: &reqwest::Client,
     attestor: &RemoteAttestor,
     req: &SignRequest,
 ) -> RemoteAnswer {
+    match ask(client, attestor, req).await {
+        RemoteAnswer::Failed(m) => RemoteAnswer::Failed(evidence_adapters::redact::scrub(&m).into_owned()),
+        answer => answer,
+    }
+}
+
+async fn ask(client: &reqwest::Client, attestor: &RemoteAttestor, req: &SignRequest) -> RemoteAnswer {
     let url = format!("{}{SIGN_PATH}", attestor.url.trim_end_matches('/'));
     let mut post = client.post(&url).json(req);
     if let Some(token) = &attestor.token {
@@ -591,4 +599,76 @@ pub async fn watch_mirrors_once(
         }
     }
     Ok(compared)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A one-shot HTTP server on loopback: returns its base URL and the request it got.
+    async fn one_answer(body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers and the JSON body (small) arrive in a few reads.
+            while !String::from_utf8_lossy(&request).contains("\"mirror\"") {
+                let n = stream.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+            }
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(answer.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&request).into_owned()
+        });
+        (url, handle)
+    }
+
+    fn request() -> SignRequest {
+        SignRequest {
+            checkpoint: Checkpoint {
+                source_chain: ChainId::eip155(1),
+                size: 1,
+                root: B256::repeat_byte(1),
+                source_block_number: 1,
+                source_block_hash: B256::repeat_byte(2),
+            },
+            destination_chain: ChainId::eip155(2),
+            mirror: Address::repeat_byte(3),
+            attestor: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_relayer_sends_its_token_and_never_prints_it_or_the_url_key() {
+        let signed = r#"{"attestor":"0x0000000000000000000000000000000000000001","signature":"0x00"}"#;
+        let (url, server) = one_answer(signed).await;
+        let attestor = RemoteAttestor {
+            url: url.clone(),
+            address: Address::with_last_byte(1),
+            token: Some("relayer-a-token".into()),
+        };
+        let client = reqwest::Client::new();
+        let answer = request_with(&client, &attestor, &request()).await;
+        assert!(matches!(answer, RemoteAnswer::Signed(_)), "{answer:?}");
+        let seen = server.await.unwrap().to_ascii_lowercase();
+        assert!(seen.contains("authorization: bearer relayer-a-token"), "{seen}");
+        assert!(!format!("{attestor:?}").contains("relayer-a-token"), "{attestor:?}");
+
+        // A failure message names the attestor by its redacted URL.
+        let keyed = RemoteAttestor { url: "http://u:s3cret@127.0.0.1:9/KEY123".into(), address: Address::ZERO, token: None };
+        let RemoteAnswer::Failed(message) = request_with(&client, &keyed, &request()).await else { panic!("port 9 answered") };
+        assert!(!message.contains("s3cret") && !message.contains("KEY123"), "{message}");
+    }
 }

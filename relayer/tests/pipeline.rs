@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use evidence_relayer::test_db::TestBackend;
 use evidence_adapters::MirrorClient;
+use evidence_relayer::test_db::TestBackend;
 use evidence_relayer::{
     RecordState, SubmissionState, stages::submit::SubmitOutcome, testing::FakeEvent,
 };
@@ -259,13 +259,30 @@ async fn sent_before_a_crash_and_mined_is_confirmed_with_its_block(db: TestBacke
     assert_eq!(w.mirror.accepted(&source_id()), vec![3]);
     let engine = w.engine().await;
     let out = engine.tick_submit(&route()).await.unwrap();
-    assert_eq!(out, SubmitOutcome::Finished { size: 3, state: SubmissionState::Confirmed });
-    let sub = engine.store().load_last_confirmed_submission(&route()).await.unwrap().unwrap();
+    assert_eq!(
+        out,
+        SubmitOutcome::Finished {
+            size: 3,
+            state: SubmissionState::Confirmed
+        }
+    );
+    let sub = engine
+        .store()
+        .load_last_confirmed_submission(&route())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(sub.state, SubmissionState::Confirmed);
     assert_eq!(sub.tx.map(|t| t.hash), Some(tx.hash));
-    assert!(sub.mined_block.is_some(), "the block that accepted it is recorded");
+    assert!(
+        sub.mined_block.is_some(),
+        "the block that accepted it is recorded"
+    );
     // Nothing is sent again, and later steps leave it be.
-    assert_eq!(engine.tick_submit(&route()).await.unwrap(), SubmitOutcome::Idle);
+    assert_eq!(
+        engine.tick_submit(&route()).await.unwrap(),
+        SubmitOutcome::Idle
+    );
     assert_eq!(w.mirror.duplicate_submissions(), 0);
 }
 

@@ -223,10 +223,15 @@ async fn drive(
             if let Some(outcome) = rt.mirror.fetch_receipt(tx.hash).await?
                 && outcome.success
             {
-                store.mark_confirmed(route, size, &tx.hash, outcome.block_number).await?;
+                store
+                    .mark_confirmed(route, size, &tx.hash, outcome.block_number)
+                    .await?;
                 info!(target: "relayer::submit", size, tx = %tx.hash, block = outcome.block_number,
                     "checkpoint confirmed on the mirror (sent before a restart)");
-                return Ok(SubmitOutcome::Finished { size, state: SubmissionState::Confirmed });
+                return Ok(SubmitOutcome::Finished {
+                    size,
+                    state: SubmissionState::Confirmed,
+                });
             }
             // Someone else may have submitted meanwhile.
             let state = rt.mirror.fetch_state(&rt.source_chain).await?;

@@ -104,7 +104,7 @@ impl Alarm {
             self.source_chain,
             self.destination.as_ref().map_or("", ChainId::as_str),
             self.size,
-            self.peer.as_deref().unwrap_or(""),
+            evidence_adapters::redact::scrub(self.peer.as_deref().unwrap_or("")),
             their_root
         )
     }
@@ -129,7 +129,7 @@ impl Store {
         .bind(alarm.source_chain.as_str())
         .bind(alarm.destination.as_ref().map(ChainId::as_str))
         .bind(int(alarm.size))
-        .bind(alarm.peer.as_deref())
+        .bind(alarm.peer.as_deref().map(|p| evidence_adapters::redact::scrub(p).into_owned()))
         .bind(alarm.our_root.as_ref().map(hex32))
         .bind(alarm.their_root.as_ref().map(hex32))
         .bind(evidence_adapters::redact::scrub(&alarm.message).as_ref())
