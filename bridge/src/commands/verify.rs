@@ -59,6 +59,7 @@ pub(crate) struct Check {
     /// It was not run to an answer: the chain it needs could not be asked (`ok` is
     /// false, but nothing was refuted).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
     pub(crate) unchecked: bool,
     /// What was checked, or why it failed.
     pub(crate) detail: String,
