@@ -82,7 +82,7 @@ fn send_error(chain: &ChainId, what: &str, e: alloy::contract::Error) -> Adapter
     }
     AdapterError::Rpc {
         chain: chain.clone(),
-        message: format!("{what}: {e}"),
+        message: crate::redact::scrub(&format!("{what}: {e}")).into_owned(),
     }
 }
 
@@ -93,7 +93,7 @@ pub(crate) fn pending_error(
 ) -> AdapterError {
     AdapterError::Rpc {
         chain: chain.clone(),
-        message: format!("{what}: waiting for the receipt: {e}"),
+        message: crate::redact::scrub(&format!("{what}: waiting for the receipt: {e}")).into_owned(),
     }
 }
 

@@ -104,7 +104,7 @@ fn eas_error(chain: &ChainId, what: &str, e: alloy::contract::Error) -> AdapterE
     }
     AdapterError::Rpc {
         chain: chain.clone(),
-        message: format!("{what}: {e}"),
+        message: crate::redact::scrub(&format!("{what}: {e}")).into_owned(),
     }
 }
 

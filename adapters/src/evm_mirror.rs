@@ -673,10 +673,11 @@ impl MirrorSubmitter for EvmMirrorClient {
         if msg.contains("underpriced") {
             return Err(AdapterError::Rpc {
                 chain: self.chain.clone(),
-                message: format!(
+                message: crate::redact::scrub(&format!(
                     "eth_sendRawTransaction of {} (nonce {}): {err}; a pending transaction with this nonce pays more — prepare a replacement from it",
                     tx.hash, tx.nonce
-                ),
+                ))
+                .into_owned(),
             });
         }
         Err(self.rpc.error(

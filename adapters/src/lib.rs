@@ -18,6 +18,7 @@ pub mod mapped;
 pub mod mirror;
 pub mod receipts;
 pub mod recheck;
+pub mod redact;
 pub mod multi;
 pub mod registry;
 pub mod rpc;

@@ -219,13 +219,16 @@ impl ChainRpc {
                     });
                 }
                 Err(e) => {
-                    warn!(target: "adapters::rpc", chain = %self.chain, url = %self.redacted_urls[i], error = %e, "endpoint unreachable at start-up; failing over");
+                    warn!(target: "adapters::rpc", chain = %self.chain, url = %self.redacted_urls[i], error = %crate::redact::scrub(&e.to_string()), "endpoint unreachable at start-up; failing over");
                     last_error = Some(e);
                 }
             }
         }
         if answered == 0 {
-            let message = last_error.map_or_else(|| "no endpoint".to_owned(), |e| e.to_string());
+            let message = last_error.map_or_else(
+                || "no endpoint".to_owned(),
+                |e| crate::redact::scrub(&e.to_string()).into_owned(),
+            );
             return Err(AdapterError::Rpc {
                 chain: self.chain.clone(),
                 message: format!(
@@ -421,12 +424,14 @@ pub fn classify_error(
             chain: chain.clone(),
             from,
             to,
-            message: format!("HTTP {}: {}", http.status, http.body),
+            message: crate::redact::scrub(&format!("HTTP {}: {}", http.status, http.body))
+                .into_owned(),
         };
     }
     AdapterError::Rpc {
         chain: chain.clone(),
-        message: format!("{context}: {err}"),
+        // reqwest's transport errors embed the URL, key and all.
+        message: crate::redact::scrub(&format!("{context}: {err}")).into_owned(),
     }
 }
 
@@ -436,18 +441,10 @@ pub fn is_error_answer(err: &TransportError) -> bool {
     err.as_error_resp().is_some()
 }
 
-/// A URL with userinfo, path segments after the host that look like keys, and query
-/// removed, safe to log.
+/// A URL with its userinfo, key-like path segments and query values masked, safe to
+/// log (see [`crate::redact`]).
 pub fn redact(raw: &str) -> String {
-    match raw.parse::<reqwest::Url>() {
-        Ok(url) => {
-            let host = url.host_str().unwrap_or("?");
-            let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-            let path = if url.path().len() > 1 { "/…" } else { "" };
-            format!("{}://{host}{port}{path}", url.scheme())
-        }
-        Err(_) => "<unparsable url>".to_owned(),
-    }
+    crate::redact::redact_url(raw)
 }
 
 #[cfg(test)]
@@ -532,7 +529,7 @@ mod tests {
     fn urls_are_redacted() {
         assert_eq!(
             redact("https://user:pw@eth.example.com/v3/abcdef?key=1"),
-            "https://eth.example.com/…"
+            "https://***@eth.example.com/v3/***?key=***"
         );
         assert_eq!(redact("http://127.0.0.1:8545"), "http://127.0.0.1:8545");
     }

@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 ///
 /// Exit codes: 0 ok; 1 not found or verification failed (or the work failed);
 /// 2 bad input or configuration; 3 (`verify`) the proof holds but the record is
-/// revoked; 4 (`verify`) the bundle is self-consistent but its signer set is not pinned.
+/// revoked; 4 (`verify`) the bundle is self-consistent but its signer set is not pinned;
+/// 5 (`verify`) could not check: a chain the online checks need did not answer.
 #[derive(Debug, Parser)]
 #[command(name = "bridge", version, about, long_about = None)]
 pub(crate) struct Cli {
@@ -368,13 +369,15 @@ const VERIFY_EXIT_CODES: &str = "Exit codes:
   1  a check failed (the failed check is named): a forgery, a set the trust root does not trust, a mirror that disagrees
   2  bad input: unreadable, over 16 MiB, not a bundle, malformed (duplicate JSON keys, eip155:0, ...), a bad trust root
   3  the proof holds but the record is REVOKED
-  4  self-consistent, but the signer set is NOT pinned (offline without --trust): not a verification";
+  4  self-consistent, but the signer set is NOT pinned (offline without --trust): not a verification
+  5  could not check: a chain the online checks need did not answer (no verdict; retry)";
 
 /// `bridge verify` exit codes: 0 valid (the signer set pinned by --trust or confirmed by
 /// the mirror online); 1 a check failed (forgery, wrong trust root, mirror disagrees);
 /// 2 bad input (unreadable, over 16 MiB, not a bundle, malformed, bad trust root);
 /// 3 the proof holds but the record is REVOKED; 4 every offline check holds but nothing
-/// pins the signer set (offline without --trust): not a verification.
+/// pins the signer set (offline without --trust): not a verification; 5 could not check
+/// (a chain did not answer).
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
     /// The bundle file, or an evidence certificate PDF carrying one (recognised by its

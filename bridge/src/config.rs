@@ -14,6 +14,10 @@ use evidence_adapters::{
 use evidence_schemas::ChainId;
 use serde::{Deserialize, Serialize};
 
+mod serving;
+
+pub(crate) use serving::{ApiSettings, AttestationSettings, RemoteAttestorSettings, ServerLimits, SignPolicy};
+
 /// A configuration problem; always exit code 2.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ConfigError {
@@ -80,80 +84,6 @@ pub(crate) struct CertificateSettings {
     pub(crate) font: Option<std::path::PathBuf>,
 }
 
-/// The HTTP API.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ApiSettings {
-    /// Socket address to listen on, e.g. `127.0.0.1:8080`. Absent: `bridge run` serves
-    /// no API, and `bridge serve` needs `--listen`.
-    #[serde(default)]
-    pub(crate) listen: Option<std::net::SocketAddr>,
-    /// Hex SHA-256 hashes of the bearer tokens accepted by `POST /api/v1/anchor` (the
-    /// tokens themselves never appear here: `printf %s "$TOKEN" | sha256sum`). Empty:
-    /// anchoring over HTTP is off.
-    #[serde(default)]
-    pub(crate) anchor_tokens_sha256: Vec<String>,
-    /// Largest request body accepted, in bytes.
-    #[serde(default = "d_max_body")]
-    pub(crate) max_body_bytes: usize,
-    /// A request not answered within this many milliseconds gets 503.
-    #[serde(default = "d_request_timeout")]
-    pub(crate) request_timeout_ms: u64,
-    /// The node's public URL, where people reach its lookup page (e.g.
-    /// `https://evidence.example.org`): the certificate's QR code opens
-    /// `{public_url}/?digest=…`. Absent: `http://{listen}`.
-    #[serde(default)]
-    pub(crate) public_url: Option<String>,
-}
-
-fn d_max_body() -> usize {
-    64 * 1024
-}
-fn d_request_timeout() -> u64 {
-    30_000
-}
-
-impl Default for ApiSettings {
-    fn default() -> Self {
-        Self {
-            listen: None,
-            anchor_tokens_sha256: Vec::new(),
-            max_body_bytes: d_max_body(),
-            request_timeout_ms: d_request_timeout(),
-            public_url: None,
-        }
-    }
-}
-
-impl ApiSettings {
-    /// Where people reach this node's lookup page: `public_url`, else `http://{listen}`.
-    pub(crate) fn lookup_base(&self) -> Option<String> {
-        self.public_url
-            .clone()
-            .or_else(|| self.listen.map(|l| format!("http://{l}")))
-            .map(|u| u.trim_end_matches('/').to_owned())
-    }
-
-    /// The accepted token hashes, decoded. Errors name the bad entry.
-    pub(crate) fn token_hashes(&self) -> Result<Vec<[u8; 32]>, ConfigError> {
-        self.anchor_tokens_sha256
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                let text = h.trim().strip_prefix("0x").unwrap_or(h.trim());
-                let mut out = [0u8; 32];
-                hex::decode_to_slice(text, &mut out).map_err(|_| {
-                    ConfigError::Invalid(format!(
-                        "api.anchor_tokens_sha256[{i}] is not 64 hex digits; put the SHA-256 of the token there \
-                         (`printf %s \"$TOKEN\" | sha256sum`), never the token itself"
-                    ))
-                })?;
-                Ok(out)
-            })
-            .collect()
-    }
-}
-
 /// Several `bridge run` instances sharing one (PostgreSQL) database: each chain's
 /// indexing and each destination's submissions are held by one instance at a time
 /// through a lease in the database.
@@ -199,40 +129,6 @@ impl ClusterSection {
             clock: evidence_relayer::lease::LeaseClock::system(),
         })
     }
-}
-
-/// How this instance takes part in attestation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AttestationSettings {
-    /// `true`: index, checkpoint, serve signatures and watch the mirrors, never submit.
-    /// Default: attest-only exactly when no relayer key is configured.
-    #[serde(default)]
-    pub(crate) attest_only: Option<bool>,
-    /// Timeout of one signing request to a remote attestor, in milliseconds.
-    #[serde(default = "d_attestor_timeout")]
-    pub(crate) request_timeout_ms: u64,
-}
-
-fn d_attestor_timeout() -> u64 {
-    5000
-}
-
-impl Default for AttestationSettings {
-    fn default() -> Self {
-        Self { attest_only: None, request_timeout_ms: d_attestor_timeout() }
-    }
-}
-
-/// One remote attestor.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RemoteAttestorSettings {
-    /// Base URL of its API (`http://host:port`); the relayer POSTs to
-    /// `{url}/api/v1/attestor/checkpoints/sign`.
-    pub(crate) url: String,
-    /// The attestor address it signs with.
-    pub(crate) address: Address,
 }
 
 /// Where records, checkpoints and submissions are kept.
@@ -401,6 +297,24 @@ pub(crate) struct RouteSettings {
     pub(crate) to: String,
 }
 
+/// Longest line of a parse error shown (a TOML error quotes the offending line, which
+/// may be a 200 KB line of junk).
+const MAX_ERROR_LINE: usize = 200;
+
+/// `message` with every line cut to [`MAX_ERROR_LINE`] characters (and any URL in it
+/// masked: a parse error quotes the line, which may hold an RPC URL with a key).
+fn shorten(message: &str) -> String {
+    let cut: Vec<String> = message
+        .lines()
+        .take(20)
+        .map(|line| match line.char_indices().nth(MAX_ERROR_LINE) {
+            Some((at, _)) => format!("{} … ({} more bytes cut)", &line[..at], line.len() - at),
+            None => line.to_owned(),
+        })
+        .collect();
+    evidence_adapters::redact::scrub(&cut.join("\n")).into_owned()
+}
+
 impl Settings {
     /// Loads a TOML file, then `BRIDGE__` environment overrides, then validates.
     pub(crate) fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -415,9 +329,9 @@ impl Settings {
             .add_source(config::File::from(path).format(config::FileFormat::Toml))
             .add_source(config::Environment::with_prefix("BRIDGE").prefix_separator("__").separator("__").try_parsing(true))
             .build()
-            .map_err(|e| ConfigError::Load { path: shown.clone(), message: e.to_string() })?;
+            .map_err(|e| ConfigError::Load { path: shown.clone(), message: shorten(&e.to_string()) })?;
         let settings: Self =
-            cfg.try_deserialize().map_err(|e| ConfigError::Load { path: shown, message: e.to_string() })?;
+            cfg.try_deserialize().map_err(|e| ConfigError::Load { path: shown, message: shorten(&e.to_string()) })?;
         settings.validate()?;
         Ok(settings)
     }
@@ -426,7 +340,7 @@ impl Settings {
     #[cfg(test)]
     pub(crate) fn from_toml(text: &str) -> Result<Self, ConfigError> {
         let settings: Self = toml::from_str(text)
-            .map_err(|e| ConfigError::Load { path: "<text>".into(), message: e.to_string() })?;
+            .map_err(|e| ConfigError::Load { path: "<text>".into(), message: shorten(&e.to_string()) })?;
         settings.validate()?;
         Ok(settings)
     }
@@ -459,15 +373,28 @@ impl Settings {
             if !ids.insert(c.chain_id.clone()) {
                 return invalid(format!("chain id {} is used by two chains", c.chain_id));
             }
-            if c.chain_id.eip155_id().is_none() {
-                return invalid(format!("chain {:?}: only eip155 chains are supported so far, got {}", c.name, c.chain_id));
+            match c.chain_id.eip155_id() {
+                None => {
+                    return invalid(format!("chain {:?}: only eip155 chains are supported so far, got {}", c.name, c.chain_id));
+                }
+                Some(0) => {
+                    return invalid(format!(
+                        "chain {:?}: chain_id {} is not a chain (EIP-155 ids start at 1); use the id the node reports (eth_chainId)",
+                        c.name, c.chain_id
+                    ));
+                }
+                Some(_) => {}
             }
             if c.rpc.is_empty() {
                 return invalid(format!("chain {:?} has no rpc URLs", c.name));
             }
             for url in &c.rpc {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return invalid(format!("chain {:?}: rpc URL {url:?} must start with http:// or https://", c.name));
+                    return invalid(format!(
+                        "chain {:?}: rpc URL {:?} must start with http:// or https://",
+                        c.name,
+                        evidence_adapters::redact::redact_url(url)
+                    ));
                 }
             }
             if c.registry.is_none() && c.eas.is_none() && c.mapped.is_empty() {
@@ -508,10 +435,8 @@ impl Settings {
                 return invalid(format!("route {} -> {} is listed twice", r.from, r.to));
             }
         }
-        self.api.token_hashes()?;
-        if self.api.max_body_bytes == 0 || self.api.request_timeout_ms == 0 {
-            return invalid("api.max_body_bytes and api.request_timeout_ms must be positive".into());
-        }
+        self.api.validate()?;
+        self.attestation.sign_policy()?;
         if self.attestation.request_timeout_ms == 0 {
             return invalid("attestation.request_timeout_ms must be positive".into());
         }
@@ -519,17 +444,24 @@ impl Settings {
         let mut addresses = HashSet::new();
         for a in &self.attestors {
             if !(a.url.starts_with("http://") || a.url.starts_with("https://")) {
-                return invalid(format!("attestor URL {:?} must start with http:// or https://", a.url));
+                return invalid(format!(
+                    "attestor URL {:?} must start with http:// or https://",
+                    evidence_adapters::redact::redact_url(&a.url)
+                ));
             }
             if !urls.insert(a.url.trim_end_matches('/')) || !addresses.insert(a.address) {
-                return invalid(format!("attestor {} ({}) is listed twice", a.url, a.address));
+                return invalid(format!("attestor {} ({}) is listed twice", evidence_adapters::redact::redact_url(&a.url), a.address));
             }
         }
         if self.engine.poll_interval_ms == 0 || self.engine.checkpoint_max_records == 0 {
             return invalid("engine.poll_interval_ms and engine.checkpoint_max_records must be positive".into());
         }
+        if self.engine.tx_timeout_secs == 0 {
+            return invalid(
+                "engine.tx_timeout_secs is 0: a submission would be replaced before it could be mined; set the seconds to wait (default 30)".into(),
+            );
+        }
         crate::timestamping::validate(&self.timestamping)
-
     }
 
     /// Whether this instance only attests (never submits).
@@ -692,5 +624,39 @@ kind_field = "kind"
         assert!(e.to_string().contains("instance_id"), "{e}");
         let e = Settings::from_toml(&format!("{GOOD}\n[cluster]\nttl = 5\n")).unwrap_err();
         assert!(e.to_string().contains("ttl"), "{e}");
+    }
+
+    #[test]
+    fn zero_chain_id_zero_tx_timeout_and_huge_lines_are_refused() {
+        let e = Settings::from_toml(&GOOD.replace("eip155:31338", "eip155:0")).unwrap_err();
+        assert!(e.to_string().contains("EIP-155 ids start at 1"), "{e}");
+        let e = Settings::from_toml(&format!("{GOOD}\n[engine]\ntx_timeout_secs = 0\n")).unwrap_err();
+        assert!(e.to_string().contains("engine.tx_timeout_secs is 0"), "{e}");
+        let junk = format!("{GOOD}\nbogus = \"{}\" x\n", "A".repeat(200_000));
+        let e = Settings::from_toml(&junk).unwrap_err().to_string();
+        assert!(e.len() < 2_000, "the error echoes {} bytes", e.len());
+        assert!(e.contains("more bytes cut"), "{e}");
+        let e = Settings::from_toml(&GOOD.replace("http://127.0.0.1:8546", "ftp://u:s3cret@h/KEY123")).unwrap_err();
+        assert!(!e.to_string().contains("s3cret") && !e.to_string().contains("KEY123"), "{e}");
+    }
+
+    #[test]
+    fn serving_limits_and_sign_policy_are_checked() {
+        let s = Settings::from_toml(GOOD).unwrap();
+        let l = s.api.limits();
+        assert_eq!((l.header_timeout, l.max_connections), (Duration::from_secs(10), 1024));
+        let p = s.attestation.sign_policy().unwrap();
+        assert!(p.token_hashes.is_empty() && p.allow.is_empty());
+        let e = Settings::from_toml(&format!("{GOOD}\n[api]\nheader_timeout_ms = 0\n")).unwrap_err();
+        assert!(e.to_string().contains("api.header_timeout_ms"), "{e}");
+        let e = Settings::from_toml(&format!("{GOOD}\n[attestation]\nrelayer_allow = [\"10.0.0.0/33\"]\n")).unwrap_err();
+        assert!(e.to_string().contains("relayer_allow[0]"), "{e}");
+        let s = Settings::from_toml(&format!(
+            "{GOOD}\n[attestation]\nrelayer_allow = [\"10.0.0.0/8\", \"::1\"]\nrelayer_tokens_sha256 = [\"{}\"]\n",
+            "ab".repeat(32)
+        ))
+        .unwrap();
+        let p = s.attestation.sign_policy().unwrap();
+        assert_eq!((p.allow.len(), p.token_hashes.len()), (2, 1));
     }
 }

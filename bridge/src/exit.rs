@@ -4,7 +4,8 @@ use std::fmt;
 
 /// A command failure with its exit code: 1 not found / verification failed / work
 /// failed, 2 bad input or configuration; `verify` also uses 3 (the record is revoked)
-/// and 4 (the signer set is not pinned), see `commands::verify`.
+/// 4 (the signer set is not pinned) and 5 (could not check: a chain did not answer),
+/// see `commands::verify`.
 #[derive(Debug)]
 pub(crate) struct Failure {
     pub(crate) code: u8,

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::dispatch(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            eprintln!("error: {}", evidence_adapters::redact::scrub(&failure.to_string()));
             ExitCode::from(failure.code)
         }
     }
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
 fn init_tracing(filter: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| output::RedactingStderr);
     if json {
         builder.json().init();
     } else {

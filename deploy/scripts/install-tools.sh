@@ -89,9 +89,28 @@ if ! command -v openssl >/dev/null 2>&1; then
 fi
 openssl ts -help >/dev/null 2>&1 || { echo "error: this openssl has no 'ts' command (RFC 3161); install Debian's openssl" >&2; exit 2; }
 
+# schemathesis (PyPI, pinned) in a project-local venv, deploy/.venv: the API test runs
+# it against a devnet `bridge run` (tests/tests/api_schemathesis.rs). Needs python3 with
+# venv (Debian: python3-venv, installed here when missing and root).
+schemathesis_version="4.32.5"
+venv="$here/.venv"
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$schemathesis_version"; then
+  echo "==> installing schemathesis $schemathesis_version into deploy/.venv (pip)"
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv >/dev/null
+    else
+      echo "error: python3 venv is missing; run 'sudo apt-get install python3-venv'" >&2
+      exit 2
+    fi
+  fi
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi
+
 anvil="$here/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
 if ! "$anvil" --version >/dev/null 2>&1; then
   echo "error: anvil at $anvil does not run; delete deploy/node_modules and retry" >&2
   exit 2
 fi
-echo "==> tools ready: $("$anvil" --version | head -1), solc $(node -e "console.log(require('$here/node_modules/solc/package.json').version)"), playwright-core $(node -e "console.log(require('$here/node_modules/playwright-core/package.json').version)"), noble bundle $(head -1 "$here/../bridge/assets/vendor/noble.mjs" | sed 's|^// ||; s| (MIT.*||'), $("$chromium" --version 2>/dev/null | head -1), $(openssl version | cut -d' ' -f1-2)"
+echo "==> tools ready: $("$anvil" --version | head -1), solc $(node -e "console.log(require('$here/node_modules/solc/package.json').version)"), playwright-core $(node -e "console.log(require('$here/node_modules/playwright-core/package.json').version)"), noble bundle $(head -1 "$here/../bridge/assets/vendor/noble.mjs" | sed 's|^// ||; s| (MIT.*||'), $("$chromium" --version 2>/dev/null | head -1), $(openssl version | cut -d' ' -f1-2), $("$venv/bin/schemathesis" --version 2>/dev/null | head -1)"

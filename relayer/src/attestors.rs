@@ -118,14 +118,22 @@ pub enum SignDecision {
     },
 }
 
-/// Logs an alarm at ERROR, stores it and counts it in [`ALARMS_METRIC`].
+/// Stores an alarm, counts it in [`ALARMS_METRIC`] and logs it at ERROR the first
+/// time the finding is seen and then at its 2nd, 4th, 8th, … sighting (with the count),
+/// so a peer repeating the same finding cannot flood the log.
 pub async fn raise_alarm(store: &Store, alarm: &Alarm) -> Result<()> {
-    error!(target: "relayer::alarm", kind = alarm.kind.as_str(), source = %alarm.source_chain,
-        destination = ?alarm.destination.as_ref().map(ChainId::as_str), size = alarm.size,
-        peer = ?alarm.peer, our_root = ?alarm.our_root, their_root = ?alarm.their_root,
-        "ALARM: {}", alarm.message);
     metrics::counter!(ALARMS_METRIC, "kind" => alarm.kind.as_str()).increment(1);
-    store.raise_alarm(alarm).await
+    let seen = store.raise_alarm(alarm).await?;
+    if seen.is_power_of_two() {
+        error!(target: "relayer::alarm", kind = alarm.kind.as_str(), source = %alarm.source_chain,
+            destination = ?alarm.destination.as_ref().map(ChainId::as_str), size = alarm.size,
+            peer = ?alarm.peer, our_root = ?alarm.our_root, their_root = ?alarm.their_root, seen,
+            "ALARM: {}", alarm.message);
+    } else {
+        tracing::debug!(target: "relayer::alarm", kind = alarm.kind.as_str(), size = alarm.size, peer = ?alarm.peer, seen,
+            "alarm seen again");
+    }
+    Ok(())
 }
 
 /// The attestor side: checks proposed checkpoints against this instance's own log.
@@ -136,7 +144,14 @@ pub struct AttestorService {
     sources: HashMap<ChainId, Arc<dyn EvidenceSource>>,
     domains: Vec<(ChainId, ChainId, MirrorDomain)>,
     signers: Vec<PrivateKeySigner>,
+    /// Signatures already given, by (EIP-712 signing hash, attestor): a checkpoint that
+    /// matched our append-only log matches it for good, so asking again costs a lookup
+    /// (bounded: cleared when full).
+    signed: Arc<Mutex<HashMap<(B256, Address), AttestorSignature>>>,
 }
+
+/// Entries of [`AttestorService`]'s signature cache before it is cleared.
+const SIGNED_CACHE_MAX: usize = 4096;
 
 impl std::fmt::Debug for AttestorService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -174,6 +189,7 @@ impl AttestorService {
             sources,
             domains,
             signers,
+            signed: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -191,6 +207,12 @@ impl AttestorService {
 
     /// Decides about a proposed checkpoint; signs only if it matches our own log.
     pub async fn sign(&self, req: &SignRequest) -> Result<SignDecision> {
+        self.sign_for(req, None).await
+    }
+
+    /// [`AttestorService::sign`] for `requester` (e.g. `client 192.0.2.7`), named in the
+    /// alarm a mismatching proposal raises: one alarm per requester and checkpoint.
+    pub async fn sign_for(&self, req: &SignRequest, requester: Option<&str>) -> Result<SignDecision> {
         let cp = &req.checkpoint;
         let chain = &cp.source_chain;
         let signer = match (req.attestor, self.signers.as_slice()) {
@@ -246,6 +268,12 @@ impl AttestorService {
         if let Some(reason) = cursor.halted_reason {
             return Ok(SignDecision::Halted(reason));
         }
+        let signing_hash = cp.signing_hash(&domain);
+        let cache_key = (signing_hash, signer.address());
+        if let Some(known) = self.signed.lock().unwrap_or_else(|e| e.into_inner()).get(&cache_key) {
+            metrics::counter!("bridge_attestor_signatures_cached_total").increment(1);
+            return Ok(SignDecision::Signed(known.clone()));
+        }
         let log_size = self.logs.size(chain)?;
         let confirmed = cursor.confirmed_block.map_or(0, |(n, _)| n);
         if log_size < cp.size || confirmed < cp.source_block_number {
@@ -289,7 +317,7 @@ impl AttestorService {
                     source_chain: chain.clone(),
                     destination: Some(req.destination_chain.clone()),
                     size: cp.size,
-                    peer: None,
+                    peer: requester.map(str::to_owned),
                     our_root: Some(ours),
                     their_root: Some(cp.root),
                     message: format!("refused to sign a proposed checkpoint: {reason}"),
@@ -304,7 +332,7 @@ impl AttestorService {
         }
         let attestor = signer.address();
         let signature = signer
-            .sign_hash_sync(&cp.signing_hash(&domain))
+            .sign_hash_sync(&signing_hash)
             .map_err(|e| RelayerError::Signing {
                 attestor,
                 message: e.to_string(),
@@ -312,20 +340,38 @@ impl AttestorService {
         metrics::counter!("bridge_attestor_signatures_total").increment(1);
         info!(target: "relayer::attestor", source = %chain, size = cp.size, destination = %req.destination_chain,
             %attestor, "signed a proposed checkpoint that matches our log");
-        Ok(SignDecision::Signed(AttestorSignature {
+        let signed = AttestorSignature {
             attestor,
             signature: signature.as_bytes().to_vec().into(),
-        }))
+        };
+        let mut cache = self.signed.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= SIGNED_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(cache_key, signed.clone());
+        Ok(SignDecision::Signed(signed))
     }
 }
 
 /// One remote attestor a relaying instance asks for signatures.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RemoteAttestor {
     /// Base URL of its API, e.g. `https://attestor.partner-a.example:8443`.
     pub url: String,
     /// The attestor address it signs with (a signature from any other key is rejected).
     pub address: Address,
+    /// The bearer token the attestor gave this relayer, sent with every request.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for RemoteAttestor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteAttestor")
+            .field("url", &evidence_adapters::redact::redact_url(&self.url))
+            .field("address", &self.address)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 /// What a remote attestor answered.
@@ -417,14 +463,28 @@ impl RemoteAttestors {
     }
 }
 
-/// Asks one attestor to sign, with the given client.
+/// Asks one attestor to sign, with the given client. A failure's message shows URLs
+/// redacted (reqwest's errors quote the URL, which may hold a key).
 pub(crate) async fn request_with(
     client: &reqwest::Client,
     attestor: &RemoteAttestor,
     req: &SignRequest,
 ) -> RemoteAnswer {
+    match ask(client, attestor, req).await {
+        RemoteAnswer::Failed(m) => RemoteAnswer::Failed(evidence_adapters::redact::scrub(&m).into_owned()),
+        answer => answer,
+    }
+}
+
+async fn ask(client: &reqwest::Client, attestor: &RemoteAttestor, req: &SignRequest) -> RemoteAnswer {
     let url = format!("{}{SIGN_PATH}", attestor.url.trim_end_matches('/'));
-    let response = match client.post(&url).json(req).send().await {
+    let mut post = client.post(&url).json(req);
+    if let Some(token) = &attestor.token {
+        post = post.bearer_auth(token);
+    }
+    // Messages name the attestor by its redacted URL.
+    let url = evidence_adapters::redact::redact_url(&url);
+    let response = match post.send().await {
         Ok(r) => r,
         Err(e) => return RemoteAnswer::Failed(format!("POST {url}: {e}")),
     };
@@ -539,4 +599,76 @@ pub async fn watch_mirrors_once(
         }
     }
     Ok(compared)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// A one-shot HTTP server on loopback: returns its base URL and the request it got.
+    async fn one_answer(body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers and the JSON body (small) arrive in a few reads.
+            while !String::from_utf8_lossy(&request).contains("\"mirror\"") {
+                let n = stream.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buf[..n]);
+            }
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(answer.as_bytes()).await.unwrap();
+            String::from_utf8_lossy(&request).into_owned()
+        });
+        (url, handle)
+    }
+
+    fn request() -> SignRequest {
+        SignRequest {
+            checkpoint: Checkpoint {
+                source_chain: ChainId::eip155(1),
+                size: 1,
+                root: B256::repeat_byte(1),
+                source_block_number: 1,
+                source_block_hash: B256::repeat_byte(2),
+            },
+            destination_chain: ChainId::eip155(2),
+            mirror: Address::repeat_byte(3),
+            attestor: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_relayer_sends_its_token_and_never_prints_it_or_the_url_key() {
+        let signed = r#"{"attestor":"0x0000000000000000000000000000000000000001","signature":"0x00"}"#;
+        let (url, server) = one_answer(signed).await;
+        let attestor = RemoteAttestor {
+            url: url.clone(),
+            address: Address::with_last_byte(1),
+            token: Some("relayer-a-token".into()),
+        };
+        let client = reqwest::Client::new();
+        let answer = request_with(&client, &attestor, &request()).await;
+        assert!(matches!(answer, RemoteAnswer::Signed(_)), "{answer:?}");
+        let seen = server.await.unwrap().to_ascii_lowercase();
+        assert!(seen.contains("authorization: bearer relayer-a-token"), "{seen}");
+        assert!(!format!("{attestor:?}").contains("relayer-a-token"), "{attestor:?}");
+
+        // A failure message names the attestor by its redacted URL.
+        let keyed = RemoteAttestor { url: "http://u:s3cret@127.0.0.1:9/KEY123".into(), address: Address::ZERO, token: None };
+        let RemoteAnswer::Failed(message) = request_with(&client, &keyed, &request()).await else { panic!("port 9 answered") };
+        assert!(!message.contains("s3cret") && !message.contains("KEY123"), "{message}");
+    }
 }

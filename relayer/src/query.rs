@@ -464,8 +464,10 @@ impl Store {
                 threshold: mirror_state.threshold,
                 attestor_set_version: mirror_state.attestor_set_version,
                 read_at_block: mirror_state.read_at_block,
-                mirror_tx: sub.tx.map(|t| t.hash),
-                mirror_block: sub.mined_block,
+                // Only a transaction known to have been mined (in `mined_block`) is
+                // named; an observed acceptance has neither.
+                mirror_tx: sub.mined_block.and(sub.tx.as_ref().map(|t| t.hash)),
+                mirror_block: sub.mined_block.filter(|_| sub.tx.is_some()),
             },
             revocation,
             timestamps,

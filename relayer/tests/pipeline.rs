@@ -196,8 +196,9 @@ async fn restart_before_every_step_loses_nothing_and_submits_once(db: TestBacken
     );
 }
 
-async fn crash_after_prepare_resends_the_same_bytes(db: TestBackend) {
-    let w = World::new(db, 0).await;
+/// Three records checkpointed, a submission prepared and its broadcast failed, the
+/// engine gone (a crash after the transaction was stored): the live `prepared` row.
+async fn crash_after_prepare(w: &World) -> evidence_relayer::store::Submission {
     w.chain.mine_anchors(3);
     let engine = w.engine().await;
     engine.tick_chain(&source_id()).await.unwrap();
@@ -212,6 +213,12 @@ async fn crash_after_prepare_resends_the_same_bytes(db: TestBackend) {
         .unwrap()
         .unwrap();
     assert_eq!(live.state, SubmissionState::Prepared);
+    live
+}
+
+async fn crash_after_prepare_resends_the_same_bytes(db: TestBackend) {
+    let w = World::new(db, 0).await;
+    let live = crash_after_prepare(&w).await;
     let engine = w.engine().await;
     let out = engine.tick_submit(&route()).await.unwrap();
     assert_eq!(out, SubmitOutcome::Sent { size: 3 });
@@ -235,6 +242,48 @@ async fn crash_after_prepare_resends_the_same_bytes(db: TestBackend) {
         "the stored transaction is the one sent"
     );
     assert_eq!(w.mirror.accepted(&source_id()), vec![3]);
+}
+
+/// The e2e_cluster failure: an instance prepared and broadcast a submission, and died
+/// before marking it sent; the mirror mined it. The instance that takes over must record
+/// it as confirmed with its transaction and block (it was marked "superseded" and later
+/// "observed" with the dead instance's transaction hash but no block, so bundles named
+/// a mined transaction with no block and online verification failed `mirror_tx`).
+async fn sent_before_a_crash_and_mined_is_confirmed_with_its_block(db: TestBackend) {
+    let w = World::new(db, 0).await;
+    let live = crash_after_prepare(&w).await;
+    // The dead process's broadcast did reach the node, and was mined.
+    let tx = live.tx.clone().unwrap();
+    w.mirror.send_raw(&tx).await.unwrap();
+    w.mirror.mine();
+    assert_eq!(w.mirror.accepted(&source_id()), vec![3]);
+    let engine = w.engine().await;
+    let out = engine.tick_submit(&route()).await.unwrap();
+    assert_eq!(
+        out,
+        SubmitOutcome::Finished {
+            size: 3,
+            state: SubmissionState::Confirmed
+        }
+    );
+    let sub = engine
+        .store()
+        .load_last_confirmed_submission(&route())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sub.state, SubmissionState::Confirmed);
+    assert_eq!(sub.tx.map(|t| t.hash), Some(tx.hash));
+    assert!(
+        sub.mined_block.is_some(),
+        "the block that accepted it is recorded"
+    );
+    // Nothing is sent again, and later steps leave it be.
+    assert_eq!(
+        engine.tick_submit(&route()).await.unwrap(),
+        SubmitOutcome::Idle
+    );
+    assert_eq!(w.mirror.duplicate_submissions(), 0);
 }
 
 async fn the_log_is_deterministic(db: TestBackend) {
@@ -362,6 +411,7 @@ both_backends!(
     records_flow_to_the_mirror_and_prove,
     restart_before_every_step_loses_nothing_and_submits_once,
     crash_after_prepare_resends_the_same_bytes,
+    sent_before_a_crash_and_mined_is_confirmed_with_its_block,
     the_log_is_deterministic,
     revokes_are_logged_and_checked,
     run_loop_retries_and_mirrors,

@@ -7,7 +7,7 @@
 use alloy::{primitives::B256, signers::local::PrivateKeySigner};
 use axum::{
     Json,
-    extract::State,
+    extract::{FromRequest, Request, State},
     http::{HeaderMap, StatusCode, header::AUTHORIZATION},
 };
 use evidence_schemas::{
@@ -88,23 +88,22 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     responses((status = 200, body = Anchored), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 502, body = ErrorBody)))]
-pub(crate) async fn anchor(
-    State(state): State<ApiState>,
-    headers: HeaderMap,
-    body: Result<JsonBody<AnchorRequest>, ApiError>,
-) -> Result<Json<Anchored>, ApiError> {
-    // Authorisation first: an unauthorised caller learns nothing about the body rules.
+pub(crate) async fn anchor(State(state): State<ApiState>, request: Request) -> Result<Json<Anchored>, ApiError> {
+    // Authorisation first, before the body is read: an unauthorised caller learns
+    // nothing about the body rules and cannot make the server wait for a body. No
+    // credentials is 401; credentials this node does not accept (or no anchoring
+    // here at all) is 403.
+    let token = bearer(request.headers())?;
     let access = state.inner.anchor.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::FORBIDDEN,
             "anchoring over HTTP is not enabled on this node (the operator must set api.anchor_tokens_sha256 and an anchor key)",
         )
     })?;
-    let token = bearer(&headers)?;
     if !access.accepts(token) {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "this token is not accepted; ask the operator for a valid one"));
     }
-    let JsonBody(req) = body?;
+    let JsonBody(req) = JsonBody::<AnchorRequest>::from_request(request, &state).await?;
     let chain = state.chain(&req.chain)?.clone();
     let alg: DigestAlgorithm = req.digest_alg.as_deref().unwrap_or("sha256").parse()?;
     let digest = parse_digest("digest", &req.digest)?;

@@ -37,6 +37,7 @@ pub(crate) async fn chains(State(state): State<ApiState>) -> Result<Json<ChainsA
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
     /// Items per page, 1 to 500 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     pub(crate) limit: Option<String>,
     /// Cursor: the `next_before` of the previous page (omit for the newest page).
     pub(crate) before: Option<String>,

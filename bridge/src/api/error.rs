@@ -22,8 +22,12 @@ pub(crate) struct ErrorBody {
 }
 
 impl ApiError {
+    /// An answer with `message`, any URL in it masked (an RPC error quotes the node's
+    /// URL, and a hosted node's URL holds its key).
     pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        let message = message.into();
+        let message = evidence_adapters::redact::scrub(&message).into_owned();
+        Self { status, message }
     }
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
@@ -34,6 +38,28 @@ impl ApiError {
     pub(crate) fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
     }
+    /// A body that could not be read: not delivered within `api.body_timeout_ms` (408),
+    /// larger than `api.max_body_bytes` (413), else `status` with axum's reason.
+    pub(crate) fn from_body_rejection(status: StatusCode, text: &str, err: &(dyn std::error::Error + 'static)) -> Self {
+        let mut source = Some(err);
+        let mut timed_out = text.contains("designated timeout");
+        while let Some(e) = source {
+            timed_out |= e.is::<tower_http::timeout::TimeoutError>();
+            source = e.source();
+        }
+        if timed_out {
+            metrics::counter!("bridge_api_body_timeouts_total").increment(1);
+            return Self::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request body did not arrive in time (api.body_timeout_ms); send the whole body with the headers",
+            );
+        }
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::new(status, format!("{text}; the body is larger than the server accepts (api.max_body_bytes)"));
+        }
+        Self::new(status, format!("{text}; the body could not be read"))
+    }
+
     /// A store failure: logged in full, answered briefly.
     pub(crate) fn store(e: impl std::fmt::Display) -> Self {
         tracing::error!(target: "api", error = %e, "store read failed");
@@ -66,7 +92,7 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
         use axum::extract::rejection::JsonRejection as J;
         let hint = match &r {
             J::MissingJsonContentType(_) => "; send the body with `Content-Type: application/json`",
-            J::BytesRejection(_) => "; the body is larger than the server accepts (api.max_body_bytes)",
+            J::BytesRejection(_) => return Self::from_body_rejection(r.status(), &r.body_text(), &r),
             _ => "; see /api/v1/openapi.json for the expected body",
         };
         Self::new(r.status(), format!("{}{hint}", r.body_text()))

@@ -15,11 +15,14 @@ mod ops;
 pub(crate) mod openapi;
 mod page;
 mod records;
+pub(crate) mod server;
+#[cfg(test)]
+mod server_tests;
 #[cfg(test)]
 mod tests;
 mod trust;
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc};
 
 use axum::{
     Router,
@@ -30,7 +33,7 @@ use evidence_adapters::MirrorReader;
 use evidence_relayer::store::Store;
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 pub(crate) use anchor::AnchorAccess;
 pub(crate) use error::ApiError;
@@ -97,7 +100,7 @@ impl ApiState {
     /// Takes the trust root from `source`, reused for `ttl` (tests plug fakes in here).
     /// Only before the state is shared.
     #[cfg(test)]
-    pub(crate) fn with_trust_source(mut self, source: trust::TrustSource, ttl: Duration) -> Self {
+    pub(crate) fn with_trust_source(mut self, source: trust::TrustSource, ttl: std::time::Duration) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.trust = trust::TrustCache::new(source, ttl);
         }
@@ -177,11 +180,17 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("get", "/metrics"),
 ];
 
-/// Every route of the API (without `/`, which the lookup page owns).
+/// Every route of the API and the lookup page.
 pub(crate) fn router(state: ApiState) -> Router {
+    app(state, None)
+}
+
+/// [`router`] plus `attestor` (the attestor endpoint of `bridge run`), all under the
+/// same body limit, body timeout and request deadline.
+pub(crate) fn app(state: ApiState, attestor: Option<Router>) -> Router {
     let limit = state.settings().api.max_body_bytes;
-    let timeout = Duration::from_millis(state.settings().api.request_timeout_ms);
-    Router::new()
+    let limits = state.settings().api.limits();
+    let routes = Router::new()
         .route("/api/v1/evidence/{digest}", get(records::evidence))
         .route("/api/v1/records/{record_id}", get(records::record))
         .route("/api/v1/records/{record_id}/bundle", get(records::bundle))
@@ -198,9 +207,15 @@ pub(crate) fn router(state: ApiState) -> Router {
         .route("/metrics", get(ops::metrics))
         .merge(page::routes())
         .fallback(error::fallback)
+        .with_state(state);
+    let routes = match attestor {
+        Some(a) => routes.merge(a),
+        None => routes,
+    };
+    routes
         .layer(DefaultBodyLimit::max(limit))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
-        .with_state(state)
+        .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
+        .layer(axum::middleware::from_fn_with_state(limits.request_timeout, server::deadline))
 }
 
 /// Binds `listen` (before anything else starts, so a taken port fails fast).
@@ -210,17 +225,17 @@ pub(crate) async fn bind(listen: std::net::SocketAddr) -> Result<tokio::net::Tcp
     })
 }
 
-/// Serves `app` on `listener` until `shutdown` is cancelled.
+/// Serves `app` on `listener` with `limits` (see [`server`]) until `shutdown` is
+/// cancelled.
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
+    limits: crate::config::ServerLimits,
     shutdown: CancellationToken,
 ) -> Result<(), crate::exit::Failure> {
     if let Ok(local) = listener.local_addr() {
-        tracing::info!(target: "api", %local, "HTTP API listening");
+        tracing::info!(target: "api", %local, max_connections = limits.max_connections, "HTTP API listening");
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-        .map_err(|e| crate::exit::Failure::failed(format!("HTTP server failed: {e}")))
+    server::serve(listener, app, limits, shutdown).await;
+    Ok(())
 }

@@ -33,7 +33,7 @@ pub(crate) struct EvidenceAnswer {
 /// Every record of a digest, on every chain, with its state, where it is mirrored
 /// (provable) and whether it is revoked. An unknown digest gives `200` with no records.
 #[utoipa::path(get, path = "/api/v1/evidence/{digest}", tag = "lookup",
-    params(("digest" = String, Path, description = "32-byte digest, 0x-hex")),
+    params(("digest" = String, Path, description = "32-byte digest, hex (64 digits, 0x optional), not all zero", pattern = "^(0[xX])?[0-9a-fA-F]{64}$")),
     responses((status = 200, body = EvidenceAnswer), (status = 400, body = ErrorBody)))]
 pub(crate) async fn evidence(
     State(state): State<ApiState>,
@@ -46,7 +46,7 @@ pub(crate) async fn evidence(
 
 /// One record by its id.
 #[utoipa::path(get, path = "/api/v1/records/{record_id}", tag = "lookup",
-    params(("record_id" = String, Path, description = "record id, 0x-hex")),
+    params(("record_id" = String, Path, description = "record id: 32 bytes, hex (64 digits, 0x optional)", pattern = "^(0[xX])?[0-9a-fA-F]{64}$")),
     responses((status = 200, description = "the record view (see RecordView in the docs)", body = Object),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn record(
@@ -73,14 +73,16 @@ pub(crate) fn not_indexed(record_id: alloy::primitives::B256) -> ApiError {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct BundleQuery {
-    /// Destination chain: configured name or CAIP-2 id.
+    /// Destination chain: configured name or CAIP-2 id (required; a missing one is a
+    /// 400 that says so).
+    #[param(required = true, min_length = 1)]
     pub(crate) destination: Option<String>,
 }
 
 /// A self-contained proof bundle (version 1, `schemas/json/proof-bundle.v1.schema.json`)
 /// proving the record on `destination`, from the newest checkpoint mirrored there.
 #[utoipa::path(get, path = "/api/v1/records/{record_id}/bundle", tag = "proofs",
-    params(("record_id" = String, Path, description = "record id, 0x-hex"), BundleQuery),
+    params(("record_id" = String, Path, description = "record id: 32 bytes, hex (64 digits, 0x optional)", pattern = "^(0[xX])?[0-9a-fA-F]{64}$"), BundleQuery),
     responses((status = 200, description = "ProofBundle (version 1 or 2)", body = Object),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub(crate) async fn bundle(
@@ -127,12 +129,44 @@ pub(crate) async fn build_bundle(state: &ApiState, record_id: B256, dest: &Chain
         })
 }
 
+/// The shape of a proof bundle, for the OpenAPI document (the server reads the body
+/// as a [`ProofBundle`]; `schemas/json/proof-bundle.v2.schema.json` has every field).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documentation only
+pub(crate) struct BundleBody {
+    /// Bundle format: 1 or 2.
+    #[schema(minimum = 1, maximum = 2)]
+    version: u32,
+    /// The evidence record.
+    #[schema(value_type = Object)]
+    record: (),
+    /// Its id: 32 bytes, 0x-hex.
+    #[schema(pattern = "^0x[0-9a-f]{64}$")]
+    record_id: String,
+    /// Its leaf index in the source chain's log.
+    leaf_index: u64,
+    /// RFC 6962 inclusion proof: 32-byte hashes, 0x-hex.
+    inclusion_proof: Vec<String>,
+    /// The checkpoint the proof is against.
+    #[schema(value_type = Object)]
+    checkpoint: (),
+    /// Attestor signatures of the checkpoint.
+    #[schema(value_type = Vec<Object>)]
+    signatures: (),
+    /// Where the checkpoint was accepted: chain, mirror, attestor set.
+    #[schema(value_type = Object)]
+    destination: (),
+    /// A proven revocation of the record, when there is one.
+    #[schema(value_type = Option<Object>)]
+    revocation: (),
+}
+
 /// Verifies a proof bundle offline and, when this node has the destination chain
 /// configured, against the destination mirror. `200` with `valid: false` and
 /// `failed_check` for a bundle that does not verify; `400` for a body that is not a
 /// bundle.
 #[utoipa::path(post, path = "/api/v1/bundles/verify", tag = "proofs",
-    request_body(content = Object, description = "ProofBundle (version 1, 2 or 3)", content_type = "application/json"),
+    request_body(content = BundleBody, description = "ProofBundle (version 1, 2 or 3; schemas/json/proof-bundle.v3.schema.json)", content_type = "application/json"),
     responses((status = 200, body = Report), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody)))]
 pub(crate) async fn verify(

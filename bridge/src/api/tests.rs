@@ -29,7 +29,7 @@ use crate::config::Settings;
 
 const MIRROR: Address = Address::repeat_byte(0xaa);
 
-fn settings(extra: &str) -> Settings {
+pub(super) fn settings(extra: &str) -> Settings {
     Settings::from_toml(&format!(
         r#"
 [api]
@@ -58,20 +58,31 @@ to = "ledger"
     .unwrap()
 }
 
-struct World {
+pub(super) struct World {
     _dir: tempfile::TempDir,
-    app: Router,
+    pub(super) app: Router,
     digests: Vec<B256>,
     pending: B256,
+    /// The API state (for building other routers over the same store).
+    pub(super) state: ApiState,
+    /// The engine's attestor side, over the same store and log.
+    pub(super) attestor: evidence_relayer::attestors::AttestorService,
+    /// The store.
+    pub(super) store: Store,
 }
 
-fn attestors() -> Vec<PrivateKeySigner> {
+pub(super) fn attestors() -> Vec<PrivateKeySigner> {
     (1u8..=3).map(|i| PrivateKeySigner::from_bytes(&B256::with_last_byte(i)).unwrap()).collect()
 }
 
 /// Mines records on a fake "court" chain and relays them with the real engine onto a
 /// fake mirror on "ledger", then builds the API over the resulting store.
-async fn world(anchor: Option<AnchorAccess>) -> World {
+pub(super) async fn world(anchor: Option<AnchorAccess>) -> World {
+    world_with(anchor, "").await
+}
+
+/// [`world`] with `extra` lines in the config's `[api]` section.
+pub(super) async fn world_with(anchor: Option<AnchorAccess>, extra: &str) -> World {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("bridge.db").display());
     let source = ChainId::eip155(31337);
@@ -115,9 +126,9 @@ async fn world(anchor: Option<AnchorAccess>) -> World {
     engine.tick_once().await.unwrap();
     let pending = chain.mine_anchors(1)[0];
     engine.tick_once().await.unwrap();
-    let state = ApiState::new(store, settings(""), anchor);
+    let state = ApiState::new(store.clone(), settings(extra), anchor);
     state.set_mirror("ledger", mirror).await;
-    World { _dir: dir, app: router(state), digests, pending }
+    World { _dir: dir, app: router(state.clone()), digests, pending, state, attestor: engine.attestor_service(), store }
 }
 
 async fn call(app: &Router, req: Request<Body>) -> (StatusCode, Value) {
@@ -281,6 +292,8 @@ async fn anchoring_needs_a_valid_token() {
     let off = world(None).await;
     let body = json!({ "chain": "court", "digest": B256::repeat_byte(1) });
     assert_error(&post_json(&off.app, "/api/v1/anchor", &body, Some("s3cret")).await, StatusCode::FORBIDDEN, "not enabled");
+    // No credentials at all is 401 even where anchoring is off (the OpenAPI document says so).
+    assert_error(&post_json(&off.app, "/api/v1/anchor", &body, None).await, StatusCode::UNAUTHORIZED, "Bearer");
 
     let hash: [u8; 32] = Sha256::digest(b"s3cret").into();
     let w = world(AnchorAccess::new(vec![hash], PrivateKeySigner::random())).await;

@@ -4,19 +4,22 @@
 //! restart (the systemd unit runs it as `ExecStartPre`) and by the test that parses
 //! every config file the repository ships.
 
-use crate::{cli::ConfigCheckArgs, config::Settings, exit::CmdResult, output::print_json};
+use evidence_adapters::redact::redact_url;
+
+use crate::{cli::ConfigCheckArgs, config::Settings, exit::CmdResult, output::print_json_redacted};
 
 pub(crate) fn run(args: &ConfigCheckArgs) -> CmdResult {
     let settings = Settings::load(&args.config)?;
     if args.json {
-        let mut shown = settings.clone();
-        shown.store.url = redact_password(&shown.store.url);
-        return print_json(&shown);
+        return print_json_redacted(&redacted(&settings));
     }
     let routes: Vec<String> = settings.effective_routes().iter().map(|r| format!("{} -> {}", r.from, r.to)).collect();
     println!("{}: valid", args.config.display());
-    println!("  store:  {}", redact_password(&settings.store.url));
+    println!("  store:  {}", redact_url(&settings.store.url));
     println!("  chains: {}", settings.chain_names().join(", "));
+    for c in &settings.chains {
+        println!("    {}: {}", c.name, c.rpc.iter().map(|u| redact_url(u)).collect::<Vec<_>>().join(", "));
+    }
     println!("  routes: {}", routes.join(", "));
     for t in &settings.timestamping {
         let roots = crate::timestamping::configured_roots(std::slice::from_ref(t))?;
@@ -25,28 +28,29 @@ pub(crate) fn run(args: &ConfigCheckArgs) -> CmdResult {
     Ok(())
 }
 
-/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`; other URLs unchanged.
-fn redact_password(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
-        if let Some((creds, host)) = authority.rsplit_once('@')
-            && let Some((user, _)) = creds.split_once(':')
-        {
-            let path = path.map(|p| format!("/{p}")).unwrap_or_default();
-            return format!("{scheme}://{user}:***@{host}{path}");
-        }
+/// The settings with every URL's secrets masked: the store's password, the RPC URLs'
+/// userinfo, key-like path segments and query values, the remote attestors' likewise.
+fn redacted(settings: &Settings) -> Settings {
+    let mut shown = settings.clone();
+    shown.store.url = redact_url(&shown.store.url);
+    for c in &mut shown.chains {
+        c.rpc = c.rpc.iter().map(|u| redact_url(u)).collect();
     }
-    url.to_owned()
+    for a in &mut shown.attestors {
+        a.url = redact_url(&a.url);
+    }
+    shown
 }
 
 #[cfg(test)]
 mod tests {
-    use super::redact_password;
+    use super::redact_url;
 
     #[test]
     fn passwords_are_never_printed() {
-        assert_eq!(redact_password("postgres://bridge:s3cr3t@db:5432/bridge"), "postgres://bridge:***@db:5432/bridge");
-        assert_eq!(redact_password("postgres://bridge@db/bridge"), "postgres://bridge@db/bridge");
-        assert_eq!(redact_password("sqlite:///var/lib/b.sqlite?mode=rwc"), "sqlite:///var/lib/b.sqlite?mode=rwc");
+        assert_eq!(redact_url("postgres://bridge:s3cr3t@db:5432/bridge"), "postgres://bridge:***@db:5432/bridge");
+        assert_eq!(redact_url("postgres://bridge@db/bridge"), "postgres://bridge@db/bridge");
+        assert_eq!(redact_url("sqlite:///var/lib/b.sqlite?mode=rwc"), "sqlite:///var/lib/b.sqlite?mode=rwc");
+        assert_eq!(redact_url("https://u:pw@node.example/v3/KEY1"), "https://***@node.example/v3/***");
     }
 }

@@ -60,7 +60,11 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
         engine = engine.attest_only();
     }
     if !settings.attestors.is_empty() {
-        let remote = settings.attestors.iter().map(|a| RemoteAttestor { url: a.url.clone(), address: a.address }).collect();
+        let remote = settings
+            .attestors
+            .iter()
+            .map(|a| Ok(RemoteAttestor { url: a.url.clone(), address: a.address, token: a.token()? }))
+            .collect::<Result<_, crate::config::ConfigError>>()?;
         let client = RemoteAttestors::new(remote, Duration::from_millis(settings.attestation.request_timeout_ms))
             .map_err(|e| Failure::usage(format!("attestors: {e}")))?;
         engine = engine.with_remote_attestors(client);
@@ -82,8 +86,10 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
             let anchor =
                 if tokens.is_empty() { None } else { AnchorAccess::new(tokens, secrets::anchor_key(&settings.keys)?) };
             let state = ApiState::with_logs(engine.store().clone(), settings.clone(), anchor, engine.logs().clone());
-            let router = api::router(state).merge(api::attestor::router(engine.attestor_service()));
-            Some(tokio::spawn(api::serve(listener, router, shutdown.clone())))
+            let policy = settings.attestation.sign_policy()?;
+            let attestor = api::attestor::router(engine.attestor_service(), &policy);
+            let router = api::app(state, Some(attestor));
+            Some(tokio::spawn(api::serve(listener, router, settings.api.limits(), shutdown.clone())))
         }
         None => None,
     };

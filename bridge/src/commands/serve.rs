@@ -23,7 +23,7 @@ pub(crate) async fn run(args: ServeArgs) -> CmdResult {
     })?;
     let store = evidence_relayer::Store::connect_read_only(&settings.store.url)
         .await
-        .map_err(|e| Failure::usage(format!("cannot open store {} read-only: {e}", settings.store.url)))?;
+        .map_err(|e| Failure::usage(format!("cannot open store {} read-only: {e}", evidence_relayer::store::redact(&settings.store.url))))?;
     // The address served is the lookup page's when no public URL is configured (the
     // certificate's QR code points there).
     settings.api.listen = Some(listen);
@@ -34,6 +34,7 @@ pub(crate) async fn run(args: ServeArgs) -> CmdResult {
     };
     let listener = api::bind(listen).await?;
     tracing::info!(target: "api", %listen, anchoring = anchor.is_some(), "read-only lookup node starting");
+    let limits = settings.api.limits();
     let app = api::router(ApiState::new(store, settings, anchor));
     let shutdown = CancellationToken::new();
     let trigger = shutdown.clone();
@@ -41,5 +42,5 @@ pub(crate) async fn run(args: ServeArgs) -> CmdResult {
         wait_for_shutdown().await;
         trigger.cancel();
     });
-    api::serve(listener, app, shutdown).await
+    api::serve(listener, app, limits, shutdown).await
 }

@@ -6,7 +6,7 @@ use crate::{
     config::Settings,
     context,
     exit::{CmdResult, Failure},
-    output::print_json,
+    output::print_json_redacted,
 };
 
 pub(crate) async fn run(args: StatusArgs) -> CmdResult {
@@ -14,7 +14,7 @@ pub(crate) async fn run(args: StatusArgs) -> CmdResult {
     let store = context::open_store(&settings).await?;
     let status = store.status().await.map_err(|e| Failure::failed(format!("reading the store: {e}")))?;
     if args.json {
-        return print_json(&status);
+        return print_json_redacted(&status);
     }
     if status.is_empty() {
         println!("nothing indexed yet: is `bridge run --config {}` running?", args.config.display());
@@ -41,7 +41,7 @@ pub(crate) async fn run(args: StatusArgs) -> CmdResult {
                 d.last_confirmed_size.map_or_else(|| "none".into(), |n| n.to_string()),
                 d.last_submission
                     .as_ref()
-                    .map(|l| format!(", last submission size {} {:?}{}", l.size, l.state, l.last_error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()))
+                    .map(|l| format!(", last submission size {} {:?}{}", l.size, l.state, l.last_error.as_ref().map(|e| format!(" ({})", evidence_adapters::redact::scrub(e))).unwrap_or_default()))
                     .unwrap_or_default()
             );
             if d.timestamps > 0 || !d.timestamp_failures.is_empty() {
@@ -56,7 +56,7 @@ pub(crate) async fn run(args: StatusArgs) -> CmdResult {
         }
         println!("  quarantined events: {}", s.quarantined);
         if let Some(h) = &s.halted {
-            println!("  HALTED: {h}");
+            println!("  HALTED: {}", evidence_adapters::redact::scrub(h));
         }
         if !s.alarms.is_empty() {
             println!("  ALARMS: {}", s.alarms.len());
@@ -69,7 +69,7 @@ pub(crate) async fn run(args: StatusArgs) -> CmdResult {
                 a.alarm.destination.as_ref().map(|d| format!(" on {d}")).unwrap_or_default(),
                 a.alarm.peer.as_ref().map(|p| format!(" by {p}")).unwrap_or_default(),
                 a.occurrences,
-                a.alarm.message
+                evidence_adapters::redact::scrub(&a.alarm.message)
             );
         }
     }

@@ -27,7 +27,10 @@
 //! Exit codes: 0 valid (signers pinned); 1 a check failed; 2 bad input (not a bundle, a
 //! malformed one, an unreadable trust root); 3 the proof holds but the record is
 //! REVOKED (the bundle carries a proven revocation); 4 the bundle is self-consistent but
-//! its signer set is NOT pinned (offline without `--trust`): never reported as valid.
+//! its signer set is NOT pinned (offline without `--trust`): never reported as valid;
+//! 5 COULD NOT CHECK: a chain needed by the online checks did not answer (unreachable
+//! node, RPC errors), so the bundle is neither confirmed nor refuted — "could not ask",
+//! never "false".
 
 use evidence_adapters::{EvmMirrorReader, MirrorReader, recheck::reread_record};
 use std::{io::Read as _, path::Path};
@@ -45,7 +48,7 @@ use crate::{
     config::{ChainSettings, Settings},
     context,
     exit::{CmdResult, Failure},
-    output::print_json,
+    output::print_json_redacted,
 };
 
 /// One verification check and its outcome.
@@ -59,8 +62,30 @@ pub(crate) struct Check {
     pub(crate) check: &'static str,
     /// Whether it passed.
     pub(crate) ok: bool,
+    /// It was not run to an answer: the chain it needs could not be asked (`ok` is
+    /// false, but nothing was refuted).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
+    pub(crate) unchecked: bool,
     /// What was checked, or why it failed.
     pub(crate) detail: String,
+}
+
+impl Check {
+    /// A check that could not be run because a chain did not answer.
+    pub(crate) fn could_not_check(check: &'static str, detail: String) -> Self {
+        Self { check, ok: false, unchecked: true, detail: format!("COULD NOT CHECK: {detail}") }
+    }
+
+    /// `check` failed with `e`: a node that could not be asked (transport failure, an
+    /// RPC error) is "could not check"; any other answer fails the check.
+    fn from_adapter_error(check: &'static str, chain: &str, e: &evidence_adapters::AdapterError) -> Self {
+        use evidence_adapters::AdapterError as E;
+        match e {
+            E::Rpc { .. } | E::RangeTooLarge { .. } => Self::could_not_check(check, format!("{chain} did not answer: {e}")),
+            other => Self { check, ok: false, unchecked: false, detail: format!("{chain} could not answer: {other}") },
+        }
+    }
 }
 
 /// The outcome of verifying a bundle.
@@ -72,8 +97,9 @@ pub(crate) struct Report {
     pub(crate) valid: bool,
     /// The proven record carries a proven revocation.
     pub(crate) revoked: bool,
-    /// `valid`, `revoked`, `invalid`, or `unpinned` (every check run passed, but
-    /// nothing pinned the signer set: offline without a trust root).
+    /// `valid`, `revoked`, `invalid`, `unpinned` (every check run passed, but nothing
+    /// pinned the signer set: offline without a trust root) or `unchecked` (no check
+    /// failed, but a chain needed by one could not be asked: exit 5).
     pub(crate) status: &'static str,
     /// Whether the checks that need chains were run.
     pub(crate) online: bool,
@@ -133,6 +159,7 @@ impl Report {
             Ok(signers) => report.checks.push(Check {
                 check: "offline",
                 ok: true,
+                unchecked: false,
                 detail: format!(
                     "record id, inclusion proof (leaf {} of {}), {} attestor signature(s) of threshold {} by set version {} as the bundle lists it{}",
                     bundle.leaf_index,
@@ -148,7 +175,7 @@ impl Report {
             }),
             Err(e) => {
                 report.malformed = e.is_malformed();
-                report.checks.push(Check { check: e.check(), ok: false, detail: e.to_string() });
+                report.checks.push(Check { check: e.check(), ok: false, unchecked: false, detail: e.to_string() });
             }
         }
         report.finish(bundle);
@@ -162,9 +189,10 @@ impl Report {
             Ok(trusted) => Check {
                 check: "trust_root",
                 ok: true,
+                unchecked: false,
                 detail: format!("signers pinned by {}: {}", file.display(), trusted.describe()),
             },
-            Err(e) => Check { check: e.check(), ok: false, detail: format!("{}: {e}", file.display()) },
+            Err(e) => Check { check: e.check(), ok: false, unchecked: false, detail: format!("{}: {e}", file.display()) },
         });
         self.finish(bundle);
     }
@@ -173,10 +201,12 @@ impl Report {
     /// checks.
     pub(crate) fn finish(&mut self, bundle: &ProofBundle) {
         let all_ok = self.checks.iter().all(|c| c.ok);
+        let refuted = self.checks.iter().any(|c| !c.ok && !c.unchecked);
         self.signers_pinned = all_ok && self.checks.iter().any(|c| c.ok && matches!(c.check, "trust_root" | "mirror"));
         self.valid = all_ok && self.signers_pinned;
         self.revoked = self.valid && bundle.is_revoked();
         self.status = match (all_ok, self.signers_pinned, self.revoked) {
+            (false, _, _) if !refuted => "unchecked",
             (false, _, _) => "invalid",
             (true, false, _) => "unpinned",
             (true, true, true) => "revoked",
@@ -195,6 +225,10 @@ pub(crate) const EXIT_REVOKED: u8 = 3;
 
 /// Exit code of a bundle that is self-consistent but whose signers nothing pinned.
 pub(crate) const EXIT_UNPINNED: u8 = 4;
+
+/// Exit code of a bundle that could not be checked: no check failed, but a chain the
+/// online checks need did not answer.
+pub(crate) const EXIT_UNCHECKED: u8 = 5;
 
 /// The largest bundle or trust-root file read (16 MiB): a real bundle is a few KiB, a
 /// trust root of a thousand rotations well under a MiB.
@@ -293,7 +327,7 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     }
     report.finish(&bundle);
     if args.json {
-        print_json(&report)?;
+        print_json_redacted(&report)?;
     } else {
         if let Some(shown) = &from_certificate {
             println!("certificate: verifying the proof bundle it carries, {shown}");
@@ -305,7 +339,12 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
 
 fn print_report(report: &Report, bundle: &ProofBundle) {
     for c in &report.checks {
-        println!("{} {:<14} {}", if c.ok { "ok  " } else { "FAIL" }, c.check, c.detail);
+        let mark = match (c.ok, c.unchecked) {
+            (true, _) => "ok  ",
+            (false, true) => "????",
+            (false, false) => "FAIL",
+        };
+        println!("{mark} {:<14} {}", c.check, evidence_adapters::redact::scrub(&c.detail));
     }
     super::verify_tsa::print_timestamps(report);
     let trust = report.checks.iter().find(|c| c.check == "trust_root").map(|c| c.detail.as_str());
@@ -329,6 +368,9 @@ fn print_report(report: &Report, bundle: &ProofBundle) {
                 if bundle.is_revoked() { " (it also carries a revocation)" } else { "" }
             );
         }
+        "unchecked" => println!(
+            "bundle COULD NOT BE CHECKED: the offline checks hold, but a chain the online checks need did not answer; this is not a verdict (neither valid nor invalid): retry when the node is reachable, or verify offline with --trust"
+        ),
         _ if report.malformed => println!("bundle MALFORMED"),
         _ => println!("bundle INVALID"),
     }
@@ -352,6 +394,16 @@ fn outcome(report: &Report) -> CmdResult {
                 "the bundle's signer set is NOT pinned: give --trust FILE (a trust root) or verify online with --config; exit code {EXIT_UNPINNED}"
             ),
         }),
+        "unchecked" => {
+            let unchecked: Vec<_> = report.checks.iter().filter(|c| c.unchecked).map(|c| c.check).collect();
+            Err(Failure {
+                code: EXIT_UNCHECKED,
+                message: format!(
+                    "could not check {}: a chain did not answer (see the report); not a verdict; exit code {EXIT_UNCHECKED}",
+                    unchecked.join(", ")
+                ),
+            })
+        }
         _ => {
             let failed: Vec<_> = report.checks.iter().filter(|c| !c.ok).map(|c| c.check).collect();
             let message = format!("verification failed: check(s) {}", failed.join(", "));
@@ -373,33 +425,44 @@ pub(crate) fn chain_of<'a>(settings: &'a Settings, chain: &ChainId, role: &str) 
 pub(crate) async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> Result<Vec<Check>, Failure> {
     let dest = chain_of(settings, &bundle.destination.chain, "destination")?;
     let src = chain_of(settings, &bundle.record.source.chain, "source")?;
-    let rpc = context::connect_rpc(dest).await?;
+    let rpc = match reachable(dest, "mirror").await? {
+        Ok(rpc) => rpc,
+        Err(unchecked) => return Ok(vec![unchecked]),
+    };
     let client = context::mirror_reader_over(rpc, dest);
     let mut checks = mirror_checks(dest, &client, bundle).await?;
     if checks.iter().any(|c| !c.ok) {
         return Ok(checks);
     }
     // A question the chain cannot answer (a block that does not exist, say) fails the
-    // check, with the node's answer, rather than aborting the report.
-    let unanswered = |check: &'static str, e: evidence_adapters::AdapterError| Check {
-        check,
-        ok: false,
-        detail: format!("{} could not answer: {e}", dest.name),
-    };
+    // check, with the node's answer, rather than aborting the report; a node that
+    // cannot be asked leaves it unchecked.
+    let unanswered = |check: &'static str, e: evidence_adapters::AdapterError| Check::from_adapter_error(check, &dest.name, &e);
     checks.push(attestor_set_check(&client, bundle).await.unwrap_or_else(|e| unanswered("attestor_set", e)));
     checks.push(mirror_tx_check(&client, bundle).await.unwrap_or_else(|e| unanswered("mirror_tx", e)));
-    let src_rpc = context::connect_rpc(src).await?;
+    let src_rpc = match reachable(src, "source").await? {
+        Ok(rpc) => rpc,
+        Err(unchecked) => {
+            checks.push(unchecked);
+            return Ok(checks);
+        }
+    };
     let mut records = vec![("source", &bundle.record)];
     if let Some(rev) = &bundle.revocation {
         records.push(("source_revocation", &rev.record));
     }
     for (check, record) in records {
-        let outcome = reread(src, &src_rpc, record)
-            .await
-            .unwrap_or_else(|e| Err(format!("could not answer: {e}")));
+        let outcome = match reread(src, &src_rpc, record).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                checks.push(Check::from_adapter_error(check, &src.name, &e));
+                continue;
+            }
+        };
         checks.push(Check {
             check,
             ok: outcome.is_ok(),
+            unchecked: false,
             detail: match outcome {
                 Ok(()) => format!(
                     "{} transaction {} (block {}, log {}) re-read by the `{}` adapter gives record {}",
@@ -415,6 +478,16 @@ pub(crate) async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> 
         });
     }
     Ok(checks)
+}
+
+/// Connects to `chain`'s nodes: a configuration problem (wrong chain id, bad URL) is
+/// bad input, no node answering is the `check`'s "could not check".
+async fn reachable(chain: &ChainSettings, check: &'static str) -> Result<Result<evidence_adapters::ChainRpc, Check>, Failure> {
+    match context::connect_rpc(chain).await {
+        Ok(rpc) => Ok(Ok(rpc)),
+        Err(f) if f.code == 2 => Err(f),
+        Err(f) => Ok(Err(Check::could_not_check(check, f.message))),
+    }
 }
 
 /// The attestor set the bundle names is the mirror's set at `read_at_block`.
@@ -444,6 +517,7 @@ async fn attestor_set_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> R
     Ok(Check {
         check: "attestor_set",
         ok,
+        unchecked: false,
         detail: format!(
             "mirror at block {}: set version {}, threshold {} of {}{}",
             d.read_at_block,
@@ -464,6 +538,7 @@ async fn mirror_tx_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> Resu
         return Ok(Check {
             check: "mirror_tx",
             ok: d.mirror_block.is_none(),
+            unchecked: false,
             detail: if d.mirror_block.is_none() {
                 "the bundle names no mirror transaction (another relayer submitted the checkpoint); not checked".into()
             } else {
@@ -472,7 +547,7 @@ async fn mirror_tx_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> Resu
         });
     };
     let cp = &bundle.checkpoint;
-    let fail = |detail: String| Ok(Check { check: "mirror_tx", ok: false, detail });
+    let fail = |detail: String| Ok(Check { check: "mirror_tx", ok: false, unchecked: false, detail });
     let Some((block, events)) = client.fetch_accepted_in_tx(tx).await? else {
         return fail(format!("transaction {tx} is not mined on {}", d.chain));
     };
@@ -498,6 +573,7 @@ async fn mirror_tx_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> Resu
         Some(e) => Ok(Check {
             check: "mirror_tx",
             ok: true,
+            unchecked: false,
             detail: format!("transaction {tx} (block {block}) accepted size {} under attestor set version {}", e.size, e.attestor_set_version),
         }),
     }
@@ -515,30 +591,41 @@ pub(crate) async fn mirror_checks(
         checks.push(Check {
             check: "mirror",
             ok: false,
+            unchecked: false,
             detail: format!("bundle names mirror {}, the config's mirror on {} is {}", bundle.destination.mirror, dest.name, dest.mirror),
         });
         return Ok(checks);
     }
-    let ask = |e: evidence_adapters::AdapterError| Failure::failed(format!("cannot ask {}: {e}", dest.name));
     let source = &bundle.checkpoint.source_chain;
     let size = bundle.checkpoint.size;
-    let ok = client
-        .verify_record(source, size, bundle.record_id, bundle.leaf_index, &bundle.inclusion_proof)
-        .await
-        .map_err(ask)?;
+    let ok = match client.verify_record(source, size, bundle.record_id, bundle.leaf_index, &bundle.inclusion_proof).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            checks.push(Check::from_adapter_error("mirror", &dest.name, &e));
+            return Ok(checks);
+        }
+    };
     checks.push(Check {
         check: "mirror",
         ok,
+        unchecked: false,
         detail: if ok {
             format!("{} verifyRecord returned true at size {size}", dest.name)
         } else {
             format!("{} verifyRecord returned false: the mirror has no matching root at size {size}", dest.name)
         },
     });
-    let root = client.fetch_root_at(source, size).await.map_err(ask)?;
+    let root = match client.fetch_root_at(source, size).await {
+        Ok(root) => root,
+        Err(e) => {
+            checks.push(Check::from_adapter_error("root", &dest.name, &e));
+            return Ok(checks);
+        }
+    };
     checks.push(Check {
         check: "root",
         ok: root == bundle.checkpoint.root,
+        unchecked: false,
         detail: format!("mirror root at size {size}: {root}"),
     });
     Ok(checks)

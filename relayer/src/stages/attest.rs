@@ -166,7 +166,11 @@ pub async fn gather_once(
             let mut someone_behind = false;
             while let Some(joined) = tasks.join_next().await {
                 let Ok((a, answer)) = joined else { continue };
-                let peer = format!("{} ({})", a.url, a.address);
+                let peer = format!(
+                    "{} ({})",
+                    evidence_adapters::redact::redact_url(&a.url),
+                    a.address
+                );
                 let alarm = |kind, their_root, message: String| Alarm {
                     kind,
                     source_chain: chain.clone(),

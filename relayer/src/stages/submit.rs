@@ -216,7 +216,24 @@ async fn drive(
 
     if sub.state == SubmissionState::Prepared {
         if !memory.broadcast.contains(&tx.hash) {
-            // Stored before a restart: someone may have submitted meanwhile.
+            // Stored before a restart (or by an instance that died and whose lease we
+            // took): it may have been broadcast and mined before the crash kept it from
+            // being marked sent. Then it is ours and confirmed, not "superseded": a
+            // bundle must name the transaction and block that accepted the checkpoint.
+            if let Some(outcome) = rt.mirror.fetch_receipt(tx.hash).await?
+                && outcome.success
+            {
+                store
+                    .mark_confirmed(route, size, &tx.hash, outcome.block_number)
+                    .await?;
+                info!(target: "relayer::submit", size, tx = %tx.hash, block = outcome.block_number,
+                    "checkpoint confirmed on the mirror (sent before a restart)");
+                return Ok(SubmitOutcome::Finished {
+                    size,
+                    state: SubmissionState::Confirmed,
+                });
+            }
+            // Someone else may have submitted meanwhile.
             let state = rt.mirror.fetch_state(&rt.source_chain).await?;
             if state.latest_size >= size && sub.prior_tx_hashes.is_empty() {
                 let reason = format!(

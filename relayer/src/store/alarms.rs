@@ -89,43 +89,54 @@ pub struct AlarmView {
 }
 
 impl Alarm {
+    /// The finding's identity. A proposal this attestor refused is one finding per
+    /// (requester, checkpoint) whatever root was claimed: a client sending wrong roots
+    /// in a loop bumps one row's count (the latest claimed root is kept), it does not
+    /// add rows (migration 0020 folded older rows the same way).
     fn fingerprint(&self) -> String {
+        let their_root = match self.kind {
+            AlarmKind::RootMismatch => String::new(),
+            _ => self.their_root.as_ref().map(hex32).unwrap_or_default(),
+        };
         format!(
             "{}|{}|{}|{}|{}|{}",
             self.kind.as_str(),
             self.source_chain,
             self.destination.as_ref().map_or("", ChainId::as_str),
             self.size,
-            self.peer.as_deref().unwrap_or(""),
-            self.their_root.as_ref().map(hex32).unwrap_or_default()
+            evidence_adapters::redact::scrub(self.peer.as_deref().unwrap_or("")),
+            their_root
         )
     }
 }
 
 impl Store {
-    /// Stores an alarm (or counts one more occurrence of the same finding).
-    pub async fn raise_alarm(&self, alarm: &Alarm) -> Result<()> {
+    /// Stores an alarm (or counts one more occurrence of the same finding); returns
+    /// how often the finding has now been seen.
+    pub async fn raise_alarm(&self, alarm: &Alarm) -> Result<u64> {
         let now = now_ms();
-        sqlx::query(
+        let occurrences: i64 = sqlx::query_scalar(
             "INSERT INTO alarms (fingerprint, kind, source_chain, destination, size, peer, our_root,
                                  their_root, message, occurrences, first_seen, last_seen)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)
              ON CONFLICT (fingerprint) DO UPDATE SET occurrences = alarms.occurrences + 1,
-                 last_seen = excluded.last_seen, message = excluded.message",
+                 last_seen = excluded.last_seen, message = excluded.message,
+                 their_root = excluded.their_root
+             RETURNING occurrences",
         )
         .bind(alarm.fingerprint())
         .bind(alarm.kind.as_str())
         .bind(alarm.source_chain.as_str())
         .bind(alarm.destination.as_ref().map(ChainId::as_str))
         .bind(int(alarm.size))
-        .bind(alarm.peer.as_deref())
+        .bind(alarm.peer.as_deref().map(|p| evidence_adapters::redact::scrub(p).into_owned()))
         .bind(alarm.our_root.as_ref().map(hex32))
         .bind(alarm.their_root.as_ref().map(hex32))
-        .bind(&alarm.message)
+        .bind(evidence_adapters::redact::scrub(&alarm.message).as_ref())
         .bind(now)
-        .execute(self.writer())
+        .fetch_one(self.writer())
         .await?;
-        Ok(())
+        Ok(uint(occurrences))
     }
 
     /// Whether this finding was stored already.
@@ -206,8 +217,8 @@ mod tests {
             their_root: Some(B256::repeat_byte(2)),
             message: "bad".into(),
         };
-        store.raise_alarm(&alarm).await.unwrap();
-        store.raise_alarm(&alarm).await.unwrap();
+        assert_eq!(store.raise_alarm(&alarm).await.unwrap(), 1);
+        assert_eq!(store.raise_alarm(&alarm).await.unwrap(), 2);
         let other = Alarm { size: 8, ..alarm.clone() };
         store.raise_alarm(&other).await.unwrap();
         let all = store.load_alarms(None).await.unwrap();
@@ -217,5 +228,29 @@ mod tests {
         assert_eq!(seven.alarm, alarm);
         assert!(store.load_alarms(Some(&ChainId::eip155(3))).await.unwrap().is_empty());
         assert_eq!(store.load_alarms(Some(&chain)).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn refused_proposals_fold_into_one_row_per_requester_and_checkpoint() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let proposal = |peer: &str, root: u8| Alarm {
+            kind: AlarmKind::RootMismatch,
+            source_chain: ChainId::eip155(1),
+            destination: Some(ChainId::eip155(2)),
+            size: 7,
+            peer: Some(peer.into()),
+            our_root: Some(B256::repeat_byte(1)),
+            their_root: Some(B256::repeat_byte(root)),
+            message: "refused".into(),
+        };
+        for root in 2..=101u8 {
+            store.raise_alarm(&proposal("client 192.0.2.1", root)).await.unwrap();
+        }
+        store.raise_alarm(&proposal("client 192.0.2.2", 9)).await.unwrap();
+        let all = store.load_alarms(None).await.unwrap();
+        assert_eq!(all.len(), 2, "one row per requester and checkpoint: {all:?}");
+        let flood = all.iter().find(|a| a.alarm.peer.as_deref() == Some("client 192.0.2.1")).unwrap();
+        assert_eq!(flood.occurrences, 100);
+        assert_eq!(flood.alarm.their_root, Some(B256::repeat_byte(101)), "the latest claimed root is kept");
     }
 }

@@ -356,7 +356,8 @@ impl Store {
         let mut tx = self.begin_fenced().await?;
         sqlx::query("UPDATE cursors SET halted_reason = $2, updated_at = $3 WHERE chain = $1")
             .bind(chain.as_str())
-            .bind(reason)
+            // Shown by `status` and the API: never an RPC URL's key.
+            .bind(evidence_adapters::redact::scrub(reason).as_ref())
             .bind(now_ms())
             .execute(&mut *tx)
             .await?;

@@ -141,6 +141,7 @@ impl Store {
                 }
             }
             Backend::Postgres => {
+                probe_postgres(url).await?;
                 let pool = AnyPoolOptions::new()
                     .max_connections(10)
                     .acquire_timeout(Duration::from_secs(30))
@@ -172,7 +173,9 @@ impl Store {
                 .connect(&sqlite_read_only_url(url))
                 .await
                 .map_err(|e| connect_error(url, e))?,
-            Backend::Postgres => AnyPoolOptions::new()
+            Backend::Postgres => {
+                probe_postgres(url).await?;
+                AnyPoolOptions::new()
                 .max_connections(4)
                 .acquire_timeout(Duration::from_secs(30))
                 .after_connect(|conn, _| {
@@ -183,7 +186,8 @@ impl Store {
                 })
                 .connect(url)
                 .await
-                .map_err(|e| connect_error(url, e))?,
+                .map_err(|e| connect_error(url, e))?
+            }
         };
         let shown = redact(url);
         let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
@@ -286,6 +290,28 @@ fn sqlite_read_only_url(url: &str) -> String {
     format!("{base}?{}", params.join("&"))
 }
 
+/// How long the first connection to PostgreSQL may take.
+const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One direct connection before the pool is built: the pool retries a refused
+/// connection until its acquire timeout and then reports only "pool timed out", while
+/// this reports the cause (connection refused, unknown host, bad password) at once.
+async fn probe_postgres(url: &str) -> Result<()> {
+    use sqlx::Connection as _;
+    match tokio::time::timeout(PG_CONNECT_TIMEOUT, AnyConnection::connect(url)).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(connect_error(url, e)),
+        Err(_) => Err(RelayerError::Config(format!(
+            "cannot open database {}: no answer within {} s; check the host and port, and that no firewall drops the connection",
+            redact(url),
+            PG_CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
 fn connect_error(url: &str, e: sqlx::Error) -> RelayerError {
     let hint = match Backend::of_url(url) {
         Ok(Backend::Postgres) => {
@@ -296,15 +322,10 @@ fn connect_error(url: &str, e: sqlx::Error) -> RelayerError {
     RelayerError::Config(format!("cannot open database {}: {e}; {hint}", redact(url)))
 }
 
-/// The URL without a password, for messages.
+/// The URL without a password, for messages (the one rule of
+/// [`evidence_adapters::redact`]: user, host and database stay, secrets go).
 pub fn redact(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((userinfo, host)) = rest.split_once('@')
-        && let Some((user, _)) = userinfo.split_once(':')
-    {
-        return format!("{scheme}://{user}:***@{host}");
-    }
-    url.to_owned()
+    evidence_adapters::redact::redact_url(url)
 }
 
 fn is_in_memory(url: &str) -> bool {

@@ -324,7 +324,8 @@ impl Store {
         .bind(route.destination.as_str())
         .bind(int(size))
         .bind(state.as_str())
-        .bind(reason)
+        // Stored, then shown by `status` and the API: never an RPC URL's key.
+        .bind(evidence_adapters::redact::scrub(reason).as_ref())
         .bind(now_ms())
         .execute(&mut *db)
         .await?
@@ -335,6 +336,9 @@ impl Store {
     }
 
     /// Records that the mirror accepted our checkpoint of `size` from another submitter.
+    /// A failed or superseded row of that size becomes `observed` and forgets its
+    /// transaction: that transaction is not the one that was accepted, and a proof
+    /// bundle must not name it.
     pub async fn save_observed(&self, route: &Route, size: u64) -> Result<()> {
         let mut db = self.begin_fenced().await?;
         let now = now_ms();
@@ -343,7 +347,8 @@ impl Store {
                 created_at, updated_at)
              VALUES ($1, $2, $3, 'observed', 0, 'accepted by the mirror from another submitter', $4, $4)
              ON CONFLICT (source_chain, destination_chain, size) DO UPDATE SET state = 'observed',
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at, tx_hash = NULL, raw_tx = NULL, nonce = NULL,
+                mined_block = NULL
              WHERE submissions.state IN ('failed', 'superseded')",
         )
         .bind(route.source.as_str())
