@@ -11,6 +11,7 @@ mod anchor;
 mod chains;
 mod error;
 mod ops;
+pub(crate) mod params;
 pub(crate) mod openapi;
 mod page;
 mod records;
