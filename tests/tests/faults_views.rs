@@ -9,6 +9,7 @@
 
 #[macro_use]
 mod faults_world;
+mod support;
 
 use std::time::Duration;
 
@@ -223,3 +224,47 @@ both_backends!(
     failover_to_a_node_20_blocks_behind,
     a_node_of_another_chain_is_refused
 );
+
+/// `bridge run` itself: a node of another chain behind the only URL is a configuration
+/// error (exit 2) that names both ids, before anything is indexed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridge_run_refuses_a_node_of_another_chain() {
+    let chain = evidence_tests::Devchain::start(47_999).await.unwrap();
+    let liar = FaultProxy::start(chain.rpc_url.as_str()).await.unwrap();
+    liar.set(Fault::ChainId(1), &[], None);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bridge.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\nurl = \"sqlite://{}?mode=rwc\"\n[keys]\nattestor_keys_env = \"EB_FAULT_ATTESTOR_KEY\"\n\
+             [[chains]]\nname = \"alpha\"\nchain_id = \"eip155:47999\"\nrpc = [\"{}\"]\n\
+             registry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\"\n",
+            dir.path().join("s.sqlite").display(),
+            liar.url
+        ),
+    )
+    .unwrap();
+    let bin = support::bridge_bin();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(bin)
+            .args(["run", "--config"])
+            .arg(&config)
+            .env(
+                "EB_FAULT_ATTESTOR_KEY",
+                "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+            )
+            .env("BRIDGE_LOG", "warn")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("serves chain id 1") && stderr.contains("eip155:47999"),
+        "{stderr}"
+    );
+    assert!(liar.injected() >= 1);
+}
