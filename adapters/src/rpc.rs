@@ -11,6 +11,11 @@
 //! results") is an answer: it is not retried on the next endpoint but returned to the
 //! caller, which knows what to do with it (shrink the span).
 //!
+//! Below the failover, each endpoint's transport is wrapped by a chain-id guard
+//! (`chain_guard`: an endpoint that was down at start-up, or that a load balancer
+//! switched, is checked before it is used) and by a per-endpoint error counter
+//! (`bridge_rpc_endpoint_errors_total`, see [`crate::rpc_metrics`]).
+//!
 //! Besides the failover provider, [`ChainRpc::endpoint`] gives a provider bound to one
 //! URL, for callers that want a second opinion from a *different* node (the registry
 //! source does, when a node's answer has a sequence gap).
