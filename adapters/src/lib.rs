@@ -7,6 +7,7 @@
 //!   and its implementations;
 //! - [`mirror`]: the [`MirrorClient`] trait — the destination's `AnchorMirror`.
 
+mod chain_guard;
 pub mod contracts;
 pub mod deploy;
 pub mod deploy_eas;

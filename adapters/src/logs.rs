@@ -89,3 +89,30 @@ pub(crate) async fn block_timestamps(
     }
     Ok(out)
 }
+
+/// Fails with `Inconsistent` when `provider` (the endpoint about to answer the log query
+/// of `from..=to`) does not have block `to`. Called *before* the query: a node lagging
+/// behind the head the caller indexes to answers a range that reaches past its own head
+/// with the logs it has — geth clamps the range — which would look like blocks without
+/// events, and a source without sequence numbers could not tell.
+pub(crate) async fn ensure_node_has(
+    rpc: &ChainRpc,
+    provider: &DynProvider,
+    from: u64,
+    to: u64,
+) -> Result<(), AdapterError> {
+    let block = provider
+        .get_block_by_number(to.into())
+        .await
+        .map_err(|e| rpc.error("eth_getBlockByNumber", e))?;
+    if block.is_none() {
+        metrics::counter!("bridge_source_lagging_node_total", "chain" => rpc.chain().to_string()).increment(1);
+        return Err(AdapterError::Inconsistent {
+            chain: rpc.chain().clone(),
+            from,
+            to,
+            message: format!("the node does not have block {to} yet: it lags behind the head being indexed, so its log answer would be incomplete"),
+        });
+    }
+    Ok(())
+}

@@ -198,6 +198,7 @@ impl EvidenceSource for ReceiptsSource {
         let base = Filter::new()
             .address(self.mirror)
             .event_signature(AnchorMirror::CheckpointAccepted::SIGNATURE_HASH);
+        crate::logs::ensure_node_has(&self.rpc, provider, from, to).await?;
         let logs = fetch_adaptive(&self.span, from, to, |a, b| {
             let filter = base.clone().from_block(a).to_block(b);
             async move { provider.get_logs(&filter).await.map_err(|e| self.rpc.log_error(a, b, e)) }

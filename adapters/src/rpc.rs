@@ -11,6 +11,11 @@
 //! results") is an answer: it is not retried on the next endpoint but returned to the
 //! caller, which knows what to do with it (shrink the span).
 //!
+//! Below the failover, each endpoint's transport is wrapped by a chain-id guard
+//! (`chain_guard`: an endpoint that was down at start-up, or that a load balancer
+//! switched, is checked before it is used) and by a per-endpoint error counter
+//! (`bridge_rpc_endpoint_errors_total`, see [`crate::rpc_metrics`]).
+//!
 //! Besides the failover provider, [`ChainRpc::endpoint`] gives a provider bound to one
 //! URL, for callers that want a second opinion from a *different* node (the registry
 //! source does, when a node's answer has a sequence gap).
@@ -163,11 +168,22 @@ impl ChainRpc {
         }
         let is_local = transports.iter().all(|t| t.guess_local());
 
-        let endpoints: Vec<DynProvider> = transports
+        // Each endpoint refuses to serve while it is of another chain (see
+        // `chain_guard`) and counts its own failed attempts (below retries and failover).
+        let counted: Vec<_> = transports
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(i, t)| {
+                let guarded = tower::Layer::layer(&crate::chain_guard::ChainGuardLayer::new(chain.as_str(), expected), t.clone());
+                tower::Layer::layer(&crate::rpc_metrics::RpcMetricsLayer::endpoint(chain.as_str(), i), guarded)
+            })
+            .collect();
+        let endpoints: Vec<DynProvider> = counted
+            .iter()
+            .zip(&transports)
+            .map(|(c, t)| {
                 let client =
-                    RpcClient::new(retry_layer_service(config, t.clone()), t.guess_local());
+                    RpcClient::new(tower::Layer::layer(&retry_layer(config), c.clone()), t.guess_local());
                 ProviderBuilder::new()
                     .disable_recommended_fillers()
                     .connect_client(client)
@@ -188,7 +204,7 @@ impl ChainRpc {
             .layer(crate::rpc_metrics::RpcMetricsLayer::new(chain.as_str()))
             .layer(retry_layer(config))
             .layer(fallback)
-            .service(transports);
+            .service(counted);
         let provider = ProviderBuilder::new()
             .disable_recommended_fillers()
             .connect_client(RpcClient::new(service, is_local))
@@ -212,6 +228,7 @@ impl ChainRpc {
             match endpoint.get_chain_id().await {
                 Ok(actual) if actual == self.chain_id => answered += 1,
                 Ok(actual) => {
+                    metrics::counter!("bridge_rpc_wrong_chain_total", "chain" => self.chain.to_string()).increment(1);
                     warn!(target: "adapters::rpc", chain = %self.chain, url = %self.redacted_urls[i], actual, expected = self.chain_id, "endpoint serves another chain");
                     return Err(AdapterError::WrongChain {
                         expected: self.chain.clone(),
@@ -338,13 +355,6 @@ fn retry_layer(config: &RpcConfig) -> RetryBackoffLayer<NotRangeLimit> {
         config.compute_units_per_second,
         NotRangeLimit,
     )
-}
-
-fn retry_layer_service(
-    config: &RpcConfig,
-    t: Http<reqwest::Client>,
-) -> alloy::transports::layers::RetryBackoffService<Http<reqwest::Client>, NotRangeLimit> {
-    tower::Layer::layer(&retry_layer(config), t)
 }
 
 /// alloy's rate-limit policy, minus the answers that mean "your log query is too large":

@@ -3,6 +3,14 @@
 //! (`bridge_rpc_errors_total`: transport errors and JSON-RPC error answers) and its
 //! latency including retries and failover (`bridge_rpc_latency_seconds`), labelled by
 //! `chain` (CAIP-2 id) and `method`. Without an installed recorder these are no-ops.
+//!
+//! Those count what the caller saw, after retries and failover, so a node that fails
+//! and is then retried or failed over leaves no trace in them. [`RpcMetricsLayer::endpoint`]
+//! wraps one endpoint's transport, below the retries and the failover, and counts every
+//! attempt that endpoint failed (`bridge_rpc_endpoint_errors_total`, labelled `chain`,
+//! `endpoint` — the URL's index in the configuration, never the URL, which may hold a
+//! key — and `method`): rate limits, 5xx answers, resets, timeouts and unparsable
+//! bodies of one node show there even when another node answered instead.
 
 use std::{
     sync::Arc,
@@ -19,12 +27,18 @@ use alloy::{
 #[derive(Debug, Clone)]
 pub struct RpcMetricsLayer {
     chain: Arc<str>,
+    endpoint: Option<Arc<str>>,
 }
 
 impl RpcMetricsLayer {
     /// Metrics labelled with `chain`.
     pub fn new(chain: &str) -> Self {
-        Self { chain: chain.into() }
+        Self { chain: chain.into(), endpoint: None }
+    }
+
+    /// Per-attempt error counts of endpoint number `index` of `chain`.
+    pub fn endpoint(chain: &str, index: usize) -> Self {
+        Self { chain: chain.into(), endpoint: Some(index.to_string().into()) }
     }
 }
 
@@ -32,7 +46,7 @@ impl<S> tower::Layer<S> for RpcMetricsLayer {
     type Service = RpcMetrics<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RpcMetrics { inner, chain: self.chain.clone() }
+        RpcMetrics { inner, chain: self.chain.clone(), endpoint: self.endpoint.clone() }
     }
 }
 
@@ -41,6 +55,7 @@ impl<S> tower::Layer<S> for RpcMetricsLayer {
 pub struct RpcMetrics<S> {
     inner: S,
     chain: Arc<str>,
+    endpoint: Option<Arc<str>>,
 }
 
 fn method_of(req: &RequestPacket) -> String {
@@ -69,6 +84,7 @@ where
         let chain = self.chain.to_string();
         let started = Instant::now();
         let fut = self.inner.call(req);
+        let endpoint = self.endpoint.clone();
         Box::pin(async move {
             let result = fut.await;
             let failed = match &result {
@@ -76,6 +92,13 @@ where
                 Ok(ResponsePacket::Single(r)) => r.is_error(),
                 Ok(ResponsePacket::Batch(rs)) => rs.iter().any(|r| r.is_error()),
             };
+            if let Some(endpoint) = endpoint {
+                if failed {
+                    metrics::counter!("bridge_rpc_endpoint_errors_total", "chain" => chain, "endpoint" => endpoint.to_string(), "method" => method)
+                        .increment(1);
+                }
+                return result;
+            }
             metrics::histogram!("bridge_rpc_latency_seconds", "chain" => chain.clone(), "method" => method.clone())
                 .record(started.elapsed().as_secs_f64());
             metrics::counter!("bridge_rpc_requests_total", "chain" => chain.clone(), "method" => method.clone()).increment(1);

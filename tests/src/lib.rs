@@ -21,6 +21,8 @@
 //!   [`adapter_suite::SourceFixture`] per adapter;
 //! - [`offline_bundles`]: bundles, forgeries and trust roots built with fixed keys
 //!   and no chain, for the `bridge verify` tests;
+//! - [`faultproxy`]: a fault-injecting JSON-RPC proxy in front of a real node, for the
+//!   `faults_*` tests;
 //! - [`tsa`]: a real RFC 3161 TSA (OpenSSL `ts`) with certificates made at test time;
 //! - [`gas`]: calldata and intrinsic gas arithmetic for gas measurements.
 //!
@@ -31,6 +33,7 @@ pub mod adapter_suite;
 pub mod attest;
 pub mod contracts;
 pub mod devchain;
+pub mod faultproxy;
 pub mod gas;
 pub mod mirror;
 pub mod offline_bundles;

@@ -254,6 +254,7 @@ impl EasSource {
                 EAS::Attested::SIGNATURE_HASH,
                 EAS::Revoked::SIGNATURE_HASH,
             ]);
+        crate::logs::ensure_node_has(&self.rpc, provider, from, to).await?;
         let logs = fetch_adaptive(&self.span, from, to, |a, b| {
             let filter = base.clone().from_block(a).to_block(b);
             async move {
@@ -523,6 +524,7 @@ impl EvidenceSource for EasSource {
                 }
                 Err(e @ AdapterError::Inconsistent { .. }) => {
                     warn!(target: "adapters::eas", chain = %self.chain, from, to, attempt, error = %e, "inconsistent answer; fetching again");
+                    metrics::counter!("bridge_source_inconsistent_total", "chain" => self.chain.to_string(), "adapter" => "eas").increment(1);
                     self.span.shrink();
                     last = Some(e);
                 }

@@ -152,6 +152,7 @@ impl EvidenceSource for MappedSource {
             .address(self.contract())
             .event_signature(self.spec.topic0());
         let provider = self.rpc.provider();
+        crate::logs::ensure_node_has(&self.rpc, provider, from, to).await?;
         let logs = fetch_adaptive(&self.span, from, to, |a, b| {
             let filter = base.clone().from_block(a).to_block(b);
             async move {

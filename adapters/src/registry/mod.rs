@@ -151,6 +151,7 @@ impl RegistrySource {
         let base = Filter::new()
             .address(self.registry)
             .event_signature(registry_event_signatures().to_vec());
+        crate::logs::ensure_node_has(&self.rpc, provider, from, to).await?;
         let logs = span::fetch_adaptive(&self.span, from, to, |a, b| {
             let filter = base.clone().from_block(a).to_block(b);
             async move {
@@ -330,6 +331,7 @@ impl EvidenceSource for RegistrySource {
                 }
                 Err(e @ AdapterError::Inconsistent { .. }) => {
                     warn!(target: "adapters::registry", chain = %self.chain, from, to, attempt, error = %e, "inconsistent answer; fetching again with a smaller span");
+                    metrics::counter!("bridge_source_inconsistent_total", "chain" => self.chain.to_string(), "adapter" => REGISTRY_ADAPTER).increment(1);
                     self.span.shrink();
                     last = Some(e);
                 }

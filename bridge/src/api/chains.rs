@@ -2,10 +2,7 @@
 
 use axum::{Json, extract::State};
 use evidence_adapters::Quarantined;
-use evidence_relayer::{
-    pages::QuarantineCursor,
-    query::{ChainStatus, CheckpointSummary},
-};
+use evidence_relayer::query::{ChainStatus, CheckpointSummary};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -13,8 +10,7 @@ use super::{
     error::{ErrorBody, PathParam, QueryParams},
 };
 
-const DEFAULT_LIMIT: u64 = 50;
-const MAX_LIMIT: u64 = 500;
+use super::params::{page_limit, quarantine_cursor, size_cursor};
 
 /// Status of every indexed chain.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -45,11 +41,7 @@ pub(crate) struct PageQuery {
 
 impl PageQuery {
     fn limit(&self) -> Result<u64, ApiError> {
-        let Some(text) = &self.limit else { return Ok(DEFAULT_LIMIT) };
-        match text.parse::<u64>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad_request(format!("limit {text:?}: use a whole number from 1 to {MAX_LIMIT}"))),
-        }
+        page_limit(self.limit.as_deref()).map_err(ApiError::bad_request)
     }
 }
 
@@ -74,15 +66,7 @@ pub(crate) async fn checkpoints(
 ) -> Result<Json<CheckpointPage>, ApiError> {
     let chain = state.chain(&name)?.chain_id.clone();
     let limit = page.limit()?;
-    let before = page
-        .before
-        .as_deref()
-        .map(|b| {
-            b.parse::<u64>().map_err(|_| {
-                ApiError::bad_request(format!("before {b:?}: use the `next_before` value (a checkpoint size) of the previous page"))
-            })
-        })
-        .transpose()?;
+    let before = page.before.as_deref().map(size_cursor).transpose().map_err(ApiError::bad_request)?;
     let checkpoints = state.store().load_checkpoints_page(&chain, before, limit).await.map_err(ApiError::store)?;
     let next_before = (checkpoints.len() as u64 == limit).then(|| checkpoints.last().map(|c| c.size.to_string())).flatten();
     Ok(Json(CheckpointPage { checkpoints, next_before }))
@@ -98,19 +82,6 @@ pub(crate) struct QuarantinePage {
     pub(crate) next_before: Option<String>,
 }
 
-fn parse_quarantine_cursor(text: &str) -> Result<QuarantineCursor, ApiError> {
-    let bad = || {
-        ApiError::bad_request(format!(
-            "before {text:?}: use the `next_before` value (BLOCK-LOG_INDEX) of the previous page"
-        ))
-    };
-    let (block, log) = text.split_once('-').ok_or_else(bad)?;
-    Ok(QuarantineCursor {
-        block_number: block.parse().map_err(|_| bad())?,
-        log_index: log.parse().map_err(|_| bad())?,
-    })
-}
-
 /// Events of the chain that could not be turned into records, newest first; the
 /// cursor is `BLOCK-LOG_INDEX`.
 #[utoipa::path(get, path = "/api/v1/chains/{name}/quarantine", tag = "chains",
@@ -123,7 +94,7 @@ pub(crate) async fn quarantine(
 ) -> Result<Json<QuarantinePage>, ApiError> {
     let chain = state.chain(&name)?.chain_id.clone();
     let limit = page.limit()?;
-    let before = page.before.as_deref().map(parse_quarantine_cursor).transpose()?;
+    let before = page.before.as_deref().map(quarantine_cursor).transpose().map_err(ApiError::bad_request)?;
     let events = state.store().load_quarantined_page(&chain, before, limit).await.map_err(ApiError::store)?;
     let next_before = (events.len() as u64 == limit)
         .then(|| events.last().map(|e| format!("{}-{}", e.block_number, e.log_index)))

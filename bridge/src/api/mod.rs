@@ -12,6 +12,7 @@ mod certificate;
 mod chains;
 mod error;
 mod ops;
+pub(crate) mod params;
 pub(crate) mod openapi;
 mod page;
 mod records;

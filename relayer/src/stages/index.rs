@@ -67,8 +67,22 @@ pub async fn index_once(store: &Store, logs: &Logs, rt: &ChainRuntime) -> Result
         ..Default::default()
     };
 
-    if let Some((number, hash)) = store.load_last_block(chain).await?
-        && fetch_hash(rt, number).await? != Some(hash)
+    let last_block = store.load_last_block(chain).await?;
+    if let Some((number, _)) = last_block
+        && number > head.number
+    {
+        // The node's head is below a block already stored: a node behind the others
+        // (a load balancer switched, or failover reached a lagging node), not a reorg.
+        // Wait for it; a real reorg to a shorter chain is checked once it grows again.
+        warn!(target: "relayer::index", head = head.number, stored = number,
+            "the node's head is below blocks already indexed (a lagging node, or its head went backwards); waiting");
+        metrics::counter!("bridge_source_head_behind_total", "chain" => chain.to_string()).increment(1);
+        store.save_head(chain, head.number).await?;
+        out.caught_up = true;
+        return Ok(out);
+    }
+    if let Some((number, hash)) = last_block
+        && fetch_hash(rt, number, head.number).await? != Some(hash)
     {
         debug!(target: "relayer::index", block = number, stored = %hash, "stored block hash no longer canonical");
         return handle_reorg(store, rt, &cursor, out).await;
@@ -80,7 +94,7 @@ pub async fn index_once(store: &Store, logs: &Logs, rt: &ChainRuntime) -> Result
         let to = next_block
             .saturating_add(rt.batch_span.max(1) - 1)
             .min(head.number);
-        let to_block = rt.source.fetch_block(to).await?;
+        let to_block = fetch_block(rt, to, head.number).await?;
         let batch = rt
             .source
             .fetch_records(next_block, to, cursor.next_seq)
@@ -157,13 +171,13 @@ pub async fn index_once(store: &Store, logs: &Logs, rt: &ChainRuntime) -> Result
     let confirm_to = tip.min(next_block.saturating_sub(1));
     if next_block > cursor.confirmed_next && confirm_to >= cursor.confirmed_next {
         for pending in store.load_pending_blocks(chain, confirm_to).await? {
-            if fetch_hash(rt, pending.number).await? != Some(pending.hash) {
+            if fetch_hash(rt, pending.number, head.number).await? != Some(pending.hash) {
                 debug!(target: "relayer::index", block = pending.number, "pending block no longer canonical");
                 let cursor = load_cursor(store, chain).await?;
                 return handle_reorg(store, rt, &cursor, out).await;
             }
         }
-        let tip_block = rt.source.fetch_block(confirm_to).await?;
+        let tip_block = fetch_block(rt, confirm_to, head.number).await?;
         if let Some(stored) = store.load_block_hash(chain, confirm_to).await?
             && stored != tip_block.hash
         {
@@ -190,10 +204,34 @@ async fn load_cursor(store: &Store, chain: &ChainId) -> Result<Cursor> {
 }
 
 /// The node's hash of block `number`, `None` when the node no longer has the block.
-async fn fetch_hash(rt: &ChainRuntime, number: u64) -> Result<Option<B256>> {
-    match rt.source.fetch_block(number).await {
+///
+/// A block at or below `head` (the head just read) that the node does not have is no
+/// reorg — a reorg replaces blocks, it does not leave a hole below the head — but an
+/// answer from a node behind the one that gave the head (failover, a load balancer):
+/// an error, retried, never a reason to rewind or halt.
+async fn fetch_hash(rt: &ChainRuntime, number: u64, head: u64) -> Result<Option<B256>> {
+    match fetch_block(rt, number, head).await {
         Ok(BlockRef { hash, .. }) => Ok(Some(hash)),
-        Err(AdapterError::BlockNotFound { .. }) => Ok(None),
+        Err(crate::RelayerError::Adapter(AdapterError::BlockNotFound { .. })) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The block at `number`; one at or below `head` that the node does not have is an
+/// `Inconsistent` error (see [`fetch_hash`]), one above it `BlockNotFound`.
+async fn fetch_block(rt: &ChainRuntime, number: u64, head: u64) -> Result<BlockRef> {
+    match rt.source.fetch_block(number).await {
+        Ok(block) => Ok(block),
+        Err(AdapterError::BlockNotFound { chain, number }) if number <= head => {
+            metrics::counter!("bridge_source_head_behind_total", "chain" => chain.to_string()).increment(1);
+            Err(AdapterError::Inconsistent {
+                chain,
+                from: number,
+                to: number,
+                message: format!("the node has no block {number} although the head is {head}: a node behind the others answered"),
+            }
+            .into())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -207,7 +245,7 @@ async fn handle_reorg(
     let chain = &rt.chain;
     let confirmed_intact = match cursor.confirmed_block {
         None => true,
-        Some((number, hash)) => fetch_hash(rt, number).await? == Some(hash),
+        Some((number, hash)) => fetch_hash(rt, number, out.head).await? == Some(hash),
     };
     if confirmed_intact {
         let to = cursor.confirmed_next;
@@ -219,7 +257,7 @@ async fn handle_reorg(
     }
     match store.load_last_logged_block(chain).await? {
         Some((number, hash)) => {
-            let now = fetch_hash(rt, number).await?;
+            let now = fetch_hash(rt, number, out.head).await?;
             if now != Some(hash) {
                 let reason = format!(
                     "reorg deeper than {} confirmations: block {number}, which holds logged records, changed from {hash} to {}; \
