@@ -246,12 +246,12 @@ impl AttestorService {
         if let Some(reason) = cursor.halted_reason {
             return Ok(SignDecision::Halted(reason));
         }
-        let log_size = self.logs.size(chain)?;
+        let log_size = self.logs.size(chain).await?;
         let confirmed = cursor.confirmed_block.map_or(0, |(n, _)| n);
         if log_size < cp.size || confirmed < cp.source_block_number {
             return Ok(SignDecision::Behind { log_size });
         }
-        let ours = self.logs.root_at(chain, cp.size)?;
+        let ours = self.logs.root_at(chain, cp.size).await?;
         let mut reason = None;
         if ours != cp.root {
             reason = Some(format!(
@@ -513,10 +513,10 @@ pub async fn watch_mirrors_once(
                 continue;
             }
         };
-        if state.latest_size == 0 || state.latest_size > logs.size(chain)? {
+        if state.latest_size == 0 || state.latest_size > logs.size(chain).await? {
             continue;
         }
-        let ours = logs.root_at(chain, state.latest_size)?;
+        let ours = logs.root_at(chain, state.latest_size).await?;
         compared += 1;
         if ours != state.latest_root {
             raise_alarm(

@@ -109,7 +109,7 @@ pub(crate) async fn bundle(
         .map_err(|e| ApiError::unavailable(format!("reading the mirror on {}: {e}; try again later", dest.name)))?;
     let bundle = state
         .store()
-        .build_proof_bundle_cached(state.logs(), record_id, &dest.chain_id, &mirror_state, dest.mirror)
+        .build_proof_bundle(record_id, &dest.chain_id, &mirror_state, dest.mirror)
         .await
         .map_err(|e| match e {
             RelayerError::NotFound(m) => ApiError::not_found(m),

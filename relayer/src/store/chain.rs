@@ -39,6 +39,9 @@ pub struct Cursor {
     pub next_seq: Option<u64>,
     /// Records in the log.
     pub log_size: u64,
+    /// Records of the log its stored tiles cover (below `log_size` only while a store
+    /// from before tiles is migrated).
+    pub tiled_size: u64,
     /// The block the log is built up to (number, hash).
     pub confirmed_block: Option<(u64, B256)>,
     /// Last head seen.
@@ -206,6 +209,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let record_ids = insert_records(&mut tx, c, records, Some(log_size), now).await?;
+        super::tiles::append_tiles(&mut tx, chain, uint(log_size), &record_ids).await?;
         check_revokes(&mut tx, c, log_size).await?;
         save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
         save_confirmed_tip(&mut tx, c, to, log_size + record_ids.len() as i64, now).await?;
@@ -279,6 +283,7 @@ impl Store {
             .iter()
             .map(|id| parse_b256("records.record_id", id))
             .collect::<Result<Vec<_>>>()?;
+        super::tiles::append_tiles(&mut tx, chain, first_leaf, &record_ids).await?;
         upsert_block(&mut tx, c, tip.number, &tip.hash, false).await?;
         save_confirmed_tip(&mut tx, c, tip, log_size + record_ids.len() as i64, now).await?;
         tx.commit().await?;
@@ -498,6 +503,7 @@ fn cursor_from_row(r: &sqlx::any::AnyRow) -> Result<Cursor> {
         confirmed_next: uint(r.try_get("confirmed_next")?),
         next_seq: r.try_get::<Option<i64>, _>("next_seq")?.map(uint),
         log_size: uint(r.try_get("log_size")?),
+        tiled_size: uint(r.try_get("tiled_size")?),
         confirmed_block,
         head_block: r.try_get::<Option<i64>, _>("head_block")?.map(uint),
         halted_reason: r.try_get("halted_reason")?,

@@ -17,6 +17,7 @@ mod chain;
 pub(crate) mod checkpoints;
 pub mod leases;
 mod submissions;
+mod tiles;
 
 use std::{
     fmt,
@@ -37,6 +38,7 @@ pub use checkpoints::RangeNews;
 pub use chain::{Cursor, LoggedBatch, PendingBlock};
 pub use leases::{Fence, Lease};
 pub use submissions::{Submission, SubmissionPayload, SubmissionState};
+pub use tiles::TileProgress;
 
 use crate::{RelayerError, Result};
 
