@@ -179,9 +179,10 @@ mod tests {
     }
 }
 
-/// The record id of leaf `i` in [`insert_untiled`]'s records.
+/// The record id of leaf `i` in [`insert_untiled`]'s records: `i + 1`, big-endian
+/// (ascending ids keep the bulk insert's index updates appends).
 pub fn untiled_id(i: u64) -> alloy::primitives::B256 {
-    alloy::primitives::keccak256(i.to_be_bytes())
+    alloy::primitives::B256::left_padding_from(&(i + 1).to_be_bytes())
 }
 
 /// Inserts logged records `from..to` of `chain` (leaf `i` has record id

@@ -1,5 +1,5 @@
 //! Upgrading a store from before stored tiles, with the real binary: a store whose
-//! 600,000 logged records have no tiles (as the pre-tiles schema left them) is opened
+//! 400,000 logged records have no tiles (as the pre-tiles schema left them) is opened
 //! by `bridge run`, which builds the tiles in a resumable background pass while
 //! `/readyz` says it is not ready; `bridge run` is SIGKILLed mid-migration,
 //! restarted, finishes, and then every root read from the tiles equals the reference
@@ -15,7 +15,7 @@ use evidence_relayer::{Store, test_db::insert_untiled};
 use evidence_schemas::{ChainId, log::MerkleLog};
 use support::{Devnet, signal};
 
-const RECORDS: u64 = 600_000;
+const RECORDS: u64 = 400_000;
 
 fn readyz(port: u16) -> (u16, String) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -29,6 +29,7 @@ fn readyz(port: u16) -> (u16, String) {
 
 #[test]
 fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
+    let t0 = Instant::now();
     let net = Devnet::start(2, 1).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = net.config();
@@ -52,6 +53,7 @@ fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
         store.close().await;
         insert_untiled(&url, &alpha, 0, RECORDS).await;
     });
+    eprintln!("filled the old store at {:?}", t0.elapsed());
     let progress = |store: &Store| rt.block_on(store.load_tile_progress(&alpha)).unwrap();
 
     // First run: wait until the migration is under way, see /readyz refuse, kill.
@@ -75,6 +77,7 @@ fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
         assert!(Instant::now() < deadline, "no tiles built after 120 s:\n{}", net.log_tails(30));
         std::thread::sleep(Duration::from_millis(20));
     }
+    eprintln!("killing at {:?}", t0.elapsed());
     signal(relayer.id(), "KILL");
     let mut relayer = relayer;
     relayer.wait().unwrap();
@@ -93,6 +96,7 @@ fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
     }
     let log = std::fs::read_to_string(net.dir.path().join("run-1.log")).unwrap();
     assert!(!log.contains("store predates stored tiles"), "the second run started over instead of resuming:\n{log}");
+    eprintln!("migrated at {:?}", t0.elapsed());
     let deadline = Instant::now() + Duration::from_secs(60);
     while readyz(port).0 != 200 {
         assert!(Instant::now() < deadline, "/readyz not ok after the migration: {:?}", readyz(port));
@@ -110,12 +114,14 @@ fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
         assert_eq!(proof, reference.inclusion_proof(123_456, RECORDS).unwrap());
     });
 
+    eprintln!("roots checked at {:?}", t0.elapsed());
     // And the node goes on: a new record is logged after the old ones and provable.
     let id = net.anchor_text("alpha", "after the tile migration");
     let bundle = net.wait_provable(&id, "beta", Duration::from_secs(120)).unwrap();
     assert!(net.verify(&bundle).status.success());
     let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
     assert!(bundle["leaf_index"].as_u64().unwrap() >= RECORDS, "{}", bundle["leaf_index"]);
+    eprintln!("provable at {:?}", t0.elapsed());
     relayer.kill().unwrap();
     relayer.wait().unwrap();
 }
