@@ -88,7 +88,12 @@ impl Logs {
     }
 
     /// Inclusion proof of leaf `index` in the tree of the first `size` records.
-    pub async fn inclusion_proof(&self, chain: &ChainId, index: u64, size: u64) -> Result<Vec<B256>> {
+    pub async fn inclusion_proof(
+        &self,
+        chain: &ChainId,
+        index: u64,
+        size: u64,
+    ) -> Result<Vec<B256>> {
         self.check(chain)?;
         self.store.load_inclusion_proof(chain, index, size).await
     }

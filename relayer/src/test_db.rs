@@ -161,24 +161,6 @@ impl Drop for TestDb {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn database_name_is_replaced() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/test", "eb_1"),
-            "postgres://postgres@127.0.0.1:5432/eb_1"
-        );
-        assert_eq!(
-            with_database("postgres://u:p@h/test?sslmode=disable", "eb_2"),
-            "postgres://u:p@h/eb_2?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://h", "eb_3"), "postgres://h/eb_3");
-    }
-}
-
 /// The record id of leaf `i` in [`insert_untiled`]'s records: `i + 1`, big-endian
 /// (ascending ids keep the bulk insert's index updates appends).
 pub fn untiled_id(i: u64) -> alloy::primitives::B256 {
@@ -233,4 +215,22 @@ pub async fn insert_untiled(url: &str, chain: &evidence_schemas::ChainId, from: 
         .expect("cursor update");
     tx.commit().await.expect("commit");
     pool.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "eb_1"),
+            "postgres://postgres@127.0.0.1:5432/eb_1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/test?sslmode=disable", "eb_2"),
+            "postgres://u:p@h/eb_2?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h", "eb_3"), "postgres://h/eb_3");
+    }
 }

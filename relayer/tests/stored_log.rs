@@ -31,7 +31,10 @@ async fn tile_all(db: &TestDb, chain: &ChainId, rng: &mut Rng, max_chunk: u64) {
         // A new connection now and then: building resumes from what is stored.
         let store = Store::connect(&db.url).await.unwrap();
         for _ in 0..3 {
-            let p = store.build_tiles_step(chain, 1 + rng.below(max_chunk)).await.unwrap();
+            let p = store
+                .build_tiles_step(chain, 1 + rng.below(max_chunk))
+                .await
+                .unwrap();
             if p.done() {
                 store.close().await;
                 return;
@@ -51,7 +54,10 @@ async fn stored_log_matches_the_reference(backend: TestBackend) {
     insert_untiled(&db.url, &chain, 0, n).await;
     assert!(!logs.is_ready(&chain).await.unwrap());
     assert_eq!(logs.size(&chain).await.unwrap(), 0);
-    assert!(logs.root_at(&chain, 1).await.is_err(), "no root before the tiles exist");
+    assert!(
+        logs.root_at(&chain, 1).await.is_err(),
+        "no root before the tiles exist"
+    );
     let mut rng = Rng(0x1234_5678);
     tile_all(&db, &chain, &mut rng, 300).await;
     assert!(logs.is_ready(&chain).await.unwrap());
@@ -59,7 +65,11 @@ async fn stored_log_matches_the_reference(backend: TestBackend) {
 
     let reference = MerkleLog::from_record_ids(&(0..n).map(id).collect::<Vec<_>>());
     for size in 1..=n {
-        assert_eq!(logs.root_at(&chain, size).await.unwrap(), reference.root_at(size).unwrap(), "root at {size}");
+        assert_eq!(
+            logs.root_at(&chain, size).await.unwrap(),
+            reference.root_at(size).unwrap(),
+            "root at {size}"
+        );
         let index = rng.below(size);
         assert_eq!(
             logs.inclusion_proof(&chain, index, size).await.unwrap(),
@@ -81,7 +91,13 @@ async fn stored_log_matches_the_reference(backend: TestBackend) {
     }
     let (root, proofs) = store.load_proofs_at(&chain, 700, &[3, 699]).await.unwrap();
     assert_eq!(root, reference.root_at(700).unwrap());
-    assert_eq!(proofs, vec![reference.inclusion_proof(3, 700).unwrap(), reference.inclusion_proof(699, 700).unwrap()]);
+    assert_eq!(
+        proofs,
+        vec![
+            reference.inclusion_proof(3, 700).unwrap(),
+            reference.inclusion_proof(699, 700).unwrap()
+        ]
+    );
     // Beyond the log, index out of range, unknown chain: errors, never a made-up hash.
     assert!(logs.root_at(&chain, n + 1).await.is_err());
     assert!(logs.inclusion_proof(&chain, n, n).await.is_err());
@@ -105,7 +121,11 @@ async fn stored_log_random_large_sizes(backend: TestBackend) {
         let size = 1 + rng.below(n);
         let index = rng.below(size);
         let old = 1 + rng.below(size);
-        assert_eq!(logs.root_at(&chain, size).await.unwrap(), reference.root_at(size).unwrap(), "root at {size}");
+        assert_eq!(
+            logs.root_at(&chain, size).await.unwrap(),
+            reference.root_at(size).unwrap(),
+            "root at {size}"
+        );
         assert_eq!(
             logs.inclusion_proof(&chain, index, size).await.unwrap(),
             reference.inclusion_proof(index, size).unwrap()
@@ -118,4 +138,7 @@ async fn stored_log_random_large_sizes(backend: TestBackend) {
     store.close().await;
 }
 
-both_backends!(stored_log_matches_the_reference, stored_log_random_large_sizes);
+both_backends!(
+    stored_log_matches_the_reference,
+    stored_log_random_large_sizes
+);

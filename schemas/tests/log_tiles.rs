@@ -25,7 +25,10 @@ struct Tiled {
 
 impl Tiled {
     fn new() -> Self {
-        Self { size: 0, tiles: BTreeMap::new() }
+        Self {
+            size: 0,
+            tiles: BTreeMap::new(),
+        }
     }
 
     fn append(&mut self, leaves: &[B256]) {
@@ -45,7 +48,10 @@ impl Tiled {
 
     /// A view holding only the tiles in `keys` (what a store would fetch).
     fn only(&self, keys: &std::collections::BTreeSet<TileKey>) -> TileSet {
-        TileSet::new(self.size, keys.iter().map(|k| (*k, self.tiles[k].clone())).collect())
+        TileSet::new(
+            self.size,
+            keys.iter().map(|k| (*k, self.tiles[k].clone())).collect(),
+        )
     }
 
     fn root(&self, size: u64) -> B256 {
@@ -86,7 +92,12 @@ fn build(n: u64, rng: &mut Rng, max_batch: u64) -> (Tiled, MerkleLog) {
         let ids: Vec<B256> = (tiled.size..tiled.size + take).map(id).collect();
         tiled.append(&ids.iter().map(leaf_hash).collect::<Vec<_>>());
         reference.extend(ids);
-        assert_eq!(tiled.root(tiled.size), reference.root().unwrap(), "after appending to {}", tiled.size);
+        assert_eq!(
+            tiled.root(tiled.size),
+            reference.root().unwrap(),
+            "after appending to {}",
+            tiled.size
+        );
     }
     (tiled, reference)
 }
@@ -97,18 +108,38 @@ fn every_size_up_to_1100_and_every_proof_at_tile_edges() {
     let n = 1100;
     let (tiled, reference) = build(n, &mut rng, 300);
     for size in 1..=n {
-        assert_eq!(tiled.root(size), reference.root_at(size).unwrap(), "root at {size}");
+        assert_eq!(
+            tiled.root(size),
+            reference.root_at(size).unwrap(),
+            "root at {size}"
+        );
         for index in [0, size / 2, size - 1, rng.below(size)] {
-            assert_eq!(tiled.inclusion(index, size), reference.inclusion_proof(index, size).unwrap(), "{index} in {size}");
+            assert_eq!(
+                tiled.inclusion(index, size),
+                reference.inclusion_proof(index, size).unwrap(),
+                "{index} in {size}"
+            );
         }
         let old = 1 + rng.below(size);
-        assert_eq!(tiled.consistency(old, size), reference.consistency_proof(old, size).unwrap(), "{old} -> {size}");
-        assert_eq!(tiled.consistency(size, n), reference.consistency_proof(size, n).unwrap(), "{size} -> {n}");
+        assert_eq!(
+            tiled.consistency(old, size),
+            reference.consistency_proof(old, size).unwrap(),
+            "{old} -> {size}"
+        );
+        assert_eq!(
+            tiled.consistency(size, n),
+            reference.consistency_proof(size, n).unwrap(),
+            "{size} -> {n}"
+        );
     }
     // Every inclusion proof at sizes around tile boundaries and at the end.
     for size in [255, 256, 257, 511, 512, 513, 1024, 1025, n] {
         for index in 0..size {
-            assert_eq!(tiled.inclusion(index, size), reference.inclusion_proof(index, size).unwrap(), "{index} in {size}");
+            assert_eq!(
+                tiled.inclusion(index, size),
+                reference.inclusion_proof(index, size).unwrap(),
+                "{index} in {size}"
+            );
         }
     }
 }
@@ -124,22 +155,50 @@ fn random_large_sizes_cross_three_tile_levels() {
         let size = 1 + rng.below(n);
         let index = rng.below(size);
         let old = 1 + rng.below(size);
-        assert_eq!(tiled.root(size), reference.root_at(size).unwrap(), "root at {size}");
-        assert!(tiles_for_inclusion(n, index, size).unwrap().len() <= 6, "O(log n) tiles");
-        assert_eq!(tiled.inclusion(index, size), reference.inclusion_proof(index, size).unwrap(), "{index} in {size}");
-        assert_eq!(tiled.consistency(old, size), reference.consistency_proof(old, size).unwrap(), "{old} -> {size}");
+        assert_eq!(
+            tiled.root(size),
+            reference.root_at(size).unwrap(),
+            "root at {size}"
+        );
+        assert!(
+            tiles_for_inclusion(n, index, size).unwrap().len() <= 6,
+            "O(log n) tiles"
+        );
+        assert_eq!(
+            tiled.inclusion(index, size),
+            reference.inclusion_proof(index, size).unwrap(),
+            "{index} in {size}"
+        );
+        assert_eq!(
+            tiled.consistency(old, size),
+            reference.consistency_proof(old, size).unwrap(),
+            "{old} -> {size}"
+        );
     }
 }
 
 /// The eight leaves of the transparency-dev/merkle reference tree the RFC 6962
 /// vectors were generated from. The vectors' own leaf hashes are checked against them.
-const REFERENCE_LEAVES: [&str; 8] =
-    ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"];
+const REFERENCE_LEAVES: [&str; 8] = [
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
+];
 
 fn vectors_dir() -> PathBuf {
     let dir = std::env::var_os("RFC6962_VECTORS_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata/rfc6962")));
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../shared/testdata/rfc6962"
+            ))
+        });
     assert!(
         dir.join("inclusion").is_dir(),
         "RFC 6962 vectors NOT FOUND in {}: set RFC6962_VECTORS_DIR",
@@ -153,7 +212,9 @@ fn b64(v: &serde_json::Value) -> B256 {
 }
 
 fn proof_of(v: &serde_json::Value) -> Vec<B256> {
-    v.as_array().map(|a| a.iter().map(b64).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| a.iter().map(b64).collect())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -178,21 +239,47 @@ fn tiles_reproduce_the_rfc6962_vectors() {
             if !path.is_file() {
                 continue;
             }
-            let case: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let case: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
             assert_eq!(case["wantErr"], false, "{}", path.display());
             if kind == "inclusion" {
-                let (index, size) = (case["leafIdx"].as_u64().unwrap(), case["treeSize"].as_u64().unwrap());
-                assert_eq!(b64(&case["leafHash"]), leaves[index as usize], "{}", path.display());
+                let (index, size) = (
+                    case["leafIdx"].as_u64().unwrap(),
+                    case["treeSize"].as_u64().unwrap(),
+                );
+                assert_eq!(
+                    b64(&case["leafHash"]),
+                    leaves[index as usize],
+                    "{}",
+                    path.display()
+                );
                 assert_eq!(tiled.root(size), b64(&case["root"]), "{}", path.display());
-                assert_eq!(tiled.inclusion(index, size), proof_of(&case["proof"]), "{}", path.display());
+                assert_eq!(
+                    tiled.inclusion(index, size),
+                    proof_of(&case["proof"]),
+                    "{}",
+                    path.display()
+                );
             } else {
-                let (old, new) = (case["size1"].as_u64().unwrap(), case["size2"].as_u64().unwrap());
+                let (old, new) = (
+                    case["size1"].as_u64().unwrap(),
+                    case["size2"].as_u64().unwrap(),
+                );
                 assert_eq!(tiled.root(old), b64(&case["root1"]), "{}", path.display());
                 assert_eq!(tiled.root(new), b64(&case["root2"]), "{}", path.display());
-                assert_eq!(tiled.consistency(old, new), proof_of(&case["proof"]), "{}", path.display());
+                assert_eq!(
+                    tiled.consistency(old, new),
+                    proof_of(&case["proof"]),
+                    "{}",
+                    path.display()
+                );
             }
             checked += 1;
         }
     }
-    assert!(checked >= 10, "only {checked} happy-path vectors found in {}", dir.display());
+    assert!(
+        checked >= 10,
+        "only {checked} happy-path vectors found in {}",
+        dir.display()
+    );
 }

@@ -18,7 +18,10 @@ use support::{Devnet, signal};
 const RECORDS: u64 = 400_000;
 
 fn readyz(port: u16) -> (u16, String) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         match reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await {
             Ok(res) => (res.status().as_u16(), res.text().await.unwrap_or_default()),
@@ -31,7 +34,11 @@ fn readyz(port: u16) -> (u16, String) {
 fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
     let t0 = Instant::now();
     let net = Devnet::start(2, 1).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = net.config();
     let mut text = std::fs::read_to_string(&config).unwrap();
     assert!(!text.contains("[api]"));
@@ -49,7 +56,10 @@ fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
     let url = net.store_url();
     rt.block_on(async {
         let store = Store::connect(&url).await.unwrap();
-        store.save_cursor_init(&alpha, "alpha", start_block).await.unwrap();
+        store
+            .save_cursor_init(&alpha, "alpha", start_block)
+            .await
+            .unwrap();
         store.close().await;
         insert_untiled(&url, &alpha, 0, RECORDS).await;
     });
@@ -63,7 +73,10 @@ fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
     let mut said_not_ready = false;
     loop {
         let p = progress(&ro);
-        assert!(!p.done(), "the migration finished before the test could kill it: make RECORDS larger");
+        assert!(
+            !p.done(),
+            "the migration finished before the test could kill it: make RECORDS larger"
+        );
         if p.tiled > 0 {
             let (status, body) = readyz(port);
             if status == 503 {
@@ -74,7 +87,11 @@ fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
                 break;
             }
         }
-        assert!(Instant::now() < deadline, "no tiles built after 120 s:\n{}", net.log_tails(30));
+        assert!(
+            Instant::now() < deadline,
+            "no tiles built after 120 s:\n{}",
+            net.log_tails(30)
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     eprintln!("killing at {:?}", t0.elapsed());
@@ -82,8 +99,14 @@ fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
     let mut relayer = relayer;
     relayer.wait().unwrap();
     let killed_at = progress(&ro);
-    assert!(killed_at.tiled > 0 && !killed_at.done(), "killed mid-migration: {killed_at:?}");
-    assert!(said_not_ready, "/readyz never said the node was not ready during the migration");
+    assert!(
+        killed_at.tiled > 0 && !killed_at.done(),
+        "killed mid-migration: {killed_at:?}"
+    );
+    assert!(
+        said_not_ready,
+        "/readyz never said the node was not ready during the migration"
+    );
     let log = std::fs::read_to_string(net.dir.path().join("run-0.log")).unwrap();
     assert!(log.contains("building the log's tiles"), "{log}");
 
@@ -91,15 +114,26 @@ fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
     let mut relayer = net.start_relayer(1);
     let deadline = Instant::now() + Duration::from_secs(180);
     while !progress(&ro).done() {
-        assert!(Instant::now() < deadline, "migration not finished after 180 s:\n{}", net.log_tails(30));
+        assert!(
+            Instant::now() < deadline,
+            "migration not finished after 180 s:\n{}",
+            net.log_tails(30)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let log = std::fs::read_to_string(net.dir.path().join("run-1.log")).unwrap();
-    assert!(!log.contains("store predates stored tiles"), "the second run started over instead of resuming:\n{log}");
+    assert!(
+        !log.contains("store predates stored tiles"),
+        "the second run started over instead of resuming:\n{log}"
+    );
     eprintln!("migrated at {:?}", t0.elapsed());
     let deadline = Instant::now() + Duration::from_secs(60);
     while readyz(port).0 != 200 {
-        assert!(Instant::now() < deadline, "/readyz not ok after the migration: {:?}", readyz(port));
+        assert!(
+            Instant::now() < deadline,
+            "/readyz not ok after the migration: {:?}",
+            readyz(port)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 
@@ -107,20 +141,44 @@ fn bridge_run_migrates_an_old_store_and_resumes_after_sigkill() {
     rt.block_on(async {
         let ids = ro.load_leaf_ids(&alpha, Some(RECORDS)).await.unwrap();
         let reference = MerkleLog::from_record_ids(&ids);
-        for size in [1, 255, 256, 65_536, 65_537, killed_at.tiled, killed_at.tiled + 1, 333_333, RECORDS] {
-            assert_eq!(ro.load_root_at(&alpha, size).await.unwrap(), reference.root_at(size).unwrap(), "root at {size}");
+        for size in [
+            1,
+            255,
+            256,
+            65_536,
+            65_537,
+            killed_at.tiled,
+            killed_at.tiled + 1,
+            333_333,
+            RECORDS,
+        ] {
+            assert_eq!(
+                ro.load_root_at(&alpha, size).await.unwrap(),
+                reference.root_at(size).unwrap(),
+                "root at {size}"
+            );
         }
-        let proof = ro.load_inclusion_proof(&alpha, 123_456, RECORDS).await.unwrap();
+        let proof = ro
+            .load_inclusion_proof(&alpha, 123_456, RECORDS)
+            .await
+            .unwrap();
         assert_eq!(proof, reference.inclusion_proof(123_456, RECORDS).unwrap());
     });
 
     eprintln!("roots checked at {:?}", t0.elapsed());
     // And the node goes on: a new record is logged after the old ones and provable.
     let id = net.anchor_text("alpha", "after the tile migration");
-    let bundle = net.wait_provable(&id, "beta", Duration::from_secs(120)).unwrap();
+    let bundle = net
+        .wait_provable(&id, "beta", Duration::from_secs(120))
+        .unwrap();
     assert!(net.verify(&bundle).status.success());
-    let bundle: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
-    assert!(bundle["leaf_index"].as_u64().unwrap() >= RECORDS, "{}", bundle["leaf_index"]);
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert!(
+        bundle["leaf_index"].as_u64().unwrap() >= RECORDS,
+        "{}",
+        bundle["leaf_index"]
+    );
     eprintln!("provable at {:?}", t0.elapsed());
     relayer.kill().unwrap();
     relayer.wait().unwrap();

@@ -132,21 +132,32 @@ impl Store {
     }
 
     /// Inclusion proof of leaf `index` in the tree of the first `size` leaves.
-    pub async fn load_inclusion_proof(&self, chain: &ChainId, index: u64, size: u64) -> Result<Vec<B256>> {
+    pub async fn load_inclusion_proof(
+        &self,
+        chain: &ChainId,
+        index: u64,
+        size: u64,
+    ) -> Result<Vec<B256>> {
         let tiled = self.tiled_size(chain).await?;
-        let need = tiles_for_inclusion(tiled, index, size).map_err(|e| log_error(chain, tiled, e))?;
+        let need =
+            tiles_for_inclusion(tiled, index, size).map_err(|e| log_error(chain, tiled, e))?;
         let set = self.load_tiles(chain, tiled, &need).await?;
         inclusion_proof(&set, index, size).map_err(|e| log_error(chain, tiled, e))
     }
 
     /// Consistency proof from `old_size` to `new_size`; empty when `old_size` is 0.
-    pub async fn load_consistency_proof(&self, chain: &ChainId, old_size: u64, new_size: u64) -> Result<Vec<B256>> {
+    pub async fn load_consistency_proof(
+        &self,
+        chain: &ChainId,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<Vec<B256>> {
         if old_size == 0 {
             return Ok(Vec::new());
         }
         let tiled = self.tiled_size(chain).await?;
-        let need =
-            tiles_for_consistency(tiled, old_size, new_size).map_err(|e| log_error(chain, tiled, e))?;
+        let need = tiles_for_consistency(tiled, old_size, new_size)
+            .map_err(|e| log_error(chain, tiled, e))?;
         let set = self.load_tiles(chain, tiled, &need).await?;
         consistency_proof(&set, old_size, new_size).map_err(|e| log_error(chain, tiled, e))
     }
@@ -162,7 +173,9 @@ impl Store {
         let tiled = self.tiled_size(chain).await?;
         let mut need = tiles_for_root(tiled, size).map_err(|e| log_error(chain, tiled, e))?;
         for &leaf in leaves {
-            need.extend(tiles_for_inclusion(tiled, leaf, size).map_err(|e| log_error(chain, tiled, e))?);
+            need.extend(
+                tiles_for_inclusion(tiled, leaf, size).map_err(|e| log_error(chain, tiled, e))?,
+            );
         }
         let set = self.load_tiles(chain, tiled, &need).await?;
         let root = root_at(&set, size).map_err(|e| log_error(chain, tiled, e))?;
@@ -183,7 +196,12 @@ impl Store {
     }
 
     /// The tiles `keys` of a log of `size` leaves, in one statement.
-    async fn load_tiles(&self, chain: &ChainId, size: u64, keys: &BTreeSet<TileKey>) -> Result<TileSet> {
+    async fn load_tiles(
+        &self,
+        chain: &ChainId,
+        size: u64,
+        keys: &BTreeSet<TileKey>,
+    ) -> Result<TileSet> {
         let mut conn = self.reader().acquire().await?;
         let tiles = fetch_tiles(&mut conn, chain, keys).await?;
         Ok(TileSet::new(size, tiles))
@@ -215,7 +233,11 @@ async fn fetch_tiles(
         if i > 0 {
             sql.push_str(" OR ");
         }
-        sql.push_str(&format!("(level = ${} AND idx = ${})", 2 * i + 2, 2 * i + 3));
+        sql.push_str(&format!(
+            "(level = ${} AND idx = ${})",
+            2 * i + 2,
+            2 * i + 3
+        ));
     }
     sql.push(')');
     let mut q = sqlx::query(&sql).bind(chain.as_str());
@@ -243,14 +265,21 @@ async fn fetch_tiles(
 
 /// Appends leaf hashes to the tiles of a log of `size` leaves (inside the caller's
 /// transaction): reads the right edge, writes every changed tile.
-async fn write_tiles(tx: &mut AnyConnection, chain: &ChainId, size: u64, leaves: &[B256]) -> Result<()> {
+async fn write_tiles(
+    tx: &mut AnyConnection,
+    chain: &ChainId,
+    size: u64,
+    leaves: &[B256],
+) -> Result<()> {
     if leaves.is_empty() {
         return Ok(());
     }
     let keys: BTreeSet<TileKey> = edge_tiles(size).into_iter().map(|(k, _)| k).collect();
     let edge = fetch_tiles(tx, chain, &keys).await?;
     let written = append_leaves(size, &edge, leaves).map_err(|e| {
-        RelayerError::corrupt(format!("{chain}: the stored tiles of a log of {size} leaves are incomplete: {e}"))
+        RelayerError::corrupt(format!(
+            "{chain}: the stored tiles of a log of {size} leaves are incomplete: {e}"
+        ))
     })?;
     for chunk in written.chunks(UPSERT_CHUNK) {
         let mut sql = String::from("INSERT INTO log_tiles (chain, level, idx, hashes) VALUES ");
@@ -258,7 +287,13 @@ async fn write_tiles(tx: &mut AnyConnection, chain: &ChainId, size: u64, leaves:
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4));
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${})",
+                4 * i + 1,
+                4 * i + 2,
+                4 * i + 3,
+                4 * i + 4
+            ));
         }
         sql.push_str(" ON CONFLICT (chain, level, idx) DO UPDATE SET hashes = excluded.hashes");
         let mut q = sqlx::query(&sql);

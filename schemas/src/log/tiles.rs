@@ -30,9 +30,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use alloy_primitives::B256;
 
+use super::LogError;
 use super::hash::node_hash;
 use super::proof::{self, NodeSource};
-use super::LogError;
 
 /// Tree levels per tile.
 pub const TILE_HEIGHT: u32 = 8;
@@ -248,7 +248,9 @@ pub fn tiles_for_consistency(
     old_size: u64,
     new_size: u64,
 ) -> Result<BTreeSet<TileKey>, LogError> {
-    tiles_for(log_size, |s| proof::consistency_proof(s, old_size, new_size))
+    tiles_for(log_size, |s| {
+        proof::consistency_proof(s, old_size, new_size)
+    })
 }
 
 /// A log of `size` leaves seen through some of its tiles: a [`NodeSource`] that
@@ -297,7 +299,7 @@ pub fn encode_row(row: &[B256]) -> Vec<u8> {
 
 /// A stored tile row back to hashes; `None` unless it is 1–256 whole hashes.
 pub fn decode_row(bytes: &[u8]) -> Option<Vec<B256>> {
-    if bytes.is_empty() || bytes.len() % 32 != 0 || bytes.len() as u64 > TILE_WIDTH * 32 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(32) || bytes.len() as u64 > TILE_WIDTH * 32 {
         return None;
     }
     Some(bytes.chunks_exact(32).map(B256::from_slice).collect())
@@ -333,16 +335,29 @@ mod tests {
 
     #[test]
     fn tiles_answer_like_the_reference() {
-        for (n, batch) in [(1u64, 1u64), (255, 7), (256, 256), (257, 100), (70_000, 999)] {
+        for (n, batch) in [
+            (1u64, 1u64),
+            (255, 7),
+            (256, 256),
+            (257, 100),
+            (70_000, 999),
+        ] {
             let tiles = tiled(n, batch);
             let reference = MerkleLog::from_record_ids(&(0..n).map(id).collect::<Vec<_>>());
             let set = TileSet::new(n, tiles.clone());
             for size in [1, n / 3 + 1, n] {
                 let need = tiles_for_root(n, size).unwrap();
                 assert!(need.len() <= 2 * 3, "{need:?}");
-                assert_eq!(proof::root_at(&set, size), reference.root_at(size), "n {n} size {size}");
+                assert_eq!(
+                    proof::root_at(&set, size),
+                    reference.root_at(size),
+                    "n {n} size {size}"
+                );
                 let only: BTreeMap<_, _> = need.iter().map(|k| (*k, tiles[k].clone())).collect();
-                assert_eq!(proof::root_at(&TileSet::new(n, only), size), reference.root_at(size));
+                assert_eq!(
+                    proof::root_at(&TileSet::new(n, only), size),
+                    reference.root_at(size)
+                );
             }
             let index = n / 2;
             assert_eq!(
@@ -358,7 +373,10 @@ mod tests {
         assert_eq!(edge_tiles(256), vec![(TileKey { level: 1, index: 0 }, 1)]);
         assert_eq!(
             edge_tiles(257),
-            vec![(TileKey { level: 0, index: 1 }, 1), (TileKey { level: 1, index: 0 }, 1)]
+            vec![
+                (TileKey { level: 0, index: 1 }, 1),
+                (TileKey { level: 1, index: 0 }, 1)
+            ]
         );
         let row = vec![B256::repeat_byte(3); 5];
         assert_eq!(decode_row(&encode_row(&row)), Some(row));
