@@ -277,6 +277,12 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("bridge serve: start to /readyz ok in {:.0} ms", spawned.elapsed().as_secs_f64() * 1e3);
     let result = drive(&client, &base, &digests, args.seconds, args.rate).await;
+    // Peak resident memory of `bridge serve` after the load (Linux).
+    if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", server.id())) {
+        if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+            println!("bridge serve peak RSS after the load: {}", line.trim_start_matches("VmHWM:").trim());
+        }
+    }
     let _ = server.kill();
     let _ = server.wait();
     let result = match (result, args.proofs) {
