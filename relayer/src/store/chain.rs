@@ -12,10 +12,9 @@ use crate::Result;
 /// detection. Blocks that produced records are kept for good.
 const BLOCK_WINDOW: u64 = 1024;
 
-/// Records per multi-row INSERT ([`RECORD_COLUMNS`] parameters each). Kept small: sqlx's SQLite driver
-/// looks each `$n` parameter's name up with `sqlite3_bind_parameter_name`, a linear
-/// scan, so binding one statement costs O(parameters²) — at 1,000 records (17,000
-/// parameters) that took most of the insert time; at 100 it is a small part.
+/// Records per multi-row INSERT ([`RECORD_COLUMNS`] parameters each). Chosen when
+/// SQLite statements used `$n` placeholders, whose binding is O(parameters²) in sqlx
+/// (see [`insert_records`]); SQLite now gets anonymous `?`.
 const INSERT_CHUNK: usize = 100;
 
 /// Columns of one record row in that INSERT.
@@ -179,7 +178,7 @@ impl Store {
         let now = now_ms();
         let c = chain.as_str();
         let mut tx = self.begin_fenced().await?;
-        insert_records(&mut tx, c, records, None, now).await?;
+        insert_records(&mut tx, self.backend(), c, records, None, now).await?;
         save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
         tx.commit().await?;
         Ok(())
@@ -208,7 +207,7 @@ impl Store {
             .bind(c)
             .fetch_one(&mut *tx)
             .await?;
-        let record_ids = insert_records(&mut tx, c, records, Some(log_size), now).await?;
+        let record_ids = insert_records(&mut tx, self.backend(), c, records, Some(log_size), now).await?;
         super::tiles::append_tiles(&mut tx, chain, uint(log_size), &record_ids).await?;
         check_revokes(&mut tx, c, log_size).await?;
         save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
@@ -515,6 +514,7 @@ fn cursor_from_row(r: &sqlx::any::AnyRow) -> Result<Cursor> {
 /// indices. Returns the record ids in the order given.
 async fn insert_records(
     tx: &mut sqlx::AnyConnection,
+    backend: super::Backend,
     c: &str,
     records: &[SourcedRecord],
     first_leaf: Option<i64>,
@@ -532,8 +532,11 @@ async fn insert_records(
             let leaf = first_leaf.map(|f| f + (chunk_no * INSERT_CHUNK + i) as i64);
             rows.push((sr, hex32(&id), json, leaf));
         }
-        // `$n` placeholders written out: sqlx's QueryBuilder emits `?` for the Any
-        // driver, which PostgreSQL does not accept.
+        // Placeholders written out per backend: PostgreSQL needs `$n` (sqlx's
+        // QueryBuilder emits `?` for the Any driver). SQLite gets anonymous `?`: sqlx
+        // looks up each parameter's name (`sqlite3_bind_parameter_name`, a scan of the
+        // statement's named parameters), so `$n` made binding O(parameters²) — 17 % of
+        // all CPU samples of a 20,000-record ingest in `perf` (issue 12).
         let mut sql = String::from(
             "INSERT INTO records (record_id, chain, status, leaf_index, block_number, block_hash, tx_index,
                 log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at, adapter) VALUES ",
@@ -544,7 +547,12 @@ async fn insert_records(
                 if col > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${}", row * RECORD_COLUMNS + col + 1));
+                match backend {
+                    super::Backend::Sqlite => sql.push('?'),
+                    super::Backend::Postgres => {
+                        sql.push_str(&format!("${}", row * RECORD_COLUMNS + col + 1))
+                    }
+                }
             }
             sql.push(')');
         }
