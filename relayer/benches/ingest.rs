@@ -70,7 +70,7 @@ fn ingest(c: &mut Criterion) {
                     total += start.elapsed();
                     assert!(outcome.caught_up);
                     assert_eq!(
-                        engine.logs().size(&ChainId::eip155(31337)).unwrap(),
+                        engine.logs().size(&ChainId::eip155(31337)).await.unwrap(),
                         RECORDS
                     );
                     engine.store().close().await;

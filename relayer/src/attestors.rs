@@ -274,12 +274,12 @@ impl AttestorService {
             metrics::counter!("bridge_attestor_signatures_cached_total").increment(1);
             return Ok(SignDecision::Signed(known.clone()));
         }
-        let log_size = self.logs.size(chain)?;
+        let log_size = self.logs.size(chain).await?;
         let confirmed = cursor.confirmed_block.map_or(0, |(n, _)| n);
         if log_size < cp.size || confirmed < cp.source_block_number {
             return Ok(SignDecision::Behind { log_size });
         }
-        let ours = self.logs.root_at(chain, cp.size)?;
+        let ours = self.logs.root_at(chain, cp.size).await?;
         let mut reason = None;
         if ours != cp.root {
             reason = Some(format!(
@@ -573,10 +573,10 @@ pub async fn watch_mirrors_once(
                 continue;
             }
         };
-        if state.latest_size == 0 || state.latest_size > logs.size(chain)? {
+        if state.latest_size == 0 || state.latest_size > logs.size(chain).await? {
             continue;
         }
-        let ours = logs.root_at(chain, state.latest_size)?;
+        let ours = logs.root_at(chain, state.latest_size).await?;
         compared += 1;
         if ours != state.latest_root {
             raise_alarm(

@@ -205,7 +205,7 @@ impl Engine {
                 .save_cursor_init(&c.chain, &c.name, c.start_block)
                 .await?;
         }
-        let logs = Logs::load(&store, &ids).await?;
+        let logs = Logs::new(store.clone(), &ids);
         Ok(Self {
             leases: LeaseKeeper::new(store.clone(), ClusterSettings::default()),
             store,
@@ -270,7 +270,7 @@ impl Engine {
         &self.store
     }
 
-    /// The in-memory logs.
+    /// The logs (read from the store's tiles).
     pub fn logs(&self) -> &Logs {
         &self.logs
     }
@@ -291,21 +291,12 @@ impl Engine {
             })
     }
 
-    /// The store fenced by `chain`'s lease while this instance holds it (its log
-    /// caught up with the store when freshly acquired); `None` while another instance
-    /// holds it (the log is still caught up, for submissions and queries).
+    /// The store fenced by `chain`'s lease while this instance holds it; `None` while
+    /// another instance holds it.
     async fn chain_store(&self, chain: &ChainId) -> Result<Option<Store>> {
         match self.leases.hold(&chain_lease(chain)).await? {
-            Hold::Held { store, fresh, .. } => {
-                if fresh {
-                    self.logs.catch_up(&self.store, chain).await?;
-                }
-                Ok(Some(store))
-            }
-            Hold::Busy => {
-                self.logs.catch_up(&self.store, chain).await?;
-                Ok(None)
-            }
+            Hold::Held { store, .. } => Ok(Some(store)),
+            Hold::Busy => Ok(None),
         }
     }
 
@@ -319,7 +310,11 @@ impl Engine {
                 ..Default::default()
             });
         };
-        index_once(&store, &self.logs, rt).await
+        if crate::log::migrate_step(&store, chain).await? {
+            // A store from before tiles: its log is tiled first, a chunk per step.
+            return Ok(IndexOutcome::default());
+        }
+        index_once(&store, rt).await
     }
 
     /// Creates a checkpoint of `chain` if one is due.
@@ -390,8 +385,6 @@ impl Engine {
             }
             Hold::Busy => return Ok(SubmitOutcome::Idle),
         };
-        // The source's log may be extended by another instance.
-        self.logs.catch_up(&self.store, &route.source).await?;
         submit_once(
             &store,
             &self.logs,

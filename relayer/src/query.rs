@@ -6,14 +6,12 @@ use evidence_adapters::{MirrorState, Quarantined, receipts::receipt_digest};
 use evidence_schemas::{
     ChainId, EvidenceRecord, ProofBundle,
     bundle::{BUNDLE_VERSION, Destination, Revocation},
-    log::MerkleLog,
 };
 use serde::Serialize;
 use sqlx::{Any, AnyConnection, Row, pool::PoolConnection};
 
 use crate::{
     RelayerError, Result,
-    log::Logs,
     store::{Route, Store, Submission, SubmissionState, hex32, int, parse_b256, parse_chain, uint},
 };
 
@@ -362,35 +360,10 @@ impl Store {
     /// `mirror_state` is what the caller read from the destination's mirror (attestor
     /// set, threshold, read block) — best read at the block the checkpoint was accepted
     /// in (`ProofTarget::submission.mined_block`), so the set is the one that accepted it.
-    /// It rebuilds the chain's tree from the store (for one-shot callers such as the
-    /// CLI); a long-running server uses [`Self::build_proof_bundle_cached`].
+    /// The log part (root check, inclusion proofs) is one read of the `O(log n)` stored
+    /// tiles it needs.
     pub async fn build_proof_bundle(
         &self,
-        record_id: B256,
-        destination_chain: &ChainId,
-        mirror_state: &MirrorState,
-        mirror: Address,
-    ) -> Result<ProofBundle> {
-        self.build_proof_bundle_with(None, record_id, destination_chain, mirror_state, mirror).await
-    }
-
-    /// [`Self::build_proof_bundle`] with the proofs taken from `logs`, caught up from
-    /// the store first: O(log n) hashes per bundle (plus the leaves logged since the
-    /// last call) instead of rebuilding the tree.
-    pub async fn build_proof_bundle_cached(
-        &self,
-        logs: &Logs,
-        record_id: B256,
-        destination_chain: &ChainId,
-        mirror_state: &MirrorState,
-        mirror: Address,
-    ) -> Result<ProofBundle> {
-        self.build_proof_bundle_with(Some(logs), record_id, destination_chain, mirror_state, mirror).await
-    }
-
-    async fn build_proof_bundle_with(
-        &self,
-        logs: Option<&Logs>,
         record_id: B256,
         destination_chain: &ChainId,
         mirror_state: &MirrorState,
@@ -408,18 +381,17 @@ impl Store {
                     sub.size
                 ))
             })?;
-        let rev_leaf = revocation.as_ref().map(|(_, leaf)| *leaf);
-        let (inclusion_proof, rev_proof) = match logs {
-            Some(logs) => {
-                logs.catch_up(self, &chain).await?;
-                let log = logs.read(&chain)?;
-                proofs_from(&log, &chain, &checkpoint, leaf_index, rev_leaf)?
-            }
-            None => {
-                let ids = self.load_leaf_ids(&chain, Some(checkpoint.size)).await?;
-                proofs_from(&MerkleLog::from_record_ids(&ids), &chain, &checkpoint, leaf_index, rev_leaf)?
-            }
-        };
+        let mut leaves = vec![leaf_index];
+        leaves.extend(revocation.as_ref().map(|(_, leaf)| *leaf));
+        let (root, mut proofs) = self.load_proofs_at(&chain, checkpoint.size, &leaves).await?;
+        if root != checkpoint.root {
+            return Err(RelayerError::corrupt(format!(
+                "{chain}: stored log computes root {root} at size {}, the checkpoint says {}",
+                checkpoint.size, checkpoint.root
+            )));
+        }
+        let rev_proof = if proofs.len() > 1 { proofs.pop() } else { None };
+        let inclusion_proof = proofs.pop().unwrap_or_default();
         let revocation = match (revocation, rev_proof) {
             (Some((rev, rev_leaf)), Some(inclusion_proof)) => Some(Revocation {
                 inclusion_proof,
@@ -749,27 +721,4 @@ async fn round_trip_receipt(reads: &mut Reads, source: &ChainId, m: &MirroredOn)
         }
     };
     Ok(Some(RoundTripReceipt { record_id, digest, state, provable_on }))
-}
-
-/// The root check and the inclusion proofs (record, and revocation when given) of a
-/// bundle over `checkpoint`, from a log holding at least its leaves.
-fn proofs_from(
-    log: &MerkleLog,
-    chain: &ChainId,
-    checkpoint: &evidence_schemas::Checkpoint,
-    leaf_index: u64,
-    rev_leaf: Option<u64>,
-) -> Result<(Vec<B256>, Option<Vec<B256>>)> {
-    let root = log.root_at(checkpoint.size).map_err(|e| RelayerError::log(chain, e))?;
-    if root != checkpoint.root {
-        return Err(RelayerError::corrupt(format!(
-            "{chain}: stored log computes root {root} at size {}, the checkpoint says {}",
-            checkpoint.size, checkpoint.root
-        )));
-    }
-    let proof = log.inclusion_proof(leaf_index, checkpoint.size).map_err(|e| RelayerError::log(chain, e))?;
-    let rev = rev_leaf
-        .map(|leaf| log.inclusion_proof(leaf, checkpoint.size).map_err(|e| RelayerError::log(chain, e)))
-        .transpose()?;
-    Ok((proof, rev))
 }

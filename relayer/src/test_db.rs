@@ -161,6 +161,62 @@ impl Drop for TestDb {
     }
 }
 
+/// The record id of leaf `i` in [`insert_untiled`]'s records: `i + 1`, big-endian
+/// (ascending ids keep the bulk insert's index updates appends).
+pub fn untiled_id(i: u64) -> alloy::primitives::B256 {
+    alloy::primitives::B256::left_padding_from(&(i + 1).to_be_bytes())
+}
+
+/// Inserts logged records `from..to` of `chain` (leaf `i` has record id
+/// [`untiled_id`]`(i)`) the way a store from before stored tiles holds them: records
+/// and the cursor's log size, no tiles. The chain's cursor must exist. Raw SQL on the
+/// store's schema, for tests of the tile migration.
+///
+/// # Panics
+/// If the database refuses the rows.
+#[allow(clippy::expect_used)] // a test helper: a failure is the test's failure
+pub async fn insert_untiled(url: &str, chain: &evidence_schemas::ChainId, from: u64, to: u64) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("the test database opens");
+    let mut tx = pool.begin().await.expect("a transaction");
+    let leaves: Vec<u64> = (from..to).collect();
+    for chunk in leaves.chunks(500) {
+        let mut sql = String::from(
+            "INSERT INTO records (record_id, chain, leaf_index, status, block_number, block_hash, tx_index,
+             log_index, action, digest, digest_alg, submitter, record, created_at) VALUES ",
+        );
+        for (i, leaf) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "('{:#x}', $1, {leaf}, 'logged', 0, '{:#x}', 0, {leaf}, 'anchor', '{:#x}', 'sha256', '0x{}', '{{}}', 0)",
+                untiled_id(*leaf),
+                alloy::primitives::B256::with_last_byte(1),
+                untiled_id(leaf + (1 << 40)),
+                "11".repeat(20)
+            ));
+        }
+        sqlx::query(&sql)
+            .bind(chain.as_str())
+            .execute(&mut *tx)
+            .await
+            .expect("records insert");
+    }
+    sqlx::query("UPDATE cursors SET log_size = $2 WHERE chain = $1")
+        .bind(chain.as_str())
+        .bind(i64::try_from(to).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await
+        .expect("cursor update");
+    tx.commit().await.expect("commit");
+    pool.close().await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

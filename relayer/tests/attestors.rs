@@ -73,7 +73,7 @@ async fn a_partner_signs_only_what_its_own_log_says(backend: TestBackend) {
     // block must be the one the log had that size at.
     let mut wrong_block = checkpoint.clone();
     wrong_block.size = 3;
-    wrong_block.root = partner.logs().root_at(&source_id(), 3).unwrap();
+    wrong_block.root = partner.logs().root_at(&source_id(), 3).await.unwrap();
     let decision = service.sign(&SignRequest { checkpoint: wrong_block, ..request.clone() }).await.unwrap();
     assert!(matches!(decision, SignDecision::Mismatch { .. }), "{decision:?}");
 

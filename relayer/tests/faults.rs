@@ -19,7 +19,7 @@ async fn reorg_within_confirmations_leaves_no_orphan(db: TestBackend) {
     w.chain.mine_anchors(1); // 6, pending
     let engine = w.engine().await;
     engine.tick_chain(&source_id()).await.unwrap();
-    assert_eq!(engine.logs().size(&source_id()).unwrap(), 2);
+    assert_eq!(engine.logs().size(&source_id()).await.unwrap(), 2);
     assert_eq!(engine.store().count_records(&source_id()).await.unwrap(), 6);
     let orphans: Vec<_> = w
         .chain
@@ -47,7 +47,7 @@ async fn reorg_within_confirmations_leaves_no_orphan(db: TestBackend) {
 
     let (size, root) = expected_root(&w.chain, w.chain.head().number - 3);
     assert_eq!(size, 3);
-    assert_eq!(engine.logs().root_at(&source_id(), size).unwrap(), root);
+    assert_eq!(engine.logs().root_at(&source_id(), size).await.unwrap(), root);
     for id in orphans {
         assert!(
             engine.store().load_record(id).await.unwrap().is_none(),
@@ -67,7 +67,7 @@ async fn deep_reorg_halts_the_chain_and_keeps_the_log(db: TestBackend) {
     let engine = w.engine().await;
     engine.tick_once().await.unwrap();
     assert_eq!(w.mirror.accepted(&source_id()), vec![4]);
-    let root = engine.logs().root_at(&source_id(), 4).unwrap();
+    let root = engine.logs().root_at(&source_id(), 4).await.unwrap();
 
     w.chain.reorg(3, vec![vec![], vec![], vec![], vec![]]);
     let out = engine.tick_index(&source_id()).await.unwrap();
@@ -81,8 +81,8 @@ async fn deep_reorg_halts_the_chain_and_keeps_the_log(db: TestBackend) {
     engine.tick_once().await.unwrap();
     let again = w.engine().await;
     again.tick_once().await.unwrap();
-    assert_eq!(again.logs().size(&source_id()).unwrap(), 4);
-    assert_eq!(again.logs().root_at(&source_id(), 4).unwrap(), root);
+    assert_eq!(again.logs().size(&source_id()).await.unwrap(), 4);
+    assert_eq!(again.logs().root_at(&source_id(), 4).await.unwrap(), root);
     assert_eq!(
         again
             .store()
@@ -123,7 +123,7 @@ async fn shallow_reorg_of_confirmed_empty_blocks_rewinds(db: TestBackend) {
     engine.tick_chain(&source_id()).await.unwrap();
     let (size, root) = expected_root(&w.chain, w.chain.head().number - 1);
     assert_eq!(size, 2);
-    assert_eq!(engine.logs().root_at(&source_id(), 2).unwrap(), root);
+    assert_eq!(engine.logs().root_at(&source_id(), 2).await.unwrap(), root);
     assert!(engine.store().status().await.unwrap()[0].halted.is_none());
 }
 

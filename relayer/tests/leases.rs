@@ -144,8 +144,8 @@ async fn two_engines_share_the_work_and_hand_over(db: TestBackend) {
     assert!(matches!(a.tick_submit(&route()).await.unwrap(), SubmitOutcome::Sent { size: 7 }));
     let out = b.tick_index(&chain).await.unwrap();
     assert!(out.standby && out.caught_up && out.logged == 0);
-    assert_eq!(b.logs().size(&chain).unwrap(), 7);
-    assert_eq!(b.logs().root_at(&chain, 7).unwrap(), a.logs().root_at(&chain, 7).unwrap());
+    assert_eq!(b.logs().size(&chain).await.unwrap(), 7);
+    assert_eq!(b.logs().root_at(&chain, 7).await.unwrap(), a.logs().root_at(&chain, 7).await.unwrap());
     assert_eq!(b.tick_submit(&route()).await.unwrap(), SubmitOutcome::Idle);
     assert!(matches!(
         a.tick_submit(&route()).await.unwrap(),
@@ -159,9 +159,9 @@ async fn two_engines_share_the_work_and_hand_over(db: TestBackend) {
     b_clock.advance(Duration::from_millis(5_100));
     let out = b.tick_chain(&chain).await.unwrap();
     assert!(!out.standby);
-    assert_eq!(b.logs().size(&chain).unwrap(), 12);
+    assert_eq!(b.logs().size(&chain).await.unwrap(), 12);
     let (size, root) = expected_root(&w.chain, w.chain.head().number);
-    assert_eq!((size, b.logs().root_at(&chain, 12).unwrap()), (12, root));
+    assert_eq!((size, b.logs().root_at(&chain, 12).await.unwrap()), (12, root));
     while let SubmitOutcome::Sent { .. } = b.tick_submit(&route()).await.unwrap() {}
     assert!(matches!(
         b.tick_submit(&route()).await.unwrap(),
@@ -171,7 +171,7 @@ async fn two_engines_share_the_work_and_hand_over(db: TestBackend) {
     a_clock.advance(Duration::from_millis(5_100));
     assert!(a.tick_index(&chain).await.unwrap().standby);
     assert_eq!(a.tick_submit(&route()).await.unwrap(), SubmitOutcome::Idle);
-    assert_eq!(a.logs().size(&chain).unwrap(), 12);
+    assert_eq!(a.logs().size(&chain).await.unwrap(), 12);
     // Each checkpoint went to the mirror once.
     assert_eq!(w.mirror.accepted(&chain), vec![7, 12]);
     let store = a.store();

@@ -601,9 +601,9 @@ pub async fn resumes_after_restart<F: SourceFixture>() -> anyhow::Result<()> {
         F::NAME
     );
     assert_eq!(
-        engine.logs().size(&chain())?,
+        engine.logs().size(&chain()).await?,
         6,
-        "{}: the in-memory log agrees",
+        "{}: the stored log agrees",
         F::NAME
     );
     Ok(())

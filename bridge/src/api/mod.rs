@@ -55,9 +55,6 @@ struct Inner {
     mirrors: Mutex<HashMap<String, Arc<dyn MirrorReader>>>,
     anchor: Option<AnchorAccess>,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-    /// The chains' logs, caught up from the store per proof request, so a bundle costs
-    /// O(log n) rather than a tree rebuild (`bridge run` shares the engine's).
-    logs: evidence_relayer::log::Logs,
     /// The node's trust root, read from the chains and cached briefly.
     trust: trust::TrustCache,
 }
@@ -74,20 +71,8 @@ impl std::fmt::Debug for ApiState {
 impl ApiState {
     /// State over an open store. `anchor` enables `POST /api/v1/anchor`.
     pub(crate) fn new(store: Store, settings: Settings, anchor: Option<AnchorAccess>) -> Self {
-        let chains: Vec<_> = settings.chains.iter().map(|c| c.chain_id.clone()).collect();
-        Self::with_logs(store, settings, anchor, evidence_relayer::log::Logs::empty(&chains))
-    }
-
-    /// [`ApiState::new`] sharing `logs` (the engine's, in `bridge run`).
-    pub(crate) fn with_logs(
-        store: Store,
-        settings: Settings,
-        anchor: Option<AnchorAccess>,
-        logs: evidence_relayer::log::Logs,
-    ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                logs,
                 store,
                 settings,
                 mirrors: Mutex::new(HashMap::new()),
@@ -111,11 +96,6 @@ impl ApiState {
     /// The trust-root cache.
     pub(crate) fn trust(&self) -> &trust::TrustCache {
         &self.inner.trust
-    }
-
-    /// The chains' logs (see [`ApiState::with_logs`]).
-    pub(crate) fn logs(&self) -> &evidence_relayer::log::Logs {
-        &self.inner.logs
     }
 
     pub(crate) fn store(&self) -> &Store {

@@ -47,7 +47,8 @@ pub(crate) async fn healthz() -> Json<Health> {
     Json(Health { status: "ok", problems: Vec::new() })
 }
 
-/// The store answers and no chain has halted; `503` with the problems otherwise.
+/// The store answers, no chain has halted and every log's tiles are built; `503`
+/// with the problems otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub(crate) async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<Health>) {
@@ -58,6 +59,12 @@ pub(crate) async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<H
             for c in cursors {
                 if let Some(reason) = c.halted_reason {
                     problems.push(format!("chain {} halted: {reason}", c.name));
+                }
+                if c.tiled_size < c.log_size {
+                    problems.push(format!(
+                        "chain {}: building the log's tiles after an upgrade ({} of {} records); proofs wait until done",
+                        c.name, c.tiled_size, c.log_size
+                    ));
                 }
             }
         }

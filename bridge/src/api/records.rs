@@ -121,7 +121,7 @@ pub(crate) async fn build_bundle(state: &ApiState, record_id: B256, dest: &Chain
         .map_err(|e| ApiError::unavailable(format!("reading the mirror on {}: {e}; try again later", dest.name)))?;
     state
         .store()
-        .build_proof_bundle_cached(state.logs(), record_id, &dest.chain_id, &mirror_state, dest.mirror)
+        .build_proof_bundle(record_id, &dest.chain_id, &mirror_state, dest.mirror)
         .await
         .map_err(|e| match e {
             RelayerError::NotFound(m) => ApiError::not_found(m),

@@ -85,7 +85,7 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
             let tokens = settings.api.token_hashes()?;
             let anchor =
                 if tokens.is_empty() { None } else { AnchorAccess::new(tokens, secrets::anchor_key(&settings.keys)?) };
-            let state = ApiState::with_logs(engine.store().clone(), settings.clone(), anchor, engine.logs().clone());
+            let state = ApiState::new(engine.store().clone(), settings.clone(), anchor);
             let policy = settings.attestation.sign_policy()?;
             let attestor = api::attestor::router(engine.attestor_service(), &policy);
             let router = api::app(state, Some(attestor));

@@ -54,7 +54,7 @@ pub async fn attest_once(
                 .await?;
             checkpoints.reverse();
             for checkpoint in checkpoints {
-                let ours = logs.root_at(chain, checkpoint.size)?;
+                let ours = logs.root_at(chain, checkpoint.size).await?;
                 if ours != checkpoint.root {
                     return Err(RelayerError::corrupt(format!(
                         "{chain}: stored checkpoint of size {} has root {}, but the log computes {ours}; refusing to sign",

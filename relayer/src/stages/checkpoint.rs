@@ -44,6 +44,10 @@ pub async fn checkpoint_once(
         return Ok(None);
     }
     let size = cursor.log_size;
+    if logs.size(chain).await? < size {
+        // A store from before tiles, still being migrated: no root yet.
+        return Ok(None);
+    }
     let last = store.load_last_checkpoint(chain).await?;
     if let Some((last, created_at)) = &last {
         if last.size >= size {
@@ -69,7 +73,7 @@ pub async fn checkpoint_once(
     let checkpoint = Checkpoint {
         source_chain: chain.clone(),
         size,
-        root: logs.root_at(chain, size)?,
+        root: logs.root_at(chain, size).await?,
         source_block_number: block,
         source_block_hash: hash,
     };

@@ -26,7 +26,6 @@ use tracing::{debug, error, info, instrument, warn};
 use crate::{
     Result,
     engine::ChainRuntime,
-    log::Logs,
     store::{Cursor, Store},
 };
 
@@ -51,7 +50,7 @@ pub struct IndexOutcome {
 
 /// One step of indexing `chain`; see the module docs.
 #[instrument(target = "relayer::index", skip_all, fields(chain = %rt.name))]
-pub async fn index_once(store: &Store, logs: &Logs, rt: &ChainRuntime) -> Result<IndexOutcome> {
+pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome> {
     let chain = &rt.chain;
     let cursor = load_cursor(store, chain).await?;
     if cursor.halted_reason.is_some() {
@@ -130,7 +129,6 @@ pub async fn index_once(store: &Store, logs: &Logs, rt: &ChainRuntime) -> Result
                     head.number,
                 )
                 .await?;
-            logs.append(chain, logged.first_leaf, &logged.record_ids)?;
             out.logged = logged.record_ids.len() as u64;
             if out.logged > 0 {
                 info!(target: "relayer::index", records = out.logged, log_size = logged.first_leaf + out.logged,
@@ -185,7 +183,6 @@ pub async fn index_once(store: &Store, logs: &Logs, rt: &ChainRuntime) -> Result
             return handle_reorg(store, rt, &cursor, out).await;
         }
         let batch = store.mark_logged(chain, &tip_block).await?;
-        logs.append(chain, batch.first_leaf, &batch.record_ids)?;
         out.logged = batch.record_ids.len() as u64;
         if out.logged > 0 {
             info!(target: "relayer::index", records = out.logged, log_size = batch.first_leaf + out.logged,

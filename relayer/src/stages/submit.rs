@@ -95,9 +95,9 @@ pub async fn submit_once(
     }
 
     let state = rt.mirror.fetch_state(&rt.source_chain).await?;
-    let log_size = logs.size(&rt.source_chain)?;
+    let log_size = logs.size(&rt.source_chain).await?;
     if state.latest_size > 0 && state.latest_size <= log_size {
-        let ours = logs.root_at(&rt.source_chain, state.latest_size)?;
+        let ours = logs.root_at(&rt.source_chain, state.latest_size).await?;
         if ours != state.latest_root {
             let err = RelayerError::MirrorDiverged {
                 source_chain: rt.source_chain.clone(),
@@ -180,7 +180,7 @@ pub async fn submit_once(
         warn!(target: "relayer::submit", size, error = %e, "stored signatures do not satisfy the mirror; not submitting");
         return Ok(SubmitOutcome::Idle);
     }
-    let consistency_proof = logs.consistency_proof(&rt.source_chain, state.latest_size, size)?;
+    let consistency_proof = logs.consistency_proof(&rt.source_chain, state.latest_size, size).await?;
     let tx = rt
         .mirror
         .prepare_submission(&signed, &consistency_proof, None)

@@ -12,10 +12,9 @@ use crate::Result;
 /// detection. Blocks that produced records are kept for good.
 const BLOCK_WINDOW: u64 = 1024;
 
-/// Records per multi-row INSERT ([`RECORD_COLUMNS`] parameters each). Kept small: sqlx's SQLite driver
-/// looks each `$n` parameter's name up with `sqlite3_bind_parameter_name`, a linear
-/// scan, so binding one statement costs O(parameters²) — at 1,000 records (17,000
-/// parameters) that took most of the insert time; at 100 it is a small part.
+/// Records per multi-row INSERT ([`RECORD_COLUMNS`] parameters each). Chosen when
+/// SQLite statements used `$n` placeholders, whose binding is O(parameters²) in sqlx
+/// (see [`insert_records`]); SQLite now gets anonymous `?`.
 const INSERT_CHUNK: usize = 100;
 
 /// Columns of one record row in that INSERT.
@@ -39,6 +38,9 @@ pub struct Cursor {
     pub next_seq: Option<u64>,
     /// Records in the log.
     pub log_size: u64,
+    /// Records of the log its stored tiles cover (below `log_size` only while a store
+    /// from before tiles is migrated).
+    pub tiled_size: u64,
     /// The block the log is built up to (number, hash).
     pub confirmed_block: Option<(u64, B256)>,
     /// Last head seen.
@@ -176,7 +178,7 @@ impl Store {
         let now = now_ms();
         let c = chain.as_str();
         let mut tx = self.begin_fenced().await?;
-        insert_records(&mut tx, c, records, None, now).await?;
+        insert_records(&mut tx, self.backend(), c, records, None, now).await?;
         save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
         tx.commit().await?;
         Ok(())
@@ -205,7 +207,8 @@ impl Store {
             .bind(c)
             .fetch_one(&mut *tx)
             .await?;
-        let record_ids = insert_records(&mut tx, c, records, Some(log_size), now).await?;
+        let record_ids = insert_records(&mut tx, self.backend(), c, records, Some(log_size), now).await?;
+        super::tiles::append_tiles(&mut tx, chain, uint(log_size), &record_ids).await?;
         check_revokes(&mut tx, c, log_size).await?;
         save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
         save_confirmed_tip(&mut tx, c, to, log_size + record_ids.len() as i64, now).await?;
@@ -279,6 +282,7 @@ impl Store {
             .iter()
             .map(|id| parse_b256("records.record_id", id))
             .collect::<Result<Vec<_>>>()?;
+        super::tiles::append_tiles(&mut tx, chain, first_leaf, &record_ids).await?;
         upsert_block(&mut tx, c, tip.number, &tip.hash, false).await?;
         save_confirmed_tip(&mut tx, c, tip, log_size + record_ids.len() as i64, now).await?;
         tx.commit().await?;
@@ -499,6 +503,7 @@ fn cursor_from_row(r: &sqlx::any::AnyRow) -> Result<Cursor> {
         confirmed_next: uint(r.try_get("confirmed_next")?),
         next_seq: r.try_get::<Option<i64>, _>("next_seq")?.map(uint),
         log_size: uint(r.try_get("log_size")?),
+        tiled_size: uint(r.try_get("tiled_size")?),
         confirmed_block,
         head_block: r.try_get::<Option<i64>, _>("head_block")?.map(uint),
         halted_reason: r.try_get("halted_reason")?,
@@ -510,6 +515,7 @@ fn cursor_from_row(r: &sqlx::any::AnyRow) -> Result<Cursor> {
 /// indices. Returns the record ids in the order given.
 async fn insert_records(
     tx: &mut sqlx::AnyConnection,
+    backend: super::Backend,
     c: &str,
     records: &[SourcedRecord],
     first_leaf: Option<i64>,
@@ -527,8 +533,11 @@ async fn insert_records(
             let leaf = first_leaf.map(|f| f + (chunk_no * INSERT_CHUNK + i) as i64);
             rows.push((sr, hex32(&id), json, leaf));
         }
-        // `$n` placeholders written out: sqlx's QueryBuilder emits `?` for the Any
-        // driver, which PostgreSQL does not accept.
+        // Placeholders written out per backend: PostgreSQL needs `$n` (sqlx's
+        // QueryBuilder emits `?` for the Any driver). SQLite gets anonymous `?`: sqlx
+        // looks up each parameter's name (`sqlite3_bind_parameter_name`, a scan of the
+        // statement's named parameters), so `$n` made binding O(parameters²) — 17 % of
+        // all CPU samples of a 20,000-record ingest in `perf` (issue 12).
         let mut sql = String::from(
             "INSERT INTO records (record_id, chain, status, leaf_index, block_number, block_hash, tx_index,
                 log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at, adapter) VALUES ",
@@ -539,7 +548,12 @@ async fn insert_records(
                 if col > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("${}", row * RECORD_COLUMNS + col + 1));
+                match backend {
+                    super::Backend::Sqlite => sql.push('?'),
+                    super::Backend::Postgres => {
+                        sql.push_str(&format!("${}", row * RECORD_COLUMNS + col + 1))
+                    }
+                }
             }
             sql.push(')');
         }

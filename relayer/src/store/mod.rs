@@ -18,6 +18,7 @@ pub(crate) mod checkpoints;
 pub mod leases;
 mod submissions;
 mod timestamps;
+mod tiles;
 
 use std::{
     fmt,
@@ -40,6 +41,7 @@ pub use leases::{Fence, Lease};
 pub use submissions::{Submission, SubmissionPayload, SubmissionState};
 pub use timestamps::{NewTimestamp, TIMESTAMP_WINDOW, TimestampFailure};
 pub(crate) use timestamps::timestamps_with;
+pub use tiles::TileProgress;
 
 use crate::{RelayerError, Result};
 

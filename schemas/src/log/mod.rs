@@ -66,6 +66,7 @@
 mod hash;
 mod proof;
 mod subtree;
+pub mod tiles;
 mod tree;
 mod verify;
 

@@ -3,8 +3,16 @@
 //! ```text
 //! cargo build --release -p evidence-bridge -p evidence-tests --bin bridge --bin api_load
 //! target/release/api_load [--backend sqlite|postgres] [--records N] [--seconds S] [--rate R]
-//!                         [--bridge target/release/bridge] [--no-proofs]
+//!                         [--bridge target/release/bridge] [--no-proofs] [--keep DIR]
 //! ```
+//!
+//! `--keep DIR` keeps the filled store (SQLite: `DIR/store.sqlite`; PostgreSQL: the
+//! database is not dropped) and writes `DIR/bridge.toml`, which `bridge serve --config
+//! DIR/bridge.toml --listen ADDR` accepts, and `DIR/sample.json` = `{"destination":
+//! "<CAIP-2 chain the records are mirrored on>", "record_ids": [1,000 random logged
+//! record ids]}`, so anyone can start a server over a large store and measure it.
+//! (The destination mirror is the in-memory fake of the fill, so a bundle request
+//! against that server cannot read the mirror; lookups and records work.)
 //!
 //! 1. Fills a fresh store with N synthetic records (default 1,000,000) through the real
 //!    engine (`Engine::tick_once`: index, checkpoint, attest, submit) over an in-memory
@@ -24,8 +32,10 @@
 //!    clients as fast as it answers and reports requests/s. Nine lookups in ten ask for
 //!    a random stored digest (the answer must hold its record), one in ten for a random
 //!    unknown digest (the answer must hold no record).
-//! 4. Unless `--no-proofs`: times inclusion-proof generation from the RFC 6962 log at 1 M
-//!    and 10 M leaves (tree built once, proofs for 1,000 random leaves).
+//! 4. Unless `--no-proofs`: times 1,000 inclusion proofs of random leaves read from the
+//!    filled store's tiles at its full size, and reports hashes (and bytes) per proof.
+//!
+//! It also prints how long `bridge serve` took from spawn to `/readyz` ok.
 //!
 //! The load generator runs on the same machine as the server and the database, so the
 //! three share its cores. Targets (issue 6): p99 ≤ 10 ms at 1,000 req/s; ≥ 5,000 req/s.
@@ -49,7 +59,7 @@ use evidence_relayer::{
     test_db::{TestBackend, TestDb},
     testing::{DEFAULT_SUBMITTER, FakeChain, FakeEvent, FakeMirror},
 };
-use evidence_schemas::{ChainId, log::MerkleLog};
+use evidence_schemas::ChainId;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 /// Records per checkpoint (and per engine round) while filling.
@@ -68,6 +78,7 @@ struct Args {
     backend: TestBackend,
     bridge: PathBuf,
     proofs: bool,
+    keep: Option<PathBuf>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -78,6 +89,7 @@ fn args() -> anyhow::Result<Args> {
         backend: TestBackend::Sqlite,
         bridge: evidence_tests::workspace_root().join("target/release/bridge"),
         proofs: true,
+        keep: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -91,6 +103,7 @@ fn args() -> anyhow::Result<Args> {
             "--seconds" => out.seconds = v.parse().context("--seconds takes a number")?,
             "--rate" => out.rate = v.parse().context("--rate takes a number of requests per second")?,
             "--bridge" => out.bridge = v.into(),
+            "--keep" => out.keep = Some(v.into()),
             "--backend" => {
                 out.backend = match v.as_str() {
                     "sqlite" => TestBackend::Sqlite,
@@ -100,7 +113,7 @@ fn args() -> anyhow::Result<Args> {
             }
             other => bail!(
                 "unknown argument {other}; use --backend sqlite|postgres, --records N, --seconds S, --rate R, \
-                 --bridge PATH, --no-proofs"
+                 --bridge PATH, --no-proofs, --keep DIR"
             ),
         }
     }
@@ -121,8 +134,9 @@ fn attestors() -> anyhow::Result<Vec<PrivateKeySigner>> {
 }
 
 /// Fills the store at `url` with `n` anchors and [`REVOKES`] revokes through the
-/// engine (see the module doc) and returns the anchored digests.
-async fn fill(url: &str, n: u64) -> anyhow::Result<Vec<B256>> {
+/// engine (see the module doc) and returns the anchored digests and 1,000 random
+/// logged record ids.
+async fn fill(url: &str, n: u64) -> anyhow::Result<(Vec<B256>, Vec<B256>)> {
     let source = ChainId::eip155(31337);
     let chain = FakeChain::new(source.clone());
     let mirror = FakeMirror::new(31338, Address::repeat_byte(0xaa));
@@ -167,6 +181,7 @@ async fn fill(url: &str, n: u64) -> anyhow::Result<Vec<B256>> {
     // Revoke random anchors, in one block.
     let mut rng = StdRng::seed_from_u64(5);
     let records = chain.records(chain.head().number);
+    let sample: Vec<B256> = (0..1_000).map(|_| records[rng.random_range(0..records.len())].record_id()).collect();
     let revokes = (0..REVOKES)
         .map(|_| FakeEvent::Revoke { reference: records[rng.random_range(0..records.len())].record_id(), submitter: DEFAULT_SUBMITTER })
         .collect();
@@ -191,7 +206,7 @@ async fn fill(url: &str, n: u64) -> anyhow::Result<Vec<B256>> {
         vacuum_analyze(url).await?;
     }
     store.close().await;
-    Ok(digests)
+    Ok((digests, sample))
 }
 
 async fn vacuum_analyze(url: &str) -> anyhow::Result<()> {
@@ -207,20 +222,40 @@ async fn vacuum_analyze(url: &str) -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
     anyhow::ensure!(args.bridge.is_file(), "{} does not exist: build it (cargo build --release -p evidence-bridge) or pass --bridge", args.bridge.display());
-    let db = TestDb::create(args.backend).await;
     let dir = tempfile::tempdir()?;
-    let digests = Arc::new(fill(&db.url, args.records).await?);
+    let (db, url) = match (&args.keep, args.backend) {
+        (Some(keep), TestBackend::Sqlite) => {
+            std::fs::create_dir_all(keep).with_context(|| format!("creating {}", keep.display()))?;
+            let path = std::fs::canonicalize(keep)?.join("store.sqlite");
+            anyhow::ensure!(!path.exists(), "{} exists: --keep needs a directory without a store", path.display());
+            (None, format!("sqlite://{}?mode=rwc", path.display()))
+        }
+        _ => {
+            let db = TestDb::create(args.backend).await;
+            let url = db.url.clone();
+            (Some(db), url)
+        }
+    };
+    let (digests, sample) = fill(&url, args.records).await?;
+    let digests = Arc::new(digests);
 
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let config = dir.path().join("bridge.toml");
     // `bridge serve` opens the store read-only (SQLite: `mode=ro`).
-    let store_url = db.url.replace("?mode=rwc", "");
-    std::fs::write(
-        &config,
+    let store_url = url.replace("?mode=rwc", "");
+    let config_text = |listen: &str| {
         format!(
-            "[store]\nurl = \"{store_url}\"\n\n[api]\nlisten = \"127.0.0.1:{port}\"\n\n[[chains]]\nname = \"court\"\nchain_id = \"eip155:31337\"\nrpc = [\"http://127.0.0.1:9\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\"\n",
-        ),
-    )?;
+            "[store]\nurl = \"{store_url}\"\n\n[api]\nlisten = \"{listen}\"\n\n[[chains]]\nname = \"court\"\nchain_id = \"eip155:31337\"\nrpc = [\"http://127.0.0.1:9\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\"\n\n[[chains]]\nname = \"ledger\"\nchain_id = \"eip155:31338\"\nrpc = [\"http://127.0.0.1:9\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n",
+        )
+    };
+    std::fs::write(&config, config_text(&format!("127.0.0.1:{port}")))?;
+    if let Some(keep) = &args.keep {
+        std::fs::write(keep.join("bridge.toml"), config_text("127.0.0.1:8080"))?;
+        let ids: Vec<String> = sample.iter().map(|id| format!("{id:#x}")).collect();
+        let json = serde_json::json!({ "destination": "eip155:31338", "record_ids": ids });
+        std::fs::write(keep.join("sample.json"), serde_json::to_vec_pretty(&json)?)?;
+        eprintln!("kept the store: {} (bridge.toml, sample.json)", keep.display());
+    }
     let mut server = Command::new(&args.bridge)
         .args(["serve", "--config"])
         .arg(&config)
@@ -231,19 +266,36 @@ async fn main() -> anyhow::Result<()> {
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        anyhow::ensure!(Instant::now() < deadline, "bridge serve did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let spawned = Instant::now();
+    loop {
+        let ready = client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success());
+        if ready {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "bridge serve did not become ready");
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    println!("bridge serve: start to /readyz ok in {:.0} ms", spawned.elapsed().as_secs_f64() * 1e3);
     let result = drive(&client, &base, &digests, args.seconds, args.rate).await;
+    // Peak resident memory of `bridge serve` after the load (Linux).
+    if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", server.id())) {
+        if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+            println!("bridge serve peak RSS after the load: {}", line.trim_start_matches("VmHWM:").trim());
+        }
+    }
     let _ = server.kill();
     let _ = server.wait();
-    drop(db);
-    result?;
-    if args.proofs {
-        proofs();
+    let result = match (result, args.proofs) {
+        (Ok(()), true) => proofs(&url).await,
+        (r, _) => r,
+    };
+    if args.keep.is_some() {
+        // A kept PostgreSQL database is not dropped.
+        std::mem::forget(db);
+    } else {
+        drop(db);
     }
-    Ok(())
+    result
 }
 
 /// A lookup to make: a stored digest (its record must come back) or an unknown one.
@@ -350,27 +402,27 @@ async fn drive(client: &reqwest::Client, base: &str, digests: &Arc<Vec<B256>>, s
     Ok(())
 }
 
-fn proofs() {
+/// Inclusion proofs read from the filled store's tiles at its full size: time per
+/// proof (one statement each) and hashes per proof (log2 n).
+async fn proofs(url: &str) -> anyhow::Result<()> {
+    let store = Store::connect_read_only(&url.replace("?mode=rwc", "")).await?;
+    let chain = ChainId::eip155(31337);
+    let n = store.tiled_size(&chain).await?;
     let mut rng = StdRng::seed_from_u64(11);
-    for n in [1_000_000u64, 10_000_000] {
-        let ids: Vec<_> = (0..n).map(|i| alloy::primitives::keccak256(i.to_be_bytes())).collect();
-        let built = Instant::now();
-        let log = MerkleLog::from_record_ids(&ids);
-        let build = built.elapsed();
-        drop(ids);
-        let reps = 1_000;
-        let started = Instant::now();
-        let mut hashes = 0usize;
-        for _ in 0..reps {
-            let leaf = rng.random_range(0..n);
-            hashes += log.inclusion_proof(leaf, n).map(|p| p.len()).unwrap_or(0);
-        }
-        let per = started.elapsed() / reps;
-        println!(
-            "proof at {n} leaves: {:.1} us per inclusion proof ({:.1} hashes on average; tree build {:.1} s, once)",
-            per.as_secs_f64() * 1e6,
-            hashes as f64 / f64::from(reps),
-            build.as_secs_f64()
-        );
+    let reps = 1_000u32;
+    let started = Instant::now();
+    let mut hashes = 0usize;
+    for _ in 0..reps {
+        let leaf = rng.random_range(0..n);
+        hashes += store.load_inclusion_proof(&chain, leaf, n).await?.len();
     }
+    let per = started.elapsed() / reps;
+    println!(
+        "stored proof at {n} leaves: {:.1} us per inclusion proof read from the tiles ({:.1} hashes = {:.0} bytes on average)",
+        per.as_secs_f64() * 1e6,
+        hashes as f64 / f64::from(reps),
+        hashes as f64 * 32.0 / f64::from(reps),
+    );
+    store.close().await;
+    Ok(())
 }

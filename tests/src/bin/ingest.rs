@@ -374,7 +374,7 @@ async fn main() -> anyhow::Result<()> {
         ingest = ingest.min(took);
         eprintln!("ingest rep {r}: {took:.2?}");
         stored = engine.store().count_logged_records(&chain_id).await?;
-        log_size = engine.logs().size(&chain_id)?;
+        log_size = engine.logs().size(&chain_id).await?;
         ensure!(
             stored == n && log_size == n,
             "store holds {stored} logged records and the log {log_size}, expected {n}"
