@@ -4,8 +4,11 @@
 //! ([`fuzzing::api_params`]). The binary (`main.rs`) compiles the same files as its
 //! own modules; nothing here is used by it.
 
-#[allow(dead_code, unreachable_pub, missing_docs)]
+#[allow(dead_code, unreachable_pub, missing_docs, unused_imports)]
 mod config;
+
+#[allow(dead_code, unreachable_pub, missing_docs)]
+mod timestamping;
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "api/params.rs"]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use evidence_relayer::test_db::TestBackend;
-use evidence_adapters::MirrorReader;
+use evidence_adapters::{MirrorReader, MirrorSubmitter};
 use evidence_relayer::{
     RecordState, SubmissionState, stages::submit::SubmitOutcome, testing::FakeEvent,
 };

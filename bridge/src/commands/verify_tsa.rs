@@ -87,6 +87,7 @@ pub(crate) fn check_timestamps(report: &mut Report, bundle: &ProofBundle, roots:
             report.checks.push(Check {
                 check: "timestamp_token",
                 ok: false,
+                unchecked: false,
                 detail: e.to_string(),
             });
             return;
@@ -109,6 +110,7 @@ pub(crate) fn check_timestamps(report: &mut Report, bundle: &ProofBundle, roots:
                 report.checks.push(Check {
                     check: failed_check(e.check()),
                     ok: false,
+                    unchecked: false,
                     detail: format!("{}: {e}", t.tsa),
                 });
             }

@@ -23,7 +23,7 @@ use alloy::{
 };
 use anyhow::{Context as _, bail, ensure};
 use evidence_adapters::{
-    ChainRpc, EvidenceSource, EvmMirrorClient, MirrorClient, RpcConfig,
+    ChainRpc, EvidenceSource, EvmMirrorClient, MirrorReader, RpcConfig,
     registry::{RegistrySource, RegistrySourceOptions},
 };
 use evidence_relayer::{
@@ -377,7 +377,7 @@ impl World {
                 &self.chain,
                 i as u64,
                 target.submission.size,
-            )?;
+            ).await?;
             let ok = self
                 .client
                 .verify_record(&self.chain, target.submission.size, *id, i as u64, &proof)
