@@ -93,7 +93,8 @@ pub(crate) fn pending_error(
 ) -> AdapterError {
     AdapterError::Rpc {
         chain: chain.clone(),
-        message: crate::redact::scrub(&format!("{what}: waiting for the receipt: {e}")).into_owned(),
+        message: crate::redact::scrub(&format!("{what}: waiting for the receipt: {e}"))
+            .into_owned(),
     }
 }
 
@@ -195,8 +196,11 @@ pub async fn set_attestors(
 async fn send_mirror_call<C>(chain: &ChainId, what: &str, call: C) -> Result<B256, AdapterError>
 where
     C: std::future::IntoFuture<
-        Output = Result<alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>, alloy::contract::Error>,
-    >,
+            Output = Result<
+                alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
+                alloy::contract::Error,
+            >,
+        >,
 {
     let receipt = call
         .await

@@ -41,7 +41,9 @@ pub enum AdapterError {
         message: String,
     },
     /// The node serves another chain than configured.
-    #[error("RPC endpoint serves chain id {actual}, but the configuration says {expected}: fix the chain's rpc URLs or its chain id")]
+    #[error(
+        "RPC endpoint serves chain id {actual}, but the configuration says {expected}: fix the chain's rpc URLs or its chain id"
+    )]
     WrongChain {
         /// Configured chain.
         expected: ChainId,
@@ -67,7 +69,9 @@ pub enum AdapterError {
     /// The transaction's nonce was taken by another mined transaction of the same
     /// sender (a replacement, or another process using the key): this one can never be
     /// mined.
-    #[error("{chain}: transaction {hash} can never be mined: its nonce {nonce} was used by another mined transaction of the sender (a replacement of it, or another process using the same key); check the receipts of its replacements, else prepare a new submission")]
+    #[error(
+        "{chain}: transaction {hash} can never be mined: its nonce {nonce} was used by another mined transaction of the sender (a replacement of it, or another process using the same key); check the receipts of its replacements, else prepare a new submission"
+    )]
     NonceUsed {
         /// The chain.
         chain: ChainId,
@@ -92,6 +96,12 @@ pub enum AdapterError {
 impl AdapterError {
     /// Whether retrying the same call later (or elsewhere) may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Rpc { .. } | Self::RangeTooLarge { .. } | Self::Inconsistent { .. } | Self::BlockNotFound { .. })
+        matches!(
+            self,
+            Self::Rpc { .. }
+                | Self::RangeTooLarge { .. }
+                | Self::Inconsistent { .. }
+                | Self::BlockNotFound { .. }
+        )
     }
 }

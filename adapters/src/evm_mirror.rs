@@ -28,7 +28,9 @@ use tracing::{debug, info, instrument, warn};
 use crate::{
     contracts::AnchorMirror,
     error::AdapterError,
-    mirror::{MirrorReader, MirrorState, MirrorSubmitter, PendingOwnerRotation, PreparedTx, TxOutcome},
+    mirror::{
+        MirrorReader, MirrorState, MirrorSubmitter, PendingOwnerRotation, PreparedTx, TxOutcome,
+    },
     registry::span::{SpanControl, fetch_adaptive},
     rpc::ChainRpc,
 };
@@ -117,13 +119,19 @@ pub struct EvmMirrorClient {
 impl EvmMirrorClient {
     /// A client of the mirror at `mirror`, sending from `signer`'s address.
     pub fn new(rpc: ChainRpc, chain: ChainId, mirror: Address, signer: PrivateKeySigner) -> Self {
-        Self { reader: EvmMirrorReader::new(rpc, chain, mirror), signer: Some(signer) }
+        Self {
+            reader: EvmMirrorReader::new(rpc, chain, mirror),
+            signer: Some(signer),
+        }
     }
 
     /// A client that reads and never sends (an attest-only instance's routes): every
     /// submission step fails with a configuration error.
     pub fn without_sender(rpc: ChainRpc, chain: ChainId, mirror: Address) -> Self {
-        Self { reader: EvmMirrorReader::new(rpc, chain, mirror), signer: None }
+        Self {
+            reader: EvmMirrorReader::new(rpc, chain, mirror),
+            signer: None,
+        }
     }
 
     fn signer(&self) -> Result<&PrivateKeySigner, AdapterError> {
@@ -260,14 +268,20 @@ impl EvmMirrorReader {
         .await?;
         let mut out = Vec::new();
         for l in logs.iter().filter(|l| !l.removed) {
-            let ev = AnchorMirror::AttestorSetChanged::decode_log(&l.inner).map_err(|e| AdapterError::Rpc {
-                chain: self.chain.clone(),
-                message: format!("undecodable AttestorSetChanged event: {e}"),
+            let ev = AnchorMirror::AttestorSetChanged::decode_log(&l.inner).map_err(|e| {
+                AdapterError::Rpc {
+                    chain: self.chain.clone(),
+                    message: format!("undecodable AttestorSetChanged event: {e}"),
+                }
             })?;
-            let authorization = SetAuthorization::from_u8(ev.authorization).ok_or_else(|| AdapterError::Rpc {
-                chain: self.chain.clone(),
-                message: format!("AttestorSetChanged names an unknown authorization {}", ev.authorization),
-            })?;
+            let authorization =
+                SetAuthorization::from_u8(ev.authorization).ok_or_else(|| AdapterError::Rpc {
+                    chain: self.chain.clone(),
+                    message: format!(
+                        "AttestorSetChanged names an unknown authorization {}",
+                        ev.authorization
+                    ),
+                })?;
             out.push(AttestorSetChange {
                 version: ev.version,
                 attestors: ev.attestors.clone(),
@@ -298,14 +312,21 @@ impl EvmMirrorReader {
             .event_signature(AnchorMirror::OwnerRotationProposed::SIGNATURE_HASH);
         let logs = fetch_adaptive(&self.event_span, from, to, |a, b| {
             let filter = base.clone().from_block(a).to_block(b);
-            async move { provider.get_logs(&filter).await.map_err(|e| self.rpc.log_error(a, b, e)) }
+            async move {
+                provider
+                    .get_logs(&filter)
+                    .await
+                    .map_err(|e| self.rpc.log_error(a, b, e))
+            }
         })
         .await?;
         let mut out = Vec::new();
         for l in logs.iter().filter(|l| !l.removed) {
-            let ev = AnchorMirror::OwnerRotationProposed::decode_log(&l.inner).map_err(|e| AdapterError::Rpc {
-                chain: self.chain.clone(),
-                message: format!("undecodable OwnerRotationProposed event: {e}"),
+            let ev = AnchorMirror::OwnerRotationProposed::decode_log(&l.inner).map_err(|e| {
+                AdapterError::Rpc {
+                    chain: self.chain.clone(),
+                    message: format!("undecodable OwnerRotationProposed event: {e}"),
+                }
             })?;
             out.push(OwnerRotationProposal {
                 source_key: ev.sourceChain,
@@ -321,7 +342,10 @@ impl EvmMirrorReader {
     }
 
     /// The owner's pending proposal for `source` (`None` when nothing is pending).
-    pub async fn read_pending_owner_rotation(&self, source: &ChainId) -> Result<Option<PendingOwnerRotation>, AdapterError> {
+    pub async fn read_pending_owner_rotation(
+        &self,
+        source: &ChainId,
+    ) -> Result<Option<PendingOwnerRotation>, AdapterError> {
         let p = AnchorMirror::new(self.mirror, self.rpc.provider())
             .pendingOwnerRotation(source.key())
             .call()
@@ -410,7 +434,9 @@ impl EvmMirrorReader {
         else {
             return Ok(None);
         };
-        let Some(block) = receipt.block_number else { return Ok(None) };
+        let Some(block) = receipt.block_number else {
+            return Ok(None);
+        };
         let events = receipt
             .logs()
             .iter()
@@ -496,11 +522,18 @@ impl MirrorReader for EvmMirrorReader {
     }
 
     #[instrument(target = "adapters::mirror", skip(self), fields(chain = %self.chain))]
-    async fn fetch_state_as_of(&self, source: &ChainId, block: Option<u64>) -> Result<MirrorState, AdapterError> {
+    async fn fetch_state_as_of(
+        &self,
+        source: &ChainId,
+        block: Option<u64>,
+    ) -> Result<MirrorState, AdapterError> {
         self.fetch_state_at(source, block).await
     }
 
-    async fn fetch_pending_owner_rotation(&self, source: &ChainId) -> Result<Option<PendingOwnerRotation>, AdapterError> {
+    async fn fetch_pending_owner_rotation(
+        &self,
+        source: &ChainId,
+    ) -> Result<Option<PendingOwnerRotation>, AdapterError> {
         self.read_pending_owner_rotation(source).await
     }
 
@@ -543,11 +576,18 @@ impl MirrorReader for EvmMirrorClient {
         self.reader.fetch_state(source).await
     }
 
-    async fn fetch_state_as_of(&self, source: &ChainId, block: Option<u64>) -> Result<MirrorState, AdapterError> {
+    async fn fetch_state_as_of(
+        &self,
+        source: &ChainId,
+        block: Option<u64>,
+    ) -> Result<MirrorState, AdapterError> {
         self.reader.fetch_state_as_of(source, block).await
     }
 
-    async fn fetch_pending_owner_rotation(&self, source: &ChainId) -> Result<Option<PendingOwnerRotation>, AdapterError> {
+    async fn fetch_pending_owner_rotation(
+        &self,
+        source: &ChainId,
+    ) -> Result<Option<PendingOwnerRotation>, AdapterError> {
         self.reader.fetch_pending_owner_rotation(source).await
     }
 
@@ -563,7 +603,9 @@ impl MirrorReader for EvmMirrorClient {
         index: u64,
         proof: &[B256],
     ) -> Result<bool, AdapterError> {
-        self.reader.verify_record(source, size, record_id, index, proof).await
+        self.reader
+            .verify_record(source, size, record_id, index, proof)
+            .await
     }
 }
 

@@ -17,26 +17,26 @@ pub mod evm_mirror;
 mod logs;
 pub mod mapped;
 pub mod mirror;
+pub mod multi;
 pub mod receipts;
 pub mod recheck;
 pub mod redact;
-pub mod multi;
 pub mod registry;
 pub mod rpc;
 pub mod rpc_metrics;
 pub mod source;
 
 pub use deploy::{
-    AnchorReceipt, Deployed, anchor, cancel_owner_rotation, deploy_contracts, execute_owner_rotation,
-    propose_owner_rotation, revoke, rotate_attestors, set_attestors,
+    AnchorReceipt, Deployed, anchor, cancel_owner_rotation, deploy_contracts,
+    execute_owner_rotation, propose_owner_rotation, revoke, rotate_attestors, set_attestors,
 };
 pub use eas::{EasDigest, EasSchemaMapping, EasSource, EasSourceOptions};
 pub use error::AdapterError;
 pub use evm_mirror::{EvmMirrorClient, EvmMirrorReader};
+pub use mapped::{MappedSource, MappedSourceOptions};
+pub use mirror::{MirrorClient, MirrorReader, MirrorState, MirrorSubmitter, PreparedTx, TxOutcome};
+pub use multi::MultiSource;
 pub use receipts::ReceiptsSource;
 pub use registry::{RegistrySource, RegistrySourceOptions};
 pub use rpc::{ChainRpc, RpcConfig};
-pub use mapped::{MappedSource, MappedSourceOptions};
-pub use multi::MultiSource;
-pub use mirror::{MirrorClient, MirrorReader, MirrorState, MirrorSubmitter, PreparedTx, TxOutcome};
 pub use source::{BlockRef, EvidenceSource, Quarantined, SourceBatch, SourcedRecord};

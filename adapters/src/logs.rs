@@ -23,7 +23,10 @@ pub(crate) fn check_range_logs(
 ) -> Result<Vec<Log>, String> {
     for log in &logs {
         if !in_filter(log) {
-            return Err(format!("node returned a log of {} outside the filter", log.address()));
+            return Err(format!(
+                "node returned a log of {} outside the filter",
+                log.address()
+            ));
         }
         let located = log.block_number.is_some()
             && log.block_hash.is_some()
@@ -35,18 +38,30 @@ pub(crate) fn check_range_logs(
         }
         let n = log.block_number.unwrap_or_default();
         if !(from..=to).contains(&n) || log.removed {
-            return Err(format!("node returned a log of block {n} (removed: {}) for this range", log.removed));
+            return Err(format!(
+                "node returned a log of block {n} (removed: {}) for this range",
+                log.removed
+            ));
         }
     }
     logs.sort_by_key(|l| {
-        (l.block_number.unwrap_or_default(), l.transaction_index.unwrap_or_default(), l.log_index.unwrap_or_default())
+        (
+            l.block_number.unwrap_or_default(),
+            l.transaction_index.unwrap_or_default(),
+            l.log_index.unwrap_or_default(),
+        )
     });
     logs.dedup_by(|b, a| a.block_hash == b.block_hash && a.log_index == b.log_index);
     let mut block_hashes = BTreeMap::new();
     for log in &logs {
-        let (n, h) = (log.block_number.unwrap_or_default(), log.block_hash.unwrap_or_default());
+        let (n, h) = (
+            log.block_number.unwrap_or_default(),
+            log.block_hash.unwrap_or_default(),
+        );
         if *block_hashes.entry(n).or_insert(h) != h {
-            return Err(format!("logs of block {n} carry two block hashes (reorg during the fetch)"));
+            return Err(format!(
+                "logs of block {n} carry two block hashes (reorg during the fetch)"
+            ));
         }
     }
     Ok(logs)
@@ -106,12 +121,15 @@ pub(crate) async fn ensure_node_has(
         .await
         .map_err(|e| rpc.error("eth_getBlockByNumber", e))?;
     if block.is_none() {
-        metrics::counter!("bridge_source_lagging_node_total", "chain" => rpc.chain().to_string()).increment(1);
+        metrics::counter!("bridge_source_lagging_node_total", "chain" => rpc.chain().to_string())
+            .increment(1);
         return Err(AdapterError::Inconsistent {
             chain: rpc.chain().clone(),
             from,
             to,
-            message: format!("the node does not have block {to} yet: it lags behind the head being indexed, so its log answer would be incomplete"),
+            message: format!(
+                "the node does not have block {to} yet: it lags behind the head being indexed, so its log answer would be incomplete"
+            ),
         });
     }
     Ok(())

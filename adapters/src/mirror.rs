@@ -96,10 +96,17 @@ pub trait MirrorReader: Send + Sync + Debug {
     /// The mirror's state for `source` as of destination block `block` (latest when
     /// `None`): e.g. the attestor set that accepted a checkpoint, which a proof bundle
     /// must name even after a rotation.
-    async fn fetch_state_as_of(&self, source: &ChainId, block: Option<u64>) -> Result<MirrorState, AdapterError>;
+    async fn fetch_state_as_of(
+        &self,
+        source: &ChainId,
+        block: Option<u64>,
+    ) -> Result<MirrorState, AdapterError>;
 
     /// The owner's pending attestor-set proposal for `source` (`None` when none).
-    async fn fetch_pending_owner_rotation(&self, source: &ChainId) -> Result<Option<PendingOwnerRotation>, AdapterError>;
+    async fn fetch_pending_owner_rotation(
+        &self,
+        source: &ChainId,
+    ) -> Result<Option<PendingOwnerRotation>, AdapterError>;
 
     /// The root the mirror holds for `source` at `size` (zero when none).
     async fn fetch_root_at(&self, source: &ChainId, size: u64) -> Result<B256, AdapterError>;

@@ -186,7 +186,10 @@ mod tests {
     #[test]
     fn merges_in_chain_order_and_drops_duplicates() {
         let a = SourceBatch {
-            records: vec![rec("registry", 5, 0, 0, Some(0)), rec("registry", 7, 1, 4, Some(1))],
+            records: vec![
+                rec("registry", 5, 0, 0, Some(0)),
+                rec("registry", 7, 1, 4, Some(1)),
+            ],
             quarantined: vec![],
         };
         let b = SourceBatch {
@@ -203,7 +206,10 @@ mod tests {
         };
         let m = merge(vec![a, b, dup]);
         let keys: Vec<_> = m.records.iter().map(|r| r.record.order_key()).collect();
-        assert_eq!(keys, vec![(5, 0, 0), (5, 1, 2), (6, 0, 0), (7, 1, 3), (7, 1, 4)]);
+        assert_eq!(
+            keys,
+            vec![(5, 0, 0), (5, 1, 2), (6, 0, 0), (7, 1, 3), (7, 1, 4)]
+        );
         assert_eq!(
             m.records.iter().filter_map(|r| r.seq).collect::<Vec<_>>(),
             vec![0, 1]

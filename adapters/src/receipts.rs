@@ -85,7 +85,9 @@ pub fn decode_receipt_log(
         log.transaction_index,
         log.log_index,
     ) else {
-        return Err(fail("log has no block/transaction location (pending log?)".into()));
+        return Err(fail(
+            "log has no block/transaction location (pending log?)".into(),
+        ));
     };
     let ev = AnchorMirror::CheckpointAccepted::decode_log(&log.inner)
         .map_err(|e| fail(format!("undecodable CheckpointAccepted event: {e}")))?;
@@ -113,7 +115,9 @@ pub fn decode_receipt_log(
             metadata: ev.sourceBlockHash,
         },
     };
-    record.validate().map_err(|e| fail(format!("invalid record: {e}")))?;
+    record
+        .validate()
+        .map_err(|e| fail(format!("invalid record: {e}")))?;
     Ok(record)
 }
 
@@ -132,7 +136,13 @@ impl ReceiptsSource {
     /// covers at most `max_span` blocks.
     pub fn new(rpc: ChainRpc, chain: ChainId, mirror: Address, max_span: u64) -> Self {
         let max_span = max_span.max(1);
-        Self { rpc, chain, mirror, span: SpanControl::new(max_span.min(2_000), max_span, 2_000), start_block: 0 }
+        Self {
+            rpc,
+            chain,
+            mirror,
+            span: SpanControl::new(max_span.min(2_000), max_span, 2_000),
+            start_block: 0,
+        }
     }
 
     /// Ignores the mirror's events before `block`: receipts enter the log from there on.
@@ -149,14 +159,20 @@ impl ReceiptsSource {
     }
 
     fn inconsistent(&self, from: u64, to: u64, message: String) -> AdapterError {
-        AdapterError::Inconsistent { chain: self.chain.clone(), from, to, message }
+        AdapterError::Inconsistent {
+            chain: self.chain.clone(),
+            from,
+            to,
+            message,
+        }
     }
 
     /// Sorted, de-duplicated logs of `from..=to`; an answer outside the filter is
     /// inconsistent.
     fn check_logs(&self, from: u64, to: u64, logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
         crate::logs::check_range_logs(logs, from, to, |log| {
-            log.address() == self.mirror && log.topic0() == Some(&AnchorMirror::CheckpointAccepted::SIGNATURE_HASH)
+            log.address() == self.mirror
+                && log.topic0() == Some(&AnchorMirror::CheckpointAccepted::SIGNATURE_HASH)
         })
         .map_err(|message| self.inconsistent(from, to, message))
     }
@@ -188,7 +204,10 @@ impl EvidenceSource for ReceiptsSource {
         _expected_next_seq: Option<u64>,
     ) -> Result<SourceBatch, AdapterError> {
         if from > to {
-            return Err(AdapterError::Config(format!("{}: empty block range {from}..={to}", self.chain)));
+            return Err(AdapterError::Config(format!(
+                "{}: empty block range {from}..={to}",
+                self.chain
+            )));
         }
         if to < self.start_block {
             return Ok(SourceBatch::default());
@@ -201,14 +220,23 @@ impl EvidenceSource for ReceiptsSource {
         crate::logs::ensure_node_has(&self.rpc, provider, from, to).await?;
         let logs = fetch_adaptive(&self.span, from, to, |a, b| {
             let filter = base.clone().from_block(a).to_block(b);
-            async move { provider.get_logs(&filter).await.map_err(|e| self.rpc.log_error(a, b, e)) }
+            async move {
+                provider
+                    .get_logs(&filter)
+                    .await
+                    .map_err(|e| self.rpc.log_error(a, b, e))
+            }
         })
         .await?;
         let logs = self.check_logs(from, to, logs)?;
-        let timestamps = crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
+        let timestamps =
+            crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
         let mut batch = SourceBatch::default();
         for log in &logs {
-            let ts = timestamps.get(&log.block_hash.unwrap_or_default()).copied().unwrap_or_default();
+            let ts = timestamps
+                .get(&log.block_hash.unwrap_or_default())
+                .copied()
+                .unwrap_or_default();
             match decode_receipt_log(&self.chain, log, ts) {
                 Ok(record) => batch.records.push(SourcedRecord { record, seq: None }),
                 Err(q) => {

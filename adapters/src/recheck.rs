@@ -27,9 +27,13 @@ pub async fn reread_record(
         .await
         .map_err(|e| rpc.error("eth_getTransactionReceipt", e))?
     else {
-        return Ok(Err(format!("transaction {} is not on {}", src.tx_hash, src.chain)));
+        return Ok(Err(format!(
+            "transaction {} is not on {}",
+            src.tx_hash, src.chain
+        )));
     };
-    if receipt.block_hash != Some(src.block_hash) || receipt.block_number != Some(src.block_number) {
+    if receipt.block_hash != Some(src.block_hash) || receipt.block_number != Some(src.block_number)
+    {
         return Ok(Err(format!(
             "transaction {} is in block {:?} ({:?}), the record says block {} ({}): reorged out, or the record was edited",
             src.tx_hash, receipt.block_number, receipt.block_hash, src.block_number, src.block_hash
@@ -38,11 +42,23 @@ pub async fn reread_record(
     if !receipt.status() {
         return Ok(Err(format!("transaction {} reverted", src.tx_hash)));
     }
-    let Some(log) = receipt.logs().iter().find(|l| l.log_index == Some(src.log_index)) else {
-        return Ok(Err(format!("transaction {} has no log at block log index {}", src.tx_hash, src.log_index)));
+    let Some(log) = receipt
+        .logs()
+        .iter()
+        .find(|l| l.log_index == Some(src.log_index))
+    else {
+        return Ok(Err(format!(
+            "transaction {} has no log at block log index {}",
+            src.tx_hash, src.log_index
+        )));
     };
     if log.address() != src.contract {
-        return Ok(Err(format!("the log at index {} was emitted by {}, not {}", src.log_index, log.address(), src.contract)));
+        return Ok(Err(format!(
+            "the log at index {} was emitted by {}, not {}",
+            src.log_index,
+            log.address(),
+            src.contract
+        )));
     }
     let block = rpc
         .provider()
@@ -51,11 +67,16 @@ pub async fn reread_record(
         .map_err(|e| rpc.error("eth_getBlockByHash", e))?
         .ok_or_else(|| AdapterError::Rpc {
             chain: src.chain.clone(),
-            message: format!("block {} of a mined receipt is unknown to the node", src.block_hash),
+            message: format!(
+                "block {} of a mined receipt is unknown to the node",
+                src.block_hash
+            ),
         })?;
     let ts = block.header.timestamp;
     let decoded = match src.adapter.as_str() {
-        REGISTRY_ADAPTER => decode_registry_log(&src.chain, log, ts).map(|e| e.record).map_err(|f| f.quarantined.reason),
+        REGISTRY_ADAPTER => decode_registry_log(&src.chain, log, ts)
+            .map(|e| e.record)
+            .map_err(|f| f.quarantined.reason),
         RECEIPTS_ADAPTER => decode_receipt_log(&src.chain, log, ts).map_err(|q| q.reason),
         other => {
             return Ok(Err(format!(

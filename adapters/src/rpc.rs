@@ -174,16 +174,24 @@ impl ChainRpc {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let guarded = tower::Layer::layer(&crate::chain_guard::ChainGuardLayer::new(chain.as_str(), expected), t.clone());
-                tower::Layer::layer(&crate::rpc_metrics::RpcMetricsLayer::endpoint(chain.as_str(), i), guarded)
+                let guarded = tower::Layer::layer(
+                    &crate::chain_guard::ChainGuardLayer::new(chain.as_str(), expected),
+                    t.clone(),
+                );
+                tower::Layer::layer(
+                    &crate::rpc_metrics::RpcMetricsLayer::endpoint(chain.as_str(), i),
+                    guarded,
+                )
             })
             .collect();
         let endpoints: Vec<DynProvider> = counted
             .iter()
             .zip(&transports)
             .map(|(c, t)| {
-                let client =
-                    RpcClient::new(tower::Layer::layer(&retry_layer(config), c.clone()), t.guess_local());
+                let client = RpcClient::new(
+                    tower::Layer::layer(&retry_layer(config), c.clone()),
+                    t.guess_local(),
+                );
                 ProviderBuilder::new()
                     .disable_recommended_fillers()
                     .connect_client(client)
@@ -313,19 +321,27 @@ impl ChainRpc {
 
     /// The node's latest block, for [`EvidenceSource::fetch_head`](crate::EvidenceSource::fetch_head).
     pub async fn fetch_head_ref(&self) -> Result<crate::source::BlockRef, AdapterError> {
-        self.fetch_block_ref(alloy::eips::BlockNumberOrTag::Latest).await?.ok_or_else(|| AdapterError::Rpc {
-            chain: self.chain.clone(),
-            message: "the node returned no latest block".into(),
-        })
+        self.fetch_block_ref(alloy::eips::BlockNumberOrTag::Latest)
+            .await?
+            .ok_or_else(|| AdapterError::Rpc {
+                chain: self.chain.clone(),
+                message: "the node returned no latest block".into(),
+            })
     }
 
     /// The canonical block at `number`, for
     /// [`EvidenceSource::fetch_block`](crate::EvidenceSource::fetch_block); a block the
     /// node does not have is [`AdapterError::BlockNotFound`].
-    pub async fn fetch_block_at(&self, number: u64) -> Result<crate::source::BlockRef, AdapterError> {
+    pub async fn fetch_block_at(
+        &self,
+        number: u64,
+    ) -> Result<crate::source::BlockRef, AdapterError> {
         self.fetch_block_ref(number.into())
             .await?
-            .ok_or_else(|| AdapterError::BlockNotFound { chain: self.chain.clone(), number })
+            .ok_or_else(|| AdapterError::BlockNotFound {
+                chain: self.chain.clone(),
+                number,
+            })
     }
 
     /// The block `id` as a [`BlockRef`](crate::source::BlockRef), `None` when the node

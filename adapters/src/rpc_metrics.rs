@@ -33,12 +33,18 @@ pub struct RpcMetricsLayer {
 impl RpcMetricsLayer {
     /// Metrics labelled with `chain`.
     pub fn new(chain: &str) -> Self {
-        Self { chain: chain.into(), endpoint: None }
+        Self {
+            chain: chain.into(),
+            endpoint: None,
+        }
     }
 
     /// Per-attempt error counts of endpoint number `index` of `chain`.
     pub fn endpoint(chain: &str, index: usize) -> Self {
-        Self { chain: chain.into(), endpoint: Some(index.to_string().into()) }
+        Self {
+            chain: chain.into(),
+            endpoint: Some(index.to_string().into()),
+        }
     }
 }
 
@@ -46,7 +52,11 @@ impl<S> tower::Layer<S> for RpcMetricsLayer {
     type Service = RpcMetrics<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RpcMetrics { inner, chain: self.chain.clone(), endpoint: self.endpoint.clone() }
+        RpcMetrics {
+            inner,
+            chain: self.chain.clone(),
+            endpoint: self.endpoint.clone(),
+        }
     }
 }
 
@@ -67,8 +77,12 @@ fn method_of(req: &RequestPacket) -> String {
 
 impl<S> tower::Service<RequestPacket> for RpcMetrics<S>
 where
-    S: tower::Service<RequestPacket, Response = ResponsePacket, Error = TransportError, Future = TransportFut<'static>>
-        + Send
+    S: tower::Service<
+            RequestPacket,
+            Response = ResponsePacket,
+            Error = TransportError,
+            Future = TransportFut<'static>,
+        > + Send
         + 'static,
 {
     type Response = ResponsePacket;
@@ -103,7 +117,8 @@ where
                 .record(started.elapsed().as_secs_f64());
             metrics::counter!("bridge_rpc_requests_total", "chain" => chain.clone(), "method" => method.clone()).increment(1);
             if failed {
-                metrics::counter!("bridge_rpc_errors_total", "chain" => chain, "method" => method).increment(1);
+                metrics::counter!("bridge_rpc_errors_total", "chain" => chain, "method" => method)
+                    .increment(1);
             }
             result
         })

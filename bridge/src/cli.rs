@@ -413,4 +413,3 @@ pub(crate) struct StatusArgs {
     #[arg(long)]
     pub(crate) json: bool,
 }
-

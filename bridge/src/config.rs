@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 
 mod serving;
 
-pub(crate) use serving::{ApiSettings, AttestationSettings, RemoteAttestorSettings, ServerLimits, SignPolicy};
+pub(crate) use serving::{
+    ApiSettings, AttestationSettings, RemoteAttestorSettings, ServerLimits, SignPolicy,
+};
 
 /// A configuration problem; always exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -102,7 +104,10 @@ pub(crate) struct ClusterSection {
 
 impl Default for ClusterSection {
     fn default() -> Self {
-        Self { instance_id: evidence_relayer::lease::default_instance_id(), lease_ttl_secs: default_lease_ttl_secs() }
+        Self {
+            instance_id: evidence_relayer::lease::default_instance_id(),
+            lease_ttl_secs: default_lease_ttl_secs(),
+        }
     }
 }
 
@@ -142,7 +147,9 @@ pub(crate) struct StoreSettings {
 
 impl Default for StoreSettings {
     fn default() -> Self {
-        Self { url: default_store_url() }
+        Self {
+            url: default_store_url(),
+        }
     }
 }
 
@@ -327,11 +334,21 @@ impl Settings {
         }
         let cfg = config::Config::builder()
             .add_source(config::File::from(path).format(config::FileFormat::Toml))
-            .add_source(config::Environment::with_prefix("BRIDGE").prefix_separator("__").separator("__").try_parsing(true))
+            .add_source(
+                config::Environment::with_prefix("BRIDGE")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
             .build()
-            .map_err(|e| ConfigError::Load { path: shown.clone(), message: shorten(&e.to_string()) })?;
-        let settings: Self =
-            cfg.try_deserialize().map_err(|e| ConfigError::Load { path: shown, message: shorten(&e.to_string()) })?;
+            .map_err(|e| ConfigError::Load {
+                path: shown.clone(),
+                message: shorten(&e.to_string()),
+            })?;
+        let settings: Self = cfg.try_deserialize().map_err(|e| ConfigError::Load {
+            path: shown,
+            message: shorten(&e.to_string()),
+        })?;
         settings.validate()?;
         Ok(settings)
     }
@@ -339,8 +356,10 @@ impl Settings {
     /// Parses TOML text (no environment overrides) and validates it.
     #[cfg(test)]
     pub(crate) fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let settings: Self = toml::from_str(text)
-            .map_err(|e| ConfigError::Load { path: "<text>".into(), message: shorten(&e.to_string()) })?;
+        let settings: Self = toml::from_str(text).map_err(|e| ConfigError::Load {
+            path: "<text>".into(),
+            message: shorten(&e.to_string()),
+        })?;
         settings.validate()?;
         Ok(settings)
     }
@@ -364,8 +383,16 @@ impl Settings {
         let mut names = HashSet::new();
         let mut ids = HashSet::new();
         for c in &self.chains {
-            if c.name.is_empty() || !c.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return invalid(format!("chain name {:?}: use letters, digits, '-' or '_'", c.name));
+            if c.name.is_empty()
+                || !c
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return invalid(format!(
+                    "chain name {:?}: use letters, digits, '-' or '_'",
+                    c.name
+                ));
             }
             if !names.insert(c.name.as_str()) {
                 return invalid(format!("chain name {:?} is used twice", c.name));
@@ -375,7 +402,10 @@ impl Settings {
             }
             match c.chain_id.eip155_id() {
                 None => {
-                    return invalid(format!("chain {:?}: only eip155 chains are supported so far, got {}", c.name, c.chain_id));
+                    return invalid(format!(
+                        "chain {:?}: only eip155 chains are supported so far, got {}",
+                        c.name, c.chain_id
+                    ));
                 }
                 Some(0) => {
                     return invalid(format!(
@@ -411,25 +441,39 @@ impl Settings {
             let mut source_names = HashSet::new();
             for m in &c.mapped {
                 if !source_names.insert(m.name.as_str()) {
-                    return invalid(format!("chain {:?}: mapped source name {:?} is used twice", c.name, m.name));
+                    return invalid(format!(
+                        "chain {:?}: mapped source name {:?} is used twice",
+                        c.name, m.name
+                    ));
                 }
                 if let Err(e) = MappedSpec::new(m.clone()) {
                     return invalid(format!("chain {:?}: {e}", c.name));
                 }
             }
             if c.max_block_span == 0 {
-                return invalid(format!("chain {:?}: max_block_span must be at least 1", c.name));
+                return invalid(format!(
+                    "chain {:?}: max_block_span must be at least 1",
+                    c.name
+                ));
             }
         }
         let mut seen = HashSet::new();
         for r in &self.routes {
             for end in [&r.from, &r.to] {
                 if !names.contains(end.as_str()) {
-                    return invalid(format!("route {} -> {}: unknown chain {end:?} (known: {})", r.from, r.to, self.chain_names().join(", ")));
+                    return invalid(format!(
+                        "route {} -> {}: unknown chain {end:?} (known: {})",
+                        r.from,
+                        r.to,
+                        self.chain_names().join(", ")
+                    ));
                 }
             }
             if r.from == r.to {
-                return invalid(format!("route {} -> {}: a chain cannot be mirrored onto itself", r.from, r.to));
+                return invalid(format!(
+                    "route {} -> {}: a chain cannot be mirrored onto itself",
+                    r.from, r.to
+                ));
             }
             if !seen.insert((r.from.as_str(), r.to.as_str())) {
                 return invalid(format!("route {} -> {} is listed twice", r.from, r.to));
@@ -450,11 +494,17 @@ impl Settings {
                 ));
             }
             if !urls.insert(a.url.trim_end_matches('/')) || !addresses.insert(a.address) {
-                return invalid(format!("attestor {} ({}) is listed twice", evidence_adapters::redact::redact_url(&a.url), a.address));
+                return invalid(format!(
+                    "attestor {} ({}) is listed twice",
+                    evidence_adapters::redact::redact_url(&a.url),
+                    a.address
+                ));
             }
         }
         if self.engine.poll_interval_ms == 0 || self.engine.checkpoint_max_records == 0 {
-            return invalid("engine.poll_interval_ms and engine.checkpoint_max_records must be positive".into());
+            return invalid(
+                "engine.poll_interval_ms and engine.checkpoint_max_records must be positive".into(),
+            );
         }
         if self.engine.tx_timeout_secs == 0 {
             return invalid(
@@ -479,7 +529,10 @@ impl Settings {
     /// The chain with this name, or an error listing the known names.
     pub(crate) fn chain(&self, name: &str) -> Result<&ChainSettings, ConfigError> {
         self.chains.iter().find(|c| c.name == name).ok_or_else(|| {
-            ConfigError::Invalid(format!("unknown chain {name:?}; configured chains: {}", self.chain_names().join(", ")))
+            ConfigError::Invalid(format!(
+                "unknown chain {name:?}; configured chains: {}",
+                self.chain_names().join(", ")
+            ))
         })
     }
 
@@ -492,7 +545,10 @@ impl Settings {
         for a in &self.chains {
             for b in &self.chains {
                 if a.name != b.name {
-                    out.push(RouteSettings { from: a.name.clone(), to: b.name.clone() });
+                    out.push(RouteSettings {
+                        from: a.name.clone(),
+                        to: b.name.clone(),
+                    });
                 }
             }
         }
@@ -531,8 +587,14 @@ mirror = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
         let s = Settings::from_toml(GOOD).unwrap();
         assert_eq!(s.chains[0].confirmations, 2);
         assert_eq!(s.effective_routes().len(), 2);
-        assert!(s.chains.iter().all(|c| c.receipts), "round-trip receipts are on by default");
-        let off = GOOD.replace("rpc = [\"http://127.0.0.1:8546\"]\n", "rpc = [\"http://127.0.0.1:8546\"]\nreceipts = false\n");
+        assert!(
+            s.chains.iter().all(|c| c.receipts),
+            "round-trip receipts are on by default"
+        );
+        let off = GOOD.replace(
+            "rpc = [\"http://127.0.0.1:8546\"]\n",
+            "rpc = [\"http://127.0.0.1:8546\"]\nreceipts = false\n",
+        );
         let s = Settings::from_toml(&off).unwrap();
         assert!(s.chains[0].receipts && !s.chains[1].receipts);
         assert_eq!(s.chains[0].receipts_start_block, None);
@@ -542,7 +604,10 @@ mirror = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
     fn rejects_unknown_keys_and_bad_routes() {
         let e = Settings::from_toml(&format!("{GOOD}\n[bogus]\nx = 1\n")).unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");
-        let e = Settings::from_toml(&format!("{GOOD}\n[[routes]]\nfrom = \"alpha\"\nto = \"gamma\"\n")).unwrap_err();
+        let e = Settings::from_toml(&format!(
+            "{GOOD}\n[[routes]]\nfrom = \"alpha\"\nto = \"gamma\"\n"
+        ))
+        .unwrap_err();
         assert!(e.to_string().contains("gamma"), "{e}");
         let e = Settings::from_toml(&GOOD.replace("eip155:31338", "eip155:31337")).unwrap_err();
         assert!(e.to_string().contains("used by two chains"), "{e}");
@@ -576,37 +641,72 @@ kind_field = "kind"
 
     #[test]
     fn bad_mapped_config_names_chain_source_and_field() {
-        let e = Settings::from_toml(&format!("{GOOD}{}", MAPPED.replace("digest = \"hash\"", "digest = \"time\""))).unwrap_err();
+        let e = Settings::from_toml(&format!(
+            "{GOOD}{}",
+            MAPPED.replace("digest = \"hash\"", "digest = \"time\"")
+        ))
+        .unwrap_err();
         let m = e.to_string();
         assert!(m.contains("chain \"beta\""), "{m}");
         assert!(m.contains("mapped source \"hashstore\""), "{m}");
-        assert!(m.contains("digest field \"time\" has type uint256; allowed: bytes32"), "{m}");
-        let e = Settings::from_toml(&format!("{GOOD}{}", MAPPED.replace("submitter = \"owner\"", "submitter = \"owner\"\nbogus = 1"))).unwrap_err();
+        assert!(
+            m.contains("digest field \"time\" has type uint256; allowed: bytes32"),
+            "{m}"
+        );
+        let e = Settings::from_toml(&format!(
+            "{GOOD}{}",
+            MAPPED.replace("submitter = \"owner\"", "submitter = \"owner\"\nbogus = 1")
+        ))
+        .unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");
-        let no_source = GOOD.replacen("registry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n", "", 1);
+        let no_source = GOOD.replacen(
+            "registry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n",
+            "",
+            1,
+        );
         let e = Settings::from_toml(&no_source).unwrap_err();
-        assert!(e.to_string().contains("chain \"alpha\" has no evidence source"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("chain \"alpha\" has no evidence source"),
+            "{e}"
+        );
     }
 
     #[test]
     fn attestor_sections_parse_and_are_checked() {
         let s = Settings::from_toml(GOOD).unwrap();
-        assert!(!s.attest_only(), "a relayer key makes it a relaying instance");
+        assert!(
+            !s.attest_only(),
+            "a relayer key makes it a relaying instance"
+        );
         assert!(s.attestors.is_empty() && s.api.listen.is_none());
-        let attest_only = GOOD.replace("relayer_key_env = \"BRIDGE_RELAYER_KEY\"", "attestor_keys_env = \"K\"");
-        let s = Settings::from_toml(&format!("{attest_only}\n[api]\nlisten = \"127.0.0.1:9100\"\n")).unwrap();
+        let attest_only = GOOD.replace(
+            "relayer_key_env = \"BRIDGE_RELAYER_KEY\"",
+            "attestor_keys_env = \"K\"",
+        );
+        let s = Settings::from_toml(&format!(
+            "{attest_only}\n[api]\nlisten = \"127.0.0.1:9100\"\n"
+        ))
+        .unwrap();
         assert!(s.attest_only(), "no relayer key: attest-only");
         let two = format!(
             "{GOOD}\n[attestation]\nrequest_timeout_ms = 800\n\n[[attestors]]\nurl = \"http://a:1\"\naddress = \"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"\n\n[[attestors]]\nurl = \"http://b:1\"\naddress = \"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\"\n"
         );
         let s = Settings::from_toml(&two).unwrap();
-        assert_eq!((s.attestors.len(), s.attestation.request_timeout_ms), (2, 800));
+        assert_eq!(
+            (s.attestors.len(), s.attestation.request_timeout_ms),
+            (2, 800)
+        );
         let e = Settings::from_toml(&two.replace("http://b:1", "http://a:1")).unwrap_err();
         assert!(e.to_string().contains("listed twice"), "{e}");
         let e = Settings::from_toml(&two.replace("http://b:1", "ftp://b")).unwrap_err();
         assert!(e.to_string().contains("http://"), "{e}");
         let e = Settings::from_toml(&format!("{GOOD}\n[api]\nlisten = \"nowhere\"\n")).unwrap_err();
-        assert!(e.to_string().contains("listen = \"nowhere\"") && e.to_string().contains("socket address"), "{e}");
+        assert!(
+            e.to_string().contains("listen = \"nowhere\"")
+                && e.to_string().contains("socket address"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -614,13 +714,25 @@ kind_field = "kind"
         let s = Settings::from_toml(GOOD).unwrap();
         let c = s.cluster.to_engine().unwrap();
         assert_eq!(c.lease_ttl, Duration::from_secs(15));
-        assert!(c.instance_id.ends_with(&format!("-{}", std::process::id())), "{}", c.instance_id);
-        let s = Settings::from_toml(&format!("{GOOD}\n[cluster]\ninstance_id = \"node-a\"\nlease_ttl_secs = 5\n")).unwrap();
+        assert!(
+            c.instance_id.ends_with(&format!("-{}", std::process::id())),
+            "{}",
+            c.instance_id
+        );
+        let s = Settings::from_toml(&format!(
+            "{GOOD}\n[cluster]\ninstance_id = \"node-a\"\nlease_ttl_secs = 5\n"
+        ))
+        .unwrap();
         let c = s.cluster.to_engine().unwrap();
-        assert_eq!((c.instance_id.as_str(), c.lease_ttl), ("node-a", Duration::from_secs(5)));
-        let e = Settings::from_toml(&format!("{GOOD}\n[cluster]\nlease_ttl_secs = 0\n")).unwrap_err();
+        assert_eq!(
+            (c.instance_id.as_str(), c.lease_ttl),
+            ("node-a", Duration::from_secs(5))
+        );
+        let e =
+            Settings::from_toml(&format!("{GOOD}\n[cluster]\nlease_ttl_secs = 0\n")).unwrap_err();
         assert!(e.to_string().contains("lease_ttl_secs"), "{e}");
-        let e = Settings::from_toml(&format!("{GOOD}\n[cluster]\ninstance_id = \" \"\n")).unwrap_err();
+        let e =
+            Settings::from_toml(&format!("{GOOD}\n[cluster]\ninstance_id = \" \"\n")).unwrap_err();
         assert!(e.to_string().contains("instance_id"), "{e}");
         let e = Settings::from_toml(&format!("{GOOD}\n[cluster]\nttl = 5\n")).unwrap_err();
         assert!(e.to_string().contains("ttl"), "{e}");
@@ -630,26 +742,39 @@ kind_field = "kind"
     fn zero_chain_id_zero_tx_timeout_and_huge_lines_are_refused() {
         let e = Settings::from_toml(&GOOD.replace("eip155:31338", "eip155:0")).unwrap_err();
         assert!(e.to_string().contains("EIP-155 ids start at 1"), "{e}");
-        let e = Settings::from_toml(&format!("{GOOD}\n[engine]\ntx_timeout_secs = 0\n")).unwrap_err();
+        let e =
+            Settings::from_toml(&format!("{GOOD}\n[engine]\ntx_timeout_secs = 0\n")).unwrap_err();
         assert!(e.to_string().contains("engine.tx_timeout_secs is 0"), "{e}");
         let junk = format!("{GOOD}\nbogus = \"{}\" x\n", "A".repeat(200_000));
         let e = Settings::from_toml(&junk).unwrap_err().to_string();
         assert!(e.len() < 2_000, "the error echoes {} bytes", e.len());
         assert!(e.contains("more bytes cut"), "{e}");
-        let e = Settings::from_toml(&GOOD.replace("http://127.0.0.1:8546", "ftp://u:s3cret@h/KEY123")).unwrap_err();
-        assert!(!e.to_string().contains("s3cret") && !e.to_string().contains("KEY123"), "{e}");
+        let e =
+            Settings::from_toml(&GOOD.replace("http://127.0.0.1:8546", "ftp://u:s3cret@h/KEY123"))
+                .unwrap_err();
+        assert!(
+            !e.to_string().contains("s3cret") && !e.to_string().contains("KEY123"),
+            "{e}"
+        );
     }
 
     #[test]
     fn serving_limits_and_sign_policy_are_checked() {
         let s = Settings::from_toml(GOOD).unwrap();
         let l = s.api.limits();
-        assert_eq!((l.header_timeout, l.max_connections), (Duration::from_secs(10), 1024));
+        assert_eq!(
+            (l.header_timeout, l.max_connections),
+            (Duration::from_secs(10), 1024)
+        );
         let p = s.attestation.sign_policy().unwrap();
         assert!(p.token_hashes.is_empty() && p.allow.is_empty());
-        let e = Settings::from_toml(&format!("{GOOD}\n[api]\nheader_timeout_ms = 0\n")).unwrap_err();
+        let e =
+            Settings::from_toml(&format!("{GOOD}\n[api]\nheader_timeout_ms = 0\n")).unwrap_err();
         assert!(e.to_string().contains("api.header_timeout_ms"), "{e}");
-        let e = Settings::from_toml(&format!("{GOOD}\n[attestation]\nrelayer_allow = [\"10.0.0.0/33\"]\n")).unwrap_err();
+        let e = Settings::from_toml(&format!(
+            "{GOOD}\n[attestation]\nrelayer_allow = [\"10.0.0.0/33\"]\n"
+        ))
+        .unwrap_err();
         assert!(e.to_string().contains("relayer_allow[0]"), "{e}");
         let s = Settings::from_toml(&format!(
             "{GOOD}\n[attestation]\nrelayer_allow = [\"10.0.0.0/8\", \"::1\"]\nrelayer_tokens_sha256 = [\"{}\"]\n",

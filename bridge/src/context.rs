@@ -26,22 +26,31 @@ use crate::{
 pub(crate) async fn connect_rpc(chain: &ChainSettings) -> Result<ChainRpc, Failure> {
     let cfg = RpcConfig::new(chain.chain_id.clone(), chain.rpc.clone());
     ChainRpc::connect(&cfg).await.map_err(|e| match e {
-        evidence_adapters::AdapterError::WrongChain { .. } | evidence_adapters::AdapterError::Config(_) => {
+        evidence_adapters::AdapterError::WrongChain { .. }
+        | evidence_adapters::AdapterError::Config(_) => {
             Failure::usage(format!("chain {}: {e}", chain.name))
         }
-        other => Failure::failed(format!("chain {}: cannot reach any RPC endpoint: {other}", chain.name)),
+        other => Failure::failed(format!(
+            "chain {}: cannot reach any RPC endpoint: {other}",
+            chain.name
+        )),
     })
 }
 
 /// Opens the store (creating it and running migrations when needed).
 pub(crate) async fn open_store(settings: &Settings) -> Result<Store, Failure> {
-    Store::connect(&settings.store.url)
-        .await
-        .map_err(|e| Failure::usage(format!("cannot open store {}: {e}", evidence_relayer::store::redact(&settings.store.url))))
+    Store::connect(&settings.store.url).await.map_err(|e| {
+        Failure::usage(format!(
+            "cannot open store {}: {e}",
+            evidence_relayer::store::redact(&settings.store.url)
+        ))
+    })
 }
 
 /// A reader of a chain's mirror, as a trait object (no key).
-pub(crate) async fn read_only_mirror(chain: &ChainSettings) -> Result<Arc<dyn MirrorReader>, Failure> {
+pub(crate) async fn read_only_mirror(
+    chain: &ChainSettings,
+) -> Result<Arc<dyn MirrorReader>, Failure> {
     Ok(Arc::new(mirror_reader(chain).await?))
 }
 
@@ -54,18 +63,31 @@ pub(crate) async fn mirror_reader(chain: &ChainSettings) -> Result<EvmMirrorRead
 
 /// [`mirror_reader`] over an RPC client already connected to `chain`.
 pub(crate) fn mirror_reader_over(rpc: ChainRpc, chain: &ChainSettings) -> EvmMirrorReader {
-    EvmMirrorReader::new(rpc, chain.chain_id.clone(), chain.mirror).with_start_block(chain.start_block)
+    EvmMirrorReader::new(rpc, chain.chain_id.clone(), chain.mirror)
+        .with_start_block(chain.start_block)
 }
 
 /// The evidence source of one chain: its registry, EAS and mapped contracts, as one
 /// composite source (the registry, when configured, is the one with sequence numbers).
-pub(crate) fn chain_source(c: &ChainSettings, rpc: &ChainRpc) -> Result<Arc<dyn EvidenceSource>, Failure> {
+pub(crate) fn chain_source(
+    c: &ChainSettings,
+    rpc: &ChainRpc,
+) -> Result<Arc<dyn EvidenceSource>, Failure> {
     let mut sources: Vec<Arc<dyn EvidenceSource>> = Vec::new();
     let mut sequenced = None;
     if let Some(registry) = c.registry {
-        let opts = RegistrySourceOptions { max_span: c.max_block_span, initial_span: c.max_block_span.min(2_000), ..Default::default() };
+        let opts = RegistrySourceOptions {
+            max_span: c.max_block_span,
+            initial_span: c.max_block_span.min(2_000),
+            ..Default::default()
+        };
         sequenced = Some(sources.len());
-        sources.push(Arc::new(RegistrySource::new(rpc.clone(), c.chain_id.clone(), registry, opts)));
+        sources.push(Arc::new(RegistrySource::new(
+            rpc.clone(),
+            c.chain_id.clone(),
+            registry,
+            opts,
+        )));
     }
     if let Some(eas) = &c.eas {
         let source = EasSource::new(rpc.clone(), c.chain_id.clone(), eas.clone())
@@ -73,21 +95,28 @@ pub(crate) fn chain_source(c: &ChainSettings, rpc: &ChainRpc) -> Result<Arc<dyn 
         sources.push(Arc::new(source));
     }
     for m in &c.mapped {
-        let source = MappedSource::new(rpc.clone(), c.chain_id.clone(), m.clone(), c.max_block_span)
-            .map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
+        let source =
+            MappedSource::new(rpc.clone(), c.chain_id.clone(), m.clone(), c.max_block_span)
+                .map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
         sources.push(Arc::new(source));
     }
     if c.receipts {
-        let receipts = ReceiptsSource::new(rpc.clone(), c.chain_id.clone(), c.mirror, c.max_block_span)
-            .from_block(c.receipts_start_block.unwrap_or(c.start_block));
+        let receipts =
+            ReceiptsSource::new(rpc.clone(), c.chain_id.clone(), c.mirror, c.max_block_span)
+                .from_block(c.receipts_start_block.unwrap_or(c.start_block));
         sources.push(Arc::new(receipts));
     }
-    if sources.len() == 1 && let Some(only) = sources.pop() {
+    if sources.len() == 1
+        && let Some(only) = sources.pop()
+    {
         return Ok(only);
     }
-    let multi = MultiSource::new(sources).map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
+    let multi =
+        MultiSource::new(sources).map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
     let multi = match sequenced {
-        Some(i) => multi.with_sequenced(i).map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?,
+        Some(i) => multi
+            .with_sequenced(i)
+            .map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?,
         None => multi,
     };
     Ok(Arc::new(multi))
@@ -123,16 +152,24 @@ pub(crate) async fn engine_parts(
             .iter()
             .find(|(c, _)| c.name == r.to)
             .ok_or_else(|| Failure::usage(format!("route to unknown chain {}", r.to)))?;
-        let chain_id = to.chain_id.eip155_id().ok_or_else(|| Failure::usage(format!("{} is not an eip155 chain", to.name)))?;
+        let chain_id = to
+            .chain_id
+            .eip155_id()
+            .ok_or_else(|| Failure::usage(format!("{} is not an eip155 chain", to.name)))?;
         let mirror: Arc<dyn MirrorClient> = Arc::new(match relayer_key {
-            Some(key) => EvmMirrorClient::new(rpc.clone(), to.chain_id.clone(), to.mirror, key.clone()),
+            Some(key) => {
+                EvmMirrorClient::new(rpc.clone(), to.chain_id.clone(), to.mirror, key.clone())
+            }
             None => EvmMirrorClient::without_sender(rpc.clone(), to.chain_id.clone(), to.mirror),
         });
         routes.push(RouteRuntime {
             source_chain: from.chain_id.clone(),
             destination_chain: to.chain_id.clone(),
             mirror,
-            domain: MirrorDomain { chain_id, mirror: to.mirror },
+            domain: MirrorDomain {
+                chain_id,
+                mirror: to.mirror,
+            },
         });
     }
     Ok((chains, routes))

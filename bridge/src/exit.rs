@@ -15,12 +15,18 @@ pub(crate) struct Failure {
 impl Failure {
     /// Bad input or configuration (exit 2).
     pub(crate) fn usage(message: impl fmt::Display) -> Self {
-        Self { code: 2, message: message.to_string() }
+        Self {
+            code: 2,
+            message: message.to_string(),
+        }
     }
 
     /// Not found, verification failed, or the work failed (exit 1).
     pub(crate) fn failed(message: impl fmt::Display) -> Self {
-        Self { code: 1, message: message.to_string() }
+        Self {
+            code: 1,
+            message: message.to_string(),
+        }
     }
 }
 

@@ -28,7 +28,10 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(&cli.log, cli.log_json);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -38,7 +41,10 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::dispatch(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {}", evidence_adapters::redact::scrub(&failure.to_string()));
+            eprintln!(
+                "error: {}",
+                evidence_adapters::redact::scrub(&failure.to_string())
+            );
             ExitCode::from(failure.code)
         }
     }
@@ -47,7 +53,9 @@ fn main() -> ExitCode {
 fn init_tracing(filter: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| output::RedactingStderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| output::RedactingStderr);
     if json {
         builder.json().init();
     } else {

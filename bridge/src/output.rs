@@ -6,7 +6,8 @@ use crate::exit::Failure;
 
 /// Prints `value` as pretty JSON on stdout.
 pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::failed(format!("cannot encode JSON output: {e}")))?;
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::failed(format!("cannot encode JSON output: {e}")))?;
     println!("{text}");
     Ok(())
 }
@@ -15,7 +16,8 @@ pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
 /// for reports that may quote an RPC or store URL (config, status, errors), never for
 /// evidence (bundles are printed as they are).
 pub(crate) fn print_json_redacted<T: Serialize>(value: &T) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::failed(format!("cannot encode JSON output: {e}")))?;
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::failed(format!("cannot encode JSON output: {e}")))?;
     println!("{}", evidence_adapters::redact::scrub(&text));
     Ok(())
 }

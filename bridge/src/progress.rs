@@ -16,14 +16,20 @@ pub(crate) async fn watch_backfill(store_url: String, shutdown: CancellationToke
     if !std::io::stderr().is_terminal() {
         return;
     }
-    let Ok(store) = Store::connect_read_only(&store_url).await else { return };
+    let Ok(store) = Store::connect_read_only(&store_url).await else {
+        return;
+    };
     let bars = MultiProgress::new();
-    let style = ProgressStyle::with_template("{prefix:>10} [{bar:40}] block {pos}/{len} ({per_sec}, eta {eta})")
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    let tile_style = ProgressStyle::with_template("{prefix:>10} [{bar:40}] log tiles {pos}/{len} ({per_sec}, eta {eta})")
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template(
+        "{prefix:>10} [{bar:40}] block {pos}/{len} ({per_sec}, eta {eta})",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let tile_style = ProgressStyle::with_template(
+        "{prefix:>10} [{bar:40}] log tiles {pos}/{len} ({per_sec}, eta {eta})",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
     let mut shown: HashMap<String, ProgressBar> = HashMap::new();
     let mut tiling: HashMap<String, ProgressBar> = HashMap::new();
     loop {
@@ -43,7 +49,9 @@ pub(crate) async fn watch_backfill(store_url: String, shutdown: CancellationToke
                     }
                     None if c.tiled_size < c.log_size => {
                         let bar = bars.add(
-                            ProgressBar::new(c.log_size).with_style(tile_style.clone()).with_prefix(c.name.clone()),
+                            ProgressBar::new(c.log_size)
+                                .with_style(tile_style.clone())
+                                .with_prefix(c.name.clone()),
                         );
                         bar.set_position(c.tiled_size);
                         tiling.insert(c.name.clone(), bar);
@@ -52,7 +60,9 @@ pub(crate) async fn watch_backfill(store_url: String, shutdown: CancellationToke
                 }
             }
         }
-        let Ok(status) = store.status().await else { continue };
+        let Ok(status) = store.status().await else {
+            continue;
+        };
         for s in status {
             let Some(head) = s.head else { continue };
             match shown.get(&s.name) {
@@ -64,7 +74,11 @@ pub(crate) async fn watch_backfill(store_url: String, shutdown: CancellationToke
                     }
                 }
                 None if s.lag > BACKFILL_LAG => {
-                    let bar = bars.add(ProgressBar::new(head).with_style(style.clone()).with_prefix(s.name.clone()));
+                    let bar = bars.add(
+                        ProgressBar::new(head)
+                            .with_style(style.clone())
+                            .with_prefix(s.name.clone()),
+                    );
                     bar.set_position(s.cursor);
                     shown.insert(s.name.clone(), bar);
                 }

@@ -11,9 +11,11 @@ use crate::config::KeySettings;
 pub(crate) struct KeyError(String);
 
 fn parse_key(var: &str, text: &str) -> Result<PrivateKeySigner, KeyError> {
-    text.trim()
-        .parse::<PrivateKeySigner>()
-        .map_err(|_| KeyError(format!("environment variable {var} does not hold a 32-byte hex private key")))
+    text.trim().parse::<PrivateKeySigner>().map_err(|_| {
+        KeyError(format!(
+            "environment variable {var} does not hold a 32-byte hex private key"
+        ))
+    })
 }
 
 fn read_env(var: &str) -> Result<String, KeyError> {
@@ -33,7 +35,9 @@ pub(crate) fn relayer_key(keys: &KeySettings) -> Result<PrivateKeySigner, KeyErr
             .map_err(|e| KeyError(format!("cannot open keystore {path}: {e}")));
     }
     let var = keys.relayer_key_env.as_deref().ok_or_else(|| {
-        KeyError("no relayer key configured: set keys.relayer_key_env (or keys.relayer_keystore)".into())
+        KeyError(
+            "no relayer key configured: set keys.relayer_key_env (or keys.relayer_keystore)".into(),
+        )
     })?;
     parse_key(var, &read_env(var)?)
 }
@@ -41,7 +45,10 @@ pub(crate) fn relayer_key(keys: &KeySettings) -> Result<PrivateKeySigner, KeyErr
 /// Comma-separated hex keys from environment variable `var`.
 pub(crate) fn keys_from_env(var: &str) -> Result<Vec<PrivateKeySigner>, KeyError> {
     let text = read_env(var)?;
-    text.split(',').filter(|s| !s.trim().is_empty()).map(|k| parse_key(var, k)).collect()
+    text.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|k| parse_key(var, k))
+        .collect()
 }
 
 /// One hex key from environment variable `var`.
@@ -51,9 +58,14 @@ pub(crate) fn single_key_from_env(var: &str) -> Result<PrivateKeySigner, KeyErro
 
 /// The attestor keys this instance holds (may be none: then it only relays).
 pub(crate) fn attestor_keys(keys: &KeySettings) -> Result<Vec<PrivateKeySigner>, KeyError> {
-    let Some(var) = keys.attestor_keys_env.as_deref() else { return Ok(Vec::new()) };
+    let Some(var) = keys.attestor_keys_env.as_deref() else {
+        return Ok(Vec::new());
+    };
     let text = read_env(var)?;
-    text.split(',').filter(|s| !s.trim().is_empty()).map(|k| parse_key(var, k)).collect()
+    text.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|k| parse_key(var, k))
+        .collect()
 }
 
 /// The key `bridge anchor` sends from: `anchor_key_env`, else the relayer key.
@@ -67,7 +79,10 @@ pub(crate) fn anchor_key(keys: &KeySettings) -> Result<PrivateKeySigner, KeyErro
 /// The mirror owner's key for the owner's `bridge mirror` commands: the
 /// `--owner-key-env` flag, else `owner_key_env`. Never the relayer key by default: the
 /// owner is a separate party (a multisig in production).
-pub(crate) fn owner_key(keys: &KeySettings, flag: Option<&str>) -> Result<PrivateKeySigner, KeyError> {
+pub(crate) fn owner_key(
+    keys: &KeySettings,
+    flag: Option<&str>,
+) -> Result<PrivateKeySigner, KeyError> {
     match flag.or(keys.owner_key_env.as_deref()) {
         Some(var) => parse_key(var, &read_env(var)?),
         None => Err(KeyError(

@@ -109,8 +109,17 @@ pub(crate) async fn export(
             .iter()
             .map(|t| {
                 std::fs::read_to_string(&t.root_cert)
-                    .map(|pem| evidence_schemas::trust::TrustedTsa { name: t.name.clone(), certificate_pem: pem })
-                    .map_err(|e| Failure::usage(format!("timestamping {:?}: cannot read {}: {e}", t.name, t.root_cert.display())))
+                    .map(|pem| evidence_schemas::trust::TrustedTsa {
+                        name: t.name.clone(),
+                        certificate_pem: pem,
+                    })
+                    .map_err(|e| {
+                        Failure::usage(format!(
+                            "timestamping {:?}: cannot read {}: {e}",
+                            t.name,
+                            t.root_cert.display()
+                        ))
+                    })
             })
             .collect::<Result<_, _>>()?,
     })

@@ -7,7 +7,10 @@
 use std::process::Command;
 
 fn bridge(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_bridge")).args(args).output().expect("bridge runs")
+    Command::new(env!("CARGO_BIN_EXE_bridge"))
+        .args(args)
+        .output()
+        .expect("bridge runs")
 }
 
 #[test]
@@ -15,7 +18,17 @@ fn help_lists_every_command() {
     let out = bridge(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["devnet", "deploy", "run", "anchor", "lookup", "proof", "certificate", "verify", "status"] {
+    for cmd in [
+        "devnet",
+        "deploy",
+        "run",
+        "anchor",
+        "lookup",
+        "proof",
+        "certificate",
+        "verify",
+        "status",
+    ] {
         assert!(text.contains(cmd), "--help lacks {cmd}: {text}");
         assert!(bridge(&[cmd, "--help"]).status.success(), "{cmd} --help");
     }
@@ -46,13 +59,25 @@ fn hostile_pdfs_are_bad_input_with_the_reason() {
     bytes.resize(17 * 1024 * 1024, b' ');
     std::fs::write(&big, &bytes).unwrap();
     let garbage = dir.path().join("garbage.json");
-    std::fs::write(&garbage, b"%PDF-2.0\n1 0 obj << /Type /Catalog /Names 1 0 R >> endobj\n%%EOF").unwrap();
+    std::fs::write(
+        &garbage,
+        b"%PDF-2.0\n1 0 obj << /Type /Catalog /Names 1 0 R >> endobj\n%%EOF",
+    )
+    .unwrap();
     let empty = dir.path().join("empty.pdf");
     std::fs::write(&empty, b"%PDF-").unwrap();
-    for (file, needle) in [(&big, "larger than 16 MiB"), (&garbage, "certificate"), (&empty, "not a readable PDF")] {
+    for (file, needle) in [
+        (&big, "larger than 16 MiB"),
+        (&garbage, "certificate"),
+        (&empty, "not a readable PDF"),
+    ] {
         let out = bridge(&["verify", file.to_str().unwrap(), "--offline"]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{}: {err}", file.display());
-        assert!(err.contains(needle) && !err.contains("panicked"), "{}: {err}", file.display());
+        assert!(
+            err.contains(needle) && !err.contains("panicked"),
+            "{}: {err}",
+            file.display()
+        );
     }
 }

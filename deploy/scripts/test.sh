@@ -41,5 +41,10 @@ node deploy/scripts/compile.js --check
 echo "==> EAS artifacts match the pinned npm package"
 node deploy/scripts/eas-artifacts.js --check
 
+echo "==> cargo fmt --check"
+cargo fmt --all --check
+echo "==> cargo clippy (workspace, all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 echo "==> cargo test (workspace)"
 cargo test --workspace --locked --no-fail-fast 2>&1

@@ -181,7 +181,13 @@ impl AttestorService {
     ) -> Self {
         let domains = routes
             .iter()
-            .map(|r| (r.source_chain.clone(), r.destination_chain.clone(), r.domain))
+            .map(|r| {
+                (
+                    r.source_chain.clone(),
+                    r.destination_chain.clone(),
+                    r.domain,
+                )
+            })
             .collect();
         Self {
             store,
@@ -212,7 +218,11 @@ impl AttestorService {
 
     /// [`AttestorService::sign`] for `requester` (e.g. `client 192.0.2.7`), named in the
     /// alarm a mismatching proposal raises: one alarm per requester and checkpoint.
-    pub async fn sign_for(&self, req: &SignRequest, requester: Option<&str>) -> Result<SignDecision> {
+    pub async fn sign_for(
+        &self,
+        req: &SignRequest,
+        requester: Option<&str>,
+    ) -> Result<SignDecision> {
         let cp = &req.checkpoint;
         let chain = &cp.source_chain;
         let signer = match (req.attestor, self.signers.as_slice()) {
@@ -239,16 +249,26 @@ impl AttestorService {
             }
             (Some(a), all) => match all.iter().find(|s| s.address() == a) {
                 Some(s) => s,
-                None => return Self::refuse(false, format!("this instance holds no key of attestor {a}")),
+                None => {
+                    return Self::refuse(
+                        false,
+                        format!("this instance holds no key of attestor {a}"),
+                    );
+                }
             },
         };
         let Some(source) = self.sources.get(chain) else {
-            return Self::refuse(false, format!("source chain {chain} is not indexed by this attestor"));
+            return Self::refuse(
+                false,
+                format!("source chain {chain} is not indexed by this attestor"),
+            );
         };
         let Some(domain) = self
             .domains
             .iter()
-            .find(|(s, d, dom)| s == chain && *d == req.destination_chain && dom.mirror == req.mirror)
+            .find(|(s, d, dom)| {
+                s == chain && *d == req.destination_chain && dom.mirror == req.mirror
+            })
             .map(|(_, _, dom)| *dom)
         else {
             return Self::refuse(
@@ -270,7 +290,12 @@ impl AttestorService {
         }
         let signing_hash = cp.signing_hash(&domain);
         let cache_key = (signing_hash, signer.address());
-        if let Some(known) = self.signed.lock().unwrap_or_else(|e| e.into_inner()).get(&cache_key) {
+        if let Some(known) = self
+            .signed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&cache_key)
+        {
             metrics::counter!("bridge_attestor_signatures_cached_total").increment(1);
             return Ok(SignDecision::Signed(known.clone()));
         }
@@ -297,7 +322,11 @@ impl AttestorService {
                     cp.source_block_number, cp.size
                 ));
             } else {
-                let hash = match self.store.load_block_hash(chain, cp.source_block_number).await? {
+                let hash = match self
+                    .store
+                    .load_block_hash(chain, cp.source_block_number)
+                    .await?
+                {
                     Some(h) => h,
                     None => source.fetch_block(cp.source_block_number).await?.hash,
                 };
@@ -331,12 +360,13 @@ impl AttestorService {
             });
         }
         let attestor = signer.address();
-        let signature = signer
-            .sign_hash_sync(&signing_hash)
-            .map_err(|e| RelayerError::Signing {
-                attestor,
-                message: e.to_string(),
-            })?;
+        let signature =
+            signer
+                .sign_hash_sync(&signing_hash)
+                .map_err(|e| RelayerError::Signing {
+                    attestor,
+                    message: e.to_string(),
+                })?;
         metrics::counter!("bridge_attestor_signatures_total").increment(1);
         info!(target: "relayer::attestor", source = %chain, size = cp.size, destination = %req.destination_chain,
             %attestor, "signed a proposed checkpoint that matches our log");
@@ -417,7 +447,9 @@ impl RemoteAttestors {
             .timeout(timeout)
             .connect_timeout(timeout)
             .build()
-            .map_err(|e| RelayerError::Config(format!("cannot build the attestor HTTP client: {e}")))?;
+            .map_err(|e| {
+                RelayerError::Config(format!("cannot build the attestor HTTP client: {e}"))
+            })?;
         Ok(Self {
             client,
             attestors,
@@ -471,12 +503,18 @@ pub(crate) async fn request_with(
     req: &SignRequest,
 ) -> RemoteAnswer {
     match ask(client, attestor, req).await {
-        RemoteAnswer::Failed(m) => RemoteAnswer::Failed(evidence_adapters::redact::scrub(&m).into_owned()),
+        RemoteAnswer::Failed(m) => {
+            RemoteAnswer::Failed(evidence_adapters::redact::scrub(&m).into_owned())
+        }
         answer => answer,
     }
 }
 
-async fn ask(client: &reqwest::Client, attestor: &RemoteAttestor, req: &SignRequest) -> RemoteAnswer {
+async fn ask(
+    client: &reqwest::Client,
+    attestor: &RemoteAttestor,
+    req: &SignRequest,
+) -> RemoteAnswer {
     let url = format!("{}{SIGN_PATH}", attestor.url.trim_end_matches('/'));
     let mut post = client.post(&url).json(req);
     if let Some(token) = &attestor.token {
@@ -503,7 +541,9 @@ async fn ask(client: &reqwest::Client, attestor: &RemoteAttestor, req: &SignRequ
         };
     }
     match serde_json::from_slice::<SignError>(&body) {
-        Ok(e) if e.error == "behind" => RemoteAnswer::Behind { log_size: e.log_size },
+        Ok(e) if e.error == "behind" => RemoteAnswer::Behind {
+            log_size: e.log_size,
+        },
         Ok(e) if e.error == "mismatch" => RemoteAnswer::Disagrees {
             root: e.root,
             message: e.message,
@@ -511,7 +551,10 @@ async fn ask(client: &reqwest::Client, attestor: &RemoteAttestor, req: &SignRequ
         Ok(e) => RemoteAnswer::Failed(format!("POST {url}: {status}: {}: {}", e.error, e.message)),
         Err(_) => RemoteAnswer::Failed(format!(
             "POST {url}: {status}: {}",
-            String::from_utf8_lossy(&body).chars().take(200).collect::<String>()
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(200)
+                .collect::<String>()
         )),
     }
 }
@@ -543,7 +586,11 @@ async fn watch_owner_rotation(store: &Store, chain: &ChainId, route: &RouteRunti
             p.version,
             p.threshold,
             p.attestors.len(),
-            p.attestors.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+            p.attestors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             p.executable_at
         ),
     };
@@ -652,7 +699,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_relayer_sends_its_token_and_never_prints_it_or_the_url_key() {
-        let signed = r#"{"attestor":"0x0000000000000000000000000000000000000001","signature":"0x00"}"#;
+        let signed =
+            r#"{"attestor":"0x0000000000000000000000000000000000000001","signature":"0x00"}"#;
         let (url, server) = one_answer(signed).await;
         let attestor = RemoteAttestor {
             url: url.clone(),
@@ -663,12 +711,27 @@ mod tests {
         let answer = request_with(&client, &attestor, &request()).await;
         assert!(matches!(answer, RemoteAnswer::Signed(_)), "{answer:?}");
         let seen = server.await.unwrap().to_ascii_lowercase();
-        assert!(seen.contains("authorization: bearer relayer-a-token"), "{seen}");
-        assert!(!format!("{attestor:?}").contains("relayer-a-token"), "{attestor:?}");
+        assert!(
+            seen.contains("authorization: bearer relayer-a-token"),
+            "{seen}"
+        );
+        assert!(
+            !format!("{attestor:?}").contains("relayer-a-token"),
+            "{attestor:?}"
+        );
 
         // A failure message names the attestor by its redacted URL.
-        let keyed = RemoteAttestor { url: "http://u:s3cret@127.0.0.1:9/KEY123".into(), address: Address::ZERO, token: None };
-        let RemoteAnswer::Failed(message) = request_with(&client, &keyed, &request()).await else { panic!("port 9 answered") };
-        assert!(!message.contains("s3cret") && !message.contains("KEY123"), "{message}");
+        let keyed = RemoteAttestor {
+            url: "http://u:s3cret@127.0.0.1:9/KEY123".into(),
+            address: Address::ZERO,
+            token: None,
+        };
+        let RemoteAnswer::Failed(message) = request_with(&client, &keyed, &request()).await else {
+            panic!("port 9 answered")
+        };
+        assert!(
+            !message.contains("s3cret") && !message.contains("KEY123"),
+            "{message}"
+        );
     }
 }

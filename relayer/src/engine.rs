@@ -26,8 +26,8 @@ use tracing::{error, info, warn};
 
 use crate::{
     RelayerError, Result,
-    lease::{ClusterSettings, Hold, LeaseKeeper, chain_lease, submit_lease},
     attestors::{AttestorService, RemoteAttestors, watch_mirrors_once},
+    lease::{ClusterSettings, Hold, LeaseKeeper, chain_lease, submit_lease},
     log::Logs,
     stages::{
         attest::{attest_once, gather_once},
@@ -351,14 +351,8 @@ impl Engine {
         let Some(store) = self.chain_store(chain).await? else {
             return Ok(0);
         };
-        let mut made = attest_once(
-            &store,
-            &self.logs,
-            chain,
-            &self.routes,
-            &self.attestors,
-        )
-        .await?;
+        let mut made =
+            attest_once(&store, &self.logs, chain, &self.routes, &self.attestors).await?;
         if let Some(remote) = &self.remote {
             made += gather_once(&store, chain, &self.routes, remote).await?;
         }
@@ -374,7 +368,9 @@ impl Engine {
         let mut guard = memory.lock().await;
         let (epoch, memory) = &mut *guard;
         let store = match self.leases.hold(&submit_lease(&route.destination)).await? {
-            Hold::Held { store, epoch: held, .. } => {
+            Hold::Held {
+                store, epoch: held, ..
+            } => {
                 if *epoch != held {
                     // (Re)acquired: another instance may have sent meanwhile, so
                     // forget what this one sent before.
@@ -385,14 +381,7 @@ impl Engine {
             }
             Hold::Busy => return Ok(SubmitOutcome::Idle),
         };
-        submit_once(
-            &store,
-            &self.logs,
-            rt,
-            self.settings.tx_timeout,
-            memory,
-        )
-        .await
+        submit_once(&store, &self.logs, rt, self.settings.tx_timeout, memory).await
     }
 
     /// One timestamp step of the route (tokens for its newest accepted checkpoints),
@@ -451,7 +440,11 @@ impl Engine {
             let (engine, shutdown, route) = (Arc::clone(&engine), shutdown.clone(), r.route());
             tasks.spawn(async move { engine.route_loop(route, shutdown).await });
         }
-        for r in engine.routes.iter().filter(|_| !engine.attest_only && !engine.tsas.is_empty()) {
+        for r in engine
+            .routes
+            .iter()
+            .filter(|_| !engine.attest_only && !engine.tsas.is_empty())
+        {
             let (engine, shutdown, route) = (Arc::clone(&engine), shutdown.clone(), r.route());
             tasks.spawn(async move { engine.timestamp_loop(route, shutdown).await });
         }
@@ -535,7 +528,9 @@ impl Engine {
                         self.settings.poll_interval
                     }
                 }
-                Err(e) => self.on_error("relayer::timestamp", &route.to_string(), &e, &mut failures),
+                Err(e) => {
+                    self.on_error("relayer::timestamp", &route.to_string(), &e, &mut failures)
+                }
             };
             if !self.pause(delay, &shutdown).await {
                 break;

@@ -185,8 +185,18 @@ impl LeaseKeeper {
                 }
                 let store = self.store.fenced(lease.fence());
                 let epoch = lease.epoch;
-                held.insert(name.to_owned(), Held { lease, renewed_ms: now });
-                Ok(Hold::Held { store, fresh, epoch })
+                held.insert(
+                    name.to_owned(),
+                    Held {
+                        lease,
+                        renewed_ms: now,
+                    },
+                );
+                Ok(Hold::Held {
+                    store,
+                    fresh,
+                    epoch,
+                })
             }
             None => {
                 if held.remove(name).is_some() {

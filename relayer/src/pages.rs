@@ -76,7 +76,9 @@ impl Store {
         before: Option<QuarantineCursor>,
         limit: u64,
     ) -> Result<Vec<Quarantined>> {
-        let (block, log) = before.map_or((i64::MAX, i64::MAX), |c| (int(c.block_number), int(c.log_index)));
+        let (block, log) = before.map_or((i64::MAX, i64::MAX), |c| {
+            (int(c.block_number), int(c.log_index))
+        });
         let rows = sqlx::query(
             "SELECT * FROM quarantine WHERE chain = $1
              AND (block_number < $2 OR (block_number = $2 AND log_index < $3))
@@ -134,7 +136,9 @@ impl Store {
 
     /// `Ok` when the store answers a query (readiness probe).
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(self.reader()).await?;
+        sqlx::query_scalar::<_, i64>("SELECT 1")
+            .fetch_one(self.reader())
+            .await?;
         Ok(())
     }
 }

@@ -282,7 +282,10 @@ struct Mirror {
 
 impl Store {
     async fn reads(&self) -> Result<Reads> {
-        Ok(Reads { conn: self.reader().acquire().await?, mirrors: Vec::new() })
+        Ok(Reads {
+            conn: self.reader().acquire().await?,
+            mirrors: Vec::new(),
+        })
     }
 
     /// Every record with this digest, on every chain.
@@ -328,16 +331,23 @@ impl Store {
         let revocation = match view.revoked_by {
             Some(rev_id) => {
                 let rev = self.load_record(rev_id).await?.ok_or_else(|| {
-                    RelayerError::corrupt(format!("{chain}: revocation {rev_id} of {record_id} is not in the store"))
+                    RelayerError::corrupt(format!(
+                        "{chain}: revocation {rev_id} of {record_id} is not in the store"
+                    ))
                 })?;
                 let rev_leaf = rev.state.leaf_index().ok_or_else(|| {
-                    RelayerError::corrupt(format!("{chain}: revocation {rev_id} is logged without a leaf index"))
+                    RelayerError::corrupt(format!(
+                        "{chain}: revocation {rev_id} is logged without a leaf index"
+                    ))
                 })?;
                 Some((rev, rev_leaf))
             }
             None => None,
         };
-        let needed = revocation.as_ref().map_or(leaf_index, |(_, l)| leaf_index.max(*l)) + 1;
+        let needed = revocation
+            .as_ref()
+            .map_or(leaf_index, |(_, l)| leaf_index.max(*l))
+            + 1;
         let route = Route::new(chain.clone(), destination_chain.clone());
         let submission = self.load_confirmed_submissions(&route, needed).await?.into_iter().next().ok_or_else(|| {
             match &revocation {
@@ -353,7 +363,12 @@ impl Store {
                 )),
             }
         })?;
-        Ok(ProofTarget { view, leaf_index, revocation, submission })
+        Ok(ProofTarget {
+            view,
+            leaf_index,
+            revocation,
+            submission,
+        })
     }
 
     /// A proof bundle for `record_id` on `destination_chain` (see [`Self::proof_target`]).
@@ -369,8 +384,12 @@ impl Store {
         mirror_state: &MirrorState,
         mirror: Address,
     ) -> Result<ProofBundle> {
-        let ProofTarget { view, leaf_index, revocation, submission: sub } =
-            self.proof_target(record_id, destination_chain).await?;
+        let ProofTarget {
+            view,
+            leaf_index,
+            revocation,
+            submission: sub,
+        } = self.proof_target(record_id, destination_chain).await?;
         let chain = view.record.source.chain.clone();
         let checkpoint = self
             .load_checkpoint(&chain, sub.size)
@@ -383,7 +402,9 @@ impl Store {
             })?;
         let mut leaves = vec![leaf_index];
         leaves.extend(revocation.as_ref().map(|(_, leaf)| *leaf));
-        let (root, mut proofs) = self.load_proofs_at(&chain, checkpoint.size, &leaves).await?;
+        let (root, mut proofs) = self
+            .load_proofs_at(&chain, checkpoint.size, &leaves)
+            .await?;
         if root != checkpoint.root {
             return Err(RelayerError::corrupt(format!(
                 "{chain}: stored log computes root {root} at size {}, the checkpoint says {}",
@@ -419,7 +440,10 @@ impl Store {
             )));
         }
         let timestamps = self
-            .load_timestamps(&Route::new(chain.clone(), destination_chain.clone()), checkpoint.size)
+            .load_timestamps(
+                &Route::new(chain.clone(), destination_chain.clone()),
+                checkpoint.size,
+            )
             .await?;
         Ok(ProofBundle {
             version: BUNDLE_VERSION,
@@ -597,13 +621,20 @@ async fn record_view(reads: &mut Reads, rows: &[sqlx::any::AnyRow]) -> Result<Re
         None => RecordState::PendingConfirmation,
         Some(leaf_index) => {
             for r in rows {
-                let Some(m) = mirror_from_row(r, "m_")? else { continue };
+                let Some(m) = mirror_from_row(r, "m_")? else {
+                    continue;
+                };
                 let receipt = match m.destination_indexed {
                     true => round_trip_receipt(reads, &chain, &m.on).await?,
                     false => None,
                 };
-                let timestamps = crate::store::timestamps_with(&mut reads.conn, &chain, &m.on).await?;
-                mirrored_on.push(MirroredOn { receipt, timestamps, ..m.on });
+                let timestamps =
+                    crate::store::timestamps_with(&mut reads.conn, &chain, &m.on).await?;
+                mirrored_on.push(MirroredOn {
+                    receipt,
+                    timestamps,
+                    ..m.on
+                });
             }
             match row.try_get::<Option<i64>, _>("newest_checkpoint")? {
                 Some(size) => RecordState::Checkpointed {
@@ -640,9 +671,15 @@ fn mirror_from_row(r: &sqlx::any::AnyRow, prefix: &str) -> Result<Option<Mirror>
         on: MirroredOn {
             destination_chain: parse_chain(&destination)?,
             checkpoint_size: uint(r.try_get(col("size").as_str())?),
-            checkpoint_root: root.map(|r| parse_b256("checkpoints.root", &r)).transpose()?,
-            tx_hash: tx_hash.map(|h| parse_b256("submissions.tx_hash", &h)).transpose()?,
-            block: r.try_get::<Option<i64>, _>(col("block").as_str())?.map(uint),
+            checkpoint_root: root
+                .map(|r| parse_b256("checkpoints.root", &r))
+                .transpose()?,
+            tx_hash: tx_hash
+                .map(|h| parse_b256("submissions.tx_hash", &h))
+                .transpose()?,
+            block: r
+                .try_get::<Option<i64>, _>(col("block").as_str())?
+                .map(uint),
             receipt: None,
             timestamps: Vec::new(),
         },
@@ -652,7 +689,11 @@ fn mirror_from_row(r: &sqlx::any::AnyRow, prefix: &str) -> Result<Option<Mirror>
 
 /// Destinations whose mirror holds a checkpoint of `chain` covering `leaf_index`, with
 /// the newest such checkpoint (no receipts): a receipt record's own mirrors.
-async fn mirrored_on_of(reads: &mut Reads, chain: &ChainId, leaf_index: u64) -> Result<Vec<MirroredOn>> {
+async fn mirrored_on_of(
+    reads: &mut Reads,
+    chain: &ChainId,
+    leaf_index: u64,
+) -> Result<Vec<MirroredOn>> {
     let i = match reads.mirrors.iter().position(|(c, _)| c == chain) {
         Some(i) => i,
         None => {
@@ -690,12 +731,20 @@ async fn load_newest_mirrored(conn: &mut AnyConnection, chain: &ChainId) -> Resu
     .bind(chain.as_str())
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter().filter_map(|r| mirror_from_row(r, "m_").transpose()).collect()
+    rows.iter()
+        .filter_map(|r| mirror_from_row(r, "m_").transpose())
+        .collect()
 }
 
 /// The receipt record of `m`'s checkpoint on its destination chain, if indexed.
-async fn round_trip_receipt(reads: &mut Reads, source: &ChainId, m: &MirroredOn) -> Result<Option<RoundTripReceipt>> {
-    let Some(root) = m.checkpoint_root else { return Ok(None) };
+async fn round_trip_receipt(
+    reads: &mut Reads,
+    source: &ChainId,
+    m: &MirroredOn,
+) -> Result<Option<RoundTripReceipt>> {
+    let Some(root) = m.checkpoint_root else {
+        return Ok(None);
+    };
     let digest = receipt_digest(source.key(), m.checkpoint_size, root);
     let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
         "SELECT r.record_id, r.leaf_index,
@@ -707,18 +756,28 @@ async fn round_trip_receipt(reads: &mut Reads, source: &ChainId, m: &MirroredOn)
     .bind(m.destination_chain.as_str())
     .fetch_optional(&mut *reads.conn)
     .await?;
-    let Some((id, leaf, newest)) = row else { return Ok(None) };
+    let Some((id, leaf, newest)) = row else {
+        return Ok(None);
+    };
     let record_id = parse_b256("records.record_id", &id)?;
     let (state, provable_on) = match leaf.map(uint) {
         None => (RecordState::PendingConfirmation, Vec::new()),
         Some(leaf_index) => {
             let on = mirrored_on_of(reads, &m.destination_chain, leaf_index).await?;
             let state = match newest {
-                Some(size) => RecordState::Checkpointed { leaf_index, checkpoint_size: uint(size) },
+                Some(size) => RecordState::Checkpointed {
+                    leaf_index,
+                    checkpoint_size: uint(size),
+                },
                 None => RecordState::InLog { leaf_index },
             };
             (state, on)
         }
     };
-    Ok(Some(RoundTripReceipt { record_id, digest, state, provable_on }))
+    Ok(Some(RoundTripReceipt {
+        record_id,
+        digest,
+        state,
+        provable_on,
+    }))
 }

@@ -113,7 +113,10 @@ impl TestDb {
                          or run deploy/scripts/test.sh which does so"
                     ),
                 };
-                if let Err(e) = admin.execute(format!("CREATE DATABASE {name}").as_str()).await {
+                if let Err(e) = admin
+                    .execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                {
                     panic!("cannot create test database {name} on {admin_url}: {e}");
                 }
                 let _ = admin.close().await;

@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
-use evidence_relayer::test_db::TestBackend;
 use evidence_adapters::MirrorReader;
+use evidence_relayer::test_db::TestBackend;
 use evidence_relayer::{SubmissionState, stages::submit::SubmitOutcome, testing::FakeEvent};
 use evidence_schemas::SignedCheckpoint;
 
@@ -47,7 +47,10 @@ async fn reorg_within_confirmations_leaves_no_orphan(db: TestBackend) {
 
     let (size, root) = expected_root(&w.chain, w.chain.head().number - 3);
     assert_eq!(size, 3);
-    assert_eq!(engine.logs().root_at(&source_id(), size).await.unwrap(), root);
+    assert_eq!(
+        engine.logs().root_at(&source_id(), size).await.unwrap(),
+        root
+    );
     for id in orphans {
         assert!(
             engine.store().load_record(id).await.unwrap().is_none(),

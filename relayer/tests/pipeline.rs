@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use evidence_relayer::test_db::TestBackend;
 use evidence_adapters::{MirrorReader, MirrorSubmitter};
+use evidence_relayer::test_db::TestBackend;
 use evidence_relayer::{
     RecordState, SubmissionState, stages::submit::SubmitOutcome, testing::FakeEvent,
 };
@@ -66,11 +66,16 @@ async fn records_flow_to_the_mirror_and_prove(db: TestBackend) {
     assert!(signers.len() >= 2);
     // The bundle's proof is read from the stored tiles: the same as the reference tree
     // over the first `size` leaves.
-    let ids = store.load_leaf_ids(&source_id(), Some(bundle.checkpoint.size)).await.unwrap();
+    let ids = store
+        .load_leaf_ids(&source_id(), Some(bundle.checkpoint.size))
+        .await
+        .unwrap();
     let reference = evidence_schemas::log::MerkleLog::from_record_ids(&ids);
     assert_eq!(
         bundle.inclusion_proof,
-        reference.inclusion_proof(bundle.leaf_index, bundle.checkpoint.size).unwrap()
+        reference
+            .inclusion_proof(bundle.leaf_index, bundle.checkpoint.size)
+            .unwrap()
     );
     verify_record_inclusion(
         &view.record_id,
@@ -174,7 +179,10 @@ async fn restart_before_every_step_loses_nothing_and_submits_once(db: TestBacken
     let (size, root) = expected_root(&w.chain, w.chain.head().number - 1);
     let engine = w.engine().await;
     assert_eq!(engine.logs().size(&source_id()).await.unwrap(), size);
-    assert_eq!(engine.logs().root_at(&source_id(), size).await.unwrap(), root);
+    assert_eq!(
+        engine.logs().root_at(&source_id(), size).await.unwrap(),
+        root
+    );
     let accepted = w.mirror.accepted(&source_id());
     assert_eq!(accepted.len(), 6);
     assert!(accepted.windows(2).all(|p| p[0] < p[1]));

@@ -145,7 +145,9 @@ pub struct ProofBundle {
 #[non_exhaustive]
 pub enum BundleError {
     /// Unsupported bundle version.
-    #[error("check `version` failed: bundle version {0}, this build reads versions 1 to 3 (a v1 bundle cannot carry a revocation, a v1 or v2 bundle no timestamps)")]
+    #[error(
+        "check `version` failed: bundle version {0}, this build reads versions 1 to 3 (a v1 bundle cannot carry a revocation, a v1 or v2 bundle no timestamps)"
+    )]
     Version(u64),
     /// The destination is not a well-formed EVM destination.
     #[error("check `destination` failed: {0}")]
@@ -208,7 +210,10 @@ impl BundleError {
     /// implementation, and no cryptography was needed to see it (`bridge verify` exits
     /// 2) — rather than well formed with a check that failed (exit 1).
     pub fn is_malformed(&self) -> bool {
-        matches!(self, Self::Version(_) | Self::Destination(_) | Self::Attestors(_))
+        matches!(
+            self,
+            Self::Version(_) | Self::Destination(_) | Self::Attestors(_)
+        )
     }
 }
 
@@ -218,16 +223,24 @@ impl BundleError {
 pub fn strict_eip155_id(chain: &ChainId) -> Result<u64, String> {
     let reference = match chain.as_str().split_once(':') {
         Some(("eip155", reference)) => reference,
-        _ => return Err(format!("{chain} is not an eip155 chain (the mirror is an EVM contract)")),
+        _ => {
+            return Err(format!(
+                "{chain} is not an eip155 chain (the mirror is an EVM contract)"
+            ));
+        }
     };
-    let id: u64 = reference
-        .parse()
-        .map_err(|_| format!("{chain}: the chain id {reference:?} is not a decimal number below 2^64"))?;
+    let id: u64 = reference.parse().map_err(|_| {
+        format!("{chain}: the chain id {reference:?} is not a decimal number below 2^64")
+    })?;
     if id == 0 {
-        return Err(format!("{chain}: chain id 0 is not a chain (EIP-155 ids start at 1)"));
+        return Err(format!(
+            "{chain}: chain id 0 is not a chain (EIP-155 ids start at 1)"
+        ));
     }
     if id.to_string() != reference {
-        return Err(format!("{chain}: the chain id must be written without leading zeros (eip155:{id})"));
+        return Err(format!(
+            "{chain}: the chain id must be written without leading zeros (eip155:{id})"
+        ));
     }
     Ok(id)
 }
@@ -239,7 +252,10 @@ pub fn check_attestor_set(attestors: &[Address], threshold: u8) -> Result<(), St
         return Err("the attestor set is empty".into());
     }
     if attestors.len() > usize::from(u8::MAX) {
-        return Err(format!("{} attestors; a mirror holds at most 255", attestors.len()));
+        return Err(format!(
+            "{} attestors; a mirror holds at most 255",
+            attestors.len()
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     for (index, a) in attestors.iter().enumerate() {
@@ -247,11 +263,16 @@ pub fn check_attestor_set(attestors: &[Address], threshold: u8) -> Result<(), St
             return Err(format!("attestor #{index} is the zero address"));
         }
         if !seen.insert(*a) {
-            return Err(format!("attestor {a} is listed twice (a mirror never holds a member twice)"));
+            return Err(format!(
+                "attestor {a} is listed twice (a mirror never holds a member twice)"
+            ));
         }
     }
     if threshold == 0 || usize::from(threshold) > attestors.len() {
-        return Err(format!("threshold {threshold} is outside 1..={} (the number of attestors)", attestors.len()));
+        return Err(format!(
+            "threshold {threshold} is outside 1..={} (the number of attestors)",
+            attestors.len()
+        ));
     }
     Ok(())
 }
@@ -266,8 +287,12 @@ impl ProofBundle {
 
     /// The EIP-712 domain of the destination mirror.
     pub fn mirror_domain(&self) -> Result<MirrorDomain, BundleError> {
-        let chain_id = strict_eip155_id(&self.destination.chain).map_err(BundleError::Destination)?;
-        Ok(MirrorDomain { chain_id, mirror: self.destination.mirror })
+        let chain_id =
+            strict_eip155_id(&self.destination.chain).map_err(BundleError::Destination)?;
+        Ok(MirrorDomain {
+            chain_id,
+            mirror: self.destination.mirror,
+        })
     }
 
     /// Runs every check that needs no chain access; returns the verified signers.
@@ -286,7 +311,10 @@ impl ProofBundle {
         self.record.validate()?;
         let computed = self.record.record_id();
         if computed != self.record_id {
-            return Err(BundleError::RecordId { claimed: self.record_id, computed });
+            return Err(BundleError::RecordId {
+                claimed: self.record_id,
+                computed,
+            });
         }
         if self.record.source.chain != self.checkpoint.source_chain {
             return Err(BundleError::Chain {
@@ -294,7 +322,8 @@ impl ProofBundle {
                 checkpoint: self.checkpoint.source_chain.clone(),
             });
         }
-        self.check_covered("the record", &self.record).map_err(BundleError::Checkpoint)?;
+        self.check_covered("the record", &self.record)
+            .map_err(BundleError::Checkpoint)?;
         verify_record_inclusion(
             &computed,
             self.leaf_index,
@@ -324,7 +353,10 @@ impl ProofBundle {
     /// Checks each of [`Self::timestamps`] against `roots`, in order: the verified
     /// time and TSA of each token, or why it fails. Pure; call it after
     /// [`Self::verify_offline`] (which proves the checkpoint the tokens cover).
-    pub fn verify_timestamps(&self, roots: &TsaRoots) -> Result<Vec<Result<VerifiedTime, TimestampError>>, BundleError> {
+    pub fn verify_timestamps(
+        &self,
+        roots: &TsaRoots,
+    ) -> Result<Vec<Result<VerifiedTime, TimestampError>>, BundleError> {
         let imprint = imprint_of(&self.timestamped_hash()?);
         Ok(self
             .timestamps
@@ -354,7 +386,9 @@ impl ProofBundle {
         let d = &self.destination;
         let domain = self.mirror_domain()?;
         if d.mirror.is_zero() {
-            return Err(BundleError::Destination("the mirror address is zero".into()));
+            return Err(BundleError::Destination(
+                "the mirror address is zero".into(),
+            ));
         }
         match (d.mirror_tx, d.mirror_block) {
             (Some(tx), None) => {
@@ -370,7 +404,9 @@ impl ProofBundle {
             _ => {}
         }
         if d.attestor_set_version == 0 {
-            return Err(BundleError::Attestors("attestor_set_version 0 means no set; versions start at 1".into()));
+            return Err(BundleError::Attestors(
+                "attestor_set_version 0 means no set; versions start at 1".into(),
+            ));
         }
         check_attestor_set(&d.attestors, d.threshold).map_err(BundleError::Attestors)?;
         Ok(domain)
@@ -406,7 +442,9 @@ impl ProofBundle {
         if rev.record.reference != Some(self.record_id) {
             return fail(format!(
                 "the revocation refers to {}, not to this record {}",
-                rev.record.reference.map_or_else(|| "nothing".to_owned(), |r| r.to_string()),
+                rev.record
+                    .reference
+                    .map_or_else(|| "nothing".to_owned(), |r| r.to_string()),
                 self.record_id
             ));
         }
@@ -442,7 +480,8 @@ impl ProofBundle {
                 self.record.source.log_index,
             ));
         }
-        self.check_covered("the revocation", &rev.record).or_else(fail)?;
+        self.check_covered("the revocation", &rev.record)
+            .or_else(fail)?;
         check_revocation_evidence(&self.record, &rev.record).or_else(fail)?;
         verify_record_inclusion(
             &computed,
@@ -465,9 +504,14 @@ impl ProofBundle {
 ///   kind)` restates; its `kind` is the revoker's own label (e.g. `withdrawn`), and its
 ///   `metadata` is always zero (the `Revoked` event has none);
 /// - any other adapter (`mapped`, `bridge-receipts`) has no revocations.
-fn check_revocation_evidence(anchor: &EvidenceRecord, revoke: &EvidenceRecord) -> Result<(), String> {
+fn check_revocation_evidence(
+    anchor: &EvidenceRecord,
+    revoke: &EvidenceRecord,
+) -> Result<(), String> {
     let adapter = anchor.source.adapter.as_str();
-    if revoke.source.adapter != anchor.source.adapter || revoke.source.contract != anchor.source.contract {
+    if revoke.source.adapter != anchor.source.adapter
+        || revoke.source.contract != anchor.source.contract
+    {
         return Err(format!(
             "the revocation comes from adapter `{}` contract {}, its anchor from adapter `{adapter}` contract {}: only the contract that anchored a record can revoke it",
             revoke.source.adapter, revoke.source.contract, anchor.source.contract
@@ -475,7 +519,11 @@ fn check_revocation_evidence(anchor: &EvidenceRecord, revoke: &EvidenceRecord) -
     }
     let (a, r) = (&anchor.evidence, &revoke.evidence);
     let differing = |fields: &[(&str, bool)]| -> Vec<String> {
-        fields.iter().filter(|(_, same)| !same).map(|(name, _)| (*name).to_owned()).collect()
+        fields
+            .iter()
+            .filter(|(_, same)| !same)
+            .map(|(name, _)| (*name).to_owned())
+            .collect()
     };
     let differ = match adapter {
         EAS_ADAPTER => differing(&[
@@ -486,14 +534,20 @@ fn check_revocation_evidence(anchor: &EvidenceRecord, revoke: &EvidenceRecord) -
             ("metadata", a.metadata == r.metadata),
         ]),
         REGISTRY_ADAPTER => {
-            let mut d =
-                differing(&[("digest_alg", a.digest_alg == r.digest_alg), ("digest", a.digest == r.digest)]);
+            let mut d = differing(&[
+                ("digest_alg", a.digest_alg == r.digest_alg),
+                ("digest", a.digest == r.digest),
+            ]);
             if !r.metadata.is_zero() {
                 d.push("metadata (a registry revocation has none)".to_owned());
             }
             d
         }
-        other => return Err(format!("records of the `{other}` adapter are never revoked")),
+        other => {
+            return Err(format!(
+                "records of the `{other}` adapter are never revoked"
+            ));
+        }
     };
     if differ.is_empty() {
         Ok(())

@@ -18,18 +18,27 @@ pub struct ChainId(String);
 impl ChainId {
     /// Parses and validates a CAIP-2 chain id.
     pub fn parse(value: &str) -> Result<Self, SchemaError> {
-        let bad = |reason| SchemaError::BadChainId { value: clip(value), reason };
+        let bad = |reason| SchemaError::BadChainId {
+            value: clip(value),
+            reason,
+        };
         let (namespace, reference) = value.split_once(':').ok_or_else(|| bad("missing ':'"))?;
         if !(3..=8).contains(&namespace.len()) {
             return Err(bad("namespace must be 3 to 8 characters"));
         }
-        if !namespace.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        if !namespace
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
             return Err(bad("namespace may hold only a-z, 0-9 and '-'"));
         }
         if !(1..=32).contains(&reference.len()) {
             return Err(bad("reference must be 1 to 32 characters"));
         }
-        if !reference.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if !reference
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(bad("reference may hold only a-z, A-Z, 0-9, '-' and '_'"));
         }
         Ok(Self(value.to_owned()))
@@ -109,7 +118,12 @@ mod tests {
 
     #[test]
     fn accepts_valid_ids() {
-        for ok in ["eip155:1", "eip155:31337", "cosmos:cosmoshub-4", "fisco:group_1"] {
+        for ok in [
+            "eip155:1",
+            "eip155:31337",
+            "cosmos:cosmoshub-4",
+            "fisco:group_1",
+        ] {
             assert_eq!(ChainId::parse(ok).unwrap().as_str(), ok);
         }
         assert_eq!(ChainId::eip155(5).eip155_id(), Some(5));
@@ -118,9 +132,20 @@ mod tests {
 
     #[test]
     fn rejects_bad_ids_naming_the_value() {
-        for bad in ["", "eip155", "EIP155:1", "ei:1", "eip155:", "eip155:1 2", "toolongnamespace:1"] {
+        for bad in [
+            "",
+            "eip155",
+            "EIP155:1",
+            "ei:1",
+            "eip155:",
+            "eip155:1 2",
+            "toolongnamespace:1",
+        ] {
             let err = ChainId::parse(bad).unwrap_err();
-            assert!(matches!(err, SchemaError::BadChainId { ref value, .. } if value == bad), "{bad}: {err}");
+            assert!(
+                matches!(err, SchemaError::BadChainId { ref value, .. } if value == bad),
+                "{bad}: {err}"
+            );
         }
     }
 

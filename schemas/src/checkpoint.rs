@@ -174,7 +174,8 @@ pub fn recover_signer(hash: &B256, signature: &[u8]) -> Result<Address, String> 
     if sig.normalize_s().is_some() {
         return Err("high-s signature (not canonical, EIP-2)".into());
     }
-    sig.recover_address_from_prehash(hash).map_err(|e| e.to_string())
+    sig.recover_address_from_prehash(hash)
+        .map_err(|e| e.to_string())
 }
 
 /// Checks signatures the way the mirror contract does, returning the signers.
@@ -186,7 +187,10 @@ pub fn verify_signatures(
     threshold: u8,
 ) -> Result<Vec<Address>, SignatureError> {
     if threshold == 0 || signatures.len() < usize::from(threshold) {
-        return Err(SignatureError::BelowThreshold { got: signatures.len(), threshold });
+        return Err(SignatureError::BelowThreshold {
+            got: signatures.len(),
+            threshold,
+        });
     }
     let hash = checkpoint.signing_hash(domain);
     let mut signers = Vec::with_capacity(signatures.len());
@@ -194,7 +198,11 @@ pub fn verify_signatures(
         let recovered = recover_signer(&hash, &s.signature)
             .map_err(|reason| SignatureError::Malformed { index, reason })?;
         if recovered != s.attestor {
-            return Err(SignatureError::WrongSigner { index, claimed: s.attestor, recovered });
+            return Err(SignatureError::WrongSigner {
+                index,
+                claimed: s.attestor,
+                recovered,
+            });
         }
         accept_signer(&mut signers, recovered, attestors)?;
     }
@@ -203,7 +211,11 @@ pub fn verify_signatures(
 
 /// The mirror's rule for each recovered signer: a member of the set, and after every
 /// earlier signer in strictly increasing address order (so no signer counts twice).
-pub(crate) fn accept_signer(signers: &mut Vec<Address>, signer: Address, members: &[Address]) -> Result<(), SignatureError> {
+pub(crate) fn accept_signer(
+    signers: &mut Vec<Address>,
+    signer: Address,
+    members: &[Address],
+) -> Result<(), SignatureError> {
     if !members.contains(&signer) {
         return Err(SignatureError::NotAttestor { signer });
     }
@@ -234,20 +246,36 @@ mod tests {
 
     #[test]
     fn signing_hash_matches_eip712_by_hand() {
-        let domain = MirrorDomain { chain_id: 31338, mirror: Address::repeat_byte(0xaa) };
+        let domain = MirrorDomain {
+            chain_id: 31338,
+            mirror: Address::repeat_byte(0xaa),
+        };
         let type_hash = keccak256(
             "Checkpoint(bytes32 sourceChain,uint64 size,bytes32 root,uint64 sourceBlockNumber,bytes32 sourceBlockHash)",
         );
         let c = cp();
         let struct_hash = keccak256(
-            (type_hash, c.source_chain.key(), U256::from(c.size), c.root, U256::from(c.source_block_number), c.source_block_hash)
+            (
+                type_hash,
+                c.source_chain.key(),
+                U256::from(c.size),
+                c.root,
+                U256::from(c.source_block_number),
+                c.source_block_hash,
+            )
                 .abi_encode(),
         );
         let domain_type = keccak256(
             "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
         );
         let separator = keccak256(
-            (domain_type, keccak256(MIRROR_DOMAIN_NAME), keccak256(MIRROR_DOMAIN_VERSION), U256::from(31338u64), domain.mirror)
+            (
+                domain_type,
+                keccak256(MIRROR_DOMAIN_NAME),
+                keccak256(MIRROR_DOMAIN_VERSION),
+                U256::from(31338u64),
+                domain.mirror,
+            )
                 .abi_encode(),
         );
         let mut buf = vec![0x19, 0x01];
@@ -258,9 +286,18 @@ mod tests {
 
     #[test]
     fn another_destination_changes_the_hash() {
-        let a = MirrorDomain { chain_id: 1, mirror: Address::repeat_byte(1) };
-        let b = MirrorDomain { chain_id: 2, mirror: Address::repeat_byte(1) };
-        let c = MirrorDomain { chain_id: 1, mirror: Address::repeat_byte(2) };
+        let a = MirrorDomain {
+            chain_id: 1,
+            mirror: Address::repeat_byte(1),
+        };
+        let b = MirrorDomain {
+            chain_id: 2,
+            mirror: Address::repeat_byte(1),
+        };
+        let c = MirrorDomain {
+            chain_id: 1,
+            mirror: Address::repeat_byte(2),
+        };
         let h = cp().signing_hash(&a);
         assert_ne!(h, cp().signing_hash(&b));
         assert_ne!(h, cp().signing_hash(&c));
@@ -271,12 +308,21 @@ mod tests {
         let h = B256::repeat_byte(1);
         assert!(recover_signer(&h, &[0u8; 64]).is_err());
         assert!(recover_signer(&h, &[0u8; 65]).is_err());
-        let sigs = vec![AttestorSignature { attestor: Address::ZERO, signature: Bytes::from(vec![1u8; 65]) }];
-        let domain = MirrorDomain { chain_id: 1, mirror: Address::ZERO };
+        let sigs = vec![AttestorSignature {
+            attestor: Address::ZERO,
+            signature: Bytes::from(vec![1u8; 65]),
+        }];
+        let domain = MirrorDomain {
+            chain_id: 1,
+            mirror: Address::ZERO,
+        };
         assert!(verify_signatures(&cp(), &domain, &sigs, &[Address::ZERO], 1).is_err());
         assert!(matches!(
             verify_signatures(&cp(), &domain, &[], &[Address::ZERO], 1),
-            Err(SignatureError::BelowThreshold { got: 0, threshold: 1 })
+            Err(SignatureError::BelowThreshold {
+                got: 0,
+                threshold: 1
+            })
         ));
     }
 }

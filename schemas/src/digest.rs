@@ -45,7 +45,9 @@ impl DigestAlgorithm {
         Self::ALL
             .into_iter()
             .find(|a| a.code() == code)
-            .ok_or_else(|| SchemaError::UnknownDigestAlgorithm { value: code.to_string() })
+            .ok_or_else(|| SchemaError::UnknownDigestAlgorithm {
+                value: code.to_string(),
+            })
     }
 
     /// The lowercase name: `sha256`, `keccak256` or `sm3`.
@@ -174,8 +176,15 @@ impl Hasher {
 
 /// Parses 32 bytes of `0x`-prefixed (or bare) hex, naming `field` in the error.
 pub fn parse_b256(field: &'static str, value: &str) -> Result<B256, SchemaError> {
-    let hex = value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")).unwrap_or(value);
-    let bad = || SchemaError::BadHex { field, expected_bytes: 32, value: clip(value) };
+    let hex = value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))
+        .unwrap_or(value);
+    let bad = || SchemaError::BadHex {
+        field,
+        expected_bytes: 32,
+        value: clip(value),
+    };
     if hex.len() != 64 {
         return Err(bad());
     }
@@ -240,12 +249,27 @@ mod tests {
     #[test]
     fn hex_parsing_names_field_and_value() {
         let ok = "0x".to_owned() + &"ab".repeat(32);
-        assert_eq!(parse_digest("digest", &ok).unwrap(), B256::repeat_byte(0xab));
+        assert_eq!(
+            parse_digest("digest", &ok).unwrap(),
+            B256::repeat_byte(0xab)
+        );
         for bad in ["0x1234", "zz".repeat(32).as_str(), &"ab".repeat(33)] {
             let err = parse_digest("digest", bad).unwrap_err();
-            assert!(matches!(err, SchemaError::BadHex { field: "digest", .. }), "{err}");
+            assert!(
+                matches!(
+                    err,
+                    SchemaError::BadHex {
+                        field: "digest",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
         }
         let zero = "0x".to_owned() + &"00".repeat(32);
-        assert!(matches!(parse_digest("digest", &zero), Err(SchemaError::ZeroDigest { .. })));
+        assert!(matches!(
+            parse_digest("digest", &zero),
+            Err(SchemaError::ZeroDigest { .. })
+        ));
     }
 }

@@ -6,12 +6,17 @@
 
 use schemars::{Schema, SchemaGenerator, json_schema, schema_for};
 
-use crate::{bundle::ProofBundle, checkpoint::SignedCheckpoint, record::EvidenceRecord, trust::TrustRoot};
+use crate::{
+    bundle::ProofBundle, checkpoint::SignedCheckpoint, record::EvidenceRecord, trust::TrustRoot,
+};
 
 /// Every published document, as (file name, schema).
 pub fn documents() -> Vec<(&'static str, Schema)> {
     vec![
-        ("evidence-record.v1.schema.json", schema_for!(EvidenceRecord)),
+        (
+            "evidence-record.v1.schema.json",
+            schema_for!(EvidenceRecord),
+        ),
         ("checkpoint.v1.schema.json", schema_for!(SignedCheckpoint)),
         ("proof-bundle.v3.schema.json", schema_for!(ProofBundle)),
         ("trust-root.v1.schema.json", schema_for!(TrustRoot)),

@@ -40,6 +40,6 @@ pub use chain::ChainId;
 pub use checkpoint::{Checkpoint, SignedCheckpoint};
 pub use digest::{Digest32, DigestAlgorithm};
 pub use error::SchemaError;
+pub use record::{Action, Evidence, EvidenceRecord, Label, RecordId, SourceLocator};
 /// Unix seconds as RFC 3339 UTC text (`2026-12-01T12:00:00Z`), as the schema writes times.
 pub use serde_time::to_rfc3339 as unix_to_rfc3339;
-pub use record::{Action, Evidence, EvidenceRecord, Label, RecordId, SourceLocator};

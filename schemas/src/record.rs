@@ -83,11 +83,18 @@ impl Label {
 
     /// Validates a label; `field` names it in the error.
     pub fn parse(field: &'static str, value: &str) -> Result<Self, SchemaError> {
-        let bad = |reason| SchemaError::BadLabel { field, value: clip(value), reason };
+        let bad = |reason| SchemaError::BadLabel {
+            field,
+            value: clip(value),
+            reason,
+        };
         if value.len() > Self::MAX_LEN {
             return Err(bad("longer than 64 bytes"));
         }
-        if !value.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:/-".contains(&b)) {
+        if !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:/-".contains(&b))
+        {
             return Err(bad("only A-Z, a-z, 0-9 and . _ : / - are allowed"));
         }
         Ok(Self(value.to_owned()))
@@ -161,7 +168,9 @@ impl Action {
         match code {
             1 => Ok(Self::Anchor),
             2 => Ok(Self::Revoke),
-            _ => Err(SchemaError::UnknownAction { value: code.to_string() }),
+            _ => Err(SchemaError::UnknownAction {
+                value: code.to_string(),
+            }),
         }
     }
 }
@@ -250,10 +259,14 @@ impl EvidenceRecord {
             });
         }
         if self.evidence.digest.is_zero() {
-            return Err(SchemaError::ZeroDigest { field: "evidence.digest" });
+            return Err(SchemaError::ZeroDigest {
+                field: "evidence.digest",
+            });
         }
         if self.source.adapter.as_str().is_empty() {
-            return Err(SchemaError::Inconsistent("source.adapter must name the adapter"));
+            return Err(SchemaError::Inconsistent(
+                "source.adapter must name the adapter",
+            ));
         }
         match (self.action, self.reference) {
             (Action::Revoke, None) => Err(SchemaError::Inconsistent("a revoke record needs a ref")),
@@ -301,7 +314,11 @@ impl EvidenceRecord {
 
     /// The record's position in its chain's log order: (block, tx index, log index).
     pub fn order_key(&self) -> (u64, u64, u64) {
-        (self.source.block_number, self.source.tx_index, self.source.log_index)
+        (
+            self.source.block_number,
+            self.source.tx_index,
+            self.source.log_index,
+        )
     }
 
     /// The block time as RFC 3339 text.
@@ -414,7 +431,12 @@ mod tests {
         let r = sample();
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["source"]["block_timestamp"], "2026-01-01T00:00:00Z");
-        assert!(json["evidence"]["digest"].as_str().unwrap().starts_with("0x"));
+        assert!(
+            json["evidence"]["digest"]
+                .as_str()
+                .unwrap()
+                .starts_with("0x")
+        );
         assert!(json.get("ref").is_none());
         let back: EvidenceRecord = serde_json::from_value(json).unwrap();
         assert_eq!(back, r);
@@ -433,7 +455,10 @@ mod tests {
         assert!(matches!(r.validate(), Err(SchemaError::ZeroDigest { .. })));
         let mut r = sample();
         r.version = 2;
-        assert!(matches!(r.validate(), Err(SchemaError::UnsupportedVersion { got: 2, .. })));
+        assert!(matches!(
+            r.validate(),
+            Err(SchemaError::UnsupportedVersion { got: 2, .. })
+        ));
     }
 
     #[test]

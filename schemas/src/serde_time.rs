@@ -11,10 +11,14 @@ pub(crate) fn serialize<S: Serializer>(secs: &u64, s: S) -> Result<S::Ok, S::Err
 pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     let text = String::deserialize(d)?;
     let ts: jiff::Timestamp = text.parse().map_err(|e| {
-        serde::de::Error::custom(format!("bad RFC 3339 time {text:?}: {e} (expected e.g. \"2026-01-02T03:04:05Z\")"))
+        serde::de::Error::custom(format!(
+            "bad RFC 3339 time {text:?}: {e} (expected e.g. \"2026-01-02T03:04:05Z\")"
+        ))
     })?;
     if ts.subsec_nanosecond() != 0 {
-        return Err(serde::de::Error::custom(format!("time {text:?} has fractional seconds; block times are whole seconds")));
+        return Err(serde::de::Error::custom(format!(
+            "time {text:?} has fractional seconds; block times are whole seconds"
+        )));
     }
     u64::try_from(ts.as_second())
         .map_err(|_| serde::de::Error::custom(format!("time {text:?} is before 1970")))

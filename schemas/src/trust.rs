@@ -76,7 +76,9 @@ pub struct TrustedTsa {
 
 impl TrustRoot {
     /// The TSA roots listed in `tsa_roots`, parsed.
-    pub fn tsa_roots(&self) -> Result<crate::timestamp::TsaRoots, crate::timestamp::TimestampError> {
+    pub fn tsa_roots(
+        &self,
+    ) -> Result<crate::timestamp::TsaRoots, crate::timestamp::TimestampError> {
         let mut all = crate::timestamp::TsaRoots::default();
         for t in &self.tsa_roots {
             all.extend(crate::timestamp::TsaRoots::from_pem(&t.certificate_pem)?);

@@ -33,6 +33,9 @@ fn committed_json_schemas_match_the_types() {
 fn every_schema_is_2020_12() {
     for (name, schema) in evidence_schemas::json_schema::documents() {
         let v = serde_json::to_value(&schema).unwrap();
-        assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema", "{name}");
+        assert_eq!(
+            v["$schema"], "https://json-schema.org/draft/2020-12/schema",
+            "{name}"
+        );
     }
 }

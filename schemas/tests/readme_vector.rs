@@ -7,7 +7,9 @@
 use evidence_schemas::EvidenceRecord;
 
 fn section<'a>(readme: &'a str, marker: &str) -> &'a str {
-    let start = readme.find(marker).unwrap_or_else(|| panic!("README lacks marker {marker}"));
+    let start = readme
+        .find(marker)
+        .unwrap_or_else(|| panic!("README lacks marker {marker}"));
     let rest = &readme[start + marker.len()..];
     let open = rest.find("```").expect("code block after marker");
     let body = &rest[open..];
@@ -17,8 +19,10 @@ fn section<'a>(readme: &'a str, marker: &str) -> &'a str {
 
 /// The README's record, encoding (hex, one 32-byte word per line) and id.
 fn readme_vector() -> (EvidenceRecord, Vec<u8>, String) {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let record: EvidenceRecord = serde_json::from_str(section(&readme, "<!-- vector:record -->")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let record: EvidenceRecord =
+        serde_json::from_str(section(&readme, "<!-- vector:record -->")).unwrap();
     if std::env::var_os("PRINT_VECTOR").is_some() {
         for (i, w) in record.canonical_bytes().chunks(32).enumerate() {
             println!("0x{}  word {i}", hex::encode(w));
@@ -41,6 +45,14 @@ fn readme_worked_vector_matches() {
     let (record, encoding, id) = readme_vector();
     record.validate().unwrap();
     assert_eq!(encoding.len(), 544);
-    assert_eq!(hex::encode(record.canonical_bytes()), hex::encode(&encoding), "canonical encoding differs from README");
-    assert_eq!(record.record_id().to_string(), id, "record id differs from README");
+    assert_eq!(
+        hex::encode(record.canonical_bytes()),
+        hex::encode(&encoding),
+        "canonical encoding differs from README"
+    );
+    assert_eq!(
+        record.record_id().to_string(),
+        id,
+        "record id differs from README"
+    );
 }

@@ -20,8 +20,10 @@ use evidence_adapters::{
 use evidence_schemas::{Action, ChainId, DigestAlgorithm};
 use evidence_tests::devchain::{Devchain, send_tx};
 
-const STORED: &str = "Stored(bytes32 indexed hash, address indexed owner, uint256 time, string kind)";
-const NOTARIZED: &str = "Notarized(uint256 indexed id, address notary, bytes32 docHash, bytes32 meta)";
+const STORED: &str =
+    "Stored(bytes32 indexed hash, address indexed owner, uint256 time, string kind)";
+const NOTARIZED: &str =
+    "Notarized(uint256 indexed id, address notary, bytes32 docHash, bytes32 meta)";
 
 async fn rpc(dev: &Devchain) -> ChainRpc {
     ChainRpc::connect(&RpcConfig::new(
@@ -73,7 +75,9 @@ async fn hashstore_events_become_records() {
     let d1 = B256::repeat_byte(0x11);
     let d2 = B256::repeat_byte(0x22);
     let r1 = send_tx(&store.store(d1, "deed".into())).await.unwrap();
-    let r2 = send_tx(&store_as_other.store(d2, "invoice.v2".into())).await.unwrap();
+    let r2 = send_tx(&store_as_other.store(d2, "invoice.v2".into()))
+        .await
+        .unwrap();
     // Malformed: the Stored topic0 with one indexed topic missing.
     let topic0 = keccak256("Stored(bytes32,address,uint256,string)");
     let body = DynSolValue::Tuple(vec![
@@ -132,8 +136,11 @@ async fn hashstore_events_become_records() {
     assert_eq!(a.record.source.block_timestamp, block.header.timestamp);
     // metadata_fields = ["time"]: keccak256(abi.encode(time)), time = block timestamp.
     let want_meta = keccak256(
-        DynSolValue::Tuple(vec![DynSolValue::Uint(U256::from(block.header.timestamp), 256)])
-            .abi_encode(),
+        DynSolValue::Tuple(vec![DynSolValue::Uint(
+            U256::from(block.header.timestamp),
+            256,
+        )])
+        .abi_encode(),
     );
     assert_eq!(a.record.evidence.metadata, want_meta);
 
@@ -143,9 +150,19 @@ async fn hashstore_events_become_records() {
     assert_eq!(b.record.evidence.kind.as_str(), "invoice.v2");
     assert_eq!(b.record.source.tx_hash, r2.transaction_hash);
 
-    let reasons: Vec<&str> = batch.quarantined.iter().map(|q| q.reason.as_str()).collect();
-    assert!(reasons[0].contains("does not match the configured signature"), "{reasons:?}");
-    assert!(reasons[1].contains("does not match the configured signature"), "{reasons:?}");
+    let reasons: Vec<&str> = batch
+        .quarantined
+        .iter()
+        .map(|q| q.reason.as_str())
+        .collect();
+    assert!(
+        reasons[0].contains("does not match the configured signature"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("does not match the configured signature"),
+        "{reasons:?}"
+    );
     assert!(reasons[2].contains("bad kind label"), "{reasons:?}");
     assert!(batch.quarantined.iter().all(|q| q.adapter == "mapped"));
 
@@ -156,7 +173,10 @@ async fn hashstore_events_become_records() {
     }
     assert_eq!(one_by_one, batch.records);
     // Idempotent.
-    assert_eq!(source.fetch_records(start, head, None).await.unwrap(), batch);
+    assert_eq!(
+        source.fetch_records(start, head, None).await.unwrap(),
+        batch
+    );
 }
 
 #[tokio::test]
@@ -201,14 +221,38 @@ async fn bad_mappings_are_refused_naming_the_field() {
     let c = Address::repeat_byte(1);
     type Edit = fn(&mut MappedSourceOptions);
     let cases: [(Edit, &str); 9] = [
-        (|o| o.event = "Stored(bytes32 indexed hash,".into(), "cannot parse event signature"),
-        (|o| o.digest = "docHash".into(), "digest field \"docHash\" is not a field of event Stored; its fields are: hash bytes32 indexed, owner address indexed, time uint256, kind string"),
-        (|o| o.digest = "time".into(), "digest field \"time\" has type uint256; allowed: bytes32"),
-        (|o| o.digest = "owner".into(), "digest field \"owner\" has type address indexed; allowed"),
-        (|o| o.submitter = "hash".into(), "submitter field \"hash\" has type bytes32 indexed; allowed: address, or \"tx.from\""),
-        (|o| o.submitter = "nobody".into(), "submitter field \"nobody\" is not a field"),
-        (|o| o.kind_field = Some("time".into()), "kind field \"time\" has type uint256; allowed: string"),
-        (|o| o.metadata_field = Some("owner".into()), "metadata field \"owner\" has type address indexed; allowed: bytes32"),
+        (
+            |o| o.event = "Stored(bytes32 indexed hash,".into(),
+            "cannot parse event signature",
+        ),
+        (
+            |o| o.digest = "docHash".into(),
+            "digest field \"docHash\" is not a field of event Stored; its fields are: hash bytes32 indexed, owner address indexed, time uint256, kind string",
+        ),
+        (
+            |o| o.digest = "time".into(),
+            "digest field \"time\" has type uint256; allowed: bytes32",
+        ),
+        (
+            |o| o.digest = "owner".into(),
+            "digest field \"owner\" has type address indexed; allowed",
+        ),
+        (
+            |o| o.submitter = "hash".into(),
+            "submitter field \"hash\" has type bytes32 indexed; allowed: address, or \"tx.from\"",
+        ),
+        (
+            |o| o.submitter = "nobody".into(),
+            "submitter field \"nobody\" is not a field",
+        ),
+        (
+            |o| o.kind_field = Some("time".into()),
+            "kind field \"time\" has type uint256; allowed: string",
+        ),
+        (
+            |o| o.metadata_field = Some("owner".into()),
+            "metadata field \"owner\" has type address indexed; allowed: bytes32",
+        ),
         (|o| o.kind = Some("Zhang San".into()), "not both"),
     ];
     for (edit, want) in cases {
@@ -233,7 +277,10 @@ async fn bad_mappings_are_refused_naming_the_field() {
         "digest_field": "hash"
     }))
     .unwrap_err();
-    assert!(e.to_string().contains("unknown field `digest_field`"), "{e}");
+    assert!(
+        e.to_string().contains("unknown field `digest_field`"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -261,9 +308,8 @@ async fn composite_merges_registry_and_mapped_in_chain_order() {
         *registry.address(),
         RegistrySourceOptions::default(),
     ));
-    let mapped: Arc<dyn EvidenceSource> = Arc::new(
-        MappedSource::new(rpc, chain, hashstore_opts(*store.address()), 1000).unwrap(),
-    );
+    let mapped: Arc<dyn EvidenceSource> =
+        Arc::new(MappedSource::new(rpc, chain, hashstore_opts(*store.address()), 1000).unwrap());
     let multi = MultiSource::new(vec![mapped, reg])
         .unwrap()
         .with_sequenced(1)

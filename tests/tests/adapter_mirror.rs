@@ -11,8 +11,8 @@ use alloy::{
     signers::{SignerSync, local::PrivateKeySigner},
 };
 use evidence_adapters::{
-    AdapterError, ChainRpc, EvmMirrorClient, MirrorClient, MirrorReader, RpcConfig, TxOutcome, deploy_contracts,
-    set_attestors,
+    AdapterError, ChainRpc, EvmMirrorClient, MirrorClient, MirrorReader, RpcConfig, TxOutcome,
+    deploy_contracts, set_attestors,
 };
 use evidence_schemas::{
     ChainId,

@@ -18,11 +18,15 @@ use evidence_tests::{Devchain, MirrorSetup};
 async fn accepted_checkpoints_become_records_of_the_mirror_chain() {
     let chain = Devchain::start(52_100).await.unwrap();
     let source = ChainId::eip155(52_101);
-    let setup = MirrorSetup::deploy(&chain, source.clone(), 3, 2).await.unwrap();
+    let setup = MirrorSetup::deploy(&chain, source.clone(), 3, 2)
+        .await
+        .unwrap();
     let mirror = *setup.mirror.address();
     let start = chain.provider.get_block_number().await.unwrap();
 
-    let ids: Vec<_> = (0u8..9).map(|i| alloy::primitives::B256::repeat_byte(i + 1)).collect();
+    let ids: Vec<_> = (0u8..9)
+        .map(|i| alloy::primitives::B256::repeat_byte(i + 1))
+        .collect();
     let log = MerkleLog::from_record_ids(&ids);
     let mut blocks = Vec::new();
     let mut previous = None;
@@ -34,7 +38,9 @@ async fn accepted_checkpoints_become_records_of_the_mirror_chain() {
     let head = chain.provider.get_block_number().await.unwrap();
 
     let id = ChainId::eip155(chain.chain_id);
-    let rpc = ChainRpc::connect(&RpcConfig::new(id.clone(), vec![chain.rpc_url.to_string()])).await.unwrap();
+    let rpc = ChainRpc::connect(&RpcConfig::new(id.clone(), vec![chain.rpc_url.to_string()]))
+        .await
+        .unwrap();
     let src = ReceiptsSource::new(rpc.clone(), id.clone(), mirror, 1_000);
     assert_eq!(src.adapter_name(), RECEIPTS_ADAPTER);
     let batch = src.fetch_records(start, head, None).await.unwrap();
@@ -42,15 +48,24 @@ async fn accepted_checkpoints_become_records_of_the_mirror_chain() {
     assert_eq!(batch.records.len(), 3);
     for ((r, size), block) in batch.records.iter().zip([3u64, 5, 9]).zip(&blocks) {
         let rec = &r.record;
-        assert_eq!(rec.source.chain, id, "a receipt is a record of the mirror's chain");
+        assert_eq!(
+            rec.source.chain, id,
+            "a receipt is a record of the mirror's chain"
+        );
         assert_eq!(rec.source.contract, mirror);
         assert_eq!(rec.source.block_number, *block);
         assert_eq!(rec.action, Action::Anchor);
         assert_eq!(rec.evidence.digest_alg, DigestAlgorithm::Keccak256);
         assert_eq!(rec.evidence.kind.as_str(), RECEIPT_KIND);
         assert_eq!(rec.evidence.submitter, mirror);
-        assert_eq!(rec.evidence.digest, receipt_digest(source.key(), size, log.root_at(size).unwrap()));
-        assert_eq!(rec.evidence.metadata, setup.checkpoint(&log, size).unwrap().source_block_hash);
+        assert_eq!(
+            rec.evidence.digest,
+            receipt_digest(source.key(), size, log.root_at(size).unwrap())
+        );
+        assert_eq!(
+            rec.evidence.metadata,
+            setup.checkpoint(&log, size).unwrap().source_block_hash
+        );
         rec.validate().unwrap();
         // Re-reading the original transaction gives the same record; an edit does not.
         assert_eq!(reread_record(&rpc, rec).await.unwrap(), Ok(()));
@@ -68,7 +83,13 @@ async fn accepted_checkpoints_become_records_of_the_mirror_chain() {
     let only = src.fetch_records(blocks[1], blocks[1], None).await.unwrap();
     assert_eq!(only.records.len(), 1);
     assert_eq!(only.records[0].record, batch.records[1].record);
-    assert!(src.fetch_records(start, blocks[0] - 1, None).await.unwrap().records.is_empty());
+    assert!(
+        src.fetch_records(start, blocks[0] - 1, None)
+            .await
+            .unwrap()
+            .records
+            .is_empty()
+    );
     assert_eq!(src.fetch_records(start, head, None).await.unwrap(), batch);
     // An empty range is the caller's error, said plainly.
     assert!(src.fetch_records(head, start, None).await.is_err());
@@ -77,5 +98,11 @@ async fn accepted_checkpoints_become_records_of_the_mirror_chain() {
     let late = ReceiptsSource::new(rpc.clone(), id.clone(), mirror, 1_000).from_block(blocks[1]);
     let from_late = late.fetch_records(start, head, None).await.unwrap();
     assert_eq!(from_late.records, batch.records[1..].to_vec());
-    assert!(late.fetch_records(start, blocks[1] - 1, None).await.unwrap().records.is_empty());
+    assert!(
+        late.fetch_records(start, blocks[1] - 1, None)
+            .await
+            .unwrap()
+            .records
+            .is_empty()
+    );
 }

@@ -19,20 +19,19 @@
 
 use std::sync::Arc;
 
+use alloy::providers::Provider;
 use alloy::{
     primitives::{B256, Bytes},
     sol_types::SolValue,
 };
 use evidence_adapters::{
     ChainRpc, EasDigest, EasSchemaMapping, EasSource, EasSourceOptions, EvidenceSource,
-    RegistrySource, RegistrySourceOptions, anchor,
+    MappedSource, MappedSourceOptions, RegistrySource, RegistrySourceOptions, anchor,
     contracts::EvidenceRegistry,
     deploy_contracts,
     deploy_eas::{DeployedEas, EasAttestation, deploy_eas, eas_attest, register_schema},
-    MappedSource, MappedSourceOptions,
     mapped::contracts::HashStore,
 };
-use alloy::providers::Provider;
 use evidence_adapters::{MultiSource, ReceiptsSource};
 use evidence_schemas::{ChainId, DigestAlgorithm, Label, log::MerkleLog};
 use evidence_tests::{
@@ -208,33 +207,62 @@ impl SourceFixture for ReceiptsFixture {
     async fn deploy(chain: &Devchain, _rpc: &ChainRpc) -> anyhow::Result<Self> {
         let start = chain.provider.get_block_number().await?;
         let mirror = MirrorSetup::deploy(chain, ChainId::eip155(1), 3, 2).await?;
-        Ok(Self { mirror, start, leaves: Vec::new() })
+        Ok(Self {
+            mirror,
+            start,
+            leaves: Vec::new(),
+        })
     }
 
     fn start_block(&self) -> u64 {
         self.start
     }
 
-    async fn emit(&mut self, _chain: &Devchain, _rpc: &ChainRpc, i: u64) -> anyhow::Result<Emitted> {
+    async fn emit(
+        &mut self,
+        _chain: &Devchain,
+        _rpc: &ChainRpc,
+        i: u64,
+    ) -> anyhow::Result<Emitted> {
         // The mirror's size on the chain as it is now (a reorg may have undone some of
         // this fixture's checkpoints): extend the source log from there.
-        let latest = self.mirror.mirror.latestCheckpoint(self.mirror.source.key()).call().await?;
+        let latest = self
+            .mirror
+            .mirror
+            .latestCheckpoint(self.mirror.source.key())
+            .call()
+            .await?;
         let kept = usize::try_from(latest.size)?;
         self.leaves.truncate(kept);
-        self.leaves.push(alloy::primitives::keccak256(format!("source record {i}")));
+        self.leaves
+            .push(alloy::primitives::keccak256(format!("source record {i}")));
         let log = MerkleLog::from_record_ids(&self.leaves);
         let previous = (latest.size > 0).then_some(latest.size);
         let receipt = self.mirror.submit_log(&log, previous, log.size()).await?;
-        Ok(Emitted { tx_hash: receipt.transaction_hash, block_number: receipt.block_number.unwrap_or_default() })
+        Ok(Emitted {
+            tx_hash: receipt.transaction_hash,
+            block_number: receipt.block_number.unwrap_or_default(),
+        })
     }
 
-    async fn emit_malformed(&mut self, _chain: &Devchain, _rpc: &ChainRpc) -> anyhow::Result<Emitted> {
-        anyhow::bail!("a real AnchorMirror cannot emit a malformed CheckpointAccepted (see the file's notes)")
+    async fn emit_malformed(
+        &mut self,
+        _chain: &Devchain,
+        _rpc: &ChainRpc,
+    ) -> anyhow::Result<Emitted> {
+        anyhow::bail!(
+            "a real AnchorMirror cannot emit a malformed CheckpointAccepted (see the file's notes)"
+        )
     }
 
     fn source(&self, rpc: &ChainRpc) -> anyhow::Result<Arc<dyn EvidenceSource>> {
-        let source = ReceiptsSource::new(rpc.clone(), ChainId::eip155(SUITE_CHAIN_ID), *self.mirror.mirror.address(), 2_000)
-            .from_block(self.start);
+        let source = ReceiptsSource::new(
+            rpc.clone(),
+            ChainId::eip155(SUITE_CHAIN_ID),
+            *self.mirror.mirror.address(),
+            2_000,
+        )
+        .from_block(self.start);
         Ok(Arc::new(source))
     }
 }
@@ -260,10 +288,18 @@ impl SourceFixture for MultiFixture {
     }
 
     async fn emit(&mut self, chain: &Devchain, rpc: &ChainRpc, i: u64) -> anyhow::Result<Emitted> {
-        if i % 2 == 0 { self.registry.emit(chain, rpc, i).await } else { self.receipts.emit(chain, rpc, i).await }
+        if i.is_multiple_of(2) {
+            self.registry.emit(chain, rpc, i).await
+        } else {
+            self.receipts.emit(chain, rpc, i).await
+        }
     }
 
-    async fn emit_malformed(&mut self, chain: &Devchain, rpc: &ChainRpc) -> anyhow::Result<Emitted> {
+    async fn emit_malformed(
+        &mut self,
+        chain: &Devchain,
+        rpc: &ChainRpc,
+    ) -> anyhow::Result<Emitted> {
         self.registry.emit_malformed(chain, rpc).await
     }
 
@@ -321,7 +357,8 @@ struct MappedFixture {
     start: u64,
 }
 
-const STORED: &str = "Stored(bytes32 indexed hash, address indexed owner, uint256 time, string kind)";
+const STORED: &str =
+    "Stored(bytes32 indexed hash, address indexed owner, uint256 time, string kind)";
 
 impl SourceFixture for MappedFixture {
     const NAME: &'static str = "mapped";
@@ -329,7 +366,10 @@ impl SourceFixture for MappedFixture {
     async fn deploy(chain: &Devchain, _rpc: &ChainRpc) -> anyhow::Result<Self> {
         let store = HashStore::deploy(chain.provider.clone()).await?;
         let start = chain.provider.get_block_number().await?;
-        Ok(Self { contract: *store.address(), start })
+        Ok(Self {
+            contract: *store.address(),
+            start,
+        })
     }
 
     fn start_block(&self) -> u64 {
@@ -345,20 +385,33 @@ impl SourceFixture for MappedFixture {
             .get_receipt()
             .await?;
         anyhow::ensure!(receipt.status(), "HashStore.store reverted");
-        Ok(Emitted { tx_hash: receipt.transaction_hash, block_number: receipt.block_number.unwrap_or_default() })
+        Ok(Emitted {
+            tx_hash: receipt.transaction_hash,
+            block_number: receipt.block_number.unwrap_or_default(),
+        })
     }
 
-    async fn emit_malformed(&mut self, chain: &Devchain, _rpc: &ChainRpc) -> anyhow::Result<Emitted> {
+    async fn emit_malformed(
+        &mut self,
+        chain: &Devchain,
+        _rpc: &ChainRpc,
+    ) -> anyhow::Result<Emitted> {
         // The `Stored` topic0 and both indexed topics, but a body too short to decode.
         let topic0 = alloy::primitives::keccak256("Stored(bytes32,address,uint256,string)");
         let receipt = HashStore::new(self.contract, &chain.provider)
-            .emitRaw(vec![topic0, B256::repeat_byte(7), chain.address().into_word()], Bytes::from_static(&[1, 2, 3]))
+            .emitRaw(
+                vec![topic0, B256::repeat_byte(7), chain.address().into_word()],
+                Bytes::from_static(&[1, 2, 3]),
+            )
             .send()
             .await?
             .get_receipt()
             .await?;
         anyhow::ensure!(receipt.status(), "HashStore.emitRaw reverted");
-        Ok(Emitted { tx_hash: receipt.transaction_hash, block_number: receipt.block_number.unwrap_or_default() })
+        Ok(Emitted {
+            tx_hash: receipt.transaction_hash,
+            block_number: receipt.block_number.unwrap_or_default(),
+        })
     }
 
     fn source(&self, rpc: &ChainRpc) -> anyhow::Result<Arc<dyn EvidenceSource>> {
@@ -374,7 +427,12 @@ impl SourceFixture for MappedFixture {
             metadata_field: None,
             metadata_fields: vec!["time".into()],
         };
-        Ok(Arc::new(MappedSource::new(rpc.clone(), ChainId::eip155(SUITE_CHAIN_ID), opts, 2_000)?))
+        Ok(Arc::new(MappedSource::new(
+            rpc.clone(),
+            ChainId::eip155(SUITE_CHAIN_ID),
+            opts,
+            2_000,
+        )?))
     }
 }
 

@@ -22,9 +22,18 @@ fn check_page(page: &str, at_least: usize) {
     let root = workspace_root();
     let text = std::fs::read_to_string(root.join(page)).unwrap();
     let paths = named_paths(&text);
-    assert!(paths.len() >= at_least, "{page} names too few paths to be checked: {paths:?}");
-    let missing: Vec<_> = paths.iter().filter(|p| !root.join(p.trim_end_matches('/')).exists()).collect();
-    assert!(missing.is_empty(), "{page} names paths that do not exist: {missing:?}");
+    assert!(
+        paths.len() >= at_least,
+        "{page} names too few paths to be checked: {paths:?}"
+    );
+    let missing: Vec<_> = paths
+        .iter()
+        .filter(|p| !root.join(p.trim_end_matches('/')).exists())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{page} names paths that do not exist: {missing:?}"
+    );
 }
 
 #[test]
@@ -39,6 +48,11 @@ fn every_path_chains_md_names_exists() {
 
 #[test]
 fn the_path_filter_finds_paths_and_skips_prose() {
-    let found = named_paths("see `relayer/src/log.rs`, `schemas/` and `record`, not `a / b` or `GET /api/v1/records/{id}/bundle`");
-    assert_eq!(found, vec!["relayer/src/log.rs".to_owned(), "schemas/".to_owned()]);
+    let found = named_paths(
+        "see `relayer/src/log.rs`, `schemas/` and `record`, not `a / b` or `GET /api/v1/records/{id}/bundle`",
+    );
+    assert_eq!(
+        found,
+        vec!["relayer/src/log.rs".to_owned(), "schemas/".to_owned()]
+    );
 }

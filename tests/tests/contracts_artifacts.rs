@@ -39,7 +39,8 @@ fn artifacts_match_a_fresh_compile() {
 #[test]
 fn eas_artifacts_match_the_pinned_package() {
     let root = workspace_root();
-    let pkg = root.join("deploy/node_modules/@ethereum-attestation-service/eas-contracts/package.json");
+    let pkg =
+        root.join("deploy/node_modules/@ethereum-attestation-service/eas-contracts/package.json");
     assert!(
         pkg.is_file(),
         "the pinned EAS contracts are not installed (no {}); run `bash deploy/scripts/install-tools.sh`",

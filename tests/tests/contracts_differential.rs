@@ -171,23 +171,46 @@ async fn worked_example_record_id() {
     let (_chain, harness) = start().await;
     let readme = std::fs::read_to_string(workspace_root().join("schemas/README.md")).unwrap();
     let section = |marker: &str| -> String {
-        let rest = &readme[readme.find(marker).unwrap_or_else(|| panic!("README lacks {marker}")) + marker.len()..];
+        let rest = &readme[readme
+            .find(marker)
+            .unwrap_or_else(|| panic!("README lacks {marker}"))
+            + marker.len()..];
         let body = &rest[rest.find("```").unwrap()..];
         let body = &body[body.find('\n').unwrap() + 1..];
         body[..body.find("```").unwrap()].to_owned()
     };
-    let record: evidence_schemas::EvidenceRecord = serde_json::from_str(&section("<!-- vector:record -->")).unwrap();
+    let record: evidence_schemas::EvidenceRecord =
+        serde_json::from_str(&section("<!-- vector:record -->")).unwrap();
     let published_id: B256 = section("<!-- vector:id -->").trim().parse().unwrap();
     let published_bytes: Vec<u8> = section("<!-- vector:encoding -->")
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .flat_map(|w| alloy::hex::decode(w).unwrap())
         .collect();
-    let sol_id = harness.recordIdFromStrings(to_sol_input(&record)).call().await.unwrap();
-    let sol_bytes = harness.encodeRecord(to_sol_input(&record)).call().await.unwrap();
-    assert_eq!(sol_bytes.to_vec(), published_bytes, "Solidity encoding differs from schemas/README.md");
-    assert_eq!(sol_id, published_id, "Solidity record id differs from schemas/README.md");
-    assert_eq!(record.record_id(), published_id, "Rust record id differs from schemas/README.md");
+    let sol_id = harness
+        .recordIdFromStrings(to_sol_input(&record))
+        .call()
+        .await
+        .unwrap();
+    let sol_bytes = harness
+        .encodeRecord(to_sol_input(&record))
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(
+        sol_bytes.to_vec(),
+        published_bytes,
+        "Solidity encoding differs from schemas/README.md"
+    );
+    assert_eq!(
+        sol_id, published_id,
+        "Solidity record id differs from schemas/README.md"
+    );
+    assert_eq!(
+        record.record_id(),
+        published_id,
+        "Rust record id differs from schemas/README.md"
+    );
 }
 
 /// One inclusion question put to both verifiers.

@@ -43,7 +43,9 @@ fn leases(rt: &tokio::runtime::Runtime, store: &Store) -> Vec<LeaseRow> {
 }
 
 fn holder(rows: &[LeaseRow], name: &str) -> Option<String> {
-    rows.iter().find(|l| l.name == name).map(|l| l.holder.clone())
+    rows.iter()
+        .find(|l| l.name == name)
+        .map(|l| l.holder.clone())
 }
 
 fn cluster_run(instances: usize) {
@@ -81,10 +83,16 @@ fn cluster_run(instances: usize) {
         if let Some(h) = holder(&leases(&rt, &store), &chain_lease) {
             break h;
         }
-        assert!(Instant::now() < deadline, "no instance took {chain_lease} within 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "no instance took {chain_lease} within 60 s"
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
-    let victim_index = names.iter().position(|n| *n == victim).expect("holder is one of ours");
+    let victim_index = names
+        .iter()
+        .position(|n| *n == victim)
+        .expect("holder is one of ours");
     // Mid-stream: more records are on their way while it dies.
     on_alpha.push(net.anchor_text("alpha", &format!("cluster {instances} alpha before kill")));
     let mut dead = nodes[victim_index].take().expect("victim running");
@@ -92,7 +100,10 @@ fn cluster_run(instances: usize) {
     dead.wait().expect("victim reaped");
     let killed_at = Instant::now();
     for i in 0..4 {
-        on_alpha.push(net.anchor_text("alpha", &format!("cluster {instances} alpha after kill {i}")));
+        on_alpha.push(net.anchor_text(
+            "alpha",
+            &format!("cluster {instances} alpha after kill {i}"),
+        ));
     }
     on_beta.push(net.anchor_text("beta", &format!("cluster {instances} beta 1")));
 
@@ -114,19 +125,29 @@ fn cluster_run(instances: usize) {
     assert_ne!(new_holder, victim);
 
     for id in &on_alpha {
-        net.wait_provable(id, "beta", Duration::from_secs(180)).expect("provable on beta");
+        net.wait_provable(id, "beta", Duration::from_secs(180))
+            .expect("provable on beta");
     }
     for id in &on_beta {
-        net.wait_provable(id, "alpha", Duration::from_secs(180)).expect("provable on alpha");
+        net.wait_provable(id, "alpha", Duration::from_secs(180))
+            .expect("provable on alpha");
     }
     // Round-trip receipts keep a few checkpoints moving after the records are provable:
     // let relaying settle, so every accepted checkpoint is recorded before the checks.
-    net.wait_quiet(Duration::from_secs(120)).expect("relaying settles");
+    net.wait_quiet(Duration::from_secs(120))
+        .expect("relaying settles");
     for (ids, to) in [(&on_alpha, "beta"), (&on_beta, "alpha")] {
         for id in ids.iter() {
-            let bundle = net.wait_provable(id, to, Duration::from_secs(30)).expect("provable");
+            let bundle = net
+                .wait_provable(id, to, Duration::from_secs(30))
+                .expect("provable");
             let out = net.verify(&bundle);
-            assert!(out.status.success(), "{id} verifies on {to}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{id} verifies on {to}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
     // Stop the survivors, then check the invariants against the chains.
@@ -135,13 +156,35 @@ fn cluster_run(instances: usize) {
         node.wait().expect("survivor stops");
     }
     let final_leases = leases(&rt, &store);
-    let chain_row = final_leases.iter().find(|l| l.name == chain_lease).expect("chain lease row");
-    assert!(chain_row.holder != victim && chain_row.epoch >= 2, "{final_leases:?}");
+    let chain_row = final_leases
+        .iter()
+        .find(|l| l.name == chain_lease)
+        .expect("chain lease row");
+    assert!(
+        chain_row.holder != victim && chain_row.epoch >= 2,
+        "{final_leases:?}"
+    );
     rt.block_on(async {
-        assert_eq!(store.count_evidence_records(&alpha).await.unwrap(), on_alpha.len() as u64, "records of alpha");
-        assert_eq!(store.count_logged_evidence_records(&alpha).await.unwrap(), on_alpha.len() as u64, "alpha's log");
-        assert_eq!(store.count_evidence_records(&beta).await.unwrap(), on_beta.len() as u64, "records of beta");
-        assert_eq!(store.count_logged_evidence_records(&beta).await.unwrap(), on_beta.len() as u64, "beta's log");
+        assert_eq!(
+            store.count_evidence_records(&alpha).await.unwrap(),
+            on_alpha.len() as u64,
+            "records of alpha"
+        );
+        assert_eq!(
+            store.count_logged_evidence_records(&alpha).await.unwrap(),
+            on_alpha.len() as u64,
+            "alpha's log"
+        );
+        assert_eq!(
+            store.count_evidence_records(&beta).await.unwrap(),
+            on_beta.len() as u64,
+            "records of beta"
+        );
+        assert_eq!(
+            store.count_logged_evidence_records(&beta).await.unwrap(),
+            on_beta.len() as u64,
+            "beta's log"
+        );
         for (source, destination, index) in [(&alpha, &beta, 1u16), (&beta, &alpha, 0u16)] {
             check_route(&net, &store, source, destination, index).await;
         }
@@ -152,7 +195,13 @@ fn cluster_run(instances: usize) {
 
 /// Confirmed submissions == accepted checkpoints on the mirror, and every relayer
 /// transaction on the destination is a deploy step or one accepted checkpoint.
-async fn check_route(net: &Devnet, store: &Store, source: &ChainId, destination: &ChainId, index: u16) {
+async fn check_route(
+    net: &Devnet,
+    store: &Store,
+    source: &ChainId,
+    destination: &ChainId,
+    index: u16,
+) {
     use alloy::{providers::Provider, rpc::types::Filter, sol_types::SolEvent};
     let route = Route::new(source.clone(), destination.clone());
     // Accepted = confirmed by us, or observed: a transaction the killed instance sent
@@ -175,18 +224,38 @@ async fn check_route(net: &Devnet, store: &Store, source: &ChainId, destination:
         .get_logs(
             &Filter::new()
                 .address(net.mirror(usize::from(index)))
-                .event_signature(evidence_adapters::contracts::AnchorMirror::CheckpointAccepted::SIGNATURE_HASH)
+                .event_signature(
+                    evidence_adapters::contracts::AnchorMirror::CheckpointAccepted::SIGNATURE_HASH,
+                )
                 .topic1(source.key())
                 .from_block(0),
         )
         .await
         .unwrap();
     assert!(!accepted.is_empty(), "{route}: nothing accepted");
-    assert_eq!(confirmed, accepted.len() as u64, "{route}: confirmed or observed submissions == CheckpointAccepted events");
-    let relayer_key: alloy::signers::local::PrivateKeySigner =
-        net.env.iter().find(|(k, _)| k == "BRIDGE_RELAYER_KEY").unwrap().1.parse().unwrap();
-    let nonce = rpc.provider().get_transaction_count(relayer_key.address()).await.unwrap();
+    assert_eq!(
+        confirmed,
+        accepted.len() as u64,
+        "{route}: confirmed or observed submissions == CheckpointAccepted events"
+    );
+    let relayer_key: alloy::signers::local::PrivateKeySigner = net
+        .env
+        .iter()
+        .find(|(k, _)| k == "BRIDGE_RELAYER_KEY")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    let nonce = rpc
+        .provider()
+        .get_transaction_count(relayer_key.address())
+        .await
+        .unwrap();
     // Deploying registry and mirror took 2 transactions (the owner, a key of its own,
     // installed the attestor sets).
-    assert_eq!(nonce, 2 + accepted.len() as u64, "{route}: every relayer transaction is one accepted checkpoint");
+    assert_eq!(
+        nonce,
+        2 + accepted.len() as u64,
+        "{route}: every relayer transaction is one accepted checkpoint"
+    );
 }

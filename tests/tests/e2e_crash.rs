@@ -32,7 +32,9 @@ fn sigkill_at_any_point_loses_nothing_and_mirrors_nothing_twice() {
     }
     let mut relayer = net.start_relayer(run);
     for id in &ids {
-        let bundle = net.wait_provable(id, "beta", Duration::from_secs(120)).unwrap();
+        let bundle = net
+            .wait_provable(id, "beta", Duration::from_secs(120))
+            .unwrap();
         assert!(net.verify(&bundle).status.success(), "{id}");
     }
     relayer.kill().unwrap();

@@ -45,25 +45,43 @@ fn node() -> PathBuf {
 }
 
 fn chromium() -> PathBuf {
-    let path = std::env::var_os("CHROMIUM_BIN").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    assert!(path.is_file(), "{} is missing: run bash deploy/scripts/install-tools.sh (installs Debian's chromium) or set CHROMIUM_BIN", path.display());
+    let path = std::env::var_os("CHROMIUM_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run bash deploy/scripts/install-tools.sh (installs Debian's chromium) or set CHROMIUM_BIN",
+        path.display()
+    );
     let playwright = workspace_root().join("deploy/node_modules/playwright-core/package.json");
-    assert!(playwright.is_file(), "playwright-core is not installed: run bash deploy/scripts/install-tools.sh");
+    assert!(
+        playwright.is_file(),
+        "playwright-core is not installed: run bash deploy/scripts/install-tools.sh"
+    );
     path
 }
 
 fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 #[test]
 fn page_checks_pass_their_javascript_unit_tests() {
-    let vectors = std::env::var("RFC6962_VECTORS_DIR")
-        .unwrap_or_else(|_| workspace_root().join("../shared/testdata/rfc6962").display().to_string());
+    let vectors = std::env::var("RFC6962_VECTORS_DIR").unwrap_or_else(|_| {
+        workspace_root()
+            .join("../shared/testdata/rfc6962")
+            .display()
+            .to_string()
+    });
     let out = Command::new(node())
         .args(["--test", "tests/browser/verify.test.mjs"])
         .current_dir(workspace_root())
@@ -71,8 +89,15 @@ fn page_checks_pass_their_javascript_unit_tests() {
         .output()
         .expect("node runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "node --test tests/browser/verify.test.mjs failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("# fail 0") && !text.contains("# pass 0"), "{text}");
+    assert!(
+        out.status.success(),
+        "node --test tests/browser/verify.test.mjs failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("# fail 0") && !text.contains("# pass 0"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -96,7 +121,11 @@ fn a_file_anchored_on_two_chains_is_found_and_verified_in_a_real_browser() {
         );
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "bridge run did not listen on 127.0.0.1:{port}; see {}", net.dir.path().display());
+            assert!(
+                Instant::now() < deadline,
+                "bridge run did not listen on 127.0.0.1:{port}; see {}",
+                net.dir.path().display()
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
         relayer
@@ -105,10 +134,25 @@ fn a_file_anchored_on_two_chains_is_found_and_verified_in_a_real_browser() {
 
     // The same document, anchored on both chains: one record on each.
     let file = net.dir.path().join("iou-zhang-san.txt");
-    std::fs::write(&file, "IOU: Zhang San owes Li Si 10,000 CNY, due 2027-06-30.\n借条：张三欠李四人民币壹万元整。\n").unwrap();
+    std::fs::write(
+        &file,
+        "IOU: Zhang San owes Li Si 10,000 CNY, due 2027-06-30.\n借条：张三欠李四人民币壹万元整。\n",
+    )
+    .unwrap();
     let mut ids = Vec::new();
     for chain in ["alpha", "beta"] {
-        let v = net.json(&["anchor", "--config", config, "--chain", chain, "--file", file.to_str().unwrap(), "--kind", "iou", "--json"]);
+        let v = net.json(&[
+            "anchor",
+            "--config",
+            config,
+            "--chain",
+            chain,
+            "--file",
+            file.to_str().unwrap(),
+            "--kind",
+            "iou",
+            "--json",
+        ]);
         ids.push(v["record_id"].as_str().expect("record_id").to_owned());
     }
     net.wait_provable(&ids[0], "beta", PROVABLE).unwrap();
@@ -128,12 +172,25 @@ fn a_file_anchored_on_two_chains_is_found_and_verified_in_a_real_browser() {
         .status()
         .expect("node runs");
     println!("screenshots of the lookup page: {}", shots.display());
-    assert!(status.success(), "the browser test failed (its output is above; screenshots in {})", shots.display());
-    for name in
-        ["found-en.png", "trust-file-without-set-en.png", "forged-signature-en.png", "not-found-en.png", "not-found-zh.png", "found-zh.png"]
-    {
+    assert!(
+        status.success(),
+        "the browser test failed (its output is above; screenshots in {})",
+        shots.display()
+    );
+    for name in [
+        "found-en.png",
+        "trust-file-without-set-en.png",
+        "forged-signature-en.png",
+        "not-found-en.png",
+        "not-found-zh.png",
+        "found-zh.png",
+    ] {
         let shot = shots.join(name);
-        assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000), "screenshot {} missing", shot.display());
+        assert!(
+            std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000),
+            "screenshot {} missing",
+            shot.display()
+        );
         println!("screenshot: {}", shot.display());
     }
 
@@ -142,25 +199,75 @@ fn a_file_anchored_on_two_chains_is_found_and_verified_in_a_real_browser() {
     // relayer key (`bridge run` is stopped meanwhile, so the two never race on a nonce).
     relayer.kill().unwrap();
     relayer.wait().unwrap();
-    let show = net.json(&["mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha", "--json"]);
+    let show = net.json(&[
+        "mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha", "--json",
+    ]);
     assert_eq!(show["attestor_set_version"], 1, "{show}");
-    let members: Vec<String> = show["attestors"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
-    let keys = &net.env.iter().find(|(k, _)| k == "BRIDGE_ATTESTOR_KEYS").expect("devnet attestor keys").1;
+    let members: Vec<String> = show["attestors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect();
+    let keys = &net
+        .env
+        .iter()
+        .find(|(k, _)| k == "BRIDGE_ATTESTOR_KEYS")
+        .expect("devnet attestor keys")
+        .1;
     let mut approvals = Vec::new();
     for (i, key) in keys.split(',').take(2).enumerate() {
         let path = net.dir.path().join(format!("approval-{i}.json"));
-        let mut args = vec!["mirror", "sign-rotation", "--config", config, "--chain", "beta", "--source", "alpha", "--key-env", "ONE_KEY"];
+        let mut args = vec![
+            "mirror",
+            "sign-rotation",
+            "--config",
+            config,
+            "--chain",
+            "beta",
+            "--source",
+            "alpha",
+            "--key-env",
+            "ONE_KEY",
+        ];
         for a in &members {
             args.extend(["--attestor", a.as_str()]);
         }
-        args.extend(["--threshold", "3", "--version", "2", "-o", path.to_str().unwrap()]);
+        args.extend([
+            "--threshold",
+            "3",
+            "--version",
+            "2",
+            "-o",
+            path.to_str().unwrap(),
+        ]);
         let key = key.trim();
-        let key = if key.starts_with("0x") { key.to_owned() } else { format!("0x{key}") };
+        let key = if key.starts_with("0x") {
+            key.to_owned()
+        } else {
+            format!("0x{key}")
+        };
         let out = net.command(&args).env("ONE_KEY", key).output().unwrap();
-        assert!(out.status.success(), "sign-rotation failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "sign-rotation failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         approvals.push(path.to_str().unwrap().to_owned());
     }
-    let mut args = vec!["mirror", "rotate", "--config", config, "--chain", "beta", "--source", "alpha", "--threshold", "3", "--json"];
+    let mut args = vec![
+        "mirror",
+        "rotate",
+        "--config",
+        config,
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+        "--threshold",
+        "3",
+        "--json",
+    ];
     for a in &members {
         args.extend(["--attestor", a.as_str()]);
     }
@@ -172,10 +279,28 @@ fn a_file_anchored_on_two_chains_is_found_and_verified_in_a_real_browser() {
 
     let _relayer = serve(1);
     let file = net.dir.path().join("iou-after-rotation.txt");
-    std::fs::write(&file, "IOU signed after the attestors raised their threshold.\n").unwrap();
-    let v = net.json(&["anchor", "--config", config, "--chain", "alpha", "--file", file.to_str().unwrap(), "--kind", "iou", "--json"]);
-    let bundle = net.wait_provable(v["record_id"].as_str().unwrap(), "beta", PROVABLE).unwrap();
-    let bundle: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(bundle).unwrap()).unwrap();
+    std::fs::write(
+        &file,
+        "IOU signed after the attestors raised their threshold.\n",
+    )
+    .unwrap();
+    let v = net.json(&[
+        "anchor",
+        "--config",
+        config,
+        "--chain",
+        "alpha",
+        "--file",
+        file.to_str().unwrap(),
+        "--kind",
+        "iou",
+        "--json",
+    ]);
+    let bundle = net
+        .wait_provable(v["record_id"].as_str().unwrap(), "beta", PROVABLE)
+        .unwrap();
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle).unwrap()).unwrap();
     assert_eq!(bundle["destination"]["attestor_set_version"], 2, "{bundle}");
     assert_eq!(bundle["destination"]["threshold"], 3, "{bundle}");
 
@@ -191,8 +316,16 @@ fn a_file_anchored_on_two_chains_is_found_and_verified_in_a_real_browser() {
         .env("CHROMIUM_BIN", &chromium)
         .status()
         .expect("node runs");
-    assert!(status.success(), "the browser test after the rotation failed (its output is above; screenshots in {})", shots.display());
+    assert!(
+        status.success(),
+        "the browser test after the rotation failed (its output is above; screenshots in {})",
+        shots.display()
+    );
     let shot = shots.join("rotated-en.png");
-    assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000), "screenshot {} missing", shot.display());
+    assert!(
+        std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000),
+        "screenshot {} missing",
+        shot.display()
+    );
     println!("screenshot: {}", shot.display());
 }

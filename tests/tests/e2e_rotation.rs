@@ -11,10 +11,7 @@
 
 mod support;
 
-use std::{
-    process::Stdio,
-    time::Duration,
-};
+use std::{process::Stdio, time::Duration};
 
 use alloy::{
     primitives::{Address, B256},
@@ -26,7 +23,10 @@ use evidence_schemas::{
     ChainId,
     checkpoint::{Checkpoint, MirrorDomain},
 };
-use evidence_tests::{attest::{sign_checkpoint, signature_bytes}, revert::expect_revert};
+use evidence_tests::{
+    attest::{sign_checkpoint, signature_bytes},
+    revert::expect_revert,
+};
 use serde_json::Value;
 use support::{Devnet, Relayer};
 
@@ -40,7 +40,11 @@ const NEW_SET: [&str; 3] = [
 ];
 
 fn env<'a>(net: &'a Devnet, key: &str) -> &'a str {
-    &net.env.iter().find(|(k, _)| k == key).unwrap_or_else(|| panic!("devnet.env has no {key}")).1
+    &net.env
+        .iter()
+        .find(|(k, _)| k == key)
+        .unwrap_or_else(|| panic!("devnet.env has no {key}"))
+        .1
 }
 
 fn keys(list: &str) -> Vec<PrivateKeySigner> {
@@ -54,7 +58,12 @@ fn sorted_addresses(keys: &[PrivateKeySigner]) -> Vec<Address> {
 }
 
 fn addresses_of(v: &Value) -> Vec<Address> {
-    let mut a: Vec<Address> = v.as_array().unwrap().iter().map(|x| x.as_str().unwrap().parse().unwrap()).collect();
+    let mut a: Vec<Address> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().parse().unwrap())
+        .collect();
     a.sort();
     a
 }
@@ -75,11 +84,32 @@ fn start_relayer_with(net: &Devnet, n: usize, attestor_keys: &str) -> Relayer {
 
 fn verify_ok(net: &Devnet, bundle: &std::path::Path) -> Value {
     let out = net.verify(bundle);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("verify printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     assert!(out.status.success(), "verify failed: {report}");
     assert_eq!(report["status"], "valid", "{report}");
-    let checks: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["check"].as_str().unwrap()).collect();
-    assert_eq!(checks, ["offline", "mirror", "root", "attestor_set", "mirror_tx", "source"], "{report}");
+    let checks: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "offline",
+            "mirror",
+            "root",
+            "attestor_set",
+            "mirror_tx",
+            "source"
+        ],
+        "{report}"
+    );
     report
 }
 
@@ -87,9 +117,27 @@ fn verify_ok(net: &Devnet, bundle: &std::path::Path) -> Value {
 fn verify_offline_ok(net: &Devnet, bundle: &std::path::Path) {
     let trust = net.dir.path().join("trust.json");
     let config = net.config();
-    let out = net.run(&["trust", "export", "--config", config.to_str().unwrap(), "-o", trust.to_str().unwrap()]);
-    assert!(out.status.success(), "trust export failed: {}", String::from_utf8_lossy(&out.stderr));
-    let out = net.run(&["verify", bundle.to_str().unwrap(), "--offline", "--trust", trust.to_str().unwrap(), "--json"]);
+    let out = net.run(&[
+        "trust",
+        "export",
+        "--config",
+        config.to_str().unwrap(),
+        "-o",
+        trust.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "trust export failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = net.run(&[
+        "verify",
+        bundle.to_str().unwrap(),
+        "--offline",
+        "--trust",
+        trust.to_str().unwrap(),
+        "--json",
+    ]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(out.status.success(), "offline verify failed: {report}");
     assert_eq!(report["online"], false);
@@ -98,15 +146,51 @@ fn verify_offline_ok(net: &Devnet, bundle: &std::path::Path) {
 
 /// `bridge mirror sign-rotation` of alpha's set on beta with one old key; returns the
 /// approval file.
-fn approve(net: &Devnet, config: &str, key: &PrivateKeySigner, set: &[String], threshold: &str, n: usize) -> std::path::PathBuf {
+fn approve(
+    net: &Devnet,
+    config: &str,
+    key: &PrivateKeySigner,
+    set: &[String],
+    threshold: &str,
+    n: usize,
+) -> std::path::PathBuf {
     let path = net.dir.path().join(format!("approval-{n}.json"));
-    let mut args = vec!["mirror", "sign-rotation", "--config", config, "--chain", "beta", "--source", "alpha", "--key-env", "ONE_KEY"];
+    let mut args = vec![
+        "mirror",
+        "sign-rotation",
+        "--config",
+        config,
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+        "--key-env",
+        "ONE_KEY",
+    ];
     for a in set {
         args.extend(["--attestor", a.as_str()]);
     }
-    args.extend(["--threshold", threshold, "--version", "2", "-o", path.to_str().unwrap()]);
-    let out = net.command(&args).env("ONE_KEY", format!("0x{}", alloy::hex::encode(key.to_bytes()))).output().unwrap();
-    assert!(out.status.success(), "sign-rotation failed: {}", String::from_utf8_lossy(&out.stderr));
+    args.extend([
+        "--threshold",
+        threshold,
+        "--version",
+        "2",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    let out = net
+        .command(&args)
+        .env(
+            "ONE_KEY",
+            format!("0x{}", alloy::hex::encode(key.to_bytes())),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sign-rotation failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     path
 }
 
@@ -127,55 +211,229 @@ fn rotation_rejects_the_old_set_and_keeps_old_proofs_valid() {
     let b: Value = serde_json::from_str(&std::fs::read_to_string(&old_bundle).unwrap()).unwrap();
     assert_eq!(b["destination"]["attestor_set_version"], 1);
 
-    let show = net.json(&["mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha", "--json"]);
+    let show = net.json(&[
+        "mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha", "--json",
+    ]);
     assert_eq!(show["attestor_set_version"], 1, "{show}");
     assert_eq!(show["threshold"], 2);
-    assert_eq!(addresses_of(&show["attestors"]), sorted_addresses(&old_keys));
-    assert!(show["latest_checkpoint"]["size"].as_u64().unwrap() >= 1, "{show}");
+    assert_eq!(
+        addresses_of(&show["attestors"]),
+        sorted_addresses(&old_keys)
+    );
+    assert!(
+        show["latest_checkpoint"]["size"].as_u64().unwrap() >= 1,
+        "{show}"
+    );
     relayer.kill().unwrap();
     relayer.wait().unwrap();
 
     // Bad input is refused before anything is sent (exit 2, with the reason).
-    let [a, b2, c] = [new_addresses[0].to_string(), new_addresses[1].to_string(), new_addresses[2].to_string()];
-    let base = ["mirror", "rotate", "--config", config, "--approval", "/nonexistent/approval.json"];
+    let [a, b2, c] = [
+        new_addresses[0].to_string(),
+        new_addresses[1].to_string(),
+        new_addresses[2].to_string(),
+    ];
+    let base = [
+        "mirror",
+        "rotate",
+        "--config",
+        config,
+        "--approval",
+        "/nonexistent/approval.json",
+    ];
     for (extra, needle) in [
-        (vec!["--chain", "beta", "--source", "alpha", "--attestor", &a, "--attestor", &b2, "--threshold", "0"], "--threshold 0"),
-        (vec!["--chain", "beta", "--source", "alpha", "--attestor", &a, "--attestor", &b2, "--threshold", "3"], "between 1 and the number"),
-        (vec!["--chain", "beta", "--source", "alpha", "--attestor", &a, "--attestor", &a, "--threshold", "1"], "given twice"),
-        (vec!["--chain", "gamma", "--source", "alpha", "--attestor", &a, "--threshold", "1"], "unknown chain \"gamma\""),
-        (vec!["--chain", "beta", "--source", "beta", "--attestor", &a, "--threshold", "1"], "both \"beta\""),
-        (vec!["--chain", "beta", "--source", "alpha", "--attestor", "0x1234", "--threshold", "1"], "not a 20-byte hex address"),
-        (vec!["--chain", "beta", "--source", "alpha", "--attestor", &a, "--threshold", "1", "--version", "3"], "the next is 2"),
-        (vec!["--chain", "beta", "--source", "alpha", "--attestor", &a, "--threshold", "1"], "cannot read approval"),
+        (
+            vec![
+                "--chain",
+                "beta",
+                "--source",
+                "alpha",
+                "--attestor",
+                &a,
+                "--attestor",
+                &b2,
+                "--threshold",
+                "0",
+            ],
+            "--threshold 0",
+        ),
+        (
+            vec![
+                "--chain",
+                "beta",
+                "--source",
+                "alpha",
+                "--attestor",
+                &a,
+                "--attestor",
+                &b2,
+                "--threshold",
+                "3",
+            ],
+            "between 1 and the number",
+        ),
+        (
+            vec![
+                "--chain",
+                "beta",
+                "--source",
+                "alpha",
+                "--attestor",
+                &a,
+                "--attestor",
+                &a,
+                "--threshold",
+                "1",
+            ],
+            "given twice",
+        ),
+        (
+            vec![
+                "--chain",
+                "gamma",
+                "--source",
+                "alpha",
+                "--attestor",
+                &a,
+                "--threshold",
+                "1",
+            ],
+            "unknown chain \"gamma\"",
+        ),
+        (
+            vec![
+                "--chain",
+                "beta",
+                "--source",
+                "beta",
+                "--attestor",
+                &a,
+                "--threshold",
+                "1",
+            ],
+            "both \"beta\"",
+        ),
+        (
+            vec![
+                "--chain",
+                "beta",
+                "--source",
+                "alpha",
+                "--attestor",
+                "0x1234",
+                "--threshold",
+                "1",
+            ],
+            "not a 20-byte hex address",
+        ),
+        (
+            vec![
+                "--chain",
+                "beta",
+                "--source",
+                "alpha",
+                "--attestor",
+                &a,
+                "--threshold",
+                "1",
+                "--version",
+                "3",
+            ],
+            "the next is 2",
+        ),
+        (
+            vec![
+                "--chain",
+                "beta",
+                "--source",
+                "alpha",
+                "--attestor",
+                &a,
+                "--threshold",
+                "1",
+            ],
+            "cannot read approval",
+        ),
     ] {
         let args: Vec<&str> = base.iter().copied().chain(extra.iter().copied()).collect();
         let out = net.run(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
-        assert!(stderr.contains(needle), "{extra:?}: {stderr:?} lacks {needle:?}");
+        assert!(
+            stderr.contains(needle),
+            "{extra:?}: {stderr:?} lacks {needle:?}"
+        );
     }
     // The owner cannot replace an installed set: only the current set's threshold (or
     // the owner's timelock) can.
-    let out = net.run(&["mirror", "set-attestors", "--config", config, "--chain", "beta", "--source", "alpha", "--attestor", &a, "--threshold", "1"]);
+    let out = net.run(&[
+        "mirror",
+        "set-attestors",
+        "--config",
+        config,
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+        "--attestor",
+        &a,
+        "--threshold",
+        "1",
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("already has attestor set version 1"), "{stderr}");
-    let show = net.json(&["mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha", "--json"]);
-    assert_eq!(show["attestor_set_version"], 1, "a refused rotation changed the set: {show}");
+    assert!(
+        stderr.contains("already has attestor set version 1"),
+        "{stderr}"
+    );
+    let show = net.json(&[
+        "mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha", "--json",
+    ]);
+    assert_eq!(
+        show["attestor_set_version"], 1,
+        "a refused rotation changed the set: {show}"
+    );
 
     // Two members of the old set approve the new keys, each with its own key; one
     // approval is not enough; a non-member cannot approve.
     let set = [a.clone(), b2.clone(), c.clone()];
     let first = approve(&net, config, &old_keys[0], &set, "2", 0);
     let out = net.run(&[
-        "mirror", "rotate", "--config", config, "--chain", "beta", "--source", "alpha", "--attestor", &a, "--attestor", &b2,
-        "--attestor", &c, "--threshold", "2", "--approval", first.to_str().unwrap(),
+        "mirror",
+        "rotate",
+        "--config",
+        config,
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+        "--attestor",
+        &a,
+        "--attestor",
+        &b2,
+        "--attestor",
+        &c,
+        "--threshold",
+        "2",
+        "--approval",
+        first.to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("threshold is 2: collect more"), "{stderr}");
     let stranger: PrivateKeySigner = env(&net, "BRIDGE_ANCHOR_KEY").parse().unwrap();
-    let mut args = vec!["mirror", "sign-rotation", "--config", config, "--chain", "beta", "--source", "alpha", "--key-env", "BRIDGE_ANCHOR_KEY"];
+    let mut args = vec![
+        "mirror",
+        "sign-rotation",
+        "--config",
+        config,
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+        "--key-env",
+        "BRIDGE_ANCHOR_KEY",
+    ];
     for x in &set {
         args.extend(["--attestor", x.as_str()]);
     }
@@ -183,16 +441,43 @@ fn rotation_rejects_the_old_set_and_keeps_old_proofs_valid() {
     let out = net.run(&args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("({}) is not a member of the current attestor set", stranger.address())), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "({}) is not a member of the current attestor set",
+            stranger.address()
+        )),
+        "{stderr}"
+    );
     let second = approve(&net, config, &old_keys[1], &set, "2", 1);
 
     // Anyone submits them (here: the relayer key, which has no role on the mirror).
     let rotated = net.json(&[
-        "mirror", "rotate", "--config", config, "--chain", "beta", "--source", "alpha", "--attestor", &a, "--attestor", &b2,
-        "--attestor", &c, "--threshold", "2", "--approval", first.to_str().unwrap(), "--approval", second.to_str().unwrap(), "--json",
+        "mirror",
+        "rotate",
+        "--config",
+        config,
+        "--chain",
+        "beta",
+        "--source",
+        "alpha",
+        "--attestor",
+        &a,
+        "--attestor",
+        &b2,
+        "--attestor",
+        &c,
+        "--threshold",
+        "2",
+        "--approval",
+        first.to_str().unwrap(),
+        "--approval",
+        second.to_str().unwrap(),
+        "--json",
     ]);
     assert_eq!(rotated["attestor_set_version"], 2, "{rotated}");
-    let show = net.json(&["mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha", "--json"]);
+    let show = net.json(&[
+        "mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha", "--json",
+    ]);
     assert_eq!(show["attestor_set_version"], 2);
     assert_eq!(addresses_of(&show["attestors"]), new_addresses);
     let history = show["history"].as_array().unwrap();
@@ -201,10 +486,23 @@ fn rotation_rejects_the_old_set_and_keeps_old_proofs_valid() {
     assert_eq!(history[1]["tx_hash"], rotated["tx_hash"]);
     assert_eq!(history[0]["authorization"], "first_set", "{show}");
     assert_eq!(history[1]["authorization"], "signed_rotation", "{show}");
-    assert_eq!(history[1]["signatures"].as_array().unwrap().len(), 2, "{show}");
-    let text = String::from_utf8_lossy(&net.run(&["mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha"]).stdout).into_owned();
+    assert_eq!(
+        history[1]["signatures"].as_array().unwrap().len(),
+        2,
+        "{show}"
+    );
+    let text = String::from_utf8_lossy(
+        &net.run(&[
+            "mirror", "show", "--config", config, "--chain", "beta", "--source", "alpha",
+        ])
+        .stdout,
+    )
+    .into_owned();
     assert!(text.contains("signed by version 1, 2 signatures"), "{text}");
-    assert!(text.contains("first set (installed by the owner)"), "{text}");
+    assert!(
+        text.contains("first set (installed by the owner)"),
+        "{text}"
+    );
 
     // A checkpoint signed by the OLD set is rejected with NotAttestor; the same
     // checkpoint signed by the new set passes the signature check (and then fails only
@@ -220,25 +518,45 @@ fn rotation_rejects_the_old_set_and_keeps_old_proofs_valid() {
         source_block_number: 1_000_000,
         source_block_hash: B256::repeat_byte(0x5b),
     };
-    let domain = MirrorDomain { chain_id: beta_id, mirror };
+    let domain = MirrorDomain {
+        chain_id: beta_id,
+        mirror,
+    };
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let provider = ProviderBuilder::new().connect(&net.rpc(1)).await.unwrap();
         let contract = AnchorMirror::new(mirror, &provider);
         let old_sigs = signature_bytes(&sign_checkpoint(&cp, &domain, &old_keys[..2]).unwrap());
-        let err: AnchorMirror::AnchorMirrorErrors =
-            expect_revert(contract.submitCheckpoint((&cp).into(), vec![], old_sigs).call().await).unwrap();
+        let err: AnchorMirror::AnchorMirrorErrors = expect_revert(
+            contract
+                .submitCheckpoint((&cp).into(), vec![], old_sigs)
+                .call()
+                .await,
+        )
+        .unwrap();
         match err {
             AnchorMirror::AnchorMirrorErrors::NotAttestor(e) => {
-                assert!(sorted_addresses(&old_keys).contains(&e.signer), "NotAttestor names {}", e.signer);
+                assert!(
+                    sorted_addresses(&old_keys).contains(&e.signer),
+                    "NotAttestor names {}",
+                    e.signer
+                );
             }
             other => panic!("an old-set checkpoint was rejected for the wrong reason: {other:?}"),
         }
         let new_sigs = signature_bytes(&sign_checkpoint(&cp, &domain, &new_keys[..2]).unwrap());
-        let err: AnchorMirror::AnchorMirrorErrors =
-            expect_revert(contract.submitCheckpoint((&cp).into(), vec![], new_sigs).call().await).unwrap();
+        let err: AnchorMirror::AnchorMirrorErrors = expect_revert(
+            contract
+                .submitCheckpoint((&cp).into(), vec![], new_sigs)
+                .call()
+                .await,
+        )
+        .unwrap();
         assert!(
-            matches!(err, AnchorMirror::AnchorMirrorErrors::NonCanonicalProofLength(_)),
+            matches!(
+                err,
+                AnchorMirror::AnchorMirrorErrors::NonCanonicalProofLength(_)
+            ),
             "new-set signatures must pass the signature check: {err:?}"
         );
     });
@@ -256,8 +574,16 @@ fn rotation_rejects_the_old_set_and_keeps_old_proofs_valid() {
     verify_offline_ok(&net, &new_bundle);
     let b: Value = serde_json::from_str(&std::fs::read_to_string(&new_bundle).unwrap()).unwrap();
     assert_eq!(b["destination"]["attestor_set_version"], 2, "{b}");
-    let signers: Vec<Address> = b["signatures"].as_array().unwrap().iter().map(|s| s["attestor"].as_str().unwrap().parse().unwrap()).collect();
-    assert!(signers.iter().all(|s| new_addresses.contains(s)), "new checkpoints are signed by the new set: {signers:?}");
+    let signers: Vec<Address> = b["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["attestor"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        signers.iter().all(|s| new_addresses.contains(s)),
+        "new checkpoints are signed by the new set: {signers:?}"
+    );
 
     // The record proven before the rotation can still be bundled after it.
     let rebuilt = net.wait_provable(&before, "beta", PROVABLE).unwrap();

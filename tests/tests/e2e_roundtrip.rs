@@ -22,7 +22,13 @@ const PROVABLE: Duration = Duration::from_secs(150);
 /// The lookup of `record_id`'s digest, as JSON.
 fn lookup(net: &Devnet, digest: &str) -> Value {
     let config = net.config();
-    net.json(&["lookup", "--config", config.to_str().unwrap(), digest, "--json"])
+    net.json(&[
+        "lookup",
+        "--config",
+        config.to_str().unwrap(),
+        digest,
+        "--json",
+    ])
 }
 
 #[test]
@@ -37,22 +43,34 @@ fn acceptance_on_every_chain_is_provable_back_on_the_source_and_relaying_settles
     for to in ["beta", "gamma"] {
         bundles.push(net.wait_provable(&id, to, PROVABLE).unwrap());
     }
-    let record: Value = serde_json::from_str(&std::fs::read_to_string(&bundles[0]).unwrap()).unwrap();
-    let digest = record["record"]["evidence"]["digest"].as_str().unwrap().to_owned();
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundles[0]).unwrap()).unwrap();
+    let digest = record["record"]["evidence"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // Wait until lookup shows, for each destination, a receipt provable on alpha.
     let alpha = ChainId::parse(record["record"]["source"]["chain"].as_str().unwrap()).unwrap();
     let deadline = Instant::now() + PROVABLE;
     let view = loop {
         let view = lookup(&net, &digest);
-        let on = view["records"][0]["mirrored_on"].as_array().cloned().unwrap_or_default();
+        let on = view["records"][0]["mirrored_on"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let back_on_alpha = |m: &Value| {
-            m["receipt"]["provable_on"].as_array().is_some_and(|p| p.iter().any(|b| b["destination_chain"] == alpha.as_str()))
+            m["receipt"]["provable_on"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|b| b["destination_chain"] == alpha.as_str()))
         };
         if on.len() == 2 && on.iter().all(back_on_alpha) {
             break view;
         }
-        assert!(Instant::now() < deadline, "no round-trip receipt provable on alpha: {view}");
+        assert!(
+            Instant::now() < deadline,
+            "no round-trip receipt provable on alpha: {view}"
+        );
         std::thread::sleep(Duration::from_secs(1));
     };
 
@@ -61,21 +79,39 @@ fn acceptance_on_every_chain_is_provable_back_on_the_source_and_relaying_settles
         // The receipt's digest is computable by anyone from alpha's checkpoint.
         let size = m["checkpoint_size"].as_u64().unwrap();
         let root = m["checkpoint_root"].as_str().unwrap().parse().unwrap();
-        assert_eq!(receipt["digest"].as_str().unwrap(), receipt_digest(alpha.key(), size, root).to_string(), "{m}");
+        assert_eq!(
+            receipt["digest"].as_str().unwrap(),
+            receipt_digest(alpha.key(), size, root).to_string(),
+            "{m}"
+        );
         // The receipt is a record of the destination chain, provable on alpha: its
         // bundle verifies offline and online (mirror on alpha, and the destination's
         // CheckpointAccepted event re-read from the destination chain).
         let receipt_id = receipt["record_id"].as_str().unwrap();
         let bundle = net.wait_provable(receipt_id, "alpha", PROVABLE).unwrap();
         let b: Value = serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
-        assert_eq!(b["record"]["source"]["chain"], m["destination_chain"], "{b}");
+        assert_eq!(
+            b["record"]["source"]["chain"], m["destination_chain"],
+            "{b}"
+        );
         assert_eq!(b["record"]["source"]["adapter"], RECEIPTS_ADAPTER);
         assert_eq!(b["record"]["evidence"]["kind"], RECEIPT_KIND);
         let out = net.verify(&bundle);
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert!(out.status.success(), "the receipt bundle does not verify: {report}");
-        let checks: Vec<&str> = report["checks"].as_array().unwrap().iter().map(|c| c["check"].as_str().unwrap()).collect();
-        assert!(checks.contains(&"source"), "the receipt was re-read from its chain: {report}");
+        assert!(
+            out.status.success(),
+            "the receipt bundle does not verify: {report}"
+        );
+        let checks: Vec<&str> = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["check"].as_str().unwrap())
+            .collect();
+        assert!(
+            checks.contains(&"source"),
+            "the receipt was re-read from its chain: {report}"
+        );
     }
 
     // The human lookup says it too.
@@ -93,10 +129,21 @@ fn acceptance_on_every_chain_is_provable_back_on_the_source_and_relaying_settles
         assert_eq!(evidence_size(&settled, name), expected, "{name}: {settled}");
     }
     let sizes = |status: &Value| -> Vec<Option<u64>> {
-        status.as_array().unwrap().iter().map(|c| c["last_checkpoint"]["size"].as_u64()).collect()
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["last_checkpoint"]["size"].as_u64())
+            .collect()
     };
     // Ten blocks later (five checkpoint intervals of 2 s at 1 s blocks, each indexed),
     // still no new checkpoint anywhere.
-    let later = net.wait_processed_past(&settled, &[], 10, PROVABLE).unwrap();
-    assert_eq!(sizes(&later), sizes(&settled), "checkpoints kept coming with nothing new anchored");
+    let later = net
+        .wait_processed_past(&settled, &[], 10, PROVABLE)
+        .unwrap();
+    assert_eq!(
+        sizes(&later),
+        sizes(&settled),
+        "checkpoints kept coming with nothing new anchored"
+    );
 }

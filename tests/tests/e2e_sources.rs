@@ -15,8 +15,8 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use evidence_adapters::{
-    ChainRpc, EvidenceSource, MappedSource, RpcConfig, mapped::contracts::HashStore,
-    mapped::MappedSourceOptions,
+    ChainRpc, EvidenceSource, MappedSource, RpcConfig, mapped::MappedSourceOptions,
+    mapped::contracts::HashStore,
 };
 use evidence_schemas::{ChainId, DigestAlgorithm, Label};
 use serde_json::Value;
@@ -25,14 +25,21 @@ use support::Devnet;
 const PROVABLE: Duration = Duration::from_secs(150);
 
 fn env_key(net: &Devnet, name: &str) -> PrivateKeySigner {
-    let v = net.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap();
+    let v = net
+        .env
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap();
     v.parse().unwrap()
 }
 
 /// The value of `key = "..."` on the first line after `after` in the devnet config.
 fn config_value(net: &Devnet, after: &str, key: &str) -> String {
     let text = std::fs::read_to_string(net.config()).unwrap();
-    let start = text.find(after).unwrap_or_else(|| panic!("no {after:?} in the devnet config:\n{text}"));
+    let start = text
+        .find(after)
+        .unwrap_or_else(|| panic!("no {after:?} in the devnet config:\n{text}"));
     let line = text[start..]
         .lines()
         .find(|l| l.starts_with(&format!("{key} = ")))
@@ -42,7 +49,9 @@ fn config_value(net: &Devnet, after: &str, key: &str) -> String {
 
 /// The CAIP-2 id the devnet gave chain `name` (its chain ids are random).
 fn chain_id(net: &Devnet, name: &str) -> ChainId {
-    config_value(net, &format!("name = \"{name}\""), "chain_id").parse().unwrap()
+    config_value(net, &format!("name = \"{name}\""), "chain_id")
+        .parse()
+        .unwrap()
 }
 
 fn cfg(net: &Devnet) -> String {
@@ -58,10 +67,23 @@ fn verify_on(net: &Devnet, record_id: &str, to: &str) {
 }
 
 fn attest_eas(net: &Devnet, text: &str) -> Value {
-    let file = net.dir.path().join(format!("eas-{}.txt", rand::random::<u64>()));
+    let file = net
+        .dir
+        .path()
+        .join(format!("eas-{}.txt", rand::random::<u64>()));
     std::fs::write(&file, text).unwrap();
     net.json(&[
-        "devnet", "attest-eas", "--config", &cfg(net), "--chain", "alpha", "--file", file.to_str().unwrap(), "--note", "e2e", "--json",
+        "devnet",
+        "attest-eas",
+        "--config",
+        &cfg(net),
+        "--chain",
+        "alpha",
+        "--file",
+        file.to_str().unwrap(),
+        "--note",
+        "e2e",
+        "--json",
     ])
 }
 
@@ -77,11 +99,16 @@ async fn eas_and_mapped_records_are_provable_on_other_chains() {
     assert_eq!(eas["record"]["evidence"]["kind"], "eas-document");
 
     // A record of the third-party HashStore on beta, sent with plain alloy.
-    let hashstore: Address = config_value(&net, "[[chains.mapped]]", "contract").parse().unwrap();
-    let beta_url = net.rpc(1);
-    let rpc = ChainRpc::connect(&RpcConfig::new(chain_id(&net, "beta"), vec![beta_url.clone()]))
-        .await
+    let hashstore: Address = config_value(&net, "[[chains.mapped]]", "contract")
+        .parse()
         .unwrap();
+    let beta_url = net.rpc(1);
+    let rpc = ChainRpc::connect(&RpcConfig::new(
+        chain_id(&net, "beta"),
+        vec![beta_url.clone()],
+    ))
+    .await
+    .unwrap();
     let sender = env_key(&net, "BRIDGE_ANCHOR_KEY");
     let provider = alloy::providers::ProviderBuilder::new()
         .wallet(alloy::network::EthereumWallet::from(sender.clone()))
@@ -131,7 +158,13 @@ async fn eas_and_mapped_records_are_provable_on_other_chains() {
     verify_on(&net, &mapped_record, "gamma");
 
     // lookup finds the mapped record by its digest.
-    let found = net.json(&["lookup", "--config", &cfg(&net), &digest.to_string(), "--json"]);
+    let found = net.json(&[
+        "lookup",
+        "--config",
+        &cfg(&net),
+        &digest.to_string(),
+        "--json",
+    ]);
     let records = found["records"].as_array().unwrap();
     assert_eq!(records.len(), 1, "{found}");
     assert_eq!(records[0]["record"]["source"]["adapter"], "mapped");
@@ -166,7 +199,10 @@ fn wait_revoked(net: &Devnet, digest: &str, on: &[&str]) -> Value {
                 }
             }
         }
-        assert!(Instant::now() < deadline, "{digest} not shown revoked and provable on {on:?} in time");
+        assert!(
+            Instant::now() < deadline,
+            "{digest} not shown revoked and provable on {on:?} in time"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -180,12 +216,23 @@ async fn revocations_show_in_lookup_on_every_chain() {
     let file = net.dir.path().join("iou.txt");
     std::fs::write(&file, "an IOU, later revoked").unwrap();
     let anchored = net.json(&[
-        "anchor", "--config", &cfg(&net), "--chain", "alpha", "--file", file.to_str().unwrap(), "--kind", "iou", "--json",
+        "anchor",
+        "--config",
+        &cfg(&net),
+        "--chain",
+        "alpha",
+        "--file",
+        file.to_str().unwrap(),
+        "--kind",
+        "iou",
+        "--json",
     ]);
     let anchor_id = anchored["record_id"].as_str().unwrap().to_owned();
     let digest: B256 = anchored["digest"].as_str().unwrap().parse().unwrap();
     net.wait_provable(&anchor_id, "beta", PROVABLE).unwrap();
-    let registry: Address = config_value(&net, "name = \"alpha\"", "registry").parse().unwrap();
+    let registry: Address = config_value(&net, "name = \"alpha\"", "registry")
+        .parse()
+        .unwrap();
     let rpc = ChainRpc::connect(&RpcConfig::new(chain_id(&net, "alpha"), vec![net.rpc(0)]))
         .await
         .unwrap();
@@ -201,7 +248,10 @@ async fn revocations_show_in_lookup_on_every_chain() {
     .await
     .unwrap();
     let revoke_id = revoked.record.record_id().to_string();
-    let (beta, gamma) = (chain_id(&net, "beta").to_string(), chain_id(&net, "gamma").to_string());
+    let (beta, gamma) = (
+        chain_id(&net, "beta").to_string(),
+        chain_id(&net, "gamma").to_string(),
+    );
     let a = wait_revoked(&net, &digest.to_string(), &[&beta, &gamma]);
     assert_eq!(a["record_id"], anchor_id.as_str());
     assert_eq!(a["revoked_by"], revoke_id.as_str());
@@ -209,15 +259,30 @@ async fn revocations_show_in_lookup_on_every_chain() {
     let text = net.run(&["lookup", "--config", &cfg(&net), &digest.to_string()]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("REVOKED    by record"), "{text}");
-    assert!(text.contains("REVOKED (the revocation is provable there too)"), "{text}");
+    assert!(
+        text.contains("REVOKED (the revocation is provable there too)"),
+        "{text}"
+    );
 
     // EAS: attest on alpha, provable on gamma, revoke with EAS, the revocation follows.
     let eas = attest_eas(&net, "an attestation, later revoked");
     let eas_id = eas["record_id"].as_str().unwrap().to_owned();
-    let eas_digest = eas["record"]["evidence"]["digest"].as_str().unwrap().to_owned();
+    let eas_digest = eas["record"]["evidence"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     net.wait_provable(&eas_id, "gamma", PROVABLE).unwrap();
     let uid = eas["uid"].as_str().unwrap();
-    let rev = net.json(&["devnet", "revoke-eas", "--config", &cfg(&net), "--chain", "alpha", uid, "--json"]);
+    let rev = net.json(&[
+        "devnet",
+        "revoke-eas",
+        "--config",
+        &cfg(&net),
+        "--chain",
+        "alpha",
+        uid,
+        "--json",
+    ]);
     assert_eq!(rev["record"]["action"], "revoke");
     assert_eq!(rev["record"]["ref"], eas_id.as_str());
     let a = wait_revoked(&net, &eas_digest, &[&beta, &gamma]);

@@ -23,11 +23,7 @@
 pub mod locate;
 pub mod normalize;
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::Duration,
-};
+use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use alloy::{
     eips::BlockNumberOrTag,
@@ -266,7 +262,8 @@ impl EasSource {
         })
         .await?;
         let logs = self.check_logs(from, to, logs)?;
-        let timestamps = crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
+        let timestamps =
+            crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
 
         // Decode, filter, and read every named attestation (concurrently).
         let mut batch = SourceBatch::default();
@@ -469,7 +466,6 @@ impl EasSource {
         })
         .map_err(|message| self.inconsistent(from, to, message))
     }
-
 }
 
 #[async_trait]

@@ -90,7 +90,6 @@ impl MappedSource {
         .map_err(|message| self.inconsistent(from, to, message))
     }
 
-
     async fn senders(&self, logs: &[Log]) -> Result<BTreeMap<B256, Address>, AdapterError> {
         let mut out = BTreeMap::new();
         if !self.spec.needs_tx_from() {
@@ -109,7 +108,11 @@ impl MappedSource {
                 .map_err(|e| self.rpc.error("eth_getTransactionByHash", e))?
                 .ok_or_else(|| {
                     let n = log.block_number.unwrap_or_default();
-                    self.inconsistent(n, n, format!("transaction {hash} of a log is unknown to the node"))
+                    self.inconsistent(
+                        n,
+                        n,
+                        format!("transaction {hash} of a log is unknown to the node"),
+                    )
                 })?;
             out.insert(hash, tx.from());
         }
@@ -164,7 +167,8 @@ impl EvidenceSource for MappedSource {
         })
         .await?;
         let logs = self.check_logs(from, to, logs)?;
-        let timestamps = crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
+        let timestamps =
+            crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
         let senders = self.senders(&logs).await?;
         let mut batch = SourceBatch::default();
         for log in &logs {
@@ -173,7 +177,9 @@ impl EvidenceSource for MappedSource {
                     .get(&log.block_hash.unwrap_or_default())
                     .copied()
                     .unwrap_or_default(),
-                tx_from: senders.get(&log.transaction_hash.unwrap_or_default()).copied(),
+                tx_from: senders
+                    .get(&log.transaction_hash.unwrap_or_default())
+                    .copied(),
             };
             match self.spec.decode(&self.chain, log, ctx) {
                 Ok(record) => batch.records.push(SourcedRecord { record, seq: None }),

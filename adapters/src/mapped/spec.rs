@@ -138,10 +138,15 @@ impl MappedSpec {
             ))
         })?;
         if event.anonymous {
-            return Err(err("anonymous events have no topic0 to filter by; name a non-anonymous event".into()));
+            return Err(err(
+                "anonymous events have no topic0 to filter by; name a non-anonymous event".into(),
+            ));
         }
         if let Err(e) = event.resolve() {
-            return Err(err(format!("event signature {:?} is not usable: {e}", opts.event)));
+            return Err(err(format!(
+                "event signature {:?} is not usable: {e}",
+                opts.event
+            )));
         }
         let fields = describe_fields(&event);
         let find = |role: &str, name: &str| -> Result<(Slot, DynSolType), AdapterError> {
@@ -150,14 +155,23 @@ impl MappedSpec {
             for p in &event.inputs {
                 let slot = if p.indexed {
                     seen_idx += 1;
-                    Slot { indexed: true, pos: seen_idx - 1 }
+                    Slot {
+                        indexed: true,
+                        pos: seen_idx - 1,
+                    }
                 } else {
                     seen_body += 1;
-                    Slot { indexed: false, pos: seen_body - 1 }
+                    Slot {
+                        indexed: false,
+                        pos: seen_body - 1,
+                    }
                 };
                 if p.name == name {
                     let ty = p.resolve().map_err(|e| {
-                        err(format!("field {name:?} ({role}) has an unusable type {}: {e}", p.ty))
+                        err(format!(
+                            "field {name:?} ({role}) has an unusable type {}: {e}",
+                            p.ty
+                        ))
                     })?;
                     return Ok((slot, ty));
                 }
@@ -196,18 +210,33 @@ impl MappedSpec {
         } else {
             let (slot, ty) = find("submitter", &opts.submitter)?;
             if ty != DynSolType::Address {
-                return Err(wrong("submitter", &opts.submitter, &ty, slot.indexed, "address, or \"tx.from\" for the transaction's sender"));
+                return Err(wrong(
+                    "submitter",
+                    &opts.submitter,
+                    &ty,
+                    slot.indexed,
+                    "address, or \"tx.from\" for the transaction's sender",
+                ));
             }
             Some(slot)
         };
         let kind = match (&opts.kind_field, &opts.kind) {
             (Some(_), Some(_)) => {
-                return Err(err("set either kind_field (a string field) or kind (a fixed label), not both".into()));
+                return Err(err(
+                    "set either kind_field (a string field) or kind (a fixed label), not both"
+                        .into(),
+                ));
             }
             (Some(f), None) => {
                 let (slot, ty) = find("kind", f)?;
                 if ty != DynSolType::String || slot.indexed {
-                    return Err(wrong("kind", f, &ty, slot.indexed, "string (not indexed: an indexed string is only its hash)"));
+                    return Err(wrong(
+                        "kind",
+                        f,
+                        &ty,
+                        slot.indexed,
+                        "string (not indexed: an indexed string is only its hash)",
+                    ));
                 }
                 KindFrom::Field(slot)
             }
@@ -223,7 +252,13 @@ impl MappedSpec {
             (Some(f), []) => {
                 let (slot, ty) = find("metadata", f)?;
                 if ty != DynSolType::FixedBytes(32) {
-                    return Err(wrong("metadata", f, &ty, slot.indexed, "bytes32 (or list the fields to commit to in metadata_fields)"));
+                    return Err(wrong(
+                        "metadata",
+                        f,
+                        &ty,
+                        slot.indexed,
+                        "bytes32 (or list the fields to commit to in metadata_fields)",
+                    ));
                 }
                 MetadataFrom::Field(slot)
             }
@@ -406,7 +441,8 @@ mod tests {
 
     use super::*;
 
-    const SIG: &str = "Stored(bytes32 indexed hash, address indexed owner, uint256 time, string kind)";
+    const SIG: &str =
+        "Stored(bytes32 indexed hash, address indexed owner, uint256 time, string kind)";
 
     fn opts() -> MappedSourceOptions {
         MappedSourceOptions {
@@ -453,7 +489,10 @@ mod tests {
     }
 
     fn ctx() -> LogContext {
-        LogContext { block_timestamp: 99, tx_from: None }
+        LogContext {
+            block_timestamp: 99,
+            tx_from: None,
+        }
     }
 
     #[test]
@@ -461,7 +500,11 @@ mod tests {
         let spec = MappedSpec::new(opts()).unwrap();
         let owner = Address::repeat_byte(7);
         let r = spec
-            .decode(&ChainId::eip155(1), &stored(B256::repeat_byte(5), owner, "deed"), ctx())
+            .decode(
+                &ChainId::eip155(1),
+                &stored(B256::repeat_byte(5), owner, "deed"),
+                ctx(),
+            )
             .unwrap();
         assert_eq!(r.evidence.digest, B256::repeat_byte(5));
         assert_eq!(r.evidence.submitter, owner);
@@ -477,7 +520,11 @@ mod tests {
         o.metadata_fields = vec!["time".into(), "kind".into()];
         let spec = MappedSpec::new(o).unwrap();
         let r = spec
-            .decode(&ChainId::eip155(1), &stored(B256::repeat_byte(5), Address::ZERO, "deed"), ctx())
+            .decode(
+                &ChainId::eip155(1),
+                &stored(B256::repeat_byte(5), Address::ZERO, "deed"),
+                ctx(),
+            )
             .unwrap();
         let want = keccak256(
             DynSolValue::Tuple(vec![
@@ -493,14 +540,35 @@ mod tests {
     fn rejects_bad_mappings_naming_the_field() {
         type Edit = Box<dyn Fn(&mut MappedSourceOptions)>;
         let cases: Vec<(Edit, &str)> = vec![
-            (Box::new(|o| o.event = "Stored(bytes32 indexed hash".into()), "cannot parse event signature"),
-            (Box::new(|o| o.digest = "hsh".into()), "digest field \"hsh\" is not a field of event Stored"),
-            (Box::new(|o| o.digest = "owner".into()), "digest field \"owner\" has type address indexed; allowed: bytes32"),
-            (Box::new(|o| o.submitter = "time".into()), "submitter field \"time\" has type uint256; allowed: address"),
-            (Box::new(|o| o.kind_field = Some("hash".into())), "kind field \"hash\" has type bytes32 indexed; allowed: string"),
+            (
+                Box::new(|o| o.event = "Stored(bytes32 indexed hash".into()),
+                "cannot parse event signature",
+            ),
+            (
+                Box::new(|o| o.digest = "hsh".into()),
+                "digest field \"hsh\" is not a field of event Stored",
+            ),
+            (
+                Box::new(|o| o.digest = "owner".into()),
+                "digest field \"owner\" has type address indexed; allowed: bytes32",
+            ),
+            (
+                Box::new(|o| o.submitter = "time".into()),
+                "submitter field \"time\" has type uint256; allowed: address",
+            ),
+            (
+                Box::new(|o| o.kind_field = Some("hash".into())),
+                "kind field \"hash\" has type bytes32 indexed; allowed: string",
+            ),
             (Box::new(|o| o.kind = Some("x".into())), "not both"),
-            (Box::new(|o| o.metadata_field = Some("time".into())), "metadata field \"time\" has type uint256; allowed: bytes32"),
-            (Box::new(|o| o.metadata_fields = vec!["nope".into()]), "metadata_fields field \"nope\" is not a field"),
+            (
+                Box::new(|o| o.metadata_field = Some("time".into())),
+                "metadata field \"time\" has type uint256; allowed: bytes32",
+            ),
+            (
+                Box::new(|o| o.metadata_fields = vec!["nope".into()]),
+                "metadata_fields field \"nope\" is not a field",
+            ),
         ];
         for (edit, want) in cases {
             let mut o = opts();
@@ -520,15 +588,27 @@ mod tests {
         let topics = log.topics()[..2].to_vec();
         log.inner.data = LogData::new_unchecked(topics, log.data().data.clone());
         let q = spec.decode(&chain, &log, ctx()).unwrap_err();
-        assert!(q.reason.contains("does not match the configured signature"), "{}", q.reason);
+        assert!(
+            q.reason.contains("does not match the configured signature"),
+            "{}",
+            q.reason
+        );
         // Garbage body.
         let mut log = stored(B256::repeat_byte(5), Address::ZERO, "deed");
         log.inner.data = LogData::new_unchecked(log.topics().to_vec(), Bytes::from_static(&[1, 2]));
         assert!(spec.decode(&chain, &log, ctx()).is_err());
         // Bad label and zero digest.
-        let q = spec.decode(&chain, &stored(B256::repeat_byte(5), Address::ZERO, "two words"), ctx()).unwrap_err();
+        let q = spec
+            .decode(
+                &chain,
+                &stored(B256::repeat_byte(5), Address::ZERO, "two words"),
+                ctx(),
+            )
+            .unwrap_err();
         assert!(q.reason.contains("bad kind label"), "{}", q.reason);
-        let q = spec.decode(&chain, &stored(B256::ZERO, Address::ZERO, "deed"), ctx()).unwrap_err();
+        let q = spec
+            .decode(&chain, &stored(B256::ZERO, Address::ZERO, "deed"), ctx())
+            .unwrap_err();
         assert!(q.reason.contains("invalid record"), "{}", q.reason);
     }
 }

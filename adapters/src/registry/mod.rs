@@ -163,7 +163,8 @@ impl RegistrySource {
         })
         .await?;
         let logs = self.check_logs(from, to, logs)?;
-        let timestamps = crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
+        let timestamps =
+            crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
 
         let mut batch = SourceBatch::default();
         let mut seqs = Vec::with_capacity(logs.len());
@@ -205,7 +206,6 @@ impl RegistrySource {
         })
         .map_err(|message| self.inconsistent(from, to, message))
     }
-
 
     fn check_seqs(
         &self,

@@ -33,7 +33,10 @@ pub(crate) struct AnchorAccess {
 
 impl std::fmt::Debug for AnchorAccess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnchorAccess").field("tokens", &self.token_hashes.len()).field("from", &self.key.address()).finish()
+        f.debug_struct("AnchorAccess")
+            .field("tokens", &self.token_hashes.len())
+            .field("from", &self.key.address())
+            .finish()
     }
 }
 
@@ -47,7 +50,10 @@ impl AnchorAccess {
     /// each in constant time, so timing tells nothing about which bytes matched.
     fn accepts(&self, token: &str) -> bool {
         let presented: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        self.token_hashes.iter().fold(subtle::Choice::from(0), |acc, h| acc | h.ct_eq(&presented)).into()
+        self.token_hashes
+            .iter()
+            .fold(subtle::Choice::from(0), |acc, h| acc | h.ct_eq(&presented))
+            .into()
     }
 }
 
@@ -70,7 +76,10 @@ pub(crate) struct AnchorRequest {
 
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let value = headers.get(AUTHORIZATION).ok_or_else(|| {
-        ApiError::new(StatusCode::UNAUTHORIZED, "missing `Authorization: Bearer TOKEN` header; ask the operator for a token")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing `Authorization: Bearer TOKEN` header; ask the operator for a token",
+        )
     })?;
     value
         .to_str()
@@ -78,7 +87,12 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "the Authorization header must be `Bearer TOKEN`"))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "the Authorization header must be `Bearer TOKEN`",
+            )
+        })
 }
 
 /// Anchors a digest on a chain's registry and returns the mined record.
@@ -88,7 +102,10 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     responses((status = 200, body = Anchored), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody), (status = 502, body = ErrorBody)))]
-pub(crate) async fn anchor(State(state): State<ApiState>, request: Request) -> Result<Json<Anchored>, ApiError> {
+pub(crate) async fn anchor(
+    State(state): State<ApiState>,
+    request: Request,
+) -> Result<Json<Anchored>, ApiError> {
     // Authorisation first, before the body is read: an unauthorised caller learns
     // nothing about the body rules and cannot make the server wait for a body. No
     // credentials is 401; credentials this node does not accept (or no anchoring
@@ -101,14 +118,22 @@ pub(crate) async fn anchor(State(state): State<ApiState>, request: Request) -> R
         )
     })?;
     if !access.accepts(token) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "this token is not accepted; ask the operator for a valid one"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this token is not accepted; ask the operator for a valid one",
+        ));
     }
     let JsonBody(req) = JsonBody::<AnchorRequest>::from_request(request, &state).await?;
     let chain = state.chain(&req.chain)?.clone();
     let alg: DigestAlgorithm = req.digest_alg.as_deref().unwrap_or("sha256").parse()?;
     let digest = parse_digest("digest", &req.digest)?;
     let kind = Label::parse("kind", &req.kind)?;
-    let metadata = req.metadata.as_deref().map(|m| parse_b256("metadata", m)).transpose()?.unwrap_or(B256::ZERO);
+    let metadata = req
+        .metadata
+        .as_deref()
+        .map(|m| parse_b256("metadata", m))
+        .transpose()?
+        .unwrap_or(B256::ZERO);
     let anchored = submit_anchor(&chain, access.key.clone(), alg, digest, &kind, metadata)
         .await
         .map_err(|f| ApiError::new(StatusCode::BAD_GATEWAY, format!("{f}; try again later")))?;

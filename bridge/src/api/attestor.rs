@@ -40,7 +40,9 @@ use axum::{
     response::{IntoResponse, Response},
     routing::post,
 };
-use evidence_relayer::attestors::{AttestorService, SIGN_PATH, SignDecision, SignError, SignRequest, SignResponse};
+use evidence_relayer::attestors::{
+    AttestorService, SIGN_PATH, SignDecision, SignError, SignRequest, SignResponse,
+};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
@@ -77,7 +79,10 @@ impl Gate {
             // Forget the clients whose buckets are full again (idle ones).
             buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst);
         }
-        let b = buckets.entry(ip).or_insert(Bucket { tokens: burst, at: now });
+        let b = buckets.entry(ip).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
         b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(burst);
         b.at = now;
         if b.tokens >= 1.0 {
@@ -92,7 +97,11 @@ impl Gate {
     /// (each hash compared in constant time).
     fn token_ok(&self, presented: &str) -> bool {
         let hash: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        self.policy.token_hashes.iter().fold(subtle::Choice::from(0), |acc, h| acc | h.ct_eq(&hash)).into()
+        self.policy
+            .token_hashes
+            .iter()
+            .fold(subtle::Choice::from(0), |acc, h| acc | h.ct_eq(&hash))
+            .into()
     }
 }
 
@@ -109,9 +118,15 @@ pub(crate) fn router(service: AttestorService, policy: &SignPolicy) -> Router {
 
 /// Who is asking: the peer address (from the server) and, with tokens, which token.
 fn admit(gate: &Gate, req: &Request) -> Result<String, Box<Response>> {
-    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    if !gate.policy.allow.is_empty() && !ip.is_some_and(|ip| gate.policy.allow.iter().any(|net| net.contains(&ip))) {
-        metrics::counter!("bridge_attestor_requests_refused_total", "reason" => "not_allowed").increment(1);
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if !gate.policy.allow.is_empty()
+        && !ip.is_some_and(|ip| gate.policy.allow.iter().any(|net| net.contains(&ip)))
+    {
+        metrics::counter!("bridge_attestor_requests_refused_total", "reason" => "not_allowed")
+            .increment(1);
         return Err(Box::new(error(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -123,12 +138,20 @@ fn admit(gate: &Gate, req: &Request) -> Result<String, Box<Response>> {
             None,
         )));
     }
-    let mut requester = format!("client {}", ip.map_or_else(|| "?".into(), |ip| ip.to_string()));
+    let mut requester = format!(
+        "client {}",
+        ip.map_or_else(|| "?".into(), |ip| ip.to_string())
+    );
     if !gate.policy.token_hashes.is_empty() {
-        let token = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let token = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
         match token.map(str::trim) {
             None | Some("") => {
-                metrics::counter!("bridge_attestor_requests_refused_total", "reason" => "no_token").increment(1);
+                metrics::counter!("bridge_attestor_requests_refused_total", "reason" => "no_token")
+                    .increment(1);
                 return Err(Box::new(error(
                     StatusCode::UNAUTHORIZED,
                     "unauthorized",
@@ -139,7 +162,13 @@ fn admit(gate: &Gate, req: &Request) -> Result<String, Box<Response>> {
             }
             Some(t) if !gate.token_ok(t) => {
                 metrics::counter!("bridge_attestor_requests_refused_total", "reason" => "bad_token").increment(1);
-                return Err(Box::new(error(StatusCode::FORBIDDEN, "forbidden", "this token is not accepted by this attestor".into(), None, None)));
+                return Err(Box::new(error(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "this token is not accepted by this attestor".into(),
+                    None,
+                    None,
+                )));
             }
             Some(t) => {
                 // Which relayer: a short prefix of its token's hash (never the token).
@@ -151,7 +180,8 @@ fn admit(gate: &Gate, req: &Request) -> Result<String, Box<Response>> {
     if let Some(ip) = ip
         && let Err(wait) = gate.take(ip)
     {
-        metrics::counter!("bridge_attestor_requests_refused_total", "reason" => "rate_limited").increment(1);
+        metrics::counter!("bridge_attestor_requests_refused_total", "reason" => "rate_limited")
+            .increment(1);
         let mut response = error(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -163,16 +193,33 @@ fn admit(gate: &Gate, req: &Request) -> Result<String, Box<Response>> {
             None,
         );
         if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
         }
         return Err(Box::new(response));
     }
     Ok(requester)
 }
 
-fn error(status: StatusCode, code: &str, message: String, log_size: Option<u64>, root: Option<alloy::primitives::B256>) -> Response {
+fn error(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    log_size: Option<u64>,
+    root: Option<alloy::primitives::B256>,
+) -> Response {
     let message = evidence_adapters::redact::scrub(&message).into_owned();
-    (status, Json(SignError { error: code.into(), message, log_size, root })).into_response()
+    (
+        status,
+        Json(SignError {
+            error: code.into(),
+            message,
+            log_size,
+            root,
+        }),
+    )
+        .into_response()
 }
 
 async fn sign(State(gate): State<Gate>, req: Request) -> Response {
@@ -184,7 +231,11 @@ async fn sign(State(gate): State<Gate>, req: Request) -> Response {
     let body = match Bytes::from_request(req, &()).await {
         Ok(b) => b,
         Err(rejection) => {
-            let e = super::ApiError::from_body_rejection(rejection.status(), &rejection.body_text(), &rejection);
+            let e = super::ApiError::from_body_rejection(
+                rejection.status(),
+                &rejection.body_text(),
+                &rejection,
+            );
             return error(e.status, "bad_request", e.message, None, None);
         }
     };
@@ -194,7 +245,9 @@ async fn sign(State(gate): State<Gate>, req: Request) -> Response {
             return error(
                 StatusCode::BAD_REQUEST,
                 "bad_request",
-                format!("the body must be a JSON signing request {{checkpoint, destination_chain, mirror}}: {e}"),
+                format!(
+                    "the body must be a JSON signing request {{checkpoint, destination_chain, mirror}}: {e}"
+                ),
                 None,
                 None,
             );
@@ -202,12 +255,23 @@ async fn sign(State(gate): State<Gate>, req: Request) -> Response {
     };
     // Bounded work: a flood waits here (within the request deadline), not in the store.
     let Ok(_permit) = gate.signing.acquire().await else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "this attestor is shutting down".into(), None, None);
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "this attestor is shutting down".into(),
+            None,
+            None,
+        );
     };
     match gate.service.sign_for(&request, Some(&requester)).await {
-        Ok(SignDecision::Signed(s)) => {
-            (StatusCode::OK, Json(SignResponse { attestor: s.attestor, signature: s.signature })).into_response()
-        }
+        Ok(SignDecision::Signed(s)) => (
+            StatusCode::OK,
+            Json(SignResponse {
+                attestor: s.attestor,
+                signature: s.signature,
+            }),
+        )
+            .into_response(),
         Ok(SignDecision::Behind { log_size }) => error(
             StatusCode::TOO_EARLY,
             "behind",
@@ -218,7 +282,11 @@ async fn sign(State(gate): State<Gate>, req: Request) -> Response {
             Some(log_size),
             None,
         ),
-        Ok(SignDecision::Mismatch { log_size, root, reason }) => error(
+        Ok(SignDecision::Mismatch {
+            log_size,
+            root,
+            reason,
+        }) => error(
             StatusCode::CONFLICT,
             "mismatch",
             format!("not signed: {reason}; this attestor raised an alarm"),
@@ -228,22 +296,29 @@ async fn sign(State(gate): State<Gate>, req: Request) -> Response {
         Ok(SignDecision::Halted(reason)) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "halted",
-            format!("source chain {} is halted on this attestor: {reason}", request.checkpoint.source_chain),
+            format!(
+                "source chain {} is halted on this attestor: {reason}",
+                request.checkpoint.source_chain
+            ),
             None,
             None,
         ),
-        Ok(SignDecision::Refused { bad_request: true, message }) => {
-            error(StatusCode::BAD_REQUEST, "bad_request", message, None, None)
-        }
-        Ok(SignDecision::Refused { bad_request: false, message }) => {
-            error(StatusCode::NOT_FOUND, "not_served", message, None, None)
-        }
+        Ok(SignDecision::Refused {
+            bad_request: true,
+            message,
+        }) => error(StatusCode::BAD_REQUEST, "bad_request", message, None, None),
+        Ok(SignDecision::Refused {
+            bad_request: false,
+            message,
+        }) => error(StatusCode::NOT_FOUND, "not_served", message, None, None),
         Err(e) => {
             tracing::warn!(error = %e, "attestor could not decide about a checkpoint");
             error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
-                format!("this attestor cannot check the checkpoint right now: {e}; ask again later"),
+                format!(
+                    "this attestor cannot check the checkpoint right now: {e}; ask again later"
+                ),
                 None,
                 None,
             )

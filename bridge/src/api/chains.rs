@@ -25,7 +25,9 @@ pub(crate) struct ChainsAnswer {
 #[utoipa::path(get, path = "/api/v1/chains", tag = "chains",
     responses((status = 200, body = ChainsAnswer), (status = 500, body = ErrorBody)))]
 pub(crate) async fn chains(State(state): State<ApiState>) -> Result<Json<ChainsAnswer>, ApiError> {
-    Ok(Json(ChainsAnswer { chains: state.store().status().await.map_err(ApiError::store)? }))
+    Ok(Json(ChainsAnswer {
+        chains: state.store().status().await.map_err(ApiError::store)?,
+    }))
 }
 
 /// Page parameters.
@@ -66,10 +68,24 @@ pub(crate) async fn checkpoints(
 ) -> Result<Json<CheckpointPage>, ApiError> {
     let chain = state.chain(&name)?.chain_id.clone();
     let limit = page.limit()?;
-    let before = page.before.as_deref().map(size_cursor).transpose().map_err(ApiError::bad_request)?;
-    let checkpoints = state.store().load_checkpoints_page(&chain, before, limit).await.map_err(ApiError::store)?;
-    let next_before = (checkpoints.len() as u64 == limit).then(|| checkpoints.last().map(|c| c.size.to_string())).flatten();
-    Ok(Json(CheckpointPage { checkpoints, next_before }))
+    let before = page
+        .before
+        .as_deref()
+        .map(size_cursor)
+        .transpose()
+        .map_err(ApiError::bad_request)?;
+    let checkpoints = state
+        .store()
+        .load_checkpoints_page(&chain, before, limit)
+        .await
+        .map_err(ApiError::store)?;
+    let next_before = (checkpoints.len() as u64 == limit)
+        .then(|| checkpoints.last().map(|c| c.size.to_string()))
+        .flatten();
+    Ok(Json(CheckpointPage {
+        checkpoints,
+        next_before,
+    }))
 }
 
 /// A page of quarantined events.
@@ -94,10 +110,26 @@ pub(crate) async fn quarantine(
 ) -> Result<Json<QuarantinePage>, ApiError> {
     let chain = state.chain(&name)?.chain_id.clone();
     let limit = page.limit()?;
-    let before = page.before.as_deref().map(quarantine_cursor).transpose().map_err(ApiError::bad_request)?;
-    let events = state.store().load_quarantined_page(&chain, before, limit).await.map_err(ApiError::store)?;
+    let before = page
+        .before
+        .as_deref()
+        .map(quarantine_cursor)
+        .transpose()
+        .map_err(ApiError::bad_request)?;
+    let events = state
+        .store()
+        .load_quarantined_page(&chain, before, limit)
+        .await
+        .map_err(ApiError::store)?;
     let next_before = (events.len() as u64 == limit)
-        .then(|| events.last().map(|e| format!("{}-{}", e.block_number, e.log_index)))
+        .then(|| {
+            events
+                .last()
+                .map(|e| format!("{}-{}", e.block_number, e.log_index))
+        })
         .flatten();
-    Ok(Json(QuarantinePage { events, next_before }))
+    Ok(Json(QuarantinePage {
+        events,
+        next_before,
+    }))
 }

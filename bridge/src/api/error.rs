@@ -40,7 +40,11 @@ impl ApiError {
     }
     /// A body that could not be read: not delivered within `api.body_timeout_ms` (408),
     /// larger than `api.max_body_bytes` (413), else `status` with axum's reason.
-    pub(crate) fn from_body_rejection(status: StatusCode, text: &str, err: &(dyn std::error::Error + 'static)) -> Self {
+    pub(crate) fn from_body_rejection(
+        status: StatusCode,
+        text: &str,
+        err: &(dyn std::error::Error + 'static),
+    ) -> Self {
         let mut source = Some(err);
         let mut timed_out = text.contains("designated timeout");
         while let Some(e) = source {
@@ -55,7 +59,10 @@ impl ApiError {
             );
         }
         if status == StatusCode::PAYLOAD_TOO_LARGE {
-            return Self::new(status, format!("{text}; the body is larger than the server accepts (api.max_body_bytes)"));
+            return Self::new(
+                status,
+                format!("{text}; the body is larger than the server accepts (api.max_body_bytes)"),
+            );
         }
         Self::new(status, format!("{text}; the body could not be read"))
     }
@@ -63,7 +70,12 @@ impl ApiError {
     /// A store failure: logged in full, answered briefly.
     pub(crate) fn store(e: impl std::fmt::Display) -> Self {
         tracing::error!(target: "api", error = %e, "store read failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, format!("reading the store failed: {e}; try again, and tell the operator if it persists"))
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "reading the store failed: {e}; try again, and tell the operator if it persists"
+            ),
+        )
     }
 }
 
@@ -75,7 +87,13 @@ impl From<evidence_schemas::SchemaError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(ErrorBody { error: self.message })).into_response()
+        (
+            self.status,
+            Json(ErrorBody {
+                error: self.message,
+            }),
+        )
+            .into_response()
     }
 }
 
@@ -92,7 +110,9 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
         use axum::extract::rejection::JsonRejection as J;
         let hint = match &r {
             J::MissingJsonContentType(_) => "; send the body with `Content-Type: application/json`",
-            J::BytesRejection(_) => return Self::from_body_rejection(r.status(), &r.body_text(), &r),
+            J::BytesRejection(_) => {
+                return Self::from_body_rejection(r.status(), &r.body_text(), &r);
+            }
             _ => "; see /api/v1/openapi.json for the expected body",
         };
         Self::new(r.status(), format!("{}{hint}", r.body_text()))
@@ -101,7 +121,10 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(r: axum::extract::rejection::QueryRejection) -> Self {
-        Self::bad_request(format!("{}; see /api/v1/openapi.json for the parameters", r.body_text()))
+        Self::bad_request(format!(
+            "{}; see /api/v1/openapi.json for the parameters",
+            r.body_text()
+        ))
     }
 }
 

@@ -6,15 +6,15 @@
 //! lookup node). Every error is JSON `{"error": "..."}` with a 4xx/5xx status; nothing a
 //! client sends reaches a panic. `/` is left free for the lookup page.
 
-pub(crate) mod attestor;
 mod anchor;
+pub(crate) mod attestor;
 mod certificate;
 mod chains;
 mod error;
-mod ops;
-pub(crate) mod params;
 pub(crate) mod openapi;
+mod ops;
 mod page;
+pub(crate) mod params;
 mod records;
 pub(crate) mod server;
 #[cfg(test)]
@@ -86,7 +86,11 @@ impl ApiState {
     /// Takes the trust root from `source`, reused for `ttl` (tests plug fakes in here).
     /// Only before the state is shared.
     #[cfg(test)]
-    pub(crate) fn with_trust_source(mut self, source: trust::TrustSource, ttl: std::time::Duration) -> Self {
+    pub(crate) fn with_trust_source(
+        mut self,
+        source: trust::TrustSource,
+        ttl: std::time::Duration,
+    ) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.trust = trust::TrustCache::new(source, ttl);
         }
@@ -122,14 +126,20 @@ impl ApiState {
     }
 
     /// A read-only client for `chain`'s mirror, connecting on first use.
-    pub(crate) async fn mirror(&self, chain: &ChainSettings) -> Result<Arc<dyn MirrorReader>, ApiError> {
+    pub(crate) async fn mirror(
+        &self,
+        chain: &ChainSettings,
+    ) -> Result<Arc<dyn MirrorReader>, ApiError> {
         let mut cache = self.inner.mirrors.lock().await;
         if let Some(m) = cache.get(&chain.name) {
             return Ok(m.clone());
         }
-        let client = crate::context::read_only_mirror(chain)
-            .await
-            .map_err(|f| ApiError::unavailable(format!("cannot reach the mirror on {}: {f}; try again later", chain.name)))?;
+        let client = crate::context::read_only_mirror(chain).await.map_err(|f| {
+            ApiError::unavailable(format!(
+                "cannot reach the mirror on {}: {f}; try again later",
+                chain.name
+            ))
+        })?;
         cache.insert(chain.name.clone(), client.clone());
         Ok(client)
     }
@@ -137,7 +147,11 @@ impl ApiState {
     /// Uses `client` for `chain`'s mirror (tests plug fakes in here).
     #[cfg(test)]
     pub(crate) async fn set_mirror(&self, chain: &str, client: Arc<dyn MirrorReader>) {
-        self.inner.mirrors.lock().await.insert(chain.to_owned(), client);
+        self.inner
+            .mirrors
+            .lock()
+            .await
+            .insert(chain.to_owned(), client);
     }
 }
 
@@ -175,11 +189,17 @@ pub(crate) fn app(state: ApiState, attestor: Option<Router>) -> Router {
         .route("/api/v1/evidence/{digest}", get(records::evidence))
         .route("/api/v1/records/{record_id}", get(records::record))
         .route("/api/v1/records/{record_id}/bundle", get(records::bundle))
-        .route("/api/v1/records/{record_id}/certificate", get(certificate::certificate))
+        .route(
+            "/api/v1/records/{record_id}/certificate",
+            get(certificate::certificate),
+        )
         .route("/api/v1/bundles/verify", post(records::verify))
         .route("/api/v1/trust-root", get(trust::trust_root))
         .route("/api/v1/chains", get(chains::chains))
-        .route("/api/v1/chains/{name}/checkpoints", get(chains::checkpoints))
+        .route(
+            "/api/v1/chains/{name}/checkpoints",
+            get(chains::checkpoints),
+        )
         .route("/api/v1/chains/{name}/quarantine", get(chains::quarantine))
         .route("/api/v1/anchor", post(anchor::anchor))
         .route("/api/v1/openapi.json", get(openapi::document))
@@ -196,11 +216,16 @@ pub(crate) fn app(state: ApiState, attestor: Option<Router>) -> Router {
     routes
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
-        .layer(axum::middleware::from_fn_with_state(limits.request_timeout, server::deadline))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.request_timeout,
+            server::deadline,
+        ))
 }
 
 /// Binds `listen` (before anything else starts, so a taken port fails fast).
-pub(crate) async fn bind(listen: std::net::SocketAddr) -> Result<tokio::net::TcpListener, crate::exit::Failure> {
+pub(crate) async fn bind(
+    listen: std::net::SocketAddr,
+) -> Result<tokio::net::TcpListener, crate::exit::Failure> {
     tokio::net::TcpListener::bind(listen).await.map_err(|e| {
         crate::exit::Failure::usage(format!("cannot listen on {listen}: {e} (is another process using the port? change [api] listen)"))
     })

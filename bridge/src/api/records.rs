@@ -40,7 +40,11 @@ pub(crate) async fn evidence(
     PathParam(digest): PathParam<String>,
 ) -> Result<Json<EvidenceAnswer>, ApiError> {
     let digest = parse_digest("digest", &digest)?;
-    let records = state.store().lookup_digest(digest).await.map_err(ApiError::store)?;
+    let records = state
+        .store()
+        .lookup_digest(digest)
+        .await
+        .map_err(ApiError::store)?;
     Ok(Json(EvidenceAnswer { digest, records }))
 }
 
@@ -100,8 +104,17 @@ pub(crate) async fn bundle(
 
 /// The proof bundle of `record_id` on `dest` (the bundle endpoint's, and the
 /// certificate's).
-pub(crate) async fn build_bundle(state: &ApiState, record_id: B256, dest: &ChainSettings) -> Result<ProofBundle, ApiError> {
-    let view = state.store().load_record(record_id).await.map_err(ApiError::store)?.ok_or_else(|| not_indexed(record_id))?;
+pub(crate) async fn build_bundle(
+    state: &ApiState,
+    record_id: B256,
+    dest: &ChainSettings,
+) -> Result<ProofBundle, ApiError> {
+    let view = state
+        .store()
+        .load_record(record_id)
+        .await
+        .map_err(ApiError::store)?
+        .ok_or_else(|| not_indexed(record_id))?;
     if view.record.source.chain == dest.chain_id {
         return Err(ApiError::bad_request(format!(
             "record {record_id} is on {} itself; choose another chain as destination",
@@ -111,14 +124,23 @@ pub(crate) async fn build_bundle(state: &ApiState, record_id: B256, dest: &Chain
     let mirror = state.mirror(dest).await?;
     // The attestor set that accepted the checkpoint, read at the block it was accepted
     // in (as `bridge proof` does): after a rotation the current set did not sign it.
-    let target = state.store().proof_target(record_id, &dest.chain_id).await.map_err(|e| match e {
-        RelayerError::NotFound(m) => ApiError::not_found(m),
-        other => ApiError::store(other),
-    })?;
+    let target = state
+        .store()
+        .proof_target(record_id, &dest.chain_id)
+        .await
+        .map_err(|e| match e {
+            RelayerError::NotFound(m) => ApiError::not_found(m),
+            other => ApiError::store(other),
+        })?;
     let mirror_state = mirror
         .fetch_state_as_of(&view.record.source.chain, target.submission.mined_block)
         .await
-        .map_err(|e| ApiError::unavailable(format!("reading the mirror on {}: {e}; try again later", dest.name)))?;
+        .map_err(|e| {
+            ApiError::unavailable(format!(
+                "reading the mirror on {}: {e}; try again later",
+                dest.name
+            ))
+        })?;
     state
         .store()
         .build_proof_bundle(record_id, &dest.chain_id, &mirror_state, dest.mirror)
@@ -193,7 +215,12 @@ pub(crate) async fn verify(
     // This node asks the destination mirror (verifyRecord and rootAt) when it has that
     // chain configured; the full online checks (attestor set, mirror transaction, source
     // receipt) are `bridge verify --config`'s.
-    let dest = state.settings().chains.iter().find(|c| c.chain_id == bundle.destination.chain).cloned();
+    let dest = state
+        .settings()
+        .chains
+        .iter()
+        .find(|c| c.chain_id == bundle.destination.chain)
+        .cloned();
     // Every offline check passed (`valid` waits for the signers to be pinned: here by
     // the mirror's answer).
     if report.failed_check.is_none()

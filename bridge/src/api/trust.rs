@@ -52,7 +52,11 @@ impl TrustCache {
 
     /// Reads from `source`, reusing an answer for `ttl`.
     pub(crate) fn new(source: TrustSource, ttl: Duration) -> Self {
-        Self { source, ttl, cached: Mutex::new(None) }
+        Self {
+            source,
+            ttl,
+            cached: Mutex::new(None),
+        }
     }
 
     /// The trust root: the cached one while fresh, else a new read.

@@ -72,7 +72,10 @@ where
 /// The RFC 3161 times of `bundle`'s tokens that verify against `roots`, for
 /// [`Request::timestamps`]. A token that does not verify is left out: the certificate
 /// prints only trusted times.
-pub(crate) fn verified_times(bundle: &evidence_schemas::ProofBundle, roots: &evidence_schemas::timestamp::TsaRoots) -> Vec<model::TsaTime> {
+pub(crate) fn verified_times(
+    bundle: &evidence_schemas::ProofBundle,
+    roots: &evidence_schemas::timestamp::TsaRoots,
+) -> Vec<model::TsaTime> {
     let Ok(results) = bundle.verify_timestamps(roots) else {
         return Vec::new();
     };

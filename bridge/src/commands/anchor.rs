@@ -57,9 +57,10 @@ pub(crate) async fn submit_anchor(
         ))
     })?;
     let rpc = context::connect_rpc(chain).await?;
-    let receipt = evidence_adapters::deploy::anchor(&rpc, key, registry, alg, digest, kind, metadata)
-        .await
-        .map_err(|e| Failure::failed(format!("anchoring on {}: {e}", chain.name)))?;
+    let receipt =
+        evidence_adapters::deploy::anchor(&rpc, key, registry, alg, digest, kind, metadata)
+            .await
+            .map_err(|e| Failure::failed(format!("anchoring on {}: {e}", chain.name)))?;
     Ok(Anchored {
         chain: chain.name.clone(),
         digest_alg: alg,
@@ -101,7 +102,10 @@ pub(crate) async fn run(args: AnchorArgs) -> CmdResult {
     } else {
         println!("anchored on {} ({})", out.chain, chain.chain_id);
         println!("  digest     {} {}", out.digest_alg, out.digest);
-        println!("  tx         {} (block {}, seq {})", out.tx_hash, out.block_number, out.seq);
+        println!(
+            "  tx         {} (block {}, seq {})",
+            out.tx_hash, out.block_number, out.seq
+        );
         println!("  record id  {}", out.record_id);
     }
     Ok(())

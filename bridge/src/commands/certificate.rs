@@ -42,7 +42,8 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
         },
     )
     .await;
-    let roots = crate::timestamping::configured_roots(&settings.timestamping).map_err(|e| Failure::usage(e.to_string()))?;
+    let roots = crate::timestamping::configured_roots(&settings.timestamping)
+        .map_err(|e| Failure::usage(e.to_string()))?;
     let mut req = certificate::Request::new(view, primary, others, &settings.chains, base);
     req.timestamps = certificate::verified_times(&req.primary, &roots);
     let (cert, pdf) = certificate::issue(req, fonts)

@@ -13,17 +13,34 @@ pub(crate) fn run(args: &ConfigCheckArgs) -> CmdResult {
     if args.json {
         return print_json_redacted(&redacted(&settings));
     }
-    let routes: Vec<String> = settings.effective_routes().iter().map(|r| format!("{} -> {}", r.from, r.to)).collect();
+    let routes: Vec<String> = settings
+        .effective_routes()
+        .iter()
+        .map(|r| format!("{} -> {}", r.from, r.to))
+        .collect();
     println!("{}: valid", args.config.display());
     println!("  store:  {}", redact_url(&settings.store.url));
     println!("  chains: {}", settings.chain_names().join(", "));
     for c in &settings.chains {
-        println!("    {}: {}", c.name, c.rpc.iter().map(|u| redact_url(u)).collect::<Vec<_>>().join(", "));
+        println!(
+            "    {}: {}",
+            c.name,
+            c.rpc
+                .iter()
+                .map(|u| redact_url(u))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     println!("  routes: {}", routes.join(", "));
     for t in &settings.timestamping {
         let roots = crate::timestamping::configured_roots(std::slice::from_ref(t))?;
-        println!("  timestamping: {} at {} (roots: {})", t.name, t.url, roots.subjects().join("; "));
+        println!(
+            "  timestamping: {} at {} (roots: {})",
+            t.name,
+            t.url,
+            roots.subjects().join("; ")
+        );
     }
     Ok(())
 }
@@ -48,9 +65,21 @@ mod tests {
 
     #[test]
     fn passwords_are_never_printed() {
-        assert_eq!(redact_url("postgres://bridge:s3cr3t@db:5432/bridge"), "postgres://bridge:***@db:5432/bridge");
-        assert_eq!(redact_url("postgres://bridge@db/bridge"), "postgres://bridge@db/bridge");
-        assert_eq!(redact_url("sqlite:///var/lib/b.sqlite?mode=rwc"), "sqlite:///var/lib/b.sqlite?mode=rwc");
-        assert_eq!(redact_url("https://u:pw@node.example/v3/KEY1"), "https://***@node.example/v3/***");
+        assert_eq!(
+            redact_url("postgres://bridge:s3cr3t@db:5432/bridge"),
+            "postgres://bridge:***@db:5432/bridge"
+        );
+        assert_eq!(
+            redact_url("postgres://bridge@db/bridge"),
+            "postgres://bridge@db/bridge"
+        );
+        assert_eq!(
+            redact_url("sqlite:///var/lib/b.sqlite?mode=rwc"),
+            "sqlite:///var/lib/b.sqlite?mode=rwc"
+        );
+        assert_eq!(
+            redact_url("https://u:pw@node.example/v3/KEY1"),
+            "https://***@node.example/v3/***"
+        );
     }
 }

@@ -52,7 +52,9 @@ const THRESHOLD: u8 = 2;
 pub(crate) const DEVNET_ROTATION_DELAY: u64 = 10;
 /// anvil dev key index of the devnet mirrors' owner.
 const OWNER_KEY_INDEX: usize = 8;
-const NAMES: [&str; 8] = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"];
+const NAMES: [&str; 8] = [
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+];
 
 /// One running devnet chain.
 struct DevChain {
@@ -71,7 +73,10 @@ struct DevChain {
 pub(crate) const EAS_SCHEMA: &str = "bytes32 documentHash, string note";
 
 /// Deploys EAS from `signer` and registers [`EAS_SCHEMA`] (revocable).
-async fn deploy_devnet_eas(rpc: &ChainRpc, signer: PrivateKeySigner) -> Result<(deploy_eas::DeployedEas, B256), Failure> {
+async fn deploy_devnet_eas(
+    rpc: &ChainRpc,
+    signer: PrivateKeySigner,
+) -> Result<(deploy_eas::DeployedEas, B256), Failure> {
     let deployed = deploy_eas::deploy_eas(rpc, signer.clone())
         .await
         .map_err(|e| Failure::failed(format!("deploying EAS: {e}")))?;
@@ -86,7 +91,10 @@ pub(crate) const HASHSTORE_EVENT: &str =
     "Stored(bytes32 indexed hash, address indexed owner, uint256 time, string kind)";
 
 /// Deploys a `HashStore` from `signer`; returns its address and deployment block.
-async fn deploy_hashstore(rpc: &ChainRpc, signer: PrivateKeySigner) -> Result<(Address, u64), Failure> {
+async fn deploy_hashstore(
+    rpc: &ChainRpc,
+    signer: PrivateKeySigner,
+) -> Result<(Address, u64), Failure> {
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
         .connect_provider(rpc.provider().clone());
@@ -96,10 +104,12 @@ async fn deploy_hashstore(rpc: &ChainRpc, signer: PrivateKeySigner) -> Result<(A
         .map_err(|e| Failure::failed(format!("deploying HashStore: {e}")))?
         .get_receipt()
         .await
-        .map_err(|e| Failure::failed(format!("deploying HashStore: waiting for the receipt: {e}")))?;
-    let address = receipt
-        .contract_address
-        .ok_or_else(|| Failure::failed("deploying HashStore: the receipt has no contract address"))?;
+        .map_err(|e| {
+            Failure::failed(format!("deploying HashStore: waiting for the receipt: {e}"))
+        })?;
+    let address = receipt.contract_address.ok_or_else(|| {
+        Failure::failed("deploying HashStore: the receipt has no contract address")
+    })?;
     Ok((address, receipt.block_number.unwrap_or_default()))
 }
 
@@ -110,7 +120,10 @@ pub(crate) fn find_anvil(explicit: Option<&Path>) -> Result<PathBuf, Failure> {
         return if p.is_file() {
             Ok(p.to_path_buf())
         } else {
-            Err(Failure::usage(format!("anvil binary {} does not exist", p.display())))
+            Err(Failure::usage(format!(
+                "anvil binary {} does not exist",
+                p.display()
+            )))
         };
     }
     let rel = "deploy/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil";
@@ -146,7 +159,12 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
         .map_err(|e| Failure::usage(format!("cannot resolve {}: {e}", args.dir.display())))?;
 
     let mut chains = Vec::new();
-    for (i, name) in NAMES.iter().copied().enumerate().take(usize::from(args.chains)) {
+    for (i, name) in NAMES
+        .iter()
+        .copied()
+        .enumerate()
+        .take(usize::from(args.chains))
+    {
         let chain_id = args.first_chain_id + i as u64;
         let port = args.first_port + i as u16;
         let anvil = Anvil::at(&anvil_bin)
@@ -158,22 +176,45 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
         let deployer = dev_key(&anvil, 0)?;
         let rpc = devnet_rpc(&anvil, chain_id).await?;
         let owner = dev_key(&anvil, OWNER_KEY_INDEX)?;
-        let deployed = deploy::deploy_contracts(&rpc, deployer.clone(), owner.address(), DEVNET_ROTATION_DELAY)
-            .await
-            .map_err(|e| Failure::failed(format!("deploying to chain {chain_id}: {e}")))?;
+        let deployed = deploy::deploy_contracts(
+            &rpc,
+            deployer.clone(),
+            owner.address(),
+            DEVNET_ROTATION_DELAY,
+        )
+        .await
+        .map_err(|e| Failure::failed(format!("deploying to chain {chain_id}: {e}")))?;
         // The third-party contracts (EAS, HashStore) are another platform's: they are
         // deployed from a key of their own (anvil dev key #9), not the bridge operator's,
         // whose nonce then counts only the bridge's own transactions.
         let third_party = dev_key(&anvil, 9)?;
-        let hashstore = if i == 1 { Some(deploy_hashstore(&rpc, third_party.clone()).await?) } else { None };
-        let eas = if i == 0 { Some(deploy_devnet_eas(&rpc, third_party).await?) } else { None };
+        let hashstore = if i == 1 {
+            Some(deploy_hashstore(&rpc, third_party.clone()).await?)
+        } else {
+            None
+        };
+        let eas = if i == 0 {
+            Some(deploy_devnet_eas(&rpc, third_party).await?)
+        } else {
+            None
+        };
         tracing::info!(chain_id, port, registry = %deployed.registry, mirror = %deployed.mirror, "devnet chain up");
-        chains.push(DevChain { name, chain_id, anvil, rpc, deployed, hashstore, eas });
+        chains.push(DevChain {
+            name,
+            chain_id,
+            anvil,
+            rpc,
+            deployed,
+            hashstore,
+            eas,
+        });
     }
 
-    let attestors: Vec<PrivateKeySigner> =
-        (1..=3).map(|i| dev_key(&chains[0].anvil, i)).collect::<Result<_, _>>()?;
-    let mut attestor_addresses: Vec<Address> = attestors.iter().map(PrivateKeySigner::address).collect();
+    let attestors: Vec<PrivateKeySigner> = (1..=3)
+        .map(|i| dev_key(&chains[0].anvil, i))
+        .collect::<Result<_, _>>()?;
+    let mut attestor_addresses: Vec<Address> =
+        attestors.iter().map(PrivateKeySigner::address).collect();
     attestor_addresses.sort();
     for dest in &chains {
         let owner = dev_key(&dest.anvil, OWNER_KEY_INDEX)?;
@@ -192,8 +233,17 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
     }
 
     let tsa = super::devnet_tsa::start(&dir).await?;
-    write_files(&dir, &chains, &attestors, &super::devnet_tsa::config_entry(&tsa))?;
-    println!("devnet up: {} chains, attestor threshold {THRESHOLD} of {}", chains.len(), attestors.len());
+    write_files(
+        &dir,
+        &chains,
+        &attestors,
+        &super::devnet_tsa::config_entry(&tsa),
+    )?;
+    println!(
+        "devnet up: {} chains, attestor threshold {THRESHOLD} of {}",
+        chains.len(),
+        attestors.len()
+    );
     for c in &chains {
         println!(
             "  {:<8} eip155:{:<6} {}  registry {}  mirror {}",
@@ -210,13 +260,23 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
             println!("  {:<8} HashStore {hs} (mapped source \"hashstore\")", "");
         }
     }
-    println!("config:  {} (one instance holding all three attestor keys)", dir.join("bridge.toml").display());
+    println!(
+        "config:  {} (one instance holding all three attestor keys)",
+        dir.join("bridge.toml").display()
+    );
     println!(
         "         {} + partner-1.toml, partner-2.toml, partner-3.toml (three attest-only partners, threshold 2)",
         dir.join("relayer.toml").display()
     );
-    println!("TSA:     {} (OpenSSL ts; root {})", tsa.url, tsa.root_cert.display());
-    println!("secrets: {} (load with `set -a; . {0}; set +a`)", dir.join("devnet.env").display());
+    println!(
+        "TSA:     {} (OpenSSL ts; root {})",
+        tsa.url,
+        tsa.root_cert.display()
+    );
+    println!(
+        "secrets: {} (load with `set -a; . {0}; set +a`)",
+        dir.join("devnet.env").display()
+    );
     println!("running until interrupted (Ctrl-C)");
     wait_for_shutdown().await;
     println!("stopping devnet chains");
@@ -226,9 +286,16 @@ pub(crate) async fn up(args: DevnetUpArgs) -> CmdResult {
 }
 
 async fn devnet_rpc(anvil: &AnvilInstance, chain_id: u64) -> Result<ChainRpc, Failure> {
-    ChainRpc::connect(&RpcConfig::new(ChainId::eip155(chain_id), vec![anvil.endpoint()]))
-        .await
-        .map_err(|e| Failure::failed(format!("cannot connect to the devnet chain {chain_id}: {e}")))
+    ChainRpc::connect(&RpcConfig::new(
+        ChainId::eip155(chain_id),
+        vec![anvil.endpoint()],
+    ))
+    .await
+    .map_err(|e| {
+        Failure::failed(format!(
+            "cannot connect to the devnet chain {chain_id}: {e}"
+        ))
+    })
 }
 
 fn dev_key(anvil: &AnvilInstance, index: usize) -> Result<PrivateKeySigner, Failure> {
@@ -249,7 +316,12 @@ fn dev_key(anvil: &AnvilInstance, index: usize) -> Result<PrivateKeySigner, Fail
 /// - `relayer.toml`: a relaying instance with no attestor key that gathers signatures
 ///   from the three partners (threshold 2) and serves the API and lookup page;
 /// - `devnet.env`: the keys (anvil's public development keys).
-fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner], tsa: &str) -> Result<(), Failure> {
+fn write_files(
+    dir: &Path,
+    chains: &[DevChain],
+    attestors: &[PrivateKeySigner],
+    tsa: &str,
+) -> Result<(), Failure> {
     let mut sources = String::new();
     for c in chains {
         sources.push_str(&format!(
@@ -275,7 +347,10 @@ fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner], 
     }
     for a in chains {
         for b in chains.iter().filter(|b| b.chain_id != a.chain_id) {
-            sources.push_str(&format!("[[routes]]\nfrom = \"{}\"\nto = \"{}\"\n\n", a.name, b.name));
+            sources.push_str(&format!(
+                "[[routes]]\nfrom = \"{}\"\nto = \"{}\"\n\n",
+                a.name, b.name
+            ));
         }
     }
     let config = |store: &str, keys: &str, tail: &str| {
@@ -315,7 +390,10 @@ fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner], 
     for (i, key) in attestors.iter().enumerate() {
         let n = i + 1;
         let port = free_port()?;
-        env.push_str(&format!("BRIDGE_PARTNER_{n}_ATTESTOR_KEY={}\n", hex_key(key)));
+        env.push_str(&format!(
+            "BRIDGE_PARTNER_{n}_ATTESTOR_KEY={}\n",
+            hex_key(key)
+        ));
         write(
             &format!("partner-{n}.toml"),
             &config(
@@ -324,14 +402,20 @@ fn write_files(dir: &Path, chains: &[DevChain], attestors: &[PrivateKeySigner], 
                 &format!("[api]\nlisten = \"127.0.0.1:{port}\"\n"),
             ),
         )?;
-        remote.push_str(&format!("[[attestors]]\nurl = \"http://127.0.0.1:{port}\"\naddress = \"{}\"\n\n", key.address()));
+        remote.push_str(&format!(
+            "[[attestors]]\nurl = \"http://127.0.0.1:{port}\"\naddress = \"{}\"\n\n",
+            key.address()
+        ));
     }
     write(
         "relayer.toml",
         &config(
             "relayer.sqlite",
             "relayer_key_env = \"BRIDGE_RELAYER_KEY\"\nanchor_key_env = \"BRIDGE_ANCHOR_KEY\"\n",
-            &format!("{tsa}[api]\nlisten = \"127.0.0.1:{}\"\n\n{remote}", free_port()?),
+            &format!(
+                "{tsa}[api]\nlisten = \"127.0.0.1:{}\"\n\n{remote}",
+                free_port()?
+            ),
         ),
     )?;
     write("devnet.env", &env)

@@ -22,9 +22,10 @@ use crate::{
     cli::{AttestEasArgs, RevokeEasArgs},
     commands::anchor::resolve_digest,
     config::{ChainSettings, Settings},
-    context, secrets,
+    context,
     exit::{CmdResult, Failure},
     output::print_json,
+    secrets,
 };
 
 /// What the helpers print.
@@ -62,22 +63,37 @@ async fn indexed_record(
     block: u64,
     tx_hash: B256,
 ) -> Result<EvidenceRecord, Failure> {
-    let eas = chain.eas.clone().ok_or_else(|| Failure::usage("no eas source"))?;
+    let eas = chain
+        .eas
+        .clone()
+        .ok_or_else(|| Failure::usage("no eas source"))?;
     let source = EasSource::new(rpc.clone(), chain.chain_id.clone(), eas)
         .map_err(|e| Failure::usage(format!("chain {}: {e}", chain.name)))?;
     let batch = source
         .fetch_records(block, block, None)
         .await
-        .map_err(|e| Failure::failed(format!("reading the attestation back on {}: {e}", chain.name)))?;
+        .map_err(|e| {
+            Failure::failed(format!(
+                "reading the attestation back on {}: {e}",
+                chain.name
+            ))
+        })?;
     if let Some(q) = batch.quarantined.iter().find(|q| q.tx_hash == tx_hash) {
-        return Err(Failure::failed(format!("the bridge would quarantine this attestation: {}", q.reason)));
+        return Err(Failure::failed(format!(
+            "the bridge would quarantine this attestation: {}",
+            q.reason
+        )));
     }
     batch
         .records
         .into_iter()
         .map(|r| r.record)
         .find(|r| r.source.tx_hash == tx_hash)
-        .ok_or_else(|| Failure::failed(format!("the eas source found no record for transaction {tx_hash}")))
+        .ok_or_else(|| {
+            Failure::failed(format!(
+                "the eas source found no record for transaction {tx_hash}"
+            ))
+        })
 }
 
 fn print(out: &EasOutcome, json: bool, verb: &str) -> CmdResult {
@@ -87,7 +103,10 @@ fn print(out: &EasOutcome, json: bool, verb: &str) -> CmdResult {
         println!("{verb} on {} ({})", out.chain, out.record.source.chain);
         println!("  uid        {}", out.uid);
         println!("  tx         {} (block {})", out.tx_hash, out.block_number);
-        println!("  digest     {} {}", out.record.evidence.digest_alg, out.record.evidence.digest);
+        println!(
+            "  digest     {} {}",
+            out.record.evidence.digest_alg, out.record.evidence.digest
+        );
         println!("  record id  {}", out.record_id);
     }
     Ok(())
@@ -97,7 +116,11 @@ pub(crate) async fn attest(args: AttestEasArgs) -> CmdResult {
     let settings = Settings::load(&args.config)?;
     let chain = settings.chain(&args.chain)?.clone();
     let (eas, schema) = eas_of(&chain)?;
-    let digest = resolve_digest(args.file.as_deref(), args.digest.as_deref(), DigestAlgorithm::Sha256)?;
+    let digest = resolve_digest(
+        args.file.as_deref(),
+        args.digest.as_deref(),
+        DigestAlgorithm::Sha256,
+    )?;
     let key = secrets::anchor_key(&settings.keys)?;
     let rpc = context::connect_rpc(&chain).await?;
     let data = (digest, args.note.clone()).abi_encode_params();

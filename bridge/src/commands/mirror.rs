@@ -12,7 +12,9 @@
 use std::collections::HashSet;
 
 use alloy::primitives::{Address, B256};
-use evidence_adapters::{AdapterError, contracts::AnchorMirror, deploy, evm_mirror::AttestorSetChange};
+use evidence_adapters::{
+    AdapterError, contracts::AnchorMirror, deploy, evm_mirror::AttestorSetChange,
+};
 use serde::Serialize;
 
 use crate::{
@@ -48,9 +50,12 @@ struct MirrorView {
     history: Vec<AttestorSetChange>,
 }
 
-
 /// The destination and source chains named on the command line.
-pub(super) fn pair<'a>(settings: &'a Settings, chain: &str, source: &str) -> Result<(&'a ChainSettings, &'a ChainSettings), Failure> {
+pub(super) fn pair<'a>(
+    settings: &'a Settings,
+    chain: &str,
+    source: &str,
+) -> Result<(&'a ChainSettings, &'a ChainSettings), Failure> {
     let dest = settings.chain(chain)?;
     let src = settings.chain(source)?;
     if dest.name == src.name {
@@ -69,18 +74,27 @@ pub(super) fn parse_set(raw: &[String], threshold: u64) -> Result<(Vec<Address>,
     let mut seen = HashSet::new();
     for a in raw {
         let addr: Address = a.trim().parse().map_err(|_| {
-            Failure::usage(format!("--attestor {a:?} is not a 20-byte hex address (0x followed by 40 hex digits)"))
+            Failure::usage(format!(
+                "--attestor {a:?} is not a 20-byte hex address (0x followed by 40 hex digits)"
+            ))
         })?;
         if addr.is_zero() {
-            return Err(Failure::usage("--attestor 0x000…0 (the zero address) cannot be an attestor"));
+            return Err(Failure::usage(
+                "--attestor 0x000…0 (the zero address) cannot be an attestor",
+            ));
         }
         if !seen.insert(addr) {
-            return Err(Failure::usage(format!("--attestor {addr} is given twice: each attestor counts once")));
+            return Err(Failure::usage(format!(
+                "--attestor {addr} is given twice: each attestor counts once"
+            )));
         }
         set.push(addr);
     }
     if set.len() > usize::from(u8::MAX) {
-        return Err(Failure::usage(format!("{} attestors given; a mirror takes at most 255", set.len())));
+        return Err(Failure::usage(format!(
+            "{} attestors given; a mirror takes at most 255",
+            set.len()
+        )));
     }
     if threshold == 0 || threshold > set.len() as u64 {
         return Err(Failure::usage(format!(
@@ -103,7 +117,10 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
     let owner_key = secrets::owner_key(&settings.keys, args.owner_key_env.as_deref())?;
     let rpc = context::connect_rpc(dest).await?;
     let reader = context::mirror_reader(dest).await?;
-    let existing = reader.fetch_state_at(&src.chain_id, None).await.map_err(|e| read_error(dest, e))?;
+    let existing = reader
+        .fetch_state_at(&src.chain_id, None)
+        .await
+        .map_err(|e| read_error(dest, e))?;
     if existing.attestor_set_version != 0 {
         return Err(Failure::usage(format!(
             "{} already has attestor set version {} on {}'s mirror: the owner installs only the first set. Change it with the current set's signatures (`bridge mirror sign-rotation` + `bridge mirror rotate`) or, if keys are lost, through the timelock (`bridge mirror propose-rotation`)",
@@ -114,7 +131,12 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
         .owner()
         .call()
         .await
-        .map_err(|e| Failure::failed(format!("reading the owner of the mirror {} on {}: {e}", dest.mirror, dest.name)))?;
+        .map_err(|e| {
+            Failure::failed(format!(
+                "reading the owner of the mirror {} on {}: {e}",
+                dest.mirror, dest.name
+            ))
+        })?;
     if owner != owner_key.address() {
         return Err(Failure::usage(format!(
             "the key given ({}) is not the owner of the mirror {} on {} (owner: {owner}); pass the owner's key with --owner-key-env VAR or keys.owner_key_env",
@@ -126,10 +148,16 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
     let tx = deploy::set_attestors(&rpc, owner_key, dest.mirror, &src.chain_id, &set, threshold)
         .await
         .map_err(|e| match e {
-            AdapterError::Reverted { .. } => Failure::usage(format!("the mirror on {} refused the new set: {e}", dest.name)),
+            AdapterError::Reverted { .. } => Failure::usage(format!(
+                "the mirror on {} refused the new set: {e}",
+                dest.name
+            )),
             other => Failure::failed(format!("setAttestors on {}: {other}", dest.name)),
         })?;
-    let state = reader.fetch_state_at(&src.chain_id, None).await.map_err(|e| read_error(dest, e))?;
+    let state = reader
+        .fetch_state_at(&src.chain_id, None)
+        .await
+        .map_err(|e| read_error(dest, e))?;
     drop(rpc);
     if args.json {
         print_json(&serde_json::json!({
@@ -154,7 +182,9 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
         for a in &state.attestors {
             println!("  {a}");
         }
-        println!("later changes need the threshold of this set (`bridge mirror sign-rotation` + `rotate`) or the owner's timelock");
+        println!(
+            "later changes need the threshold of this set (`bridge mirror sign-rotation` + `rotate`) or the owner's timelock"
+        );
     }
     Ok(())
 }
@@ -163,14 +193,26 @@ pub(crate) async fn show(args: MirrorShowArgs) -> CmdResult {
     let settings = Settings::load(&args.config)?;
     let (dest, src) = pair(&settings, &args.chain, &args.source)?;
     let client = context::mirror_reader(dest).await?;
-    let owner = client.fetch_owner().await.map_err(|e| read_error(dest, e))?;
-    let owner_rotation_delay_secs = client.fetch_owner_rotation_delay().await.map_err(|e| read_error(dest, e))?;
+    let owner = client
+        .fetch_owner()
+        .await
+        .map_err(|e| read_error(dest, e))?;
+    let owner_rotation_delay_secs = client
+        .fetch_owner_rotation_delay()
+        .await
+        .map_err(|e| read_error(dest, e))?;
     let pending_owner_rotation = client
         .read_pending_owner_rotation(&src.chain_id)
         .await
         .map_err(|e| read_error(dest, e))?;
-    let state = client.fetch_state_at(&src.chain_id, None).await.map_err(|e| read_error(dest, e))?;
-    let history = client.fetch_attestor_set_history(&src.chain_id).await.map_err(|e| read_error(dest, e))?;
+    let state = client
+        .fetch_state_at(&src.chain_id, None)
+        .await
+        .map_err(|e| read_error(dest, e))?;
+    let history = client
+        .fetch_attestor_set_history(&src.chain_id)
+        .await
+        .map_err(|e| read_error(dest, e))?;
     let view = MirrorView {
         chain: dest.name.clone(),
         mirror: dest.mirror,
@@ -193,21 +235,41 @@ pub(crate) async fn show(args: MirrorShowArgs) -> CmdResult {
     if args.json {
         return print_json(&view);
     }
-    println!("mirror {} on {} ({}), owner {}", view.mirror, view.chain, dest.chain_id, view.owner);
-    println!("source {} ({}), read at block {}", view.source, view.source_chain, view.read_at_block);
+    println!(
+        "mirror {} on {} ({}), owner {}",
+        view.mirror, view.chain, dest.chain_id, view.owner
+    );
+    println!(
+        "source {} ({}), read at block {}",
+        view.source, view.source_chain, view.read_at_block
+    );
     if view.attestor_set_version == 0 {
-        println!("  no attestor set: checkpoints of {} are not accepted (run `bridge mirror set-attestors`)", view.source);
+        println!(
+            "  no attestor set: checkpoints of {} are not accepted (run `bridge mirror set-attestors`)",
+            view.source
+        );
     } else {
-        println!("  attestor set version {}: threshold {} of {}", view.attestor_set_version, view.threshold, view.attestors.len());
+        println!(
+            "  attestor set version {}: threshold {} of {}",
+            view.attestor_set_version,
+            view.threshold,
+            view.attestors.len()
+        );
         for a in &view.attestors {
             println!("    {a}");
         }
     }
     match &view.latest_checkpoint {
-        Some(cp) => println!("  latest checkpoint: size {}, root {}, source block {}", cp.size, cp.root, cp.source_block_number),
+        Some(cp) => println!(
+            "  latest checkpoint: size {}, root {}, source block {}",
+            cp.size, cp.root, cp.source_block_number
+        ),
         None => println!("  latest checkpoint: none yet"),
     }
-    println!("  owner-rotation timelock: {} s", view.owner_rotation_delay_secs);
+    println!(
+        "  owner-rotation timelock: {} s",
+        view.owner_rotation_delay_secs
+    );
     if let Some(p) = &view.pending_owner_rotation {
         println!(
             "  PENDING owner proposal: version {}, threshold {} of {}, executable from unix time {} (the current set's threshold can cancel it: `bridge mirror sign-rotation --cancel`)",
@@ -220,7 +282,11 @@ pub(crate) async fn show(args: MirrorShowArgs) -> CmdResult {
     println!("  set history:");
     for c in &view.history {
         let how = c.authorization.describe(c.version);
-        let sigs = if c.signatures.is_empty() { String::new() } else { format!(", {} signatures", c.signatures.len()) };
+        let sigs = if c.signatures.is_empty() {
+            String::new()
+        } else {
+            format!(", {} signatures", c.signatures.len())
+        };
         println!(
             "    v{} at block {} (tx {}): threshold {} of {} — {how}{sigs}",
             c.version,

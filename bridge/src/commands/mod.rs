@@ -13,11 +13,11 @@ pub(crate) mod proof;
 mod revoke;
 pub(crate) mod rotation;
 mod run;
+mod serve;
 mod status;
 mod trust;
 pub(crate) mod verify;
 pub(crate) mod verify_tsa;
-mod serve;
 
 use crate::{
     cli::{Command, ConfigCommand, DevnetCommand, MirrorCommand, TrustCommand},

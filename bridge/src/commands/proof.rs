@@ -1,7 +1,7 @@
 //! `bridge proof RECORD_ID --to CHAIN -o FILE`: write a self-contained proof bundle.
 
-use evidence_relayer::RelayerError;
 use alloy::primitives::B256;
+use evidence_relayer::RelayerError;
 use evidence_relayer::store::Store;
 use evidence_schemas::{ProofBundle, digest::parse_b256};
 
@@ -40,7 +40,10 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
             dest.name
         );
         if let Some(rev) = &bundle.revocation {
-            println!("the record is REVOKED: the bundle carries revocation {} (leaf {})", rev.record_id, rev.leaf_index);
+            println!(
+                "the record is REVOKED: the bundle carries revocation {} (leaf {})",
+                rev.record_id, rev.leaf_index
+            );
         }
     }
     Ok(())
@@ -48,24 +51,39 @@ pub(crate) async fn run(args: ProofArgs) -> CmdResult {
 
 /// The proof bundle of `record_id` on `dest`, from the newest checkpoint mirrored there,
 /// built from the store and checked offline (`bridge proof` and `bridge certificate`).
-pub(crate) async fn build_bundle(store: &Store, record_id: B256, dest: &ChainSettings) -> Result<ProofBundle, Failure> {
+pub(crate) async fn build_bundle(
+    store: &Store,
+    record_id: B256,
+    dest: &ChainSettings,
+) -> Result<ProofBundle, Failure> {
     let rpc = context::connect_rpc(dest).await?;
     let mirror = context::mirror_reader_over(rpc, dest);
     let not_found = |e: RelayerError| match e {
         RelayerError::NotFound(m) => Failure::failed(m),
         other => Failure::failed(format!("building the bundle: {other}")),
     };
-    let target = store.proof_target(record_id, &dest.chain_id).await.map_err(not_found)?;
+    let target = store
+        .proof_target(record_id, &dest.chain_id)
+        .await
+        .map_err(not_found)?;
     // The attestor set that accepted the checkpoint: read at the block it was accepted
     // in (after a rotation the current set did not sign older checkpoints).
     let state = mirror
-        .fetch_state_at(&target.view.record.source.chain, target.submission.mined_block)
+        .fetch_state_at(
+            &target.view.record.source.chain,
+            target.submission.mined_block,
+        )
         .await
         .map_err(|e| Failure::failed(format!("reading the mirror on {}: {e}", dest.name)))?;
-    let bundle = store.build_proof_bundle(record_id, &dest.chain_id, &state, dest.mirror).await.map_err(not_found)?;
-    bundle
-        .verify_offline()
-        .map_err(|e| Failure::failed(format!("the bundle built from the store does not verify ({e}); this is a bug")))?;
+    let bundle = store
+        .build_proof_bundle(record_id, &dest.chain_id, &state, dest.mirror)
+        .await
+        .map_err(not_found)?;
+    bundle.verify_offline().map_err(|e| {
+        Failure::failed(format!(
+            "the bundle built from the store does not verify ({e}); this is a bug"
+        ))
+    })?;
     Ok(bundle)
 }
 

@@ -29,7 +29,11 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
     let settings = Settings::load(&args.config)?;
     let attest_only = settings.attest_only();
     // An attest-only instance holds no relayer key: its mirrors are only read.
-    let relayer_key = if attest_only { None } else { Some(secrets::relayer_key(&settings.keys)?) };
+    let relayer_key = if attest_only {
+        None
+    } else {
+        Some(secrets::relayer_key(&settings.keys)?)
+    };
     let attestors = secrets::attestor_keys(&settings.keys)?;
     if attest_only && attestors.is_empty() {
         return Err(Failure::usage(
@@ -52,10 +56,16 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
         relayer = %relayer_key.as_ref().map_or_else(|| "none".to_string(), |k| k.address().to_string()),
         "bridge starting"
     );
-    let mut engine = Engine::new(store, chains, routes, attestors, context::engine_settings(&settings))
-        .await
-        .map_err(|e| Failure::usage(format!("cannot start the engine: {e}")))?
-        .with_cluster(settings.cluster.to_engine()?);
+    let mut engine = Engine::new(
+        store,
+        chains,
+        routes,
+        attestors,
+        context::engine_settings(&settings),
+    )
+    .await
+    .map_err(|e| Failure::usage(format!("cannot start the engine: {e}")))?
+    .with_cluster(settings.cluster.to_engine()?);
     if attest_only {
         engine = engine.attest_only();
     }
@@ -63,10 +73,19 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
         let remote = settings
             .attestors
             .iter()
-            .map(|a| Ok(RemoteAttestor { url: a.url.clone(), address: a.address, token: a.token()? }))
+            .map(|a| {
+                Ok(RemoteAttestor {
+                    url: a.url.clone(),
+                    address: a.address,
+                    token: a.token()?,
+                })
+            })
             .collect::<Result<_, crate::config::ConfigError>>()?;
-        let client = RemoteAttestors::new(remote, Duration::from_millis(settings.attestation.request_timeout_ms))
-            .map_err(|e| Failure::usage(format!("attestors: {e}")))?;
+        let client = RemoteAttestors::new(
+            remote,
+            Duration::from_millis(settings.attestation.request_timeout_ms),
+        )
+        .map_err(|e| Failure::usage(format!("attestors: {e}")))?;
         engine = engine.with_remote_attestors(client);
     }
     if !settings.timestamping.is_empty() && !attest_only {
@@ -79,17 +98,28 @@ pub(crate) async fn run(args: ConfigArg) -> CmdResult {
         tracing::info!("shutdown requested");
         trigger.cancel();
     });
-    tokio::spawn(crate::progress::watch_backfill(settings.store.url.clone(), shutdown.clone()));
+    tokio::spawn(crate::progress::watch_backfill(
+        settings.store.url.clone(),
+        shutdown.clone(),
+    ));
     let server = match listener {
         Some(listener) => {
             let tokens = settings.api.token_hashes()?;
-            let anchor =
-                if tokens.is_empty() { None } else { AnchorAccess::new(tokens, secrets::anchor_key(&settings.keys)?) };
+            let anchor = if tokens.is_empty() {
+                None
+            } else {
+                AnchorAccess::new(tokens, secrets::anchor_key(&settings.keys)?)
+            };
             let state = ApiState::new(engine.store().clone(), settings.clone(), anchor);
             let policy = settings.attestation.sign_policy()?;
             let attestor = api::attestor::router(engine.attestor_service(), &policy);
             let router = api::app(state, Some(attestor));
-            Some(tokio::spawn(api::serve(listener, router, settings.api.limits(), shutdown.clone())))
+            Some(tokio::spawn(api::serve(
+                listener,
+                router,
+                settings.api.limits(),
+                shutdown.clone(),
+            )))
         }
         None => None,
     };

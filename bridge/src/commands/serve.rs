@@ -23,7 +23,12 @@ pub(crate) async fn run(args: ServeArgs) -> CmdResult {
     })?;
     let store = evidence_relayer::Store::connect_read_only(&settings.store.url)
         .await
-        .map_err(|e| Failure::usage(format!("cannot open store {} read-only: {e}", evidence_relayer::store::redact(&settings.store.url))))?;
+        .map_err(|e| {
+            Failure::usage(format!(
+                "cannot open store {} read-only: {e}",
+                evidence_relayer::store::redact(&settings.store.url)
+            ))
+        })?;
     // The address served is the lookup page's when no public URL is configured (the
     // certificate's QR code points there).
     settings.api.listen = Some(listen);

@@ -74,16 +74,32 @@ pub(crate) struct Check {
 impl Check {
     /// A check that could not be run because a chain did not answer.
     pub(crate) fn could_not_check(check: &'static str, detail: String) -> Self {
-        Self { check, ok: false, unchecked: true, detail: format!("COULD NOT CHECK: {detail}") }
+        Self {
+            check,
+            ok: false,
+            unchecked: true,
+            detail: format!("COULD NOT CHECK: {detail}"),
+        }
     }
 
     /// `check` failed with `e`: a node that could not be asked (transport failure, an
     /// RPC error) is "could not check"; any other answer fails the check.
-    fn from_adapter_error(check: &'static str, chain: &str, e: &evidence_adapters::AdapterError) -> Self {
+    fn from_adapter_error(
+        check: &'static str,
+        chain: &str,
+        e: &evidence_adapters::AdapterError,
+    ) -> Self {
         use evidence_adapters::AdapterError as E;
         match e {
-            E::Rpc { .. } | E::RangeTooLarge { .. } => Self::could_not_check(check, format!("{chain} did not answer: {e}")),
-            other => Self { check, ok: false, unchecked: false, detail: format!("{chain} could not answer: {other}") },
+            E::Rpc { .. } | E::RangeTooLarge { .. } => {
+                Self::could_not_check(check, format!("{chain} did not answer: {e}"))
+            }
+            other => Self {
+                check,
+                ok: false,
+                unchecked: false,
+                detail: format!("{chain} could not answer: {other}"),
+            },
         }
     }
 }
@@ -190,9 +206,18 @@ impl Report {
                 check: "trust_root",
                 ok: true,
                 unchecked: false,
-                detail: format!("signers pinned by {}: {}", file.display(), trusted.describe()),
+                detail: format!(
+                    "signers pinned by {}: {}",
+                    file.display(),
+                    trusted.describe()
+                ),
             },
-            Err(e) => Check { check: e.check(), ok: false, unchecked: false, detail: format!("{}: {e}", file.display()) },
+            Err(e) => Check {
+                check: e.check(),
+                ok: false,
+                unchecked: false,
+                detail: format!("{}: {e}", file.display()),
+            },
         });
         self.finish(bundle);
     }
@@ -202,7 +227,11 @@ impl Report {
     pub(crate) fn finish(&mut self, bundle: &ProofBundle) {
         let all_ok = self.checks.iter().all(|c| c.ok);
         let refuted = self.checks.iter().any(|c| !c.ok && !c.unchecked);
-        self.signers_pinned = all_ok && self.checks.iter().any(|c| c.ok && matches!(c.check, "trust_root" | "mirror"));
+        self.signers_pinned = all_ok
+            && self
+                .checks
+                .iter()
+                .any(|c| c.ok && matches!(c.check, "trust_root" | "mirror"));
         self.valid = all_ok && self.signers_pinned;
         self.revoked = self.valid && bundle.is_revoked();
         self.status = match (all_ok, self.signers_pinned, self.revoked) {
@@ -237,7 +266,8 @@ pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Reads at most [`MAX_FILE_BYTES`] (`/dev/zero` costs 16 MiB, not all memory); a larger
 /// or unreadable file is bad input (exit 2).
 pub(crate) fn read_capped_bytes(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
-    let file = std::fs::File::open(path).map_err(|e| Failure::usage(format!("cannot read {what} {}: {e}", path.display())))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::usage(format!("cannot read {what} {}: {e}", path.display())))?;
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -254,12 +284,19 @@ pub(crate) fn read_capped_bytes(path: &Path, what: &str) -> Result<Vec<u8>, Fail
 
 /// [`read_capped_bytes`] of UTF-8 text.
 pub(crate) fn read_capped(path: &Path, what: &str) -> Result<String, Failure> {
-    utf8(read_capped_bytes(path, what)?, &path.display().to_string(), what)
+    utf8(
+        read_capped_bytes(path, what)?,
+        &path.display().to_string(),
+        what,
+    )
 }
 
 fn utf8(bytes: Vec<u8>, shown: &str, what: &str) -> Result<String, Failure> {
     String::from_utf8(bytes).map_err(|e| {
-        Failure::usage(format!("{what} {shown} is not UTF-8 text (invalid byte at {}): not a JSON {what}", e.utf8_error().valid_up_to()))
+        Failure::usage(format!(
+            "{what} {shown} is not UTF-8 text (invalid byte at {}): not a JSON {what}",
+            e.utf8_error().valid_up_to()
+        ))
     })
 }
 
@@ -272,7 +309,11 @@ pub(crate) fn read_bundle(path: &Path) -> Result<(ProofBundle, Option<String>), 
     if bytes.starts_with(b"%PDF-") {
         let inner = crate::certificate::embed::extract_bundle(&bytes)
             .map_err(|e| Failure::usage(format!("certificate {}: {e}", path.display())))?;
-        let shown = format!("{} (attached {})", path.display(), crate::certificate::BUNDLE_FILE);
+        let shown = format!(
+            "{} (attached {})",
+            path.display(),
+            crate::certificate::BUNDLE_FILE
+        );
         let text = utf8(inner, &shown, "bundle")?;
         return parse_bundle(&text, &shown).map(|b| (b, Some(shown)));
     }
@@ -283,8 +324,11 @@ pub(crate) fn read_bundle(path: &Path) -> Result<(ProofBundle, Option<String>), 
 /// Parses bundle text strictly (`shown` names it in messages).
 fn parse_bundle(text: &str, shown: &str) -> Result<ProofBundle, Failure> {
     check_unique_keys(text).map_err(|e| Failure::usage(format!("{shown}: {e}")))?;
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| Failure::usage(format!("{shown} is not valid JSON ({e}); is the file truncated?")))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        Failure::usage(format!(
+            "{shown} is not valid JSON ({e}); is the file truncated?"
+        ))
+    })?;
     if let Some(v) = value.get("version").and_then(serde_json::Value::as_u64)
         && !(OLDEST_BUNDLE_VERSION..=BUNDLE_VERSION).contains(&v)
     {
@@ -292,18 +336,24 @@ fn parse_bundle(text: &str, shown: &str) -> Result<ProofBundle, Failure> {
             "{shown}: bundle version {v}, this build reads versions {OLDEST_BUNDLE_VERSION} to {BUNDLE_VERSION}"
         )));
     }
-    serde_json::from_value(value).map_err(|e| Failure::usage(format!("{shown} is not a proof bundle: {e}")))
+    serde_json::from_value(value)
+        .map_err(|e| Failure::usage(format!("{shown} is not a proof bundle: {e}")))
 }
 
 /// Reads a trust root strictly; an unusable file is bad input (exit 2).
 pub(crate) fn read_trust_root(path: &Path) -> Result<TrustRoot, Failure> {
     let text = read_capped(path, "trust root")?;
-    TrustRoot::parse(&text).map_err(|e| Failure::usage(format!("trust root {}: {e}", path.display())))
+    TrustRoot::parse(&text)
+        .map_err(|e| Failure::usage(format!("trust root {}: {e}", path.display())))
 }
 
 pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
     let (bundle, from_certificate) = read_bundle(&args.bundle)?;
-    let trust = args.trust.as_deref().map(|p| read_trust_root(p).map(|root| (root, p))).transpose()?;
+    let trust = args
+        .trust
+        .as_deref()
+        .map(|p| read_trust_root(p).map(|root| (root, p)))
+        .transpose()?;
     let mut report = Report::offline(&bundle);
     if report.failed_check.is_none()
         && let Some((root, file)) = &trust
@@ -311,8 +361,16 @@ pub(crate) async fn run(args: VerifyArgs) -> CmdResult {
         report.check_trust(&bundle, root, file);
     }
     if report.failed_check.is_none() {
-        let config = if bundle.timestamps.is_empty() { None } else { args.config.as_deref() };
-        let roots = super::verify_tsa::roots(trust.as_ref().map(|(r, _)| r), args.tsa_root.as_deref(), config)?;
+        let config = if bundle.timestamps.is_empty() {
+            None
+        } else {
+            args.config.as_deref()
+        };
+        let roots = super::verify_tsa::roots(
+            trust.as_ref().map(|(r, _)| r),
+            args.tsa_root.as_deref(),
+            config,
+        )?;
         super::verify_tsa::check_timestamps(&mut report, &bundle, &roots);
     }
     if report.failed_check.is_none()
@@ -344,10 +402,18 @@ fn print_report(report: &Report, bundle: &ProofBundle) {
             (false, true) => "????",
             (false, false) => "FAIL",
         };
-        println!("{mark} {:<14} {}", c.check, evidence_adapters::redact::scrub(&c.detail));
+        println!(
+            "{mark} {:<14} {}",
+            c.check,
+            evidence_adapters::redact::scrub(&c.detail)
+        );
     }
     super::verify_tsa::print_timestamps(report);
-    let trust = report.checks.iter().find(|c| c.check == "trust_root").map(|c| c.detail.as_str());
+    let trust = report
+        .checks
+        .iter()
+        .find(|c| c.check == "trust_root")
+        .map(|c| c.detail.as_str());
     match report.status {
         "valid" => match (trust, report.online) {
             (Some(t), true) => println!("bundle VALID ({t}; and by the destination mirror)"),
@@ -361,11 +427,21 @@ fn print_report(report: &Report, bundle: &ProofBundle) {
         "unpinned" => {
             let d = &bundle.destination;
             let members: Vec<String> = d.attestors.iter().map(ToString::to_string).collect();
-            println!("signer set NOT PINNED: version {} ({} of {}: {}) is only what the bundle itself claims", d.attestor_set_version, d.threshold, members.len(), members.join(", "));
+            println!(
+                "signer set NOT PINNED: version {} ({} of {}: {}) is only what the bundle itself claims",
+                d.attestor_set_version,
+                d.threshold,
+                members.len(),
+                members.join(", ")
+            );
             println!(
                 "bundle NOT VERIFIED: record {} is included in a checkpoint whose signatures are consistent with the set the bundle lists{}, but nothing says that set is the mirror's; anyone can make such a bundle with keys of their own. Verify with --trust trust.json (`bridge trust export`) or online with --config.",
                 report.record_id,
-                if bundle.is_revoked() { " (it also carries a revocation)" } else { "" }
+                if bundle.is_revoked() {
+                    " (it also carries a revocation)"
+                } else {
+                    ""
+                }
             );
         }
         "unchecked" => println!(
@@ -395,7 +471,12 @@ fn outcome(report: &Report) -> CmdResult {
             ),
         }),
         "unchecked" => {
-            let unchecked: Vec<_> = report.checks.iter().filter(|c| c.unchecked).map(|c| c.check).collect();
+            let unchecked: Vec<_> = report
+                .checks
+                .iter()
+                .filter(|c| c.unchecked)
+                .map(|c| c.check)
+                .collect();
             Err(Failure {
                 code: EXIT_UNCHECKED,
                 message: format!(
@@ -405,14 +486,27 @@ fn outcome(report: &Report) -> CmdResult {
             })
         }
         _ => {
-            let failed: Vec<_> = report.checks.iter().filter(|c| !c.ok).map(|c| c.check).collect();
+            let failed: Vec<_> = report
+                .checks
+                .iter()
+                .filter(|c| !c.ok)
+                .map(|c| c.check)
+                .collect();
             let message = format!("verification failed: check(s) {}", failed.join(", "));
-            Err(if report.malformed { Failure::usage(format!("malformed bundle: {message}")) } else { Failure::failed(message) })
+            Err(if report.malformed {
+                Failure::usage(format!("malformed bundle: {message}"))
+            } else {
+                Failure::failed(message)
+            })
         }
     }
 }
 
-pub(crate) fn chain_of<'a>(settings: &'a Settings, chain: &ChainId, role: &str) -> Result<&'a ChainSettings, Failure> {
+pub(crate) fn chain_of<'a>(
+    settings: &'a Settings,
+    chain: &ChainId,
+    role: &str,
+) -> Result<&'a ChainSettings, Failure> {
     settings.chains.iter().find(|c| &c.chain_id == chain).ok_or_else(|| {
         Failure::usage(format!(
             "the bundle's {role} chain {chain} is not a chain in this config (chains: {}); add it, or verify with --offline",
@@ -422,7 +516,10 @@ pub(crate) fn chain_of<'a>(settings: &'a Settings, chain: &ChainId, role: &str) 
 }
 
 /// The checks that need the destination and source chains of `bundle`, in order.
-pub(crate) async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> Result<Vec<Check>, Failure> {
+pub(crate) async fn online_checks(
+    settings: &Settings,
+    bundle: &ProofBundle,
+) -> Result<Vec<Check>, Failure> {
     let dest = chain_of(settings, &bundle.destination.chain, "destination")?;
     let src = chain_of(settings, &bundle.record.source.chain, "source")?;
     let rpc = match reachable(dest, "mirror").await? {
@@ -437,9 +534,19 @@ pub(crate) async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> 
     // A question the chain cannot answer (a block that does not exist, say) fails the
     // check, with the node's answer, rather than aborting the report; a node that
     // cannot be asked leaves it unchecked.
-    let unanswered = |check: &'static str, e: evidence_adapters::AdapterError| Check::from_adapter_error(check, &dest.name, &e);
-    checks.push(attestor_set_check(&client, bundle).await.unwrap_or_else(|e| unanswered("attestor_set", e)));
-    checks.push(mirror_tx_check(&client, bundle).await.unwrap_or_else(|e| unanswered("mirror_tx", e)));
+    let unanswered = |check: &'static str, e: evidence_adapters::AdapterError| {
+        Check::from_adapter_error(check, &dest.name, &e)
+    };
+    checks.push(
+        attestor_set_check(&client, bundle)
+            .await
+            .unwrap_or_else(|e| unanswered("attestor_set", e)),
+    );
+    checks.push(
+        mirror_tx_check(&client, bundle)
+            .await
+            .unwrap_or_else(|e| unanswered("mirror_tx", e)),
+    );
     let src_rpc = match reachable(src, "source").await? {
         Ok(rpc) => rpc,
         Err(unchecked) => {
@@ -482,7 +589,10 @@ pub(crate) async fn online_checks(settings: &Settings, bundle: &ProofBundle) -> 
 
 /// Connects to `chain`'s nodes: a configuration problem (wrong chain id, bad URL) is
 /// bad input, no node answering is the `check`'s "could not check".
-async fn reachable(chain: &ChainSettings, check: &'static str) -> Result<Result<evidence_adapters::ChainRpc, Check>, Failure> {
+async fn reachable(
+    chain: &ChainSettings,
+    check: &'static str,
+) -> Result<Result<evidence_adapters::ChainRpc, Check>, Failure> {
     match context::connect_rpc(chain).await {
         Ok(rpc) => Ok(Ok(rpc)),
         Err(f) if f.code == 2 => Err(f),
@@ -491,28 +601,55 @@ async fn reachable(chain: &ChainSettings, check: &'static str) -> Result<Result<
 }
 
 /// The attestor set the bundle names is the mirror's set at `read_at_block`.
-async fn attestor_set_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> Result<Check, evidence_adapters::AdapterError> {
+async fn attestor_set_check(
+    client: &EvmMirrorReader,
+    bundle: &ProofBundle,
+) -> Result<Check, evidence_adapters::AdapterError> {
     let d = &bundle.destination;
-    let state = client.fetch_state_at(&bundle.checkpoint.source_chain, Some(d.read_at_block)).await?;
+    let state = client
+        .fetch_state_at(&bundle.checkpoint.source_chain, Some(d.read_at_block))
+        .await?;
     let mut theirs = state.attestors.clone();
     theirs.sort();
     let mut ours = d.attestors.clone();
     ours.sort();
-    let ok = theirs == ours && state.threshold == d.threshold && state.attestor_set_version == d.attestor_set_version;
+    let ok = theirs == ours
+        && state.threshold == d.threshold
+        && state.attestor_set_version == d.attestor_set_version;
     let mut differences = Vec::new();
-    let only_bundle: Vec<String> = ours.iter().filter(|a| !theirs.contains(a)).map(ToString::to_string).collect();
-    let only_mirror: Vec<String> = theirs.iter().filter(|a| !ours.contains(a)).map(ToString::to_string).collect();
+    let only_bundle: Vec<String> = ours
+        .iter()
+        .filter(|a| !theirs.contains(a))
+        .map(ToString::to_string)
+        .collect();
+    let only_mirror: Vec<String> = theirs
+        .iter()
+        .filter(|a| !ours.contains(a))
+        .map(ToString::to_string)
+        .collect();
     if !only_bundle.is_empty() {
-        differences.push(format!("in the bundle but not on the mirror: {}", only_bundle.join(", ")));
+        differences.push(format!(
+            "in the bundle but not on the mirror: {}",
+            only_bundle.join(", ")
+        ));
     }
     if !only_mirror.is_empty() {
-        differences.push(format!("on the mirror but not in the bundle: {}", only_mirror.join(", ")));
+        differences.push(format!(
+            "on the mirror but not in the bundle: {}",
+            only_mirror.join(", ")
+        ));
     }
     if state.threshold != d.threshold {
-        differences.push(format!("threshold {} on the mirror, {} in the bundle", state.threshold, d.threshold));
+        differences.push(format!(
+            "threshold {} on the mirror, {} in the bundle",
+            state.threshold, d.threshold
+        ));
     }
     if state.attestor_set_version != d.attestor_set_version {
-        differences.push(format!("version {} on the mirror, {} in the bundle", state.attestor_set_version, d.attestor_set_version));
+        differences.push(format!(
+            "version {} on the mirror, {} in the bundle",
+            state.attestor_set_version, d.attestor_set_version
+        ));
     }
     Ok(Check {
         check: "attestor_set",
@@ -524,7 +661,11 @@ async fn attestor_set_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> R
             state.attestor_set_version,
             state.threshold,
             state.attestors.len(),
-            if ok { String::new() } else { format!("; differs from the bundle: {}", differences.join("; ")) }
+            if ok {
+                String::new()
+            } else {
+                format!("; differs from the bundle: {}", differences.join("; "))
+            }
         ),
     })
 }
@@ -532,7 +673,10 @@ async fn attestor_set_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> R
 /// `mirror_tx` was mined in `mirror_block` (which is also `read_at_block`: the set is
 /// the one that accepted the checkpoint) and emitted `CheckpointAccepted` for exactly
 /// this checkpoint, signed by the bundle's attestor set version.
-async fn mirror_tx_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> Result<Check, evidence_adapters::AdapterError> {
+async fn mirror_tx_check(
+    client: &EvmMirrorReader,
+    bundle: &ProofBundle,
+) -> Result<Check, evidence_adapters::AdapterError> {
     let d = &bundle.destination;
     let Some(tx) = d.mirror_tx else {
         return Ok(Check {
@@ -547,12 +691,22 @@ async fn mirror_tx_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> Resu
         });
     };
     let cp = &bundle.checkpoint;
-    let fail = |detail: String| Ok(Check { check: "mirror_tx", ok: false, unchecked: false, detail });
+    let fail = |detail: String| {
+        Ok(Check {
+            check: "mirror_tx",
+            ok: false,
+            unchecked: false,
+            detail,
+        })
+    };
     let Some((block, events)) = client.fetch_accepted_in_tx(tx).await? else {
         return fail(format!("transaction {tx} is not mined on {}", d.chain));
     };
     if Some(block) != d.mirror_block {
-        return fail(format!("transaction {tx} was mined in block {block}, the bundle says {:?}", d.mirror_block));
+        return fail(format!(
+            "transaction {tx} was mined in block {block}, the bundle says {:?}",
+            d.mirror_block
+        ));
     }
     if d.read_at_block != block {
         return fail(format!(
@@ -560,11 +714,23 @@ async fn mirror_tx_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> Resu
             d.read_at_block
         ));
     }
-    let found = events.iter().find(|e| e.source_key == cp.source_chain.key() && e.size == cp.size);
+    let found = events
+        .iter()
+        .find(|e| e.source_key == cp.source_chain.key() && e.size == cp.size);
     match found {
-        None => fail(format!("transaction {tx} accepted no checkpoint of size {} of {}", cp.size, cp.source_chain)),
-        Some(e) if e.root != cp.root || e.source_block_number != cp.source_block_number || e.source_block_hash != cp.source_block_hash => {
-            fail(format!("transaction {tx} accepted size {} with root {} at source block {}, not the bundle's checkpoint", e.size, e.root, e.source_block_number))
+        None => fail(format!(
+            "transaction {tx} accepted no checkpoint of size {} of {}",
+            cp.size, cp.source_chain
+        )),
+        Some(e)
+            if e.root != cp.root
+                || e.source_block_number != cp.source_block_number
+                || e.source_block_hash != cp.source_block_hash =>
+        {
+            fail(format!(
+                "transaction {tx} accepted size {} with root {} at source block {}, not the bundle's checkpoint",
+                e.size, e.root, e.source_block_number
+            ))
         }
         Some(e) if e.attestor_set_version != d.attestor_set_version => fail(format!(
             "transaction {tx} accepted the checkpoint under attestor set version {}, the bundle says {}",
@@ -574,7 +740,10 @@ async fn mirror_tx_check(client: &EvmMirrorReader, bundle: &ProofBundle) -> Resu
             check: "mirror_tx",
             ok: true,
             unchecked: false,
-            detail: format!("transaction {tx} (block {block}) accepted size {} under attestor set version {}", e.size, e.attestor_set_version),
+            detail: format!(
+                "transaction {tx} (block {block}) accepted size {} under attestor set version {}",
+                e.size, e.attestor_set_version
+            ),
         }),
     }
 }
@@ -592,13 +761,25 @@ pub(crate) async fn mirror_checks(
             check: "mirror",
             ok: false,
             unchecked: false,
-            detail: format!("bundle names mirror {}, the config's mirror on {} is {}", bundle.destination.mirror, dest.name, dest.mirror),
+            detail: format!(
+                "bundle names mirror {}, the config's mirror on {} is {}",
+                bundle.destination.mirror, dest.name, dest.mirror
+            ),
         });
         return Ok(checks);
     }
     let source = &bundle.checkpoint.source_chain;
     let size = bundle.checkpoint.size;
-    let ok = match client.verify_record(source, size, bundle.record_id, bundle.leaf_index, &bundle.inclusion_proof).await {
+    let ok = match client
+        .verify_record(
+            source,
+            size,
+            bundle.record_id,
+            bundle.leaf_index,
+            &bundle.inclusion_proof,
+        )
+        .await
+    {
         Ok(ok) => ok,
         Err(e) => {
             checks.push(Check::from_adapter_error("mirror", &dest.name, &e));
@@ -612,7 +793,10 @@ pub(crate) async fn mirror_checks(
         detail: if ok {
             format!("{} verifyRecord returned true at size {size}", dest.name)
         } else {
-            format!("{} verifyRecord returned false: the mirror has no matching root at size {size}", dest.name)
+            format!(
+                "{} verifyRecord returned false: the mirror has no matching root at size {size}",
+                dest.name
+            )
         },
     });
     let root = match client.fetch_root_at(source, size).await {
@@ -641,12 +825,19 @@ async fn reread(
     record: &evidence_schemas::EvidenceRecord,
 ) -> Result<Result<(), String>, evidence_adapters::AdapterError> {
     let adapter = record.source.adapter.as_str();
-    if adapter == evidence_adapters::registry::REGISTRY_ADAPTER || adapter == evidence_adapters::receipts::RECEIPTS_ADAPTER {
+    if adapter == evidence_adapters::registry::REGISTRY_ADAPTER
+        || adapter == evidence_adapters::receipts::RECEIPTS_ADAPTER
+    {
         return reread_record(rpc, record).await;
     }
     let source = match context::chain_source(src, rpc) {
         Ok(source) => source,
-        Err(f) => return Ok(Err(format!("the chain's configured sources cannot be built: {}", f.message))),
+        Err(f) => {
+            return Ok(Err(format!(
+                "the chain's configured sources cannot be built: {}",
+                f.message
+            )));
+        }
     };
     let block = record.source.block_number;
     let batch = source.fetch_records(block, block, None).await?;
@@ -654,10 +845,10 @@ async fn reread(
     if batch.records.iter().any(|r| r.record.record_id() == id) {
         return Ok(Ok(()));
     }
-    let same_log = batch
-        .records
-        .iter()
-        .find(|r| r.record.source.tx_hash == record.source.tx_hash && r.record.source.log_index == record.source.log_index);
+    let same_log = batch.records.iter().find(|r| {
+        r.record.source.tx_hash == record.source.tx_hash
+            && r.record.source.log_index == record.source.log_index
+    });
     Ok(Err(match same_log {
         Some(r) => format!(
             "the `{adapter}` log at block {block}, log {} re-reads as record {}, the bundle's record is {id}",

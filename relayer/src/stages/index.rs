@@ -75,7 +75,8 @@ pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome
         // Wait for it; a real reorg to a shorter chain is checked once it grows again.
         warn!(target: "relayer::index", head = head.number, stored = number,
             "the node's head is below blocks already indexed (a lagging node, or its head went backwards); waiting");
-        metrics::counter!("bridge_source_head_behind_total", "chain" => chain.to_string()).increment(1);
+        metrics::counter!("bridge_source_head_behind_total", "chain" => chain.to_string())
+            .increment(1);
         store.save_head(chain, head.number).await?;
         out.caught_up = true;
         return Ok(out);
@@ -220,7 +221,8 @@ async fn fetch_block(rt: &ChainRuntime, number: u64, head: u64) -> Result<BlockR
     match rt.source.fetch_block(number).await {
         Ok(block) => Ok(block),
         Err(AdapterError::BlockNotFound { chain, number }) if number <= head => {
-            metrics::counter!("bridge_source_head_behind_total", "chain" => chain.to_string()).increment(1);
+            metrics::counter!("bridge_source_head_behind_total", "chain" => chain.to_string())
+                .increment(1);
             Err(AdapterError::Inconsistent {
                 chain,
                 from: number,

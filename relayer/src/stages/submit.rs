@@ -180,7 +180,9 @@ pub async fn submit_once(
         warn!(target: "relayer::submit", size, error = %e, "stored signatures do not satisfy the mirror; not submitting");
         return Ok(SubmitOutcome::Idle);
     }
-    let consistency_proof = logs.consistency_proof(&rt.source_chain, state.latest_size, size).await?;
+    let consistency_proof = logs
+        .consistency_proof(&rt.source_chain, state.latest_size, size)
+        .await?;
     let tx = rt
         .mirror
         .prepare_submission(&signed, &consistency_proof, None)

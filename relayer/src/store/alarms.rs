@@ -219,14 +219,23 @@ mod tests {
         };
         assert_eq!(store.raise_alarm(&alarm).await.unwrap(), 1);
         assert_eq!(store.raise_alarm(&alarm).await.unwrap(), 2);
-        let other = Alarm { size: 8, ..alarm.clone() };
+        let other = Alarm {
+            size: 8,
+            ..alarm.clone()
+        };
         store.raise_alarm(&other).await.unwrap();
         let all = store.load_alarms(None).await.unwrap();
         assert_eq!(all.len(), 2);
         let seven = all.iter().find(|a| a.alarm.size == 7).unwrap();
         assert_eq!(seven.occurrences, 2);
         assert_eq!(seven.alarm, alarm);
-        assert!(store.load_alarms(Some(&ChainId::eip155(3))).await.unwrap().is_empty());
+        assert!(
+            store
+                .load_alarms(Some(&ChainId::eip155(3)))
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(store.load_alarms(Some(&chain)).await.unwrap().len(), 2);
     }
 
@@ -244,13 +253,30 @@ mod tests {
             message: "refused".into(),
         };
         for root in 2..=101u8 {
-            store.raise_alarm(&proposal("client 192.0.2.1", root)).await.unwrap();
+            store
+                .raise_alarm(&proposal("client 192.0.2.1", root))
+                .await
+                .unwrap();
         }
-        store.raise_alarm(&proposal("client 192.0.2.2", 9)).await.unwrap();
+        store
+            .raise_alarm(&proposal("client 192.0.2.2", 9))
+            .await
+            .unwrap();
         let all = store.load_alarms(None).await.unwrap();
-        assert_eq!(all.len(), 2, "one row per requester and checkpoint: {all:?}");
-        let flood = all.iter().find(|a| a.alarm.peer.as_deref() == Some("client 192.0.2.1")).unwrap();
+        assert_eq!(
+            all.len(),
+            2,
+            "one row per requester and checkpoint: {all:?}"
+        );
+        let flood = all
+            .iter()
+            .find(|a| a.alarm.peer.as_deref() == Some("client 192.0.2.1"))
+            .unwrap();
         assert_eq!(flood.occurrences, 100);
-        assert_eq!(flood.alarm.their_root, Some(B256::repeat_byte(101)), "the latest claimed root is kept");
+        assert_eq!(
+            flood.alarm.their_root,
+            Some(B256::repeat_byte(101)),
+            "the latest claimed root is kept"
+        );
     }
 }

@@ -207,7 +207,8 @@ impl Store {
             .bind(c)
             .fetch_one(&mut *tx)
             .await?;
-        let record_ids = insert_records(&mut tx, self.backend(), c, records, Some(log_size), now).await?;
+        let record_ids =
+            insert_records(&mut tx, self.backend(), c, records, Some(log_size), now).await?;
         super::tiles::append_tiles(&mut tx, chain, uint(log_size), &record_ids).await?;
         check_revokes(&mut tx, c, log_size).await?;
         save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
@@ -394,7 +395,12 @@ impl Store {
 
     /// Record ids of leaves `from..to` of the chain's log, in leaf order. Fails if the
     /// stored leaf indices have a gap.
-    pub async fn load_leaf_ids_range(&self, chain: &ChainId, from: u64, to: u64) -> Result<Vec<B256>> {
+    pub async fn load_leaf_ids_range(
+        &self,
+        chain: &ChainId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<B256>> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT record_id, leaf_index FROM records WHERE chain = $1 AND leaf_index >= $2
              AND leaf_index < $3 ORDER BY leaf_index",
@@ -449,7 +455,8 @@ impl Store {
     }
 
     async fn count_evidence(&self, chain: &ChainId, status: &str) -> Result<u64> {
-        let sql = format!("SELECT COUNT(*) FROM records WHERE chain = $1 AND adapter <> $2{status}");
+        let sql =
+            format!("SELECT COUNT(*) FROM records WHERE chain = $1 AND adapter <> $2{status}");
         let n: i64 = sqlx::query_scalar(&sql)
             .bind(chain.as_str())
             .bind(evidence_adapters::receipts::RECEIPTS_ADAPTER)

@@ -291,16 +291,22 @@ impl Store {
         for row in rows {
             let chain = super::parse_chain(row.try_get("chain")?)?;
             let checkpoint = checkpoint_from_row(&chain, &row)?;
-            if receipt_digest(chain.key(), checkpoint.size, checkpoint.root) != receipt.evidence.digest {
+            if receipt_digest(chain.key(), checkpoint.size, checkpoint.root)
+                != receipt.evidence.digest
+            {
                 continue;
             }
-            let previous: Option<i64> =
-                sqlx::query_scalar("SELECT MAX(size) FROM checkpoints WHERE chain = $1 AND size < $2")
-                    .bind(chain.as_str())
-                    .bind(int(checkpoint.size))
-                    .fetch_one(self.reader())
-                    .await?;
-            if self.has_evidence(&chain, previous.map_or(0, uint), checkpoint.size).await? {
+            let previous: Option<i64> = sqlx::query_scalar(
+                "SELECT MAX(size) FROM checkpoints WHERE chain = $1 AND size < $2",
+            )
+            .bind(chain.as_str())
+            .bind(int(checkpoint.size))
+            .fetch_one(self.reader())
+            .await?;
+            if self
+                .has_evidence(&chain, previous.map_or(0, uint), checkpoint.size)
+                .await?
+            {
                 return Ok(true);
             }
         }

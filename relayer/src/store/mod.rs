@@ -17,8 +17,8 @@ mod chain;
 pub(crate) mod checkpoints;
 pub mod leases;
 mod submissions;
-mod timestamps;
 mod tiles;
+mod timestamps;
 
 use std::{
     fmt,
@@ -35,13 +35,13 @@ use sqlx::{
 };
 
 pub use alarms::{Alarm, AlarmKind, AlarmView};
-pub use checkpoints::RangeNews;
 pub use chain::{Cursor, LoggedBatch, PendingBlock};
+pub use checkpoints::RangeNews;
 pub use leases::{Fence, Lease};
 pub use submissions::{Submission, SubmissionPayload, SubmissionState};
-pub use timestamps::{NewTimestamp, TIMESTAMP_WINDOW, TimestampFailure};
-pub(crate) use timestamps::timestamps_with;
 pub use tiles::TileProgress;
+pub(crate) use timestamps::timestamps_with;
+pub use timestamps::{NewTimestamp, TIMESTAMP_WINDOW, TimestampFailure};
 
 use crate::{RelayerError, Result};
 
@@ -178,17 +178,18 @@ impl Store {
             Backend::Postgres => {
                 probe_postgres(url).await?;
                 AnyPoolOptions::new()
-                .max_connections(4)
-                .acquire_timeout(Duration::from_secs(30))
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        conn.execute("SET default_transaction_read_only = on").await?;
-                        Ok(())
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("SET default_transaction_read_only = on")
+                                .await?;
+                            Ok(())
+                        })
                     })
-                })
-                .connect(url)
-                .await
-                .map_err(|e| connect_error(url, e))?
+                    .connect(url)
+                    .await
+                    .map_err(|e| connect_error(url, e))?
             }
         };
         let shown = redact(url);

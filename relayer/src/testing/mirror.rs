@@ -7,7 +7,9 @@ use std::{
 
 use alloy::primitives::{Address, B256, keccak256};
 use async_trait::async_trait;
-use evidence_adapters::{AdapterError, MirrorReader, MirrorState, MirrorSubmitter, PreparedTx, TxOutcome};
+use evidence_adapters::{
+    AdapterError, MirrorReader, MirrorState, MirrorSubmitter, PreparedTx, TxOutcome,
+};
 use evidence_schemas::{
     ChainId, SignedCheckpoint,
     checkpoint::{MirrorDomain, verify_signatures},
@@ -236,7 +238,10 @@ impl FakeMirror {
             return Err("ZeroRoot".into());
         }
         if cp.source_block_number < s.latest_block {
-            return Err(format!("SourceBlockDecreasing: {} < {}", cp.source_block_number, s.latest_block));
+            return Err(format!(
+                "SourceBlockDecreasing: {} < {}",
+                cp.source_block_number, s.latest_block
+            ));
         }
         verify_signatures(cp, domain, &tx.signed.signatures, &s.attestors, s.threshold)
             .map_err(|e| format!("BadSignatures: {e}"))?;
@@ -295,7 +300,11 @@ impl MirrorReader for FakeMirror {
     }
 
     /// The fake keeps no history: the state as of any block is the current one.
-    async fn fetch_state_as_of(&self, source: &ChainId, _block: Option<u64>) -> Result<MirrorState, AdapterError> {
+    async fn fetch_state_as_of(
+        &self,
+        source: &ChainId,
+        _block: Option<u64>,
+    ) -> Result<MirrorState, AdapterError> {
         self.fetch_state(source).await
     }
 
@@ -304,7 +313,10 @@ impl MirrorReader for FakeMirror {
         source: &ChainId,
     ) -> Result<Option<evidence_adapters::mirror::PendingOwnerRotation>, AdapterError> {
         self.maybe_fail()?;
-        Ok(lock(&self.inner).sources.get(source).and_then(|s| s.pending.clone()))
+        Ok(lock(&self.inner)
+            .sources
+            .get(source)
+            .and_then(|s| s.pending.clone()))
     }
 
     async fn fetch_root_at(&self, source: &ChainId, size: u64) -> Result<B256, AdapterError> {

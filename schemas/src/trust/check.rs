@@ -276,8 +276,12 @@ impl TrustRoot {
             return Err(TrustFileError::Empty);
         }
         for t in &self.tsa_roots {
-            crate::timestamp::TsaRoots::from_pem(&t.certificate_pem)
-                .map_err(|e| TrustFileError::Tsa { name: crate::error::clip(&t.name), reason: e.to_string() })?;
+            crate::timestamp::TsaRoots::from_pem(&t.certificate_pem).map_err(|e| {
+                TrustFileError::Tsa {
+                    name: crate::error::clip(&t.name),
+                    reason: e.to_string(),
+                }
+            })?;
         }
         let mut mirrors = HashSet::new();
         for m in &self.mirrors {

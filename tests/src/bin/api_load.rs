@@ -101,7 +101,11 @@ fn args() -> anyhow::Result<Args> {
         match a.as_str() {
             "--records" => out.records = v.parse().context("--records takes a number")?,
             "--seconds" => out.seconds = v.parse().context("--seconds takes a number")?,
-            "--rate" => out.rate = v.parse().context("--rate takes a number of requests per second")?,
+            "--rate" => {
+                out.rate = v
+                    .parse()
+                    .context("--rate takes a number of requests per second")?
+            }
             "--bridge" => out.bridge = v.into(),
             "--keep" => out.keep = Some(v.into()),
             "--backend" => {
@@ -117,7 +121,10 @@ fn args() -> anyhow::Result<Args> {
             ),
         }
     }
-    anyhow::ensure!(out.records > 0 && out.seconds > 0 && out.rate > 0, "--records, --seconds and --rate must be positive");
+    anyhow::ensure!(
+        out.records > 0 && out.seconds > 0 && out.rate > 0,
+        "--records, --seconds and --rate must be positive"
+    );
     Ok(out)
 }
 
@@ -130,7 +137,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn attestors() -> anyhow::Result<Vec<PrivateKeySigner>> {
-    (1u8..=3).map(|i| Ok(PrivateKeySigner::from_bytes(&B256::with_last_byte(i))?)).collect()
+    (1u8..=3)
+        .map(|i| Ok(PrivateKeySigner::from_bytes(&B256::with_last_byte(i))?))
+        .collect()
 }
 
 /// Fills the store at `url` with `n` anchors and [`REVOKES`] revokes through the
@@ -141,7 +150,11 @@ async fn fill(url: &str, n: u64) -> anyhow::Result<(Vec<B256>, Vec<B256>)> {
     let chain = FakeChain::new(source.clone());
     let mirror = FakeMirror::new(31338, Address::repeat_byte(0xaa));
     let signers = attestors()?;
-    mirror.set_attestors(&source, signers.iter().map(PrivateKeySigner::address).collect(), 2);
+    mirror.set_attestors(
+        &source,
+        signers.iter().map(PrivateKeySigner::address).collect(),
+        2,
+    );
     let store = Store::connect(url).await?;
     let engine = Engine::new(
         store.clone(),
@@ -161,7 +174,11 @@ async fn fill(url: &str, n: u64) -> anyhow::Result<(Vec<B256>, Vec<B256>)> {
         }],
         signers,
         // A checkpoint at every round (each round adds PER_CHECKPOINT records).
-        EngineSettings { checkpoint_interval: Duration::from_secs(3600), checkpoint_max_records: 1, ..EngineSettings::default() },
+        EngineSettings {
+            checkpoint_interval: Duration::from_secs(3600),
+            checkpoint_max_records: 1,
+            ..EngineSettings::default()
+        },
     )
     .await?;
     let started = Instant::now();
@@ -181,9 +198,14 @@ async fn fill(url: &str, n: u64) -> anyhow::Result<(Vec<B256>, Vec<B256>)> {
     // Revoke random anchors, in one block.
     let mut rng = StdRng::seed_from_u64(5);
     let records = chain.records(chain.head().number);
-    let sample: Vec<B256> = (0..1_000).map(|_| records[rng.random_range(0..records.len())].record_id()).collect();
+    let sample: Vec<B256> = (0..1_000)
+        .map(|_| records[rng.random_range(0..records.len())].record_id())
+        .collect();
     let revokes = (0..REVOKES)
-        .map(|_| FakeEvent::Revoke { reference: records[rng.random_range(0..records.len())].record_id(), submitter: DEFAULT_SUBMITTER })
+        .map(|_| FakeEvent::Revoke {
+            reference: records[rng.random_range(0..records.len())].record_id(),
+            submitter: DEFAULT_SUBMITTER,
+        })
         .collect();
     drop(records);
     chain.mine(revokes);
@@ -221,13 +243,22 @@ async fn vacuum_analyze(url: &str) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
-    anyhow::ensure!(args.bridge.is_file(), "{} does not exist: build it (cargo build --release -p evidence-bridge) or pass --bridge", args.bridge.display());
+    anyhow::ensure!(
+        args.bridge.is_file(),
+        "{} does not exist: build it (cargo build --release -p evidence-bridge) or pass --bridge",
+        args.bridge.display()
+    );
     let dir = tempfile::tempdir()?;
     let (db, url) = match (&args.keep, args.backend) {
         (Some(keep), TestBackend::Sqlite) => {
-            std::fs::create_dir_all(keep).with_context(|| format!("creating {}", keep.display()))?;
+            std::fs::create_dir_all(keep)
+                .with_context(|| format!("creating {}", keep.display()))?;
             let path = std::fs::canonicalize(keep)?.join("store.sqlite");
-            anyhow::ensure!(!path.exists(), "{} exists: --keep needs a directory without a store", path.display());
+            anyhow::ensure!(
+                !path.exists(),
+                "{} exists: --keep needs a directory without a store",
+                path.display()
+            );
             (None, format!("sqlite://{}?mode=rwc", path.display()))
         }
         _ => {
@@ -254,7 +285,10 @@ async fn main() -> anyhow::Result<()> {
         let ids: Vec<String> = sample.iter().map(|id| format!("{id:#x}")).collect();
         let json = serde_json::json!({ "destination": "eip155:31338", "record_ids": ids });
         std::fs::write(keep.join("sample.json"), serde_json::to_vec_pretty(&json)?)?;
-        eprintln!("kept the store: {} (bridge.toml, sample.json)", keep.display());
+        eprintln!(
+            "kept the store: {} (bridge.toml, sample.json)",
+            keep.display()
+        );
     }
     let mut server = Command::new(&args.bridge)
         .args(["serve", "--config"])
@@ -264,24 +298,39 @@ async fn main() -> anyhow::Result<()> {
         .spawn()
         .context("starting bridge serve")?;
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
     let deadline = Instant::now() + Duration::from_secs(30);
     let spawned = Instant::now();
     loop {
-        let ready = client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success());
+        let ready = client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
         if ready {
             break;
         }
-        anyhow::ensure!(Instant::now() < deadline, "bridge serve did not become ready");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "bridge serve did not become ready"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    println!("bridge serve: start to /readyz ok in {:.0} ms", spawned.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "bridge serve: start to /readyz ok in {:.0} ms",
+        spawned.elapsed().as_secs_f64() * 1e3
+    );
     let result = drive(&client, &base, &digests, args.seconds, args.rate).await;
     // Peak resident memory of `bridge serve` after the load (Linux).
-    if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", server.id())) {
-        if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
-            println!("bridge serve peak RSS after the load: {}", line.trim_start_matches("VmHWM:").trim());
-        }
+    if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
+        && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
+    {
+        println!(
+            "bridge serve peak RSS after the load: {}",
+            line.trim_start_matches("VmHWM:").trim()
+        );
     }
     let _ = server.kill();
     let _ = server.wait();
@@ -307,20 +356,39 @@ struct Ask {
 
 fn pick(rng: &mut StdRng, digests: &[B256]) -> Ask {
     if rng.random_range(0..UNKNOWN_EVERY) == 0 {
-        Ask { digest: B256::from(rng.random::<[u8; 32]>()), stored: false }
+        Ask {
+            digest: B256::from(rng.random::<[u8; 32]>()),
+            stored: false,
+        }
     } else {
-        Ask { digest: digests[rng.random_range(0..digests.len())], stored: true }
+        Ask {
+            digest: digests[rng.random_range(0..digests.len())],
+            stored: true,
+        }
     }
 }
 
 async fn lookup(client: &reqwest::Client, base: &str, ask: Ask) -> anyhow::Result<Duration> {
     let started = Instant::now();
-    let res = client.get(format!("{base}/api/v1/evidence/{}", ask.digest)).send().await?;
-    anyhow::ensure!(res.status().is_success(), "lookup answered {}", res.status());
+    let res = client
+        .get(format!("{base}/api/v1/evidence/{}", ask.digest))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        res.status().is_success(),
+        "lookup answered {}",
+        res.status()
+    );
     let body = res.bytes().await?;
     let elapsed = started.elapsed();
     let found = body.windows(12).any(|w| w == b"\"record_id\":");
-    anyhow::ensure!(found == ask.stored, "lookup of {} digest {} answered {}", if ask.stored { "stored" } else { "unknown" }, ask.digest, String::from_utf8_lossy(&body));
+    anyhow::ensure!(
+        found == ask.stored,
+        "lookup of {} digest {} answered {}",
+        if ask.stored { "stored" } else { "unknown" },
+        ask.digest,
+        String::from_utf8_lossy(&body)
+    );
     Ok(elapsed)
 }
 
@@ -359,7 +427,13 @@ async fn fixed_rate(
     Ok((lat, offered))
 }
 
-async fn drive(client: &reqwest::Client, base: &str, digests: &Arc<Vec<B256>>, seconds: u64, rate: u64) -> anyhow::Result<()> {
+async fn drive(
+    client: &reqwest::Client,
+    base: &str,
+    digests: &Arc<Vec<B256>>,
+    seconds: u64,
+    rate: u64,
+) -> anyhow::Result<()> {
     // Warm-up (not counted): connections opened, the database's pages cached.
     fixed_rate(client, base, digests, 2, rate, 1).await?;
     let (lat, offered) = fixed_rate(client, base, digests, seconds, rate, 7).await?;

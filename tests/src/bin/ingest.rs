@@ -79,7 +79,9 @@ fn args() -> anyhow::Result<Args> {
             "--per-block" => out.per_block = value("--per-block")?.max(1),
             "--reps" => out.reps = u32::try_from(value("--reps")?.max(1)).unwrap_or(1),
             "-h" | "--help" => {
-                println!("ingest [--records N (20000)] [--per-block K (250)] [--reps R (3, best of)]");
+                println!(
+                    "ingest [--records N (20000)] [--per-block K (250)] [--reps R (3, best of)]"
+                );
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other:?} (try --help)"),
@@ -114,9 +116,7 @@ async fn main() -> anyhow::Result<()> {
     let registry = chain.deploy_registry().await?;
     let registry_addr = *registry.address();
     let start_block = chain.provider.get_block_number().await?;
-    println!(
-        "anvil {url} (chain id {CHAIN_ID}); registry {registry_addr} at block {start_block}"
-    );
+    println!("anvil {url} (chain id {CHAIN_ID}); registry {registry_addr} at block {start_block}");
 
     // ------------------------------------------------------------------ anchoring
     let plain = ProviderBuilder::new()
@@ -251,7 +251,10 @@ async fn main() -> anyhow::Result<()> {
             raw_logs += logs.len() as u64;
         }
         raw_typed = raw_typed.min(t.elapsed());
-        ensure!(raw_logs == n, "eth_getLogs returned {raw_logs} logs, expected {n}");
+        ensure!(
+            raw_logs == n,
+            "eth_getLogs returned {raw_logs} logs, expected {n}"
+        );
 
         let t = Instant::now();
         raw_bytes = 0;
@@ -315,7 +318,9 @@ async fn main() -> anyhow::Result<()> {
             dir.path().join(format!("store{r}.db")).display()
         ))
         .await?;
-        store.save_cursor_init(&chain_id, "bench", start_block).await?;
+        store
+            .save_cursor_init(&chain_id, "bench", start_block)
+            .await?;
         let t = Instant::now();
         store
             .save_fetched_batch(&chain_id, &head_ref, &all_records, &[], Some(n + 1), head)
@@ -324,7 +329,11 @@ async fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         let logged = store.mark_logged(&chain_id, &head_ref).await?;
         store_logged = store_logged.min(t.elapsed());
-        ensure!(logged.record_ids.len() as u64 == n, "mark_logged logged {}", logged.record_ids.len());
+        ensure!(
+            logged.record_ids.len() as u64 == n,
+            "mark_logged logged {}",
+            logged.record_ids.len()
+        );
         store.close().await;
     }
 
@@ -340,7 +349,8 @@ async fn main() -> anyhow::Result<()> {
             dir.path().join(format!("ingest{r}.db")).display()
         ))
         .await?;
-        let source = RegistrySource::new(rpc.clone(), chain_id.clone(), registry_addr, opts.clone());
+        let source =
+            RegistrySource::new(rpc.clone(), chain_id.clone(), registry_addr, opts.clone());
         let source: Arc<dyn EvidenceSource> = Arc::new(source);
         let engine = Engine::new(
             store,

@@ -155,7 +155,11 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let first_port = free_ports(2)?;
     let first_chain_id = 40_000 + u64::from(first_port);
-    println!("bridge {}; devnet in {}", bin.display(), dir.path().display());
+    println!(
+        "bridge {}; devnet in {}",
+        bin.display(),
+        dir.path().display()
+    );
     let mut child = Command::new(&bin)
         .args(["devnet", "up", "--dir"])
         .arg(dir.path())
@@ -199,9 +203,14 @@ fn main() -> anyhow::Result<()> {
     // The settings that bound the latency.
     for line in std::fs::read_to_string(&config)?.lines() {
         let l = line.trim();
-        if ["poll_interval", "checkpoint_", "confirmations", "max_block_span"]
-            .iter()
-            .any(|k| l.starts_with(k))
+        if [
+            "poll_interval",
+            "checkpoint_",
+            "confirmations",
+            "max_block_span",
+        ]
+        .iter()
+        .any(|k| l.starts_with(k))
         {
             println!("  config: {l}");
         }

@@ -373,11 +373,11 @@ impl World {
                 .proof_target(*id, &self.dst_chain)
                 .await?;
             ensure!(target.leaf_index == i as u64);
-            let proof = self.engine.logs().inclusion_proof(
-                &self.chain,
-                i as u64,
-                target.submission.size,
-            ).await?;
+            let proof = self
+                .engine
+                .logs()
+                .inclusion_proof(&self.chain, i as u64, target.submission.size)
+                .await?;
             let ok = self
                 .client
                 .verify_record(&self.chain, target.submission.size, *id, i as u64, &proof)

@@ -34,21 +34,31 @@ pub fn bridge_bin() -> PathBuf {
 /// binary, never a stale debug one.
 fn profile_bridge_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("the test binary runs from target/<profile>/deps");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary runs from target/<profile>/deps");
     profile_dir.join(format!("bridge{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// Evidence records in `name`'s log: its log size without the round-trip receipts
 /// (the mirror's acceptances of other chains' checkpoints, logged too).
 pub fn evidence_size(status: &Value, name: &str) -> u64 {
-    let chain = status.as_array().and_then(|a| a.iter().find(|c| c["name"] == name)).unwrap_or_else(|| panic!("no chain {name} in {status}"));
-    chain["log_size"].as_u64().expect("log_size") - chain["receipts_logged"].as_u64().expect("receipts_logged")
+    let chain = status
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no chain {name} in {status}"));
+    chain["log_size"].as_u64().expect("log_size")
+        - chain["receipts_logged"].as_u64().expect("receipts_logged")
 }
 
 /// Two consecutive free TCP ports (the devnet numbers its chains' ports consecutively).
 pub fn free_port_pair(n: u16) -> u16 {
     for _ in 0..200 {
-        let base = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0);
+        let base = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(0);
         if base == 0 || base > 65000 {
             continue;
         }
@@ -76,8 +86,18 @@ impl Devnet {
         let mut child = Command::new(bridge_bin())
             .args(["devnet", "up", "--dir"])
             .arg(dir.path())
-            .args(["--chains", &chains.to_string(), "--block-time", &block_time.to_string()])
-            .args(["--first-port", &first_port.to_string(), "--first-chain-id", &first_chain_id.to_string()])
+            .args([
+                "--chains",
+                &chains.to_string(),
+                "--block-time",
+                &block_time.to_string(),
+            ])
+            .args([
+                "--first-port",
+                &first_port.to_string(),
+                "--first-chain-id",
+                &first_chain_id.to_string(),
+            ])
             .arg("--anvil")
             .arg(evidence_tests::devchain::anvil_bin()?)
             .env("BRIDGE_LOG", "warn")
@@ -105,7 +125,12 @@ impl Devnet {
             .filter(|l| !l.starts_with('#') && l.contains('='))
             .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
             .collect();
-        Ok(Self { dir, child, first_port, env })
+        Ok(Self {
+            dir,
+            child,
+            first_port,
+            env,
+        })
     }
 
     pub fn config(&self) -> PathBuf {
@@ -128,7 +153,9 @@ impl Devnet {
     /// A `bridge` command with the devnet's keys in its environment.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bridge_bin());
-        cmd.args(args).envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str()))).env("BRIDGE_LOG", "warn");
+        cmd.args(args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("BRIDGE_LOG", "warn");
         cmd
     }
 
@@ -140,8 +167,17 @@ impl Devnet {
     /// Runs a command that must succeed and prints JSON; returns it.
     pub fn json(&self, args: &[&str]) -> Value {
         let out = self.run(args);
-        assert!(out.status.success(), "bridge {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("bridge {args:?} printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+        assert!(
+            out.status.success(),
+            "bridge {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "bridge {args:?} printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
     }
 
     /// Starts `bridge run` with the devnet config; its log goes to `DIR/run-N.log`.
@@ -153,7 +189,8 @@ impl Devnet {
     /// [`Devnet::start_relayer`] with extra environment, e.g. `BRIDGE__STORE__URL` or
     /// `BRIDGE__CLUSTER__INSTANCE_ID`.
     pub fn start_relayer_with(&self, n: usize, env: &[(&str, &str)]) -> Relayer {
-        let log = std::fs::File::create(self.dir.path().join(format!("run-{n}.log"))).expect("log file");
+        let log =
+            std::fs::File::create(self.dir.path().join(format!("run-{n}.log"))).expect("log file");
         let config = self.config();
         self.command(&["run", "--config", config.to_str().expect("utf-8 path")])
             .envs(env.iter().copied())
@@ -167,27 +204,59 @@ impl Devnet {
 
     /// Anchors `text` as a file on `chain`; returns the record id.
     pub fn anchor_text(&self, chain: &str, text: &str) -> String {
-        let file = self.dir.path().join(format!("doc-{}.txt", rand::random::<u64>()));
+        let file = self
+            .dir
+            .path()
+            .join(format!("doc-{}.txt", rand::random::<u64>()));
         std::fs::write(&file, text).expect("write doc");
         let config = self.config();
         let v = self.json(&[
-            "anchor", "--config", config.to_str().expect("utf-8"), "--chain", chain, "--file", file.to_str().expect("utf-8"), "--kind", "iou", "--json",
+            "anchor",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--chain",
+            chain,
+            "--file",
+            file.to_str().expect("utf-8"),
+            "--kind",
+            "iou",
+            "--json",
         ]);
         v["record_id"].as_str().expect("record_id").to_owned()
     }
 
     /// Waits until `bridge proof` can build a bundle of `record_id` on `to`; returns its path.
-    pub fn wait_provable(&self, record_id: &str, to: &str, timeout: Duration) -> anyhow::Result<PathBuf> {
-        let out = self.dir.path().join(format!("{}-{to}.bundle.json", &record_id[..18]));
+    pub fn wait_provable(
+        &self,
+        record_id: &str,
+        to: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<PathBuf> {
+        let out = self
+            .dir
+            .path()
+            .join(format!("{}-{to}.bundle.json", &record_id[..18]));
         let config = self.config();
         let deadline = Instant::now() + timeout;
         loop {
-            let o = self.run(&["proof", "--config", config.to_str().expect("utf-8"), record_id, "--to", to, "-o", out.to_str().expect("utf-8")]);
+            let o = self.run(&[
+                "proof",
+                "--config",
+                config.to_str().expect("utf-8"),
+                record_id,
+                "--to",
+                to,
+                "-o",
+                out.to_str().expect("utf-8"),
+            ]);
             if o.status.success() {
                 return Ok(out);
             }
             if Instant::now() > deadline {
-                bail!("{record_id} not provable on {to} after {timeout:?}: {}", String::from_utf8_lossy(&o.stderr));
+                bail!(
+                    "{record_id} not provable on {to} after {timeout:?}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
             }
             std::thread::sleep(Duration::from_millis(500));
         }
@@ -196,13 +265,24 @@ impl Devnet {
     /// `bridge verify BUNDLE --config` (online).
     pub fn verify(&self, bundle: &Path) -> Output {
         let config = self.config();
-        self.run(&["verify", bundle.to_str().expect("utf-8"), "--config", config.to_str().expect("utf-8"), "--json"])
+        self.run(&[
+            "verify",
+            bundle.to_str().expect("utf-8"),
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--json",
+        ])
     }
 
     /// `bridge status --json`.
     pub fn status(&self) -> Value {
         let config = self.config();
-        self.json(&["status", "--config", config.to_str().expect("utf-8"), "--json"])
+        self.json(&[
+            "status",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--json",
+        ])
     }
 
     /// Waits until relaying is quiet: every destination of every chain confirmed up to
@@ -219,21 +299,38 @@ impl Devnet {
             let settled = chains.iter().all(|c| {
                 let newest = c["last_checkpoint"]["size"].as_u64();
                 c["pending_records"] == 0
-                    && c["destinations"].as_array().is_some_and(|ds| ds.iter().all(|d| d["last_confirmed_size"].as_u64() == newest))
+                    && c["destinations"].as_array().is_some_and(|ds| {
+                        ds.iter()
+                            .all(|d| d["last_confirmed_size"].as_u64() == newest)
+                    })
             });
             // What relaying changes (heads and timestamps move on regardless).
             let shape: Vec<_> = chains
                 .iter()
                 .map(|c| {
-                    let dests = c["destinations"].as_array().map(|ds| ds.iter().map(|d| d["last_confirmed_size"].as_u64()).collect()).unwrap_or_default();
-                    (c["log_size"].as_u64().unwrap_or_default(), c["last_checkpoint"]["size"].as_u64(), dests)
+                    let dests = c["destinations"]
+                        .as_array()
+                        .map(|ds| {
+                            ds.iter()
+                                .map(|d| d["last_confirmed_size"].as_u64())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (
+                        c["log_size"].as_u64().unwrap_or_default(),
+                        c["last_checkpoint"]["size"].as_u64(),
+                        dests,
+                    )
                 })
                 .collect();
             if settled && previous.as_ref() == Some(&shape) {
                 return Ok(status);
             }
             if Instant::now() > deadline {
-                bail!("relaying did not settle within {timeout:?}: {status}\n{}", self.log_tails(40));
+                bail!(
+                    "relaying did not settle within {timeout:?}: {status}\n{}",
+                    self.log_tails(40)
+                );
             }
             previous = settled.then_some(shape);
             std::thread::sleep(Duration::from_secs(5));
@@ -245,11 +342,27 @@ impl Devnet {
     /// what `since` showed: what a negative assertion ("nothing was mirrored", "no new
     /// checkpoint") waits for, instead of a fixed sleep. A relayer that stopped working
     /// times out here rather than passing. Returns the status that showed it.
-    pub fn wait_processed_past(&self, since: &Value, chains: &[&str], blocks: u64, timeout: Duration) -> anyhow::Result<Value> {
+    pub fn wait_processed_past(
+        &self,
+        since: &Value,
+        chains: &[&str],
+        blocks: u64,
+        timeout: Duration,
+    ) -> anyhow::Result<Value> {
         let wanted = |c: &Value| chains.is_empty() || chains.iter().any(|n| c["name"] == *n);
         let targets: Vec<(Value, u64)> = since
             .as_array()
-            .map(|cs| cs.iter().filter(|c| wanted(c)).map(|c| (c["name"].clone(), c["head"].as_u64().unwrap_or_default() + blocks)).collect())
+            .map(|cs| {
+                cs.iter()
+                    .filter(|c| wanted(c))
+                    .map(|c| {
+                        (
+                            c["name"].clone(),
+                            c["head"].as_u64().unwrap_or_default() + blocks,
+                        )
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         if targets.is_empty() {
             bail!("no chain named {chains:?} in {since}");
@@ -258,13 +371,19 @@ impl Devnet {
         loop {
             let status = self.status();
             let done = targets.iter().all(|(name, target)| {
-                status.as_array().and_then(|cs| cs.iter().find(|c| &c["name"] == name)).is_some_and(|c| c["cursor"].as_u64().unwrap_or_default() > *target)
+                status
+                    .as_array()
+                    .and_then(|cs| cs.iter().find(|c| &c["name"] == name))
+                    .is_some_and(|c| c["cursor"].as_u64().unwrap_or_default() > *target)
             });
             if done {
                 return Ok(status);
             }
             if Instant::now() > deadline {
-                bail!("the relayer did not index {blocks} blocks past {targets:?} within {timeout:?}: {status}\n{}", self.log_tails(40));
+                bail!(
+                    "the relayer did not index {blocks} blocks past {targets:?} within {timeout:?}: {status}\n{}",
+                    self.log_tails(40)
+                );
             }
             std::thread::sleep(Duration::from_millis(250));
         }
@@ -275,7 +394,12 @@ impl Devnet {
     pub fn log_tails(&self, n: usize) -> String {
         let mut out = String::new();
         let mut logs: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
-            .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "log")).collect())
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "log"))
+                    .collect()
+            })
             .unwrap_or_default();
         logs.sort();
         for path in logs {
@@ -292,12 +416,18 @@ impl Devnet {
 
     /// The store URL the devnet config uses.
     pub fn store_url(&self) -> String {
-        format!("sqlite://{}?mode=rwc", self.dir.path().join("bridge.sqlite").display())
+        format!(
+            "sqlite://{}?mode=rwc",
+            self.dir.path().join("bridge.sqlite").display()
+        )
     }
 
     /// Points the config (every later `bridge` command) at another store.
     pub fn use_store(&self, url: &str) -> anyhow::Result<()> {
-        self.edit_config(&format!("url = \"{}\"", self.store_url()), &format!("url = \"{url}\""))
+        self.edit_config(
+            &format!("url = \"{}\"", self.store_url()),
+            &format!("url = \"{url}\""),
+        )
     }
 
     /// The mirror address of chain `index` in the devnet config.
@@ -317,10 +447,21 @@ impl Devnet {
         let port = (self.first_port + index).to_string();
         for entry in std::fs::read_dir("/proc")? {
             let entry = entry?;
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-            let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
-            let args: Vec<String> = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-            if args.first().is_some_and(|a| a.ends_with("anvil")) && args.windows(2).any(|w| (w[0] == "--port" || w[0] == "-p") && w[1] == port) {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+                continue;
+            };
+            let args: Vec<String> = cmdline
+                .split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            if args.first().is_some_and(|a| a.ends_with("anvil"))
+                && args
+                    .windows(2)
+                    .any(|w| (w[0] == "--port" || w[0] == "-p") && w[1] == port)
+            {
                 return Ok(pid);
             }
         }
@@ -371,14 +512,19 @@ impl Drop for Devnet {
 /// Sends a signal (`TERM`, `KILL`, `STOP`, `CONT`) to a process; `kill(1)` keeps
 /// `unsafe` out of the test crate.
 pub fn signal(pid: u32, name: &str) {
-    let _ = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 /// A raw JSON-RPC call (used for anvil's dev methods, in the reorg test only).
 pub async fn rpc(url: &str, method: &'static str, params: Value) -> anyhow::Result<Value> {
     use alloy::providers::{Provider, ProviderBuilder};
     let provider = ProviderBuilder::new().connect(url).await?;
-    Ok(provider.raw_request::<_, Value>(method.into(), params).await?)
+    Ok(provider
+        .raw_request::<_, Value>(method.into(), params)
+        .await?)
 }
 
 /// One attest-only partner instance of the attestor tests.
@@ -409,16 +555,32 @@ impl Devnet {
     pub fn attestor_instance(&self, i: usize) -> anyhow::Result<AttestorInstance> {
         let n = i + 1;
         let config = self.dir.path().join(format!("partner-{n}.toml"));
-        let text = std::fs::read_to_string(&config).with_context(|| format!("devnet wrote no {}", config.display()))?;
-        anyhow::ensure!(!text.contains("relayer_key_env"), "a partner config holds a relayer key");
+        let text = std::fs::read_to_string(&config)
+            .with_context(|| format!("devnet wrote no {}", config.display()))?;
+        anyhow::ensure!(
+            !text.contains("relayer_key_env"),
+            "a partner config holds a relayer key"
+        );
         let listen = text
             .lines()
             .find_map(|l| l.strip_prefix("listen = \"")?.strip_suffix('"'))
             .with_context(|| format!("{} has no [api] listen", config.display()))?;
         let env_name = format!("BRIDGE_PARTNER_{n}_ATTESTOR_KEY");
-        let key = self.env.iter().find(|(k, _)| *k == env_name).map(|(_, v)| v.clone()).with_context(|| format!("devnet.env has no {env_name}"))?;
-        let address = key.parse::<alloy::signers::local::PrivateKeySigner>()?.address();
-        Ok(AttestorInstance { config, url: format!("http://{listen}"), address, key_env: (env_name, key) })
+        let key = self
+            .env
+            .iter()
+            .find(|(k, _)| *k == env_name)
+            .map(|(_, v)| v.clone())
+            .with_context(|| format!("devnet.env has no {env_name}"))?;
+        let address = key
+            .parse::<alloy::signers::local::PrivateKeySigner>()?
+            .address();
+        Ok(AttestorInstance {
+            config,
+            url: format!("http://{listen}"),
+            address,
+            key_env: (env_name, key),
+        })
     }
 
     /// Starts `bridge run` for a partner instance; its log goes to `DIR/attestor-N.log`
@@ -451,12 +613,17 @@ impl Devnet {
 
     /// Turns the devnet config into a relaying instance that holds no attestor key and
     /// gathers signatures from `attestors` (URL, address) instead.
-    pub fn use_remote_attestors(&self, attestors: &[(String, alloy::primitives::Address)]) -> anyhow::Result<()> {
+    pub fn use_remote_attestors(
+        &self,
+        attestors: &[(String, alloy::primitives::Address)],
+    ) -> anyhow::Result<()> {
         self.edit_config("attestor_keys_env = \"BRIDGE_ATTESTOR_KEYS\"\n", "")?;
         let mut text = std::fs::read_to_string(self.config())?;
         text.push_str("\n[attestation]\nrequest_timeout_ms = 2000\n");
         for (url, address) in attestors {
-            text.push_str(&format!("\n[[attestors]]\nurl = \"{url}\"\naddress = \"{address}\"\n"));
+            text.push_str(&format!(
+                "\n[[attestors]]\nurl = \"{url}\"\naddress = \"{address}\"\n"
+            ));
         }
         std::fs::write(self.config(), text)?;
         Ok(())
@@ -464,6 +631,11 @@ impl Devnet {
 
     /// `bridge status --json` of another config (e.g. a partner instance).
     pub fn status_of(&self, config: &Path) -> Value {
-        self.json(&["status", "--config", config.to_str().expect("utf-8"), "--json"])
+        self.json(&[
+            "status",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--json",
+        ])
     }
 }
