@@ -2,7 +2,7 @@
 //! record anchored on alpha and provable on beta and gamma gets `bridge certificate
 //! --to beta`, which is then read back with real tools — `pdfinfo` (one A4 page),
 //! `pdffonts` (the CJK font embedded as a subset), `pdftotext` (digest, record id, the
-//! three chain names, the Chinese text, "no trusted timestamp"), `pdftoppm` (the page as
+//! three chain names, the Chinese text, the RFC 3161 time of the devnet TSA's token), `pdftoppm` (the page as
 //! PNG under `target/e2e-certificate/`, printed), `zbarimg` (the QR code decodes to the
 //! lookup page URL with the digest) — and verified: `bridge verify cert.pdf --offline
 //! --trust` passes, without a trust root it is unpinned (exit 4), a certificate whose
@@ -163,10 +163,31 @@ fn a_certificate_reads_back_with_poppler_and_zbar_and_verifies_through_its_attac
         "alpha",
         "IOU: the borrower owes the lender 1,000.00 (certificate test)",
     );
-    let bundle_path = net.wait_provable(&id, "beta", PROVABLE).unwrap();
     net.wait_provable(&id, "gamma", PROVABLE).unwrap();
-    let bundle: Value =
-        serde_json::from_str(&std::fs::read_to_string(&bundle_path).unwrap()).unwrap();
+    // The devnet's TSA timestamps every accepted checkpoint: once relaying is quiet (no
+    // newer checkpoint will be mirrored), wait until beta's bundle carries the token, so
+    // the certificate (built from the same checkpoint) has a trusted time to print.
+    net.wait_quiet(PROVABLE).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let bundle: Value = loop {
+        let path = net.wait_provable(&id, "beta", PROVABLE).unwrap();
+        let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        if bundle["timestamps"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty())
+        {
+            break bundle;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "beta's bundle never carried an RFC 3161 token: {bundle}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let gen_time = bundle["timestamps"][0]["gen_time"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let digest = bundle["record"]["evidence"]["digest"]
         .as_str()
         .unwrap()
@@ -236,8 +257,8 @@ fn a_certificate_reads_back_with_poppler_and_zbar_and_verifies_through_its_attac
         "存证证书",
         "可验证于",
         "未撤销",
-        "no trusted timestamp in this bundle",
-        "本证明包中没有可信时间戳",
+        "Trusted timestamp (RFC 3161)",
+        gen_time.as_str(),
         "SHA-256",
     ] {
         assert!(
@@ -245,6 +266,10 @@ fn a_certificate_reads_back_with_poppler_and_zbar_and_verifies_through_its_attac
             "pdftotext finds no {needle:?} in:\n{text}"
         );
     }
+    assert!(
+        !text.contains("no trusted timestamp in this bundle"),
+        "the bundle carries a token, the certificate must print its time:\n{text}"
+    );
     // The signers of each chain's checkpoint are named.
     let signer = bundle["signatures"][0]["attestor"]
         .as_str()
