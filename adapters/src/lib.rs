@@ -3,8 +3,11 @@
 //! Everything chain-specific lives here:
 //! - [`contracts`]: alloy `sol!` bindings of our contracts, from the committed
 //!   artifacts in `deploy/artifacts/`;
-//! - [`source`]: the [`EvidenceSource`] trait — records for an inclusive block range —
-//!   and its implementations;
+//! - [`source`]: the [`EvidenceSource`] trait — records for an inclusive block range;
+//! - [`evm_source`]: its one EVM implementation, [`EvmLogSource<D>`], generic over a
+//!   [`LogDecoder`]; the adapters [`registry`], [`eas`], [`mapped`] and [`receipts`]
+//!   are decoders only, [`multi`] combines sources and [`recheck`] re-reads one
+//!   record through the same decoders;
 //! - [`mirror`]: the [`MirrorClient`] trait — the destination's `AnchorMirror`.
 
 mod chain_guard;
@@ -14,6 +17,7 @@ pub mod deploy_eas;
 pub mod eas;
 pub mod error;
 pub mod evm_mirror;
+pub mod evm_source;
 mod logs;
 pub mod mapped;
 pub mod mirror;
@@ -30,13 +34,18 @@ pub use deploy::{
     AnchorReceipt, Deployed, anchor, cancel_owner_rotation, deploy_contracts,
     execute_owner_rotation, propose_owner_rotation, revoke, rotate_attestors, set_attestors,
 };
-pub use eas::{EasDigest, EasSchemaMapping, EasSource, EasSourceOptions};
+pub use eas::{EasDecoder, EasDigest, EasSchemaMapping, EasSource, EasSourceOptions};
 pub use error::AdapterError;
 pub use evm_mirror::{EvmMirrorClient, EvmMirrorReader};
+pub use evm_source::{
+    EvmLogSource, EvmSourceOptions, Finality, LogDecoder, LogFilter, RecordDecoder,
+};
 pub use mapped::{MappedSource, MappedSourceOptions};
 pub use mirror::{MirrorClient, MirrorReader, MirrorState, MirrorSubmitter, PreparedTx, TxOutcome};
 pub use multi::MultiSource;
-pub use receipts::ReceiptsSource;
-pub use registry::{RegistrySource, RegistrySourceOptions};
+pub use receipts::{ReceiptsDecoder, ReceiptsSource};
+pub use registry::{RegistryDecoder, RegistrySource, RegistrySourceOptions};
 pub use rpc::{ChainRpc, RpcConfig};
-pub use source::{BlockRef, EvidenceSource, Quarantined, SourceBatch, SourcedRecord};
+pub use source::{
+    BlockRef, DecodeFailure, EvidenceSource, Quarantined, SourceBatch, SourcedRecord,
+};

@@ -10,6 +10,24 @@ use alloy::{
 
 use crate::{error::AdapterError, rpc::ChainRpc};
 
+/// Where a log is, if the node said so (a mined log always has all of these).
+pub(crate) fn has_location(log: &Log) -> bool {
+    log.block_number.is_some()
+        && log.block_hash.is_some()
+        && log.transaction_hash.is_some()
+        && log.transaction_index.is_some()
+        && log.log_index.is_some()
+}
+
+/// The topics of `log`, comma-separated, for quarantine reasons.
+pub(crate) fn topics_text(log: &Log) -> String {
+    log.topics()
+        .iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Sorts an answer for blocks `from..=to` into (block, tx index, log index) order and
 /// drops duplicates, after checking that nothing in it is suspect: a log `in_filter`
 /// rejects (another contract or event), a log without its block/tx location, a removed
@@ -28,12 +46,7 @@ pub(crate) fn check_range_logs(
                 log.address()
             ));
         }
-        let located = log.block_number.is_some()
-            && log.block_hash.is_some()
-            && log.transaction_hash.is_some()
-            && log.transaction_index.is_some()
-            && log.log_index.is_some();
-        if !located {
+        if !has_location(log) {
             return Err("node returned a log without block/tx location".into());
         }
         let n = log.block_number.unwrap_or_default();

@@ -24,27 +24,25 @@
 //! Mirror events carry no sequence number: completeness of a range rests on the node's
 //! `eth_getLogs` answer (the same trust as the registry adapter without its `seq`
 //! check); a log outside the range, removed, or without a location is an
-//! [`AdapterError::Inconsistent`] answer, fetched again.
+//! [`AdapterError::Inconsistent`](crate::AdapterError::Inconsistent) answer, checked
+//! by the one EVM log source ([`EvmLogSource`]) this adapter is a decoder of
+//! ([`ReceiptsDecoder`]).
 
 use alloy::{
     primitives::{Address, B256, keccak256},
-    providers::Provider,
-    rpc::types::{Filter, Log},
+    rpc::types::Log,
     sol_types::{SolEvent, SolValue},
 };
 use async_trait::async_trait;
 use evidence_schemas::{
-    Action, ChainId, DigestAlgorithm, Evidence, EvidenceRecord, Label, SourceLocator,
-    record::RECORD_VERSION,
+    Action, ChainId, DigestAlgorithm, Evidence, EvidenceRecord, Label, record::RECORD_VERSION,
 };
-use tracing::{instrument, warn};
 
 use crate::{
     contracts::AnchorMirror,
-    error::AdapterError,
-    registry::span::{SpanControl, fetch_adaptive},
+    evm_source::{Decoded, EvmLogSource, EvmSourceOptions, LogDecoder, LogFilter},
     rpc::ChainRpc,
-    source::{BlockRef, EvidenceSource, Quarantined, SourceBatch, SourcedRecord},
+    source::{Quarantined, SourcedRecord},
 };
 
 /// The adapter name of round-trip receipts, as it appears in records.
@@ -67,44 +65,29 @@ pub fn decode_receipt_log(
     block_timestamp: u64,
 ) -> Result<EvidenceRecord, Box<Quarantined>> {
     let fail = |reason: String| {
-        Box::new(Quarantined {
-            chain: chain.clone(),
-            adapter: RECEIPTS_ADAPTER.to_owned(),
-            block_number: log.block_number.unwrap_or_default(),
-            block_hash: log.block_hash.unwrap_or_default(),
-            tx_hash: log.transaction_hash.unwrap_or_default(),
-            log_index: log.log_index.unwrap_or_default(),
-            reason: format!("{reason} (contract {})", log.address()),
-            raw: log.data().data.clone(),
-        })
+        Box::new(Quarantined::of_log(
+            chain,
+            RECEIPTS_ADAPTER,
+            log,
+            format!("{reason} (contract {})", log.address()),
+        ))
     };
-    let (Some(block_number), Some(block_hash), Some(tx_hash), Some(tx_index), Some(log_index)) = (
-        log.block_number,
-        log.block_hash,
-        log.transaction_hash,
-        log.transaction_index,
-        log.log_index,
-    ) else {
+    if !crate::logs::has_location(log) {
         return Err(fail(
             "log has no block/transaction location (pending log?)".into(),
         ));
-    };
+    }
     let ev = AnchorMirror::CheckpointAccepted::decode_log(&log.inner)
         .map_err(|e| fail(format!("undecodable CheckpointAccepted event: {e}")))?;
     let label = |field, v: &str| Label::parse(field, v).map_err(|e| fail(format!("{e}")));
     let record = EvidenceRecord {
         version: RECORD_VERSION,
-        source: SourceLocator {
-            chain: chain.clone(),
-            adapter: label("adapter", RECEIPTS_ADAPTER)?,
-            contract: log.address(),
-            block_number,
-            block_hash,
-            tx_hash,
-            tx_index,
-            log_index,
+        source: crate::evm_source::log_locator(
+            chain,
+            label("adapter", RECEIPTS_ADAPTER)?,
+            log,
             block_timestamp,
-        },
+        ),
         action: Action::Anchor,
         reference: None,
         evidence: Evidence {
@@ -121,131 +104,62 @@ pub fn decode_receipt_log(
     Ok(record)
 }
 
-/// Reads the `CheckpointAccepted` events of one `AnchorMirror`.
-#[derive(Debug)]
-pub struct ReceiptsSource {
-    rpc: ChainRpc,
-    chain: ChainId,
+/// Decodes an `AnchorMirror`'s `CheckpointAccepted` events into receipts.
+#[derive(Debug, Clone)]
+pub struct ReceiptsDecoder {
     mirror: Address,
-    span: SpanControl,
-    start_block: u64,
 }
 
-impl ReceiptsSource {
-    /// A source of the receipts of the mirror at `mirror` on `chain`; one log query
-    /// covers at most `max_span` blocks.
-    pub fn new(rpc: ChainRpc, chain: ChainId, mirror: Address, max_span: u64) -> Self {
-        let max_span = max_span.max(1);
-        Self {
-            rpc,
-            chain,
-            mirror,
-            span: SpanControl::new(max_span.min(2_000), max_span, 2_000),
-            start_block: 0,
-        }
-    }
-
-    /// Ignores the mirror's events before `block`: receipts enter the log from there on.
-    /// Partners that turn receipts on for a chain they already index must agree on this
-    /// block (one none of them has indexed yet), or their logs differ.
-    pub fn from_block(mut self, block: u64) -> Self {
-        self.start_block = block;
-        self
-    }
-
-    /// The mirror's address.
-    pub fn mirror(&self) -> Address {
-        self.mirror
-    }
-
-    fn inconsistent(&self, from: u64, to: u64, message: String) -> AdapterError {
-        AdapterError::Inconsistent {
-            chain: self.chain.clone(),
-            from,
-            to,
-            message,
-        }
-    }
-
-    /// Sorted, de-duplicated logs of `from..=to`; an answer outside the filter is
-    /// inconsistent.
-    fn check_logs(&self, from: u64, to: u64, logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
-        crate::logs::check_range_logs(logs, from, to, |log| {
-            log.address() == self.mirror
-                && log.topic0() == Some(&AnchorMirror::CheckpointAccepted::SIGNATURE_HASH)
-        })
-        .map_err(|message| self.inconsistent(from, to, message))
+impl ReceiptsDecoder {
+    /// The decoder of the mirror at `mirror`.
+    pub fn new(mirror: Address) -> Self {
+        Self { mirror }
     }
 }
 
 #[async_trait]
-impl EvidenceSource for ReceiptsSource {
-    fn chain(&self) -> &ChainId {
-        &self.chain
-    }
+impl LogDecoder for ReceiptsDecoder {
+    type Context = ();
 
-    fn adapter_name(&self) -> &str {
+    fn adapter_name(&self) -> &'static str {
         RECEIPTS_ADAPTER
     }
 
-    async fn fetch_head(&self) -> Result<BlockRef, AdapterError> {
-        self.rpc.fetch_head_ref().await
+    fn filter(&self) -> LogFilter {
+        LogFilter {
+            address: self.mirror,
+            topics0: vec![AnchorMirror::CheckpointAccepted::SIGNATURE_HASH],
+        }
     }
 
-    async fn fetch_block(&self, number: u64) -> Result<BlockRef, AdapterError> {
-        self.rpc.fetch_block_at(number).await
+    fn decode(&self, chain: &ChainId, log: &Log, block_timestamp: u64, _: &()) -> Decoded {
+        let record = decode_receipt_log(chain, log, block_timestamp)?;
+        Ok(Some(SourcedRecord { record, seq: None }))
+    }
+}
+
+/// Reads the `CheckpointAccepted` events of one `AnchorMirror`.
+pub type ReceiptsSource = EvmLogSource<ReceiptsDecoder>;
+
+impl EvmLogSource<ReceiptsDecoder> {
+    /// A source of the receipts of the mirror at `mirror` on `chain`; one log query
+    /// covers at most `max_span` blocks. [`EvmLogSource::from_block`] ignores the
+    /// mirror's events before a block: receipts enter the log from there on. Partners
+    /// that turn receipts on for a chain they already index must agree on this block
+    /// (one none of them has indexed yet), or their logs differ.
+    pub fn new(rpc: ChainRpc, chain: ChainId, mirror: Address, max_span: u64) -> Self {
+        let decoder = ReceiptsDecoder::new(mirror);
+        Self::with_decoder(
+            rpc,
+            chain,
+            decoder,
+            EvmSourceOptions::with_max_span(max_span),
+        )
     }
 
-    #[instrument(target = "adapters::receipts", skip(self), fields(chain = %self.chain))]
-    async fn fetch_records(
-        &self,
-        from: u64,
-        to: u64,
-        _expected_next_seq: Option<u64>,
-    ) -> Result<SourceBatch, AdapterError> {
-        if from > to {
-            return Err(AdapterError::Config(format!(
-                "{}: empty block range {from}..={to}",
-                self.chain
-            )));
-        }
-        if to < self.start_block {
-            return Ok(SourceBatch::default());
-        }
-        let from = from.max(self.start_block);
-        let provider = self.rpc.provider();
-        let base = Filter::new()
-            .address(self.mirror)
-            .event_signature(AnchorMirror::CheckpointAccepted::SIGNATURE_HASH);
-        crate::logs::ensure_node_has(&self.rpc, provider, from, to).await?;
-        let logs = fetch_adaptive(&self.span, from, to, |a, b| {
-            let filter = base.clone().from_block(a).to_block(b);
-            async move {
-                provider
-                    .get_logs(&filter)
-                    .await
-                    .map_err(|e| self.rpc.log_error(a, b, e))
-            }
-        })
-        .await?;
-        let logs = self.check_logs(from, to, logs)?;
-        let timestamps =
-            crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
-        let mut batch = SourceBatch::default();
-        for log in &logs {
-            let ts = timestamps
-                .get(&log.block_hash.unwrap_or_default())
-                .copied()
-                .unwrap_or_default();
-            match decode_receipt_log(&self.chain, log, ts) {
-                Ok(record) => batch.records.push(SourcedRecord { record, seq: None }),
-                Err(q) => {
-                    warn!(target: "adapters::receipts", chain = %self.chain, block = q.block_number, log_index = q.log_index, reason = %q.reason, "quarantined mirror event");
-                    batch.quarantined.push(*q);
-                }
-            }
-        }
-        Ok(batch)
+    /// The mirror's address.
+    pub fn mirror(&self) -> Address {
+        self.decoder().mirror
     }
 }
 

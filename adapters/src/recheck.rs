@@ -1,25 +1,78 @@
 //! Re-reading a record from its source chain: the transaction receipt named by the
-//! record's locator, the log at its `log_index`, decoded again by the adapter that
-//! produced it. `bridge verify` uses it to check a bundle against the source chain.
+//! record's locator, the log at its `log_index`, decoded again by the decoder of the
+//! adapter that produced it ([`decoder_for`], the one table of decoders by adapter
+//! name) — the same [`LogDecoder`](crate::evm_source::LogDecoder) the relayer's source
+//! used. `bridge verify` uses it to check a bundle against the source chain.
 
-use alloy::providers::Provider;
-use evidence_schemas::EvidenceRecord;
+use std::sync::Arc;
+
+use alloy::{primitives::Address, providers::Provider};
+use evidence_schemas::{EvidenceRecord, SourceLocator};
 
 use crate::{
     error::AdapterError,
-    receipts::{RECEIPTS_ADAPTER, decode_receipt_log},
-    registry::{REGISTRY_ADAPTER, decode_registry_log},
+    evm_source::{BatchNode, RecordDecoder},
+    receipts::{RECEIPTS_ADAPTER, ReceiptsDecoder},
+    registry::{REGISTRY_ADAPTER, RegistryDecoder},
     rpc::ChainRpc,
 };
 
-/// Fetches the receipt of `record.source.tx_hash` and decodes the log at
-/// `record.source.log_index` with the record's adapter. `Ok(Err(reason))` means the
-/// chain answered and the record does not match it (the reason says what differs);
-/// `Err` means the chain could not be asked.
+/// A decoder built from the contract address alone.
+type Builtin = fn(Address) -> Arc<dyn RecordDecoder>;
+
+/// The adapters whose decoders need nothing but the contract (our own contracts).
+const BUILTIN: [(&str, Builtin); 2] = [
+    (REGISTRY_ADAPTER, |a| {
+        Arc::new(RegistryDecoder::new(a, false))
+    }),
+    (RECEIPTS_ADAPTER, |a| Arc::new(ReceiptsDecoder::new(a))),
+];
+
+/// The decoder of records of `locator.adapter` emitted by `locator.contract`: one of
+/// `configured` (the chain's configured sources' decoders: EAS, mapped contracts) that
+/// reads that contract under that adapter name, else a built-in one (registry,
+/// receipts). `Err` says why there is none.
+pub fn decoder_for(
+    locator: &SourceLocator,
+    configured: &[Arc<dyn RecordDecoder>],
+) -> Result<Arc<dyn RecordDecoder>, String> {
+    let adapter = locator.adapter.as_str();
+    if let Some(d) = configured
+        .iter()
+        .find(|d| d.adapter_name() == adapter && d.reads(locator.contract))
+    {
+        return Ok(d.clone());
+    }
+    if let Some((_, build)) = BUILTIN.iter().find(|(name, _)| *name == adapter) {
+        return Ok(build(locator.contract));
+    }
+    Err(format!(
+        "records of adapter {adapter:?} from contract {} cannot be re-read here: no such source is configured for {} (built in: {REGISTRY_ADAPTER}, {RECEIPTS_ADAPTER})",
+        locator.contract, locator.chain
+    ))
+}
+
+/// [`reread_record_with`] with the built-in decoders only.
 pub async fn reread_record(
     rpc: &ChainRpc,
     record: &EvidenceRecord,
 ) -> Result<Result<(), String>, AdapterError> {
+    reread_record_with(rpc, record, &[]).await
+}
+
+/// Fetches the receipt of `record.source.tx_hash` and decodes the log at
+/// `record.source.log_index` with the record's decoder ([`decoder_for`]).
+/// `Ok(Err(reason))` means the chain answered and the record does not match it (the
+/// reason says what differs); `Err` means the chain could not be asked.
+pub async fn reread_record_with(
+    rpc: &ChainRpc,
+    record: &EvidenceRecord,
+    configured: &[Arc<dyn RecordDecoder>],
+) -> Result<Result<(), String>, AdapterError> {
+    let decoder = match decoder_for(&record.source, configured) {
+        Ok(d) => d,
+        Err(why) => return Ok(Err(why)),
+    };
     let src = &record.source;
     let Some(receipt) = rpc
         .provider()
@@ -73,18 +126,13 @@ pub async fn reread_record(
             ),
         })?;
     let ts = block.header.timestamp;
-    let decoded = match src.adapter.as_str() {
-        REGISTRY_ADAPTER => decode_registry_log(&src.chain, log, ts)
-            .map(|e| e.record)
-            .map_err(|f| f.quarantined.reason),
-        RECEIPTS_ADAPTER => decode_receipt_log(&src.chain, log, ts).map_err(|q| q.reason),
-        other => {
-            return Ok(Err(format!(
-                "records of adapter {other:?} cannot be re-read by this build (it re-reads {REGISTRY_ADAPTER} and {RECEIPTS_ADAPTER})"
-            )));
-        }
+    let node = BatchNode {
+        rpc,
+        provider: rpc.provider(),
+        from: src.block_number,
+        to: src.block_number,
     };
-    match decoded {
+    match decoder.decode_one(&node, log, ts).await? {
         Err(reason) => Ok(Err(format!("the source log does not decode: {reason}"))),
         Ok(r) if r.record_id() != record.record_id() => Ok(Err(format!(
             "the source log decodes to record {}, the bundle's record is {}",

@@ -314,6 +314,17 @@ impl ChainRpc {
         classify_error(&self.chain, context, &err, None)
     }
 
+    /// Maps the error of a contract call (`eth_call` of `what`).
+    pub fn contract_error(&self, what: &str, e: alloy::contract::Error) -> AdapterError {
+        match e {
+            alloy::contract::Error::TransportError(t) => self.error(what, t),
+            other => AdapterError::Rpc {
+                chain: self.chain.clone(),
+                message: format!("{what}: {other}"),
+            },
+        }
+    }
+
     /// Maps an alloy error of a log query over `from..=to`.
     pub fn log_error(&self, from: u64, to: u64, err: TransportError) -> AdapterError {
         classify_error(&self.chain, "eth_getLogs", &err, Some((from, to)))

@@ -14,7 +14,10 @@
 
 use std::fmt::Debug;
 
-use alloy::primitives::{B256, Bytes};
+use alloy::{
+    primitives::{B256, Bytes},
+    rpc::types::Log,
+};
 use async_trait::async_trait;
 use evidence_schemas::{ChainId, EvidenceRecord};
 use serde::{Deserialize, Serialize};
@@ -64,6 +67,41 @@ pub struct Quarantined {
     pub raw: Bytes,
 }
 
+impl Quarantined {
+    /// The quarantine entry of `log` of chain `chain`, read by `adapter`, with `reason`.
+    pub fn of_log(chain: &ChainId, adapter: &str, log: &Log, reason: String) -> Self {
+        Self {
+            chain: chain.clone(),
+            adapter: adapter.to_owned(),
+            block_number: log.block_number.unwrap_or_default(),
+            block_hash: log.block_hash.unwrap_or_default(),
+            tx_hash: log.transaction_hash.unwrap_or_default(),
+            log_index: log.log_index.unwrap_or_default(),
+            reason,
+            raw: log.data().data.clone(),
+        }
+    }
+}
+
+/// A log that did not make a valid record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeFailure {
+    /// The contract's sequence number of the event, when it has one and it could be
+    /// read: the event still used up that number.
+    pub seq: Option<u64>,
+    /// The quarantine entry (boxed: it is large and the error path is rare).
+    pub quarantined: Box<Quarantined>,
+}
+
+impl From<Box<Quarantined>> for DecodeFailure {
+    fn from(quarantined: Box<Quarantined>) -> Self {
+        Self {
+            seq: None,
+            quarantined,
+        }
+    }
+}
+
 /// What one fetch of a block range produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceBatch {
@@ -82,7 +120,12 @@ pub trait EvidenceSource: Send + Sync + Debug {
     /// The adapter's name, as it appears in records' `source.adapter`.
     fn adapter_name(&self) -> &str;
 
-    /// The latest block the node knows (not necessarily final).
+    /// The newest block the relayer may index up to, before its `confirmations`: for
+    /// an EVM source the node's `latest` block by default, not a final one (the
+    /// relayer keeps `confirmations` blocks below it and handles reorgs above them), or
+    /// the node's `finalized` block when the chain is configured with
+    /// `finality = "finalized"` ([`Finality`](crate::evm_source::Finality)). A family
+    /// with immediate finality returns its last committed block.
     async fn fetch_head(&self) -> Result<BlockRef, AdapterError>;
 
     /// The block at `number` on the node's canonical chain.

@@ -1,9 +1,9 @@
 //! The `eas` source adapter: attestations of an Ethereum Attestation Service contract.
 //!
-//! For a block range it fetches the EAS contract's `Attested` and `Revoked` logs (with
-//! the registry's adaptive span), reads each attestation with `getAttestation(uid)`
-//! and normalizes it with the mapping of [`normalize`] (documented in
-//! `docs/ADAPTERS.md`):
+//! Its [`EasDecoder`] is a [`LogDecoder`] of the one EVM log source ([`EvmLogSource`]),
+//! which fetches the EAS contract's `Attested` and `Revoked` logs; for a batch the
+//! decoder reads each attestation with `getAttestation(uid)` and normalizes it with the
+//! mapping of [`normalize`] (documented in `docs/ADAPTERS.md`):
 //! - an `Attested` log becomes an anchor record;
 //! - a `Revoked` log becomes a revoke record whose `ref` is the record id of the
 //!   attestation's anchor record. That record is rebuilt from the original `Attested`
@@ -23,20 +23,24 @@
 pub mod locate;
 pub mod normalize;
 
-use std::{collections::HashMap, sync::Mutex, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Mutex,
+    time::Duration,
+};
 
 use alloy::{
     eips::BlockNumberOrTag,
     primitives::{Address, B256},
-    providers::{DynProvider, Provider},
-    rpc::types::{Filter, Log},
+    providers::Provider,
+    rpc::types::Log,
     sol_types::SolEvent,
 };
 use async_trait::async_trait;
 use evidence_schemas::{ChainId, EvidenceRecord};
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
-use tracing::{debug, instrument, warn};
+use tracing::debug;
 
 pub use self::normalize::{
     EAS_ADAPTER, EAS_METADATA_DOMAIN, EasDigest, EasEvent, EasSchemaMapping, anchor_record,
@@ -45,9 +49,9 @@ pub use self::normalize::{
 use crate::{
     contracts::eas::EAS,
     error::AdapterError,
-    registry::span::{SpanControl, fetch_adaptive},
+    evm_source::{BatchNode, Decoded, EvmLogSource, EvmSourceOptions, LogDecoder, LogFilter},
     rpc::ChainRpc,
-    source::{BlockRef, EvidenceSource, Quarantined, SourceBatch, SourcedRecord},
+    source::{DecodeFailure, Quarantined, SourcedRecord},
 };
 
 /// Configuration of an [`EasSource`] (embeddable in the bridge's TOML config).
@@ -153,46 +157,33 @@ struct CachedAnchor {
 /// Most UIDs whose anchor is remembered; the cache is emptied when it is full.
 const ANCHOR_CACHE_MAX: usize = 100_000;
 
-/// Reads an EAS contract on one chain.
+/// Decodes an EAS contract's `Attested` and `Revoked` events, reading the attestations
+/// they name.
 #[derive(Debug)]
-pub struct EasSource {
-    rpc: ChainRpc,
-    chain: ChainId,
+pub struct EasDecoder {
     opts: EasSourceOptions,
     mappings: HashMap<B256, EasSchemaMapping>,
-    span: SpanControl,
     anchors: Mutex<HashMap<B256, CachedAnchor>>,
 }
 
-impl EasSource {
-    /// A source reading the EAS contract `opts.contract` through `rpc`. Fails on
-    /// options that [`EasSourceOptions::validate`] rejects.
-    pub fn new(
-        rpc: ChainRpc,
-        chain: ChainId,
-        opts: EasSourceOptions,
-    ) -> Result<Self, AdapterError> {
+/// What [`EasDecoder`] reads for a batch: the anchor (record or quarantine reason) of
+/// every attestation its logs name, by UID.
+#[derive(Debug, Default)]
+pub struct EasBatch {
+    anchors: HashMap<B256, CachedAnchor>,
+}
+
+impl EasDecoder {
+    /// The decoder of `opts.contract`. Fails on options that
+    /// [`EasSourceOptions::validate`] rejects.
+    pub fn new(opts: EasSourceOptions) -> Result<Self, AdapterError> {
         opts.validate()?;
-        let span = SpanControl::new(opts.initial_span, opts.max_span, 2_000);
         let mappings = opts.schemas.iter().map(|m| (m.uid, m.clone())).collect();
         Ok(Self {
-            rpc,
-            chain,
             opts,
             mappings,
-            span,
             anchors: Mutex::new(HashMap::new()),
         })
-    }
-
-    /// The EAS contract's address.
-    pub fn contract(&self) -> Address {
-        self.opts.contract
-    }
-
-    /// The options.
-    pub fn options(&self) -> &EasSourceOptions {
-        &self.opts
     }
 
     /// The mapping of `schema`, or `None` when the filter excludes it.
@@ -204,136 +195,25 @@ impl EasSource {
         }
     }
 
-    fn inconsistent(&self, from: u64, to: u64, message: String) -> AdapterError {
-        AdapterError::Inconsistent {
-            chain: self.chain.clone(),
-            from,
-            to,
-            message,
-        }
-    }
-
-    fn contract_error(&self, what: &str, e: alloy::contract::Error) -> AdapterError {
-        match e {
-            alloy::contract::Error::TransportError(t) => self.rpc.error(what, t),
-            other => AdapterError::Rpc {
-                chain: self.chain.clone(),
-                message: format!("{what}: {other}"),
-            },
-        }
-    }
-
     /// `getAttestation(uid)` at the node's latest state (attestations never change
     /// except their revocation time, which the mapping does not use).
     async fn get_attestation(
         &self,
-        provider: &DynProvider,
+        node: &BatchNode<'_>,
         uid: B256,
-    ) -> Result<EAS::Attestation, AdapterError> {
-        EAS::new(self.opts.contract, provider)
+    ) -> Result<(B256, EAS::Attestation), AdapterError> {
+        let att = EAS::new(self.opts.contract, node.provider)
             .getAttestation(uid)
             .call()
             .await
-            .map_err(|e| self.contract_error("eth_call getAttestation", e))
-    }
-
-    /// One fetch of `from..=to` from `provider`, with every check.
-    async fn fetch_once(
-        &self,
-        provider: &DynProvider,
-        from: u64,
-        to: u64,
-    ) -> Result<SourceBatch, AdapterError> {
-        let base = Filter::new()
-            .address(self.opts.contract)
-            .event_signature(vec![
-                EAS::Attested::SIGNATURE_HASH,
-                EAS::Revoked::SIGNATURE_HASH,
-            ]);
-        crate::logs::ensure_node_has(&self.rpc, provider, from, to).await?;
-        let logs = fetch_adaptive(&self.span, from, to, |a, b| {
-            let filter = base.clone().from_block(a).to_block(b);
-            async move {
-                provider
-                    .get_logs(&filter)
-                    .await
-                    .map_err(|e| self.rpc.log_error(a, b, e))
-            }
-        })
-        .await?;
-        let logs = self.check_logs(from, to, logs)?;
-        let timestamps =
-            crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
-
-        // Decode, filter, and read every named attestation (concurrently).
-        let mut batch = SourceBatch::default();
-        let mut wanted = Vec::new();
-        for log in &logs {
-            match decode_event(log) {
-                Ok(ev) => {
-                    if let Some(mapping) = self.mapping(ev.schema) {
-                        wanted.push((log, ev, mapping));
-                    }
-                }
-                Err(reason) => batch.quarantined.push(self.quarantine(log, reason)),
-            }
-        }
-        let uids: Vec<B256> = wanted.iter().map(|(_, ev, _)| ev.uid).collect();
-        let atts: Vec<EAS::Attestation> = futures::stream::iter(uids)
-            .map(|uid| self.get_attestation(provider, uid))
-            .buffered(self.opts.concurrency.max(1))
-            .try_collect()
-            .await?;
-
-        let mut in_batch: HashMap<B256, CachedAnchor> = HashMap::new();
-        for ((log, ev, mapping), att) in wanted.into_iter().zip(atts) {
-            let hash = log.block_hash.unwrap_or_default();
-            let ts = timestamps.get(&hash).copied().unwrap_or_default();
-            self.check_attestation(from, to, log, &ev, &att, ts)?;
-            if !ev.revoked {
-                let outcome = anchor_record(&self.chain, log, ts, &att, &mapping);
-                in_batch.insert(
-                    ev.uid,
-                    CachedAnchor {
-                        block_number: log.block_number.unwrap_or_default(),
-                        block_hash: hash,
-                        outcome: outcome.clone(),
-                    },
-                );
-                match outcome {
-                    Ok(record) => batch.records.push(SourcedRecord { record, seq: None }),
-                    Err(reason) => batch.quarantined.push(self.quarantine(log, reason)),
-                }
-                continue;
-            }
-            let anchor = match in_batch.get(&ev.uid) {
-                Some(a) => a.clone(),
-                None => self.find_anchor(provider, log, &att, &mapping).await?,
-            };
-            match anchor.outcome {
-                Ok(anchor) => match revoke_record(&self.chain, log, ts, &anchor) {
-                    Ok(record) => batch.records.push(SourcedRecord { record, seq: None }),
-                    Err(reason) => batch.quarantined.push(self.quarantine(log, reason)),
-                },
-                Err(reason) => batch.quarantined.push(self.quarantine(
-                    log,
-                    format!(
-                        "revokes attestation {} whose own record was quarantined: {reason}",
-                        ev.uid
-                    ),
-                )),
-            }
-        }
-        self.remember(in_batch);
-        Ok(batch)
+            .map_err(|e| node.rpc.contract_error("eth_call getAttestation", e))?;
+        Ok((uid, att))
     }
 
     /// The attestation a log names must exist and agree with the log; if it does not,
     /// the node's state and logs disagree (a reorg between the two reads).
     fn check_attestation(
-        &self,
-        from: u64,
-        to: u64,
+        node: &BatchNode<'_>,
         log: &Log,
         ev: &EasEvent,
         att: &EAS::Attestation,
@@ -341,72 +221,46 @@ impl EasSource {
     ) -> Result<(), AdapterError> {
         let n = log.block_number.unwrap_or_default();
         if att.uid != ev.uid {
-            return Err(self.inconsistent(
-                from,
-                to,
-                format!("attestation {} of the log in block {n} is unknown to the node's state (reorged out?)", ev.uid),
-            ));
+            return Err(node.inconsistent(format!("attestation {} of the log in block {n} is unknown to the node's state (reorged out?)", ev.uid)));
         }
         if att.schema != ev.schema || att.attester != ev.attester || att.recipient != ev.recipient {
-            return Err(self.inconsistent(
-                from,
-                to,
-                format!("attestation {} disagrees with its log in block {n} (schema/attester/recipient)", ev.uid),
-            ));
+            return Err(node.inconsistent(format!(
+                "attestation {} disagrees with its log in block {n} (schema/attester/recipient)",
+                ev.uid
+            )));
         }
         if !ev.revoked && att.time != block_timestamp {
-            return Err(self.inconsistent(
-                from,
-                to,
-                format!(
-                    "attestation {} has time {} but its Attested log is in block {n} with timestamp {block_timestamp} (reorged?)",
-                    ev.uid, att.time
-                ),
-            ));
+            return Err(node.inconsistent(format!(
+                "attestation {} has time {} but its Attested log is in block {n} with timestamp {block_timestamp} (reorged?)",
+                ev.uid, att.time
+            )));
         }
         if ev.revoked && att.revocationTime == 0 {
-            return Err(self.inconsistent(
-                from,
-                to,
-                format!("attestation {} is not revoked in the node's state but a Revoked log in block {n} says so (reorged out?)", ev.uid),
-            ));
+            return Err(node.inconsistent(format!("attestation {} is not revoked in the node's state but a Revoked log in block {n} says so (reorged out?)", ev.uid)));
         }
         Ok(())
     }
 
-    fn quarantine(&self, log: &Log, reason: String) -> Quarantined {
-        warn!(target: "adapters::eas", chain = %self.chain, block = log.block_number.unwrap_or_default(), log_index = log.log_index.unwrap_or_default(), %reason, "quarantined EAS event");
-        Quarantined {
-            chain: self.chain.clone(),
-            adapter: EAS_ADAPTER.to_owned(),
-            block_number: log.block_number.unwrap_or_default(),
-            block_hash: log.block_hash.unwrap_or_default(),
-            tx_hash: log.transaction_hash.unwrap_or_default(),
-            log_index: log.log_index.unwrap_or_default(),
-            reason,
-            raw: log.data().data.clone(),
-        }
-    }
-
-    fn remember(&self, found: HashMap<B256, CachedAnchor>) {
+    fn remember(&self, found: &HashMap<B256, CachedAnchor>) {
         let Ok(mut cache) = self.anchors.lock() else {
             return;
         };
         if cache.len() + found.len() > ANCHOR_CACHE_MAX {
             cache.clear();
         }
-        cache.extend(found);
+        cache.extend(found.iter().map(|(k, v)| (*k, v.clone())));
     }
 
     /// The anchor of the attestation a `Revoked` log revokes: from the cache when its
     /// block is still canonical, else located on chain.
     async fn find_anchor(
         &self,
-        provider: &DynProvider,
+        node: &BatchNode<'_>,
         revoked_log: &Log,
         att: &EAS::Attestation,
         mapping: &EasSchemaMapping,
     ) -> Result<CachedAnchor, AdapterError> {
+        let (provider, rpc) = (node.provider, node.rpc);
         let cached = self
             .anchors
             .lock()
@@ -416,28 +270,23 @@ impl EasSource {
             let canonical = provider
                 .get_block_by_number(BlockNumberOrTag::Number(c.block_number))
                 .await
-                .map_err(|e| self.rpc.error("eth_getBlockByNumber", e))?
+                .map_err(|e| rpc.error("eth_getBlockByNumber", e))?
                 .is_some_and(|b| b.header.hash == c.block_hash);
             if canonical {
                 return Ok(c);
             }
-            debug!(target: "adapters::eas", chain = %self.chain, uid = %att.uid, "cached anchor block is no longer canonical; locating again");
+            debug!(target: "adapters::eas", chain = %rpc.chain(), uid = %att.uid, "cached anchor block is no longer canonical; locating again");
         }
         let before = revoked_log.block_number.unwrap_or_default();
-        let found = locate::find_attested_log(
-            provider,
-            &self.rpc,
-            self.opts.contract,
-            att,
-            self.opts.start_block,
-            before,
-        )
-        .await?;
+        let start = self.opts.start_block;
+        let found =
+            locate::find_attested_log(provider, rpc, self.opts.contract, att, start, before)
+                .await?;
         let anchor = match found {
             Some((log, ts)) => CachedAnchor {
                 block_number: log.block_number.unwrap_or_default(),
                 block_hash: log.block_hash.unwrap_or_default(),
-                outcome: anchor_record(&self.chain, &log, ts, att, mapping),
+                outcome: anchor_record(rpc.chain(), &log, ts, att, mapping),
             },
             None => {
                 // Not cached: a later start_block or a node that gains history may find it.
@@ -445,91 +294,141 @@ impl EasSource {
                     block_number: 0,
                     block_hash: B256::ZERO,
                     outcome: Err(format!(
-                        "the Attested event of attestation {} (time {}) was not found between blocks {} and {before}; is start_block ({}) after the EAS deployment?",
-                        att.uid, att.time, self.opts.start_block, self.opts.start_block
+                        "the Attested event of attestation {} (time {}) was not found between blocks {start} and {before}; is start_block ({start}) after the EAS deployment?",
+                        att.uid, att.time
                     )),
                 });
             }
         };
-        let mut one = HashMap::new();
-        one.insert(att.uid, anchor.clone());
-        self.remember(one);
+        self.remember(&HashMap::from([(att.uid, anchor.clone())]));
         Ok(anchor)
-    }
-
-    /// Drops nothing silently: a log outside the filter or range, without a location,
-    /// or removed means this node's answer cannot be trusted. Sorts and de-duplicates.
-    fn check_logs(&self, from: u64, to: u64, logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
-        let sigs = [EAS::Attested::SIGNATURE_HASH, EAS::Revoked::SIGNATURE_HASH];
-        crate::logs::check_range_logs(logs, from, to, |log| {
-            log.address() == self.opts.contract && log.topic0().is_some_and(|t| sigs.contains(t))
-        })
-        .map_err(|message| self.inconsistent(from, to, message))
     }
 }
 
-#[async_trait]
-impl EvidenceSource for EasSource {
-    fn chain(&self) -> &ChainId {
-        &self.chain
-    }
+fn quarantine(chain: &ChainId, log: &Log, reason: String) -> DecodeFailure {
+    Box::new(Quarantined::of_log(chain, EAS_ADAPTER, log, reason)).into()
+}
 
-    fn adapter_name(&self) -> &str {
+#[async_trait]
+impl LogDecoder for EasDecoder {
+    type Context = EasBatch;
+
+    fn adapter_name(&self) -> &'static str {
         EAS_ADAPTER
     }
 
-    #[instrument(target = "adapters::eas", skip(self), fields(chain = %self.chain))]
-    async fn fetch_head(&self) -> Result<BlockRef, AdapterError> {
-        self.rpc.fetch_head_ref().await
+    fn filter(&self) -> LogFilter {
+        LogFilter {
+            address: self.opts.contract,
+            topics0: vec![EAS::Attested::SIGNATURE_HASH, EAS::Revoked::SIGNATURE_HASH],
+        }
     }
 
-    #[instrument(target = "adapters::eas", skip(self), fields(chain = %self.chain))]
-    async fn fetch_block(&self, number: u64) -> Result<BlockRef, AdapterError> {
-        self.rpc.fetch_block_at(number).await
-    }
-
-    #[instrument(target = "adapters::eas", skip(self), fields(chain = %self.chain))]
-    async fn fetch_records(
+    /// Reads every attestation the logs name (concurrently), checks it against its
+    /// log, builds the anchor records of `Attested` logs, and finds the anchor of each
+    /// `Revoked` log whose `Attested` log is not in the batch.
+    async fn prepare(
         &self,
-        from: u64,
-        to: u64,
-        _expected_next_seq: Option<u64>,
-    ) -> Result<SourceBatch, AdapterError> {
-        if from > to {
-            return Err(AdapterError::Config(format!(
-                "{}: empty block range {from}..={to}",
-                self.chain
-            )));
-        }
-        let attempts = self.opts.attempts.max(1);
-        let mut last = None;
-        for attempt in 0..attempts {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(self.opts.retry_pause_ms)).await;
-            }
-            let provider = if attempt == 0 {
-                self.rpc.provider()
-            } else {
-                self.rpc
-                    .endpoint((attempt as usize - 1) % self.rpc.endpoint_count().max(1))
+        node: &BatchNode<'_>,
+        logs: &[Log],
+        timestamps: &BTreeMap<B256, u64>,
+    ) -> Result<EasBatch, AdapterError> {
+        let chain = node.chain();
+        let wanted: Vec<_> = logs
+            .iter()
+            .filter_map(|log| {
+                let ev = decode_event(log).ok()?;
+                Some((log, ev, self.mapping(ev.schema)?))
+            })
+            .collect();
+        let mut uids: Vec<B256> = wanted.iter().map(|(_, ev, _)| ev.uid).collect();
+        uids.sort();
+        uids.dedup();
+        let atts: HashMap<B256, EAS::Attestation> = futures::stream::iter(uids)
+            .map(|uid| self.get_attestation(node, uid))
+            .buffered(self.opts.concurrency.max(1))
+            .try_collect()
+            .await?;
+        let mut in_batch = HashMap::new();
+        let mut anchors = HashMap::new();
+        for (log, ev, mapping) in wanted {
+            let Some(att) = atts.get(&ev.uid) else {
+                continue;
             };
-            match self.fetch_once(provider, from, to).await {
-                Ok(batch) => {
-                    debug!(target: "adapters::eas", chain = %self.chain, from, to, records = batch.records.len(), quarantined = batch.quarantined.len(), "fetched");
-                    return Ok(batch);
-                }
-                Err(e @ AdapterError::Inconsistent { .. }) => {
-                    warn!(target: "adapters::eas", chain = %self.chain, from, to, attempt, error = %e, "inconsistent answer; fetching again");
-                    metrics::counter!("bridge_source_inconsistent_total", "chain" => self.chain.to_string(), "adapter" => "eas").increment(1);
-                    self.span.shrink();
-                    last = Some(e);
-                }
-                Err(e @ AdapterError::Rpc { .. }) if attempt > 0 && last.is_some() => {
-                    warn!(target: "adapters::eas", chain = %self.chain, from, to, attempt, error = %e, "endpoint failed during a retry");
-                }
-                Err(e) => return Err(e),
+            let hash = log.block_hash.unwrap_or_default();
+            let ts = timestamps.get(&hash).copied().unwrap_or_default();
+            Self::check_attestation(node, log, &ev, att, ts)?;
+            if !ev.revoked {
+                let anchor = CachedAnchor {
+                    block_number: log.block_number.unwrap_or_default(),
+                    block_hash: hash,
+                    outcome: anchor_record(chain, log, ts, att, &mapping),
+                };
+                in_batch.insert(ev.uid, anchor);
+            } else if !in_batch.contains_key(&ev.uid) && !anchors.contains_key(&ev.uid) {
+                let anchor = self.find_anchor(node, log, att, &mapping).await?;
+                anchors.insert(ev.uid, anchor);
             }
         }
-        Err(last.unwrap_or_else(|| self.inconsistent(from, to, "no consistent answer".into())))
+        self.remember(&in_batch);
+        anchors.extend(in_batch);
+        Ok(EasBatch { anchors })
+    }
+
+    fn decode(&self, chain: &ChainId, log: &Log, block_timestamp: u64, ctx: &EasBatch) -> Decoded {
+        let ev = decode_event(log).map_err(|reason| quarantine(chain, log, reason))?;
+        if self.mapping(ev.schema).is_none() {
+            return Ok(None);
+        }
+        let anchor = ctx.anchors.get(&ev.uid).ok_or_else(|| {
+            quarantine(chain, log, format!("attestation {} was not read", ev.uid))
+        })?;
+        let record = match (&anchor.outcome, ev.revoked) {
+            (Ok(anchor), true) => revoke_record(chain, log, block_timestamp, anchor),
+            (Ok(anchor), false) => Ok(anchor.clone()),
+            (Err(reason), false) => Err(reason.clone()),
+            (Err(reason), true) => Err(format!(
+                "revokes attestation {} whose own record was quarantined: {reason}",
+                ev.uid
+            )),
+        };
+        match record {
+            Ok(record) => Ok(Some(SourcedRecord { record, seq: None })),
+            Err(reason) => Err(quarantine(chain, log, reason)),
+        }
+    }
+}
+
+/// Reads an EAS contract on one chain.
+pub type EasSource = EvmLogSource<EasDecoder>;
+
+impl EvmLogSource<EasDecoder> {
+    /// A source reading the EAS contract `opts.contract` through `rpc`. Fails on
+    /// options that [`EasSourceOptions::validate`] rejects.
+    pub fn new(
+        rpc: ChainRpc,
+        chain: ChainId,
+        opts: EasSourceOptions,
+    ) -> Result<Self, AdapterError> {
+        let source = EvmSourceOptions {
+            initial_span: opts.initial_span,
+            max_span: opts.max_span,
+            grow_below_logs: 2_000,
+            attempts: opts.attempts,
+            retry_pause: Duration::from_millis(opts.retry_pause_ms),
+            ..EvmSourceOptions::with_max_span(opts.max_span)
+        };
+        let decoder = EasDecoder::new(opts)?;
+        Ok(Self::with_decoder(rpc, chain, decoder, source))
+    }
+
+    /// The EAS contract's address.
+    pub fn contract(&self) -> Address {
+        self.decoder().opts.contract
+    }
+
+    /// The options.
+    pub fn options(&self) -> &EasSourceOptions {
+        &self.decoder().opts
     }
 }

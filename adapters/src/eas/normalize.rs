@@ -21,8 +21,7 @@ use alloy::{
     sol_types::SolValue,
 };
 use evidence_schemas::{
-    Action, ChainId, DigestAlgorithm, Evidence, EvidenceRecord, Label, SourceLocator,
-    record::RECORD_VERSION,
+    Action, ChainId, DigestAlgorithm, Evidence, EvidenceRecord, Label, record::RECORD_VERSION,
 };
 use serde::{Deserialize, Serialize};
 
@@ -204,17 +203,7 @@ fn record(
         Label::parse("adapter", EAS_ADAPTER).map_err(|e| format!("bad adapter label: {e}"))?;
     let record = EvidenceRecord {
         version: RECORD_VERSION,
-        source: SourceLocator {
-            chain: chain.clone(),
-            adapter,
-            contract: log.address(),
-            block_number: log.block_number.unwrap_or_default(),
-            block_hash: log.block_hash.unwrap_or_default(),
-            tx_hash: log.transaction_hash.unwrap_or_default(),
-            tx_index: log.transaction_index.unwrap_or_default(),
-            log_index: log.log_index.unwrap_or_default(),
-            block_timestamp,
-        },
+        source: crate::evm_source::log_locator(chain, adapter, log, block_timestamp),
         action,
         reference,
         evidence,

@@ -8,9 +8,10 @@
 //! parsed signature at start-up ([`MappedSpec::new`]), so a field the event does not
 //! have or a field of the wrong type stops the bridge with a message naming it.
 //!
-//! For a block range the adapter fetches the contract's logs with the event's topic0
-//! (adaptive span, like the registry), sorts and de-duplicates them, and decodes each
-//! into an anchor record or a quarantine entry. Third-party contracts carry no
+//! The spec is the adapter's [`LogDecoder`]: the one EVM log source ([`EvmLogSource`])
+//! fetches the contract's logs with the event's topic0, checks, sorts and
+//! de-duplicates them, and the spec decodes each into an anchor record or a quarantine
+//! entry (reading the transactions' senders first when the submitter is `tx.from`). Third-party contracts carry no
 //! sequence numbers, so records have `seq = None` and completeness rests on the node's
 //! answer (the range is re-fetched after a reorg like any other).
 
@@ -23,76 +24,46 @@ use alloy::{
     network::TransactionResponse,
     primitives::{Address, B256},
     providers::Provider,
-    rpc::types::{Filter, Log},
+    rpc::types::Log,
 };
 use async_trait::async_trait;
 use evidence_schemas::ChainId;
-use tracing::{debug, instrument, warn};
 
 pub use self::spec::{LogContext, MAPPED_ADAPTER, MappedSourceOptions, MappedSpec, TX_FROM};
 use crate::{
     error::AdapterError,
-    registry::span::{SpanControl, fetch_adaptive},
+    evm_source::{BatchNode, Decoded, EvmLogSource, EvmSourceOptions, LogDecoder, LogFilter},
     rpc::ChainRpc,
-    source::{BlockRef, EvidenceSource, SourceBatch, SourcedRecord},
+    source::SourcedRecord,
 };
 
-/// Reads one third-party evidence contract through a [`MappedSpec`].
-#[derive(Debug)]
-pub struct MappedSource {
-    rpc: ChainRpc,
-    chain: ChainId,
-    spec: MappedSpec,
-    span: SpanControl,
-}
+/// Transaction senders by transaction hash, read for a batch when the mapping's
+/// submitter is `tx.from`.
+pub type Senders = BTreeMap<B256, Address>;
 
-impl MappedSource {
-    /// Validates `opts` (see [`MappedSpec::new`]) and builds the source.
-    pub fn new(
-        rpc: ChainRpc,
-        chain: ChainId,
-        opts: MappedSourceOptions,
-        max_span: u64,
-    ) -> Result<Self, AdapterError> {
-        let spec = MappedSpec::new(opts)?;
-        let max_span = max_span.max(1);
-        Ok(Self {
-            rpc,
-            chain,
-            spec,
-            span: SpanControl::new(max_span.min(2_000), max_span, 2_000),
-        })
+#[async_trait]
+impl LogDecoder for MappedSpec {
+    type Context = Senders;
+
+    fn adapter_name(&self) -> &'static str {
+        MAPPED_ADAPTER
     }
 
-    /// The validated mapping.
-    pub fn spec(&self) -> &MappedSpec {
-        &self.spec
-    }
-
-    /// The contract read.
-    pub fn contract(&self) -> Address {
-        self.spec.options().contract
-    }
-
-    fn inconsistent(&self, from: u64, to: u64, message: String) -> AdapterError {
-        AdapterError::Inconsistent {
-            chain: self.chain.clone(),
-            from,
-            to,
-            message,
+    fn filter(&self) -> LogFilter {
+        LogFilter {
+            address: self.options().contract,
+            topics0: vec![self.topic0()],
         }
     }
 
-    fn check_logs(&self, from: u64, to: u64, logs: Vec<Log>) -> Result<Vec<Log>, AdapterError> {
-        crate::logs::check_range_logs(logs, from, to, |log| {
-            log.address() == self.contract() && log.topic0() == Some(&self.spec.topic0())
-        })
-        .map_err(|message| self.inconsistent(from, to, message))
-    }
-
-    async fn senders(&self, logs: &[Log]) -> Result<BTreeMap<B256, Address>, AdapterError> {
+    async fn prepare(
+        &self,
+        node: &BatchNode<'_>,
+        logs: &[Log],
+        _: &BTreeMap<B256, u64>,
+    ) -> Result<Senders, AdapterError> {
         let mut out = BTreeMap::new();
-        if !self.spec.needs_tx_from() {
+        if !self.needs_tx_from() {
             return Ok(out);
         }
         for log in logs {
@@ -100,96 +71,72 @@ impl MappedSource {
             if out.contains_key(&hash) {
                 continue;
             }
-            let tx = self
+            let tx = node
                 .rpc
                 .provider()
                 .get_transaction_by_hash(hash)
                 .await
-                .map_err(|e| self.rpc.error("eth_getTransactionByHash", e))?
+                .map_err(|e| node.rpc.error("eth_getTransactionByHash", e))?
                 .ok_or_else(|| {
                     let n = log.block_number.unwrap_or_default();
-                    self.inconsistent(
-                        n,
-                        n,
-                        format!("transaction {hash} of a log is unknown to the node"),
-                    )
+                    AdapterError::Inconsistent {
+                        chain: node.chain().clone(),
+                        from: n,
+                        to: n,
+                        message: format!("transaction {hash} of a log is unknown to the node"),
+                    }
                 })?;
             out.insert(hash, tx.from());
         }
         Ok(out)
     }
+
+    fn decode(
+        &self,
+        chain: &ChainId,
+        log: &Log,
+        block_timestamp: u64,
+        senders: &Senders,
+    ) -> Decoded {
+        let ctx = LogContext {
+            block_timestamp,
+            tx_from: senders
+                .get(&log.transaction_hash.unwrap_or_default())
+                .copied(),
+        };
+        let record = MappedSpec::decode(self, chain, log, ctx)?;
+        Ok(Some(SourcedRecord { record, seq: None }))
+    }
 }
 
-#[async_trait]
-impl EvidenceSource for MappedSource {
-    fn chain(&self) -> &ChainId {
-        &self.chain
+/// Reads one third-party evidence contract through a [`MappedSpec`].
+pub type MappedSource = EvmLogSource<MappedSpec>;
+
+impl EvmLogSource<MappedSpec> {
+    /// Validates `opts` (see [`MappedSpec::new`]) and builds the source; one log query
+    /// covers at most `max_span` blocks.
+    pub fn new(
+        rpc: ChainRpc,
+        chain: ChainId,
+        opts: MappedSourceOptions,
+        max_span: u64,
+    ) -> Result<Self, AdapterError> {
+        let spec = MappedSpec::new(opts)?;
+        Ok(Self::with_decoder(
+            rpc,
+            chain,
+            spec,
+            EvmSourceOptions::with_max_span(max_span),
+        ))
     }
 
-    fn adapter_name(&self) -> &str {
-        MAPPED_ADAPTER
+    /// The validated mapping.
+    pub fn spec(&self) -> &MappedSpec {
+        self.decoder()
     }
 
-    async fn fetch_head(&self) -> Result<BlockRef, AdapterError> {
-        self.rpc.fetch_head_ref().await
-    }
-
-    async fn fetch_block(&self, number: u64) -> Result<BlockRef, AdapterError> {
-        self.rpc.fetch_block_at(number).await
-    }
-
-    #[instrument(target = "adapters::mapped", skip(self), fields(chain = %self.chain, source = %self.spec.options().name))]
-    async fn fetch_records(
-        &self,
-        from: u64,
-        to: u64,
-        _expected_next_seq: Option<u64>,
-    ) -> Result<SourceBatch, AdapterError> {
-        if from > to {
-            return Err(AdapterError::Config(format!(
-                "{}: empty block range {from}..={to}",
-                self.chain
-            )));
-        }
-        let base = Filter::new()
-            .address(self.contract())
-            .event_signature(self.spec.topic0());
-        let provider = self.rpc.provider();
-        crate::logs::ensure_node_has(&self.rpc, provider, from, to).await?;
-        let logs = fetch_adaptive(&self.span, from, to, |a, b| {
-            let filter = base.clone().from_block(a).to_block(b);
-            async move {
-                provider
-                    .get_logs(&filter)
-                    .await
-                    .map_err(|e| self.rpc.log_error(a, b, e))
-            }
-        })
-        .await?;
-        let logs = self.check_logs(from, to, logs)?;
-        let timestamps =
-            crate::logs::block_timestamps(&self.rpc, provider, from, to, &logs).await?;
-        let senders = self.senders(&logs).await?;
-        let mut batch = SourceBatch::default();
-        for log in &logs {
-            let ctx = LogContext {
-                block_timestamp: timestamps
-                    .get(&log.block_hash.unwrap_or_default())
-                    .copied()
-                    .unwrap_or_default(),
-                tx_from: senders
-                    .get(&log.transaction_hash.unwrap_or_default())
-                    .copied(),
-            };
-            match self.spec.decode(&self.chain, log, ctx) {
-                Ok(record) => batch.records.push(SourcedRecord { record, seq: None }),
-                Err(q) => {
-                    warn!(target: "adapters::mapped", chain = %self.chain, block = q.block_number, log_index = q.log_index, reason = %q.reason, "quarantined mapped event");
-                    batch.quarantined.push(*q);
-                }
-            }
-        }
-        debug!(target: "adapters::mapped", from, to, records = batch.records.len(), quarantined = batch.quarantined.len(), "fetched");
-        Ok(batch)
+    /// The contract read.
+    pub fn contract(&self) -> Address {
+        self.decoder().options().contract
     }
 }

@@ -8,8 +8,7 @@ use alloy::{
     rpc::types::Log,
 };
 use evidence_schemas::{
-    Action, ChainId, DigestAlgorithm, Evidence, EvidenceRecord, Label, SourceLocator,
-    record::RECORD_VERSION,
+    Action, ChainId, DigestAlgorithm, Evidence, EvidenceRecord, Label, record::RECORD_VERSION,
 };
 use serde::{Deserialize, Serialize};
 
@@ -304,25 +303,17 @@ impl MappedSpec {
         ctx: LogContext,
     ) -> Result<EvidenceRecord, Box<Quarantined>> {
         let fail = |reason: String| {
-            Box::new(Quarantined {
-                chain: chain.clone(),
-                adapter: MAPPED_ADAPTER.to_owned(),
-                block_number: log.block_number.unwrap_or_default(),
-                block_hash: log.block_hash.unwrap_or_default(),
-                tx_hash: log.transaction_hash.unwrap_or_default(),
-                log_index: log.log_index.unwrap_or_default(),
-                reason: format!(
+            Box::new(Quarantined::of_log(
+                chain,
+                MAPPED_ADAPTER,
+                log,
+                format!(
                     "mapped source {:?}: {reason} (contract {}, topics [{}])",
                     self.opts.name,
                     log.address(),
-                    log.topics()
-                        .iter()
-                        .map(|t| t.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    crate::logs::topics_text(log)
                 ),
-                raw: log.data().data.clone(),
-            })
+            ))
         };
         if log.topic0() != Some(&self.topic0) {
             return Err(fail(format!("not a {} event", self.event.name)));
@@ -388,17 +379,7 @@ impl MappedSpec {
             .map_err(|e| fail(format!("bad adapter label: {e}")))?;
         let record = EvidenceRecord {
             version: RECORD_VERSION,
-            source: SourceLocator {
-                chain: chain.clone(),
-                adapter,
-                contract: log.address(),
-                block_number: log.block_number.unwrap_or_default(),
-                block_hash: log.block_hash.unwrap_or_default(),
-                tx_hash: log.transaction_hash.unwrap_or_default(),
-                tx_index: log.transaction_index.unwrap_or_default(),
-                log_index: log.log_index.unwrap_or_default(),
-                block_timestamp: ctx.block_timestamp,
-            },
+            source: crate::evm_source::log_locator(chain, adapter, log, ctx.block_timestamp),
             action: Action::Anchor,
             reference: None,
             evidence: Evidence {

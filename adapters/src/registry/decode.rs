@@ -7,10 +7,10 @@ use alloy::{
     sol_types::SolEvent,
 };
 use evidence_schemas::{
-    Action, ChainId, DigestAlgorithm, Evidence, EvidenceRecord, Label, SourceLocator,
-    record::RECORD_VERSION,
+    Action, ChainId, DigestAlgorithm, Evidence, EvidenceRecord, Label, record::RECORD_VERSION,
 };
 
+pub use crate::source::DecodeFailure;
 use crate::{contracts::EvidenceRegistry, source::Quarantined};
 
 /// The adapter name of the registry source, as it appears in records.
@@ -25,30 +25,12 @@ pub struct RegistryEvent {
     pub record: EvidenceRecord,
 }
 
-/// A registry log that did not make a valid record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeFailure {
-    /// The `seq` topic, when it could be read: the event still used up that number.
-    pub seq: Option<u64>,
-    /// The quarantine entry (boxed: it is large and the error path is rare).
-    pub quarantined: Box<Quarantined>,
-}
-
 /// The two event signatures the registry emits.
 pub fn registry_event_signatures() -> [B256; 2] {
     [
         EvidenceRegistry::Anchored::SIGNATURE_HASH,
         EvidenceRegistry::Revoked::SIGNATURE_HASH,
     ]
-}
-
-/// Where a log is, if the node said so (a mined log always has all of these).
-pub(crate) fn has_location(log: &Log) -> bool {
-    log.block_number.is_some()
-        && log.block_hash.is_some()
-        && log.transaction_hash.is_some()
-        && log.transaction_index.is_some()
-        && log.log_index.is_some()
 }
 
 /// The `seq` topic of a registry event: `uint64 indexed`, so a left-padded word.
@@ -67,27 +49,19 @@ pub fn decode_registry_log(
     let seq = seq_topic(log);
     let fail = |reason: String| DecodeFailure {
         seq,
-        quarantined: Box::new(Quarantined {
-            chain: chain.clone(),
-            adapter: REGISTRY_ADAPTER.to_owned(),
-            block_number: log.block_number.unwrap_or_default(),
-            block_hash: log.block_hash.unwrap_or_default(),
-            tx_hash: log.transaction_hash.unwrap_or_default(),
-            log_index: log.log_index.unwrap_or_default(),
-            reason: format!(
+        quarantined: Box::new(Quarantined::of_log(
+            chain,
+            REGISTRY_ADAPTER,
+            log,
+            format!(
                 "{reason} (contract {}, seq {}, topics [{}])",
                 log.address(),
                 seq.map_or_else(|| "unreadable".to_owned(), |s| s.to_string()),
-                log.topics()
-                    .iter()
-                    .map(|t| t.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::logs::topics_text(log)
             ),
-            raw: log.data().data.clone(),
-        }),
+        )),
     };
-    if !has_location(log) {
+    if !crate::logs::has_location(log) {
         return Err(fail(
             "log has no block/transaction location (pending log?)".to_owned(),
         ));
@@ -133,17 +107,7 @@ pub fn decode_registry_log(
         .map_err(|e| fail(format!("bad adapter label: {e}")))?;
     let record = EvidenceRecord {
         version: RECORD_VERSION,
-        source: SourceLocator {
-            chain: chain.clone(),
-            adapter,
-            contract: log.address(),
-            block_number: log.block_number.unwrap_or_default(),
-            block_hash: log.block_hash.unwrap_or_default(),
-            tx_hash: log.transaction_hash.unwrap_or_default(),
-            tx_index: log.transaction_index.unwrap_or_default(),
-            log_index: log.log_index.unwrap_or_default(),
-            block_timestamp,
-        },
+        source: crate::evm_source::log_locator(chain, adapter, log, block_timestamp),
         action,
         reference,
         evidence: Evidence {

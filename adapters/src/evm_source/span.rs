@@ -104,7 +104,7 @@ where
                 if !span.on_too_large(attempted) {
                     return Err(e);
                 }
-                debug!(target: "adapters::registry", start, end, new_span = span.current(), error = %e, "log query too large; shrinking span");
+                debug!(target: "adapters::source", start, end, new_span = span.current(), error = %e, "log query too large; shrinking span");
             }
             Err(e) => return Err(e),
         }
