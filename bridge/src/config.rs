@@ -7,15 +7,14 @@
 use std::{collections::HashSet, path::Path, time::Duration};
 
 use alloy::primitives::Address;
-use evidence_adapters::{
-    eas::EasSourceOptions,
-    mapped::{MappedSourceOptions, MappedSpec},
-};
+use evidence_adapters::{Finality, eas::EasSourceOptions, mapped::MappedSourceOptions};
 use evidence_schemas::ChainId;
 use serde::{Deserialize, Serialize};
 
+mod chain;
 mod serving;
 
+pub(crate) use chain::{ChainConf, ChainFamily, EvmChainConf};
 pub(crate) use serving::{
     ApiSettings, AttestationSettings, RemoteAttestorSettings, ServerLimits, SignPolicy,
 };
@@ -241,6 +240,10 @@ pub(crate) struct ChainSettings {
     pub(crate) name: String,
     /// CAIP-2 id, e.g. `eip155:31337`.
     pub(crate) chain_id: ChainId,
+    /// The chain family reading the other keys ([`ChainConf`]); only `"evm"` so far,
+    /// the default.
+    #[serde(default, skip_serializing_if = "ChainFamily::is_default")]
+    pub(crate) family: ChainFamily,
     /// JSON-RPC URLs, tried in order with failover.
     pub(crate) rpc: Vec<String>,
     /// Blocks a record must be buried under before it enters the log.
@@ -282,6 +285,15 @@ pub(crate) struct ChainSettings {
     /// Largest block span of one log query (adapts downwards on provider limits).
     #[serde(default = "d_span")]
     pub(crate) max_block_span: u64,
+    /// Which block the sources report as the head: `"latest"` (default; the relayer
+    /// keeps `confirmations` blocks below it) or `"finalized"` (the node's finalized
+    /// tag; pair it with `confirmations = 0`).
+    #[serde(default, skip_serializing_if = "is_latest")]
+    pub(crate) finality: Finality,
+}
+
+fn is_latest(f: &Finality) -> bool {
+    *f == Finality::Latest
 }
 
 fn d_confirmations() -> u64 {
@@ -400,62 +412,8 @@ impl Settings {
             if !ids.insert(c.chain_id.clone()) {
                 return invalid(format!("chain id {} is used by two chains", c.chain_id));
             }
-            match c.chain_id.eip155_id() {
-                None => {
-                    return invalid(format!(
-                        "chain {:?}: only eip155 chains are supported so far, got {}",
-                        c.name, c.chain_id
-                    ));
-                }
-                Some(0) => {
-                    return invalid(format!(
-                        "chain {:?}: chain_id {} is not a chain (EIP-155 ids start at 1); use the id the node reports (eth_chainId)",
-                        c.name, c.chain_id
-                    ));
-                }
-                Some(_) => {}
-            }
-            if c.rpc.is_empty() {
-                return invalid(format!("chain {:?} has no rpc URLs", c.name));
-            }
-            for url in &c.rpc {
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return invalid(format!(
-                        "chain {:?}: rpc URL {:?} must start with http:// or https://",
-                        c.name,
-                        evidence_adapters::redact::redact_url(url)
-                    ));
-                }
-            }
-            if c.registry.is_none() && c.eas.is_none() && c.mapped.is_empty() {
-                return invalid(format!(
-                    "chain {:?} has no evidence source: set `registry`, `eas = {{ contract = \"0x…\" }}`, or add a `[[chains.mapped]]` contract",
-                    c.name
-                ));
-            }
-            if let Some(eas) = &c.eas
-                && let Err(e) = eas.validate()
-            {
-                return invalid(format!("chain {:?}: {e}", c.name));
-            }
-            let mut source_names = HashSet::new();
-            for m in &c.mapped {
-                if !source_names.insert(m.name.as_str()) {
-                    return invalid(format!(
-                        "chain {:?}: mapped source name {:?} is used twice",
-                        c.name, m.name
-                    ));
-                }
-                if let Err(e) = MappedSpec::new(m.clone()) {
-                    return invalid(format!("chain {:?}: {e}", c.name));
-                }
-            }
-            if c.max_block_span == 0 {
-                return invalid(format!(
-                    "chain {:?}: max_block_span must be at least 1",
-                    c.name
-                ));
-            }
+            // The family's own checks (for EVM: the eip155 id, RPC URLs, sources).
+            c.conf()?;
         }
         let mut seen = HashSet::new();
         for r in &self.routes {

@@ -1,13 +1,20 @@
 //! Turning configuration into connected runtime objects: RPC clients, source
-//! adapters, mirror clients and the store.
+//! adapters, mirror readers and submitters, record re-readers and the store.
+//!
+//! This is the one place that builds chain-family specific objects from a chain's
+//! [`ChainConf`]: every builder below is a `match` with one arm per family (only
+//! [`ChainConf::Evm`] so far), and commands get traits (`EvidenceSource`,
+//! `MirrorReader`, `MirrorSubmitter`, `RecordDecoder`) or the EVM types through it.
 
 use std::{sync::Arc, time::Duration};
 
 use alloy::signers::local::PrivateKeySigner;
 use evidence_adapters::{
     EasSource, EvidenceSource, MappedSource, MirrorClient, MirrorReader, MultiSource,
-    ReceiptsSource,
+    ReceiptsSource, RecordDecoder,
+    eas::EasDecoder,
     evm_mirror::{EvmMirrorClient, EvmMirrorReader},
+    mapped::MappedSpec,
     registry::{RegistrySource, RegistrySourceOptions},
     rpc::{ChainRpc, RpcConfig},
 };
@@ -18,13 +25,24 @@ use evidence_relayer::{
 use evidence_schemas::checkpoint::MirrorDomain;
 
 use crate::{
-    config::{ChainSettings, Settings},
+    config::{ChainConf, ChainFamily, ChainSettings, EvmChainConf, Settings},
     exit::Failure,
 };
 
+/// The chain's family view (checked when the config was loaded).
+fn conf(chain: &ChainSettings) -> Result<ChainConf<'_>, Failure> {
+    Ok(chain.conf()?)
+}
+
 /// Connects to a chain's RPC endpoints, checking the chain id.
 pub(crate) async fn connect_rpc(chain: &ChainSettings) -> Result<ChainRpc, Failure> {
-    let cfg = RpcConfig::new(chain.chain_id.clone(), chain.rpc.clone());
+    match conf(chain)? {
+        ChainConf::Evm(evm) => connect_evm(chain, &evm).await,
+    }
+}
+
+async fn connect_evm(chain: &ChainSettings, evm: &EvmChainConf<'_>) -> Result<ChainRpc, Failure> {
+    let cfg = RpcConfig::new(chain.chain_id.clone(), evm.rpc.to_vec());
     ChainRpc::connect(&cfg).await.map_err(|e| match e {
         evidence_adapters::AdapterError::WrongChain { .. }
         | evidence_adapters::AdapterError::Config(_) => {
@@ -61,65 +79,111 @@ pub(crate) async fn mirror_reader(chain: &ChainSettings) -> Result<EvmMirrorRead
     Ok(mirror_reader_over(rpc, chain))
 }
 
-/// [`mirror_reader`] over an RPC client already connected to `chain`.
+/// [`mirror_reader`] over an RPC client already connected to `chain` (an EVM chain:
+/// the client says so).
 pub(crate) fn mirror_reader_over(rpc: ChainRpc, chain: &ChainSettings) -> EvmMirrorReader {
-    EvmMirrorReader::new(rpc, chain.chain_id.clone(), chain.mirror)
-        .with_start_block(chain.start_block)
+    match chain.family {
+        ChainFamily::Evm => EvmMirrorReader::new(rpc, chain.chain_id.clone(), chain.mirror)
+            .with_start_block(chain.start_block),
+    }
 }
 
-/// The evidence source of one chain: its registry, EAS and mapped contracts, as one
-/// composite source (the registry, when configured, is the one with sequence numbers).
+/// The submitter of checkpoints to a chain's mirror, signing with `relayer_key`, or a
+/// watcher that never sends (`None`: an attest-only instance), with the mirror's
+/// EIP-712 domain.
+fn mirror_submitter(
+    chain: &ChainSettings,
+    rpc: &ChainRpc,
+    relayer_key: Option<&PrivateKeySigner>,
+) -> Result<(Arc<dyn MirrorClient>, MirrorDomain), Failure> {
+    match conf(chain)? {
+        ChainConf::Evm(evm) => {
+            let (id, mirror) = (chain.chain_id.clone(), evm.mirror);
+            let client: Arc<dyn MirrorClient> = Arc::new(match relayer_key {
+                Some(key) => EvmMirrorClient::new(rpc.clone(), id, mirror, key.clone()),
+                None => EvmMirrorClient::without_sender(rpc.clone(), id, mirror),
+            });
+            let domain = MirrorDomain {
+                chain_id: evm.chain_id,
+                mirror,
+            };
+            Ok((client, domain))
+        }
+    }
+}
+
+/// The evidence source of one chain: its registry, EAS and mapped contracts (and the
+/// mirror's receipts), as one composite source (the registry, when configured, is the
+/// one with sequence numbers).
 pub(crate) fn chain_source(
     c: &ChainSettings,
     rpc: &ChainRpc,
 ) -> Result<Arc<dyn EvidenceSource>, Failure> {
+    let usage =
+        |e: evidence_adapters::AdapterError| Failure::usage(format!("chain {}: {e}", c.name));
     let mut sources: Vec<Arc<dyn EvidenceSource>> = Vec::new();
     let mut sequenced = None;
-    if let Some(registry) = c.registry {
-        let opts = RegistrySourceOptions {
-            max_span: c.max_block_span,
-            initial_span: c.max_block_span.min(2_000),
-            ..Default::default()
-        };
-        sequenced = Some(sources.len());
-        sources.push(Arc::new(RegistrySource::new(
-            rpc.clone(),
-            c.chain_id.clone(),
-            registry,
-            opts,
-        )));
-    }
-    if let Some(eas) = &c.eas {
-        let source = EasSource::new(rpc.clone(), c.chain_id.clone(), eas.clone())
-            .map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
-        sources.push(Arc::new(source));
-    }
-    for m in &c.mapped {
-        let source =
-            MappedSource::new(rpc.clone(), c.chain_id.clone(), m.clone(), c.max_block_span)
-                .map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
-        sources.push(Arc::new(source));
-    }
-    if c.receipts {
-        let receipts =
-            ReceiptsSource::new(rpc.clone(), c.chain_id.clone(), c.mirror, c.max_block_span)
-                .from_block(c.receipts_start_block.unwrap_or(c.start_block));
-        sources.push(Arc::new(receipts));
+    match conf(c)? {
+        ChainConf::Evm(evm) => {
+            let (id, finality) = (c.chain_id.clone(), evm.finality);
+            if let Some(registry) = evm.registry {
+                let opts = RegistrySourceOptions {
+                    max_span: evm.max_block_span,
+                    initial_span: evm.max_block_span.min(2_000),
+                    ..Default::default()
+                };
+                sequenced = Some(sources.len());
+                let source = RegistrySource::new(rpc.clone(), id.clone(), registry, opts);
+                sources.push(Arc::new(source.with_finality(finality)));
+            }
+            if let Some(eas) = evm.eas {
+                let source = EasSource::new(rpc.clone(), id.clone(), eas.clone()).map_err(usage)?;
+                sources.push(Arc::new(source.with_finality(finality)));
+            }
+            for m in evm.mapped {
+                let source =
+                    MappedSource::new(rpc.clone(), id.clone(), m.clone(), evm.max_block_span)
+                        .map_err(usage)?;
+                sources.push(Arc::new(source.with_finality(finality)));
+            }
+            if let Some(from) = evm.receipts_from {
+                let source = ReceiptsSource::new(rpc.clone(), id, evm.mirror, evm.max_block_span)
+                    .from_block(from);
+                sources.push(Arc::new(source.with_finality(finality)));
+            }
+        }
     }
     if sources.len() == 1
         && let Some(only) = sources.pop()
     {
         return Ok(only);
     }
-    let multi =
-        MultiSource::new(sources).map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?;
+    let multi = MultiSource::new(sources).map_err(usage)?;
     let multi = match sequenced {
-        Some(i) => multi
-            .with_sequenced(i)
-            .map_err(|e| Failure::usage(format!("chain {}: {e}", c.name)))?,
+        Some(i) => multi.with_sequenced(i).map_err(usage)?,
         None => multi,
     };
     Ok(Arc::new(multi))
+}
+
+/// The decoders of a chain's configured sources that need their configuration to
+/// re-read a record (EAS, mapped contracts): `recheck::reread_record_with` uses them,
+/// and the built-in ones (registry, receipts) for the rest.
+pub(crate) fn chain_decoders(c: &ChainSettings) -> Result<Vec<Arc<dyn RecordDecoder>>, Failure> {
+    let usage =
+        |e: evidence_adapters::AdapterError| Failure::usage(format!("chain {}: {e}", c.name));
+    let mut out: Vec<Arc<dyn RecordDecoder>> = Vec::new();
+    match conf(c)? {
+        ChainConf::Evm(evm) => {
+            if let Some(eas) = evm.eas {
+                out.push(Arc::new(EasDecoder::new(eas.clone()).map_err(usage)?));
+            }
+            for m in evm.mapped {
+                out.push(Arc::new(MappedSpec::new(m.clone()).map_err(usage)?));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Everything `bridge run` needs.
@@ -152,24 +216,12 @@ pub(crate) async fn engine_parts(
             .iter()
             .find(|(c, _)| c.name == r.to)
             .ok_or_else(|| Failure::usage(format!("route to unknown chain {}", r.to)))?;
-        let chain_id = to
-            .chain_id
-            .eip155_id()
-            .ok_or_else(|| Failure::usage(format!("{} is not an eip155 chain", to.name)))?;
-        let mirror: Arc<dyn MirrorClient> = Arc::new(match relayer_key {
-            Some(key) => {
-                EvmMirrorClient::new(rpc.clone(), to.chain_id.clone(), to.mirror, key.clone())
-            }
-            None => EvmMirrorClient::without_sender(rpc.clone(), to.chain_id.clone(), to.mirror),
-        });
+        let (mirror, domain) = mirror_submitter(to, rpc, relayer_key)?;
         routes.push(RouteRuntime {
             source_chain: from.chain_id.clone(),
             destination_chain: to.chain_id.clone(),
             mirror,
-            domain: MirrorDomain {
-                chain_id,
-                mirror: to.mirror,
-            },
+            domain,
         });
     }
     Ok((chains, routes))

@@ -32,7 +32,7 @@
 //! node, RPC errors), so the bundle is neither confirmed nor refuted — "could not ask",
 //! never "false".
 
-use evidence_adapters::{EvmMirrorReader, MirrorReader, recheck::reread_record};
+use evidence_adapters::{EvmMirrorReader, MirrorReader, recheck::reread_record_with};
 use std::{io::Read as _, path::Path};
 
 use evidence_schemas::{
@@ -815,23 +815,17 @@ pub(crate) async fn mirror_checks(
     Ok(checks)
 }
 
-/// Re-reads `record` from its source chain: our registry's and the mirrors' receipts'
-/// logs are decoded straight from the transaction receipt; records of other adapters
-/// (EAS, mapped events) are re-read by the chain's configured sources over the record's
-/// block, and must come back with the same record id.
+/// Re-reads `record` from its source chain: the log its locator names, from the
+/// transaction receipt, decoded by the decoder of its adapter (built in for our
+/// registry and the mirrors' receipts; from the chain's configured sources for EAS and
+/// mapped events), which must give the same record id.
 async fn reread(
     src: &ChainSettings,
     rpc: &evidence_adapters::ChainRpc,
     record: &evidence_schemas::EvidenceRecord,
 ) -> Result<Result<(), String>, evidence_adapters::AdapterError> {
-    let adapter = record.source.adapter.as_str();
-    if adapter == evidence_adapters::registry::REGISTRY_ADAPTER
-        || adapter == evidence_adapters::receipts::RECEIPTS_ADAPTER
-    {
-        return reread_record(rpc, record).await;
-    }
-    let source = match context::chain_source(src, rpc) {
-        Ok(source) => source,
+    let decoders = match context::chain_decoders(src) {
+        Ok(decoders) => decoders,
         Err(f) => {
             return Ok(Err(format!(
                 "the chain's configured sources cannot be built: {}",
@@ -839,25 +833,5 @@ async fn reread(
             )));
         }
     };
-    let block = record.source.block_number;
-    let batch = source.fetch_records(block, block, None).await?;
-    let id = record.record_id();
-    if batch.records.iter().any(|r| r.record.record_id() == id) {
-        return Ok(Ok(()));
-    }
-    let same_log = batch.records.iter().find(|r| {
-        r.record.source.tx_hash == record.source.tx_hash
-            && r.record.source.log_index == record.source.log_index
-    });
-    Ok(Err(match same_log {
-        Some(r) => format!(
-            "the `{adapter}` log at block {block}, log {} re-reads as record {}, the bundle's record is {id}",
-            record.source.log_index,
-            r.record.record_id()
-        ),
-        None => format!(
-            "no `{adapter}` record at block {block}, transaction {}, log {} on this chain's configured sources (reorged out, not configured here, or edited)",
-            record.source.tx_hash, record.source.log_index
-        ),
-    }))
+    reread_record_with(rpc, record, &decoders).await
 }
