@@ -14,6 +14,7 @@
 //! | [`rewind_after_reorg`]     | after `anvil_reorg` the replaced blocks' records are gone from the source's answer and from the engine's store, and the log holds only canonical records |
 //! | [`malformed_quarantined`]  | the malformed event is quarantined with a reason and its neighbours still come through |
 //! | [`resumes_after_restart`]  | an engine on a SQLite file, stopped and started again, continues without duplicates or gaps |
+//! | [`rereads_through_its_decoder`] | every record re-reads from its transaction receipt through its adapter's decoder (what `bridge verify` does), an edited one does not |
 //!
 //! ## Adding an adapter
 //!
@@ -32,7 +33,9 @@ use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use alloy::{primitives::B256, providers::Provider};
 use anyhow::{Context, bail, ensure};
-use evidence_adapters::{ChainRpc, EvidenceSource, RpcConfig, SourceBatch};
+use evidence_adapters::{
+    ChainRpc, EvidenceSource, RecordDecoder, RpcConfig, SourceBatch, recheck::reread_record_with,
+};
 use evidence_relayer::{
     engine::{ChainRuntime, Engine, EngineSettings},
     store::Store,
@@ -75,6 +78,12 @@ pub trait SourceFixture: Sized {
 
     /// Builds the source reading this fixture's contract through `rpc`.
     fn source(&self, rpc: &ChainRpc) -> anyhow::Result<Arc<dyn EvidenceSource>>;
+
+    /// The decoders of the source's records that need their configuration to re-read a
+    /// record (EAS, mapped); the built-in ones (registry, receipts) need none.
+    fn decoders(&self) -> anyhow::Result<Vec<Arc<dyn RecordDecoder>>> {
+        Ok(Vec::new())
+    }
 }
 
 /// A fresh anvil chain with the fixture deployed on it.
@@ -501,6 +510,41 @@ pub async fn rewind_after_reorg<F: SourceFixture>() -> anyhow::Result<()> {
         "{}",
         F::NAME
     );
+    Ok(())
+}
+
+/// Every record the source returns re-reads from its transaction receipt through its
+/// adapter's decoder (`recheck`, as `bridge verify` does); the same record with another
+/// digest does not.
+///
+/// # Errors
+/// When the chain cannot be set up or asked; failed checks panic.
+pub async fn rereads_through_its_decoder<F: SourceFixture>() -> anyhow::Result<()> {
+    let mut w = SuiteWorld::<F>::start().await?;
+    emit_n(&mut w, 0, 3).await?;
+    let head = w.head().await?;
+    let all = records(
+        &w.source()?
+            .fetch_records(w.fixture.start_block(), head, None)
+            .await?,
+    );
+    assert_eq!(all.len(), 3, "{}: one record per event", F::NAME);
+    let decoders = w.fixture.decoders()?;
+    for r in &all {
+        assert_eq!(
+            reread_record_with(&w.rpc, r, &decoders).await?,
+            Ok(()),
+            "{}: record {} re-reads",
+            F::NAME,
+            r.record_id()
+        );
+        let mut edited = r.clone();
+        edited.evidence.digest = B256::repeat_byte(0xee);
+        let why = reread_record_with(&w.rpc, &edited, &decoders)
+            .await?
+            .expect_err("an edited record does not re-read");
+        assert!(why.contains("decodes to record"), "{}: {why}", F::NAME);
+    }
     Ok(())
 }
 

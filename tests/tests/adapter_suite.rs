@@ -25,11 +25,13 @@ use alloy::{
     sol_types::SolValue,
 };
 use evidence_adapters::{
-    ChainRpc, EasDigest, EasSchemaMapping, EasSource, EasSourceOptions, EvidenceSource,
-    MappedSource, MappedSourceOptions, RegistrySource, RegistrySourceOptions, anchor,
+    ChainRpc, EasDecoder, EasDigest, EasSchemaMapping, EasSource, EasSourceOptions, EvidenceSource,
+    MappedSource, MappedSourceOptions, RecordDecoder, RegistrySource, RegistrySourceOptions,
+    anchor,
     contracts::EvidenceRegistry,
     deploy_contracts,
     deploy_eas::{DeployedEas, EasAttestation, deploy_eas, eas_attest, register_schema},
+    mapped::MappedSpec,
     mapped::contracts::HashStore,
 };
 use evidence_adapters::{MultiSource, ReceiptsSource};
@@ -173,6 +175,20 @@ impl SourceFixture for EasFixture {
     }
 
     fn source(&self, rpc: &ChainRpc) -> anyhow::Result<Arc<dyn EvidenceSource>> {
+        Ok(Arc::new(EasSource::new(
+            rpc.clone(),
+            ChainId::eip155(SUITE_CHAIN_ID),
+            self.options()?,
+        )?))
+    }
+
+    fn decoders(&self) -> anyhow::Result<Vec<Arc<dyn RecordDecoder>>> {
+        Ok(vec![Arc::new(EasDecoder::new(self.options()?)?)])
+    }
+}
+
+impl EasFixture {
+    fn options(&self) -> anyhow::Result<EasSourceOptions> {
         let mut opts = EasSourceOptions::new(self.eas.eas, self.eas.eas_block);
         opts.schemas = vec![EasSchemaMapping {
             uid: self.schema,
@@ -184,11 +200,7 @@ impl SourceFixture for EasFixture {
         }];
         opts.only_listed_schemas = true;
         opts.retry_pause_ms = 10;
-        Ok(Arc::new(EasSource::new(
-            rpc.clone(),
-            ChainId::eip155(SUITE_CHAIN_ID),
-            opts,
-        )?))
+        Ok(opts)
     }
 }
 
@@ -415,7 +427,22 @@ impl SourceFixture for MappedFixture {
     }
 
     fn source(&self, rpc: &ChainRpc) -> anyhow::Result<Arc<dyn EvidenceSource>> {
-        let opts = MappedSourceOptions {
+        Ok(Arc::new(MappedSource::new(
+            rpc.clone(),
+            ChainId::eip155(SUITE_CHAIN_ID),
+            self.options(),
+            2_000,
+        )?))
+    }
+
+    fn decoders(&self) -> anyhow::Result<Vec<Arc<dyn RecordDecoder>>> {
+        Ok(vec![Arc::new(MappedSpec::new(self.options())?)])
+    }
+}
+
+impl MappedFixture {
+    fn options(&self) -> MappedSourceOptions {
+        MappedSourceOptions {
             name: "hashstore".into(),
             contract: self.contract,
             event: STORED.into(),
@@ -426,20 +453,14 @@ impl SourceFixture for MappedFixture {
             kind: None,
             metadata_field: None,
             metadata_fields: vec!["time".into()],
-        };
-        Ok(Arc::new(MappedSource::new(
-            rpc.clone(),
-            ChainId::eip155(SUITE_CHAIN_ID),
-            opts,
-            2_000,
-        )?))
+        }
     }
 }
 
 suite! {
-    RegistryFixture => registry + malformed_quarantined,
-    EasFixture => eas + malformed_quarantined,
-    MappedFixture => mapped + malformed_quarantined,
-    ReceiptsFixture => receipts,
-    MultiFixture => multi + malformed_quarantined,
+    RegistryFixture => registry + malformed_quarantined + rereads_through_its_decoder,
+    EasFixture => eas + malformed_quarantined + rereads_through_its_decoder,
+    MappedFixture => mapped + malformed_quarantined + rereads_through_its_decoder,
+    ReceiptsFixture => receipts + rereads_through_its_decoder,
+    MultiFixture => multi + malformed_quarantined + rereads_through_its_decoder,
 }

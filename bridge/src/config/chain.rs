@@ -151,3 +151,65 @@ impl<'a> EvmChainConf<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    const CHAIN: &str = r#"
+[[chains]]
+name = "alpha"
+chain_id = "eip155:31337"
+rpc = ["http://127.0.0.1:8545"]
+registry = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+mirror = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+"#;
+
+    #[test]
+    fn family_defaults_to_evm_and_finality_to_latest() {
+        let s = Settings::from_toml(CHAIN).unwrap();
+        let c = &s.chains[0];
+        assert_eq!(c.family, ChainFamily::Evm);
+        let ChainConf::Evm(evm) = c.conf().unwrap();
+        assert_eq!(evm.chain_id, 31337);
+        assert_eq!(evm.finality, Finality::Latest);
+        assert_eq!(
+            evm.receipts_from,
+            Some(0),
+            "receipts on by default, from start_block"
+        );
+        // Not written out when default: `bridge config check` prints what was given.
+        let shown = toml::to_string(c).unwrap();
+        assert!(
+            !shown.contains("family") && !shown.contains("finality"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn explicit_family_and_finality_parse_and_unknown_families_are_refused() {
+        let text = CHAIN.replace(
+            "rpc = [",
+            "family = \"evm\"\nfinality = \"finalized\"\nreceipts = false\nrpc = [",
+        );
+        let s = Settings::from_toml(&text).unwrap();
+        let ChainConf::Evm(evm) = s.chains[0].conf().unwrap();
+        assert_eq!(evm.finality, Finality::Finalized);
+        assert_eq!(evm.receipts_from, None);
+        let e = Settings::from_toml(&CHAIN.replace("rpc = [", "family = \"fabric\"\nrpc = ["))
+            .unwrap_err();
+        assert!(e.to_string().contains("fabric"), "{e}");
+        let e = Settings::from_toml(&CHAIN.replace("rpc = [", "finality = \"safe\"\nrpc = ["))
+            .unwrap_err();
+        assert!(e.to_string().contains("safe"), "{e}");
+    }
+
+    #[test]
+    fn the_evm_arm_holds_the_family_checks() {
+        let e = Settings::from_toml(&CHAIN.replace("eip155:31337", "eip155:0")).unwrap_err();
+        assert!(e.to_string().contains("EIP-155 ids start at 1"), "{e}");
+        let e = Settings::from_toml(&CHAIN.replace("http://127.0.0.1:8545", "ws://x")).unwrap_err();
+        assert!(e.to_string().contains("http:// or https://"), "{e}");
+    }
+}
