@@ -518,7 +518,8 @@ impl Settings {
 mod tests {
     use super::*;
 
-    const GOOD: &str = r#"
+    /// Two chains, alpha and beta, with a registry each.
+    pub(super) const GOOD: &str = r#"
 [store]
 url = "sqlite://x.sqlite?mode=rwc"
 

@@ -157,14 +157,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
 
-    const CHAIN: &str = r#"
-[[chains]]
-name = "alpha"
-chain_id = "eip155:31337"
-rpc = ["http://127.0.0.1:8545"]
-registry = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-mirror = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
-"#;
+    use crate::config::tests::GOOD as CHAIN;
 
     #[test]
     fn family_defaults_to_evm_and_finality_to_latest() {
@@ -189,18 +182,19 @@ mirror = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
 
     #[test]
     fn explicit_family_and_finality_parse_and_unknown_families_are_refused() {
-        let text = CHAIN.replace(
+        let text = CHAIN.replacen(
             "rpc = [",
             "family = \"evm\"\nfinality = \"finalized\"\nreceipts = false\nrpc = [",
+            1,
         );
         let s = Settings::from_toml(&text).unwrap();
         let ChainConf::Evm(evm) = s.chains[0].conf().unwrap();
         assert_eq!(evm.finality, Finality::Finalized);
         assert_eq!(evm.receipts_from, None);
-        let e = Settings::from_toml(&CHAIN.replace("rpc = [", "family = \"fabric\"\nrpc = ["))
+        let e = Settings::from_toml(&CHAIN.replacen("rpc = [", "family = \"fabric\"\nrpc = [", 1))
             .unwrap_err();
         assert!(e.to_string().contains("fabric"), "{e}");
-        let e = Settings::from_toml(&CHAIN.replace("rpc = [", "finality = \"safe\"\nrpc = ["))
+        let e = Settings::from_toml(&CHAIN.replacen("rpc = [", "finality = \"safe\"\nrpc = [", 1))
             .unwrap_err();
         assert!(e.to_string().contains("safe"), "{e}");
     }
