@@ -147,3 +147,22 @@ pub(crate) async fn ensure_node_has(
     }
     Ok(())
 }
+
+/// A mined log of contract `0x…aa` (block 7, tx index 0, log index 3), for decoder
+/// unit tests.
+#[cfg(test)]
+pub(crate) fn mined_log(data: alloy::primitives::LogData) -> Log {
+    Log {
+        inner: alloy::primitives::Log {
+            address: alloy::primitives::address!("0x00000000000000000000000000000000000000aa"),
+            data,
+        },
+        block_hash: Some(B256::repeat_byte(1)),
+        block_number: Some(7),
+        block_timestamp: None,
+        transaction_hash: Some(B256::repeat_byte(2)),
+        transaction_index: Some(0),
+        log_index: Some(3),
+        removed: false,
+    }
+}

@@ -418,7 +418,7 @@ fn describe_fields(event: &Event) -> String {
 
 #[cfg(test)]
 mod tests {
-    use alloy::primitives::{Bytes, LogData, U256, address};
+    use alloy::primitives::{Bytes, LogData, U256};
 
     use super::*;
 
@@ -440,22 +440,6 @@ mod tests {
         }
     }
 
-    fn rpc_log(data: LogData) -> Log {
-        Log {
-            inner: alloy::primitives::Log {
-                address: address!("0x00000000000000000000000000000000000000aa"),
-                data,
-            },
-            block_hash: Some(B256::repeat_byte(1)),
-            block_number: Some(7),
-            block_timestamp: None,
-            transaction_hash: Some(B256::repeat_byte(2)),
-            transaction_index: Some(0),
-            log_index: Some(3),
-            removed: false,
-        }
-    }
-
     fn stored(hash: B256, owner: Address, kind: &str) -> Log {
         let ev = Event::parse(SIG).unwrap();
         let body = DynSolValue::Tuple(vec![
@@ -463,7 +447,7 @@ mod tests {
             DynSolValue::String(kind.into()),
         ])
         .abi_encode_params();
-        rpc_log(LogData::new_unchecked(
+        crate::logs::mined_log(LogData::new_unchecked(
             vec![ev.selector(), hash, owner.into_word()],
             body.into(),
         ))

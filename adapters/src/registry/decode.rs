@@ -129,25 +129,9 @@ pub fn decode_registry_log(
 
 #[cfg(test)]
 mod tests {
-    use alloy::primitives::{Address, Bytes, LogData, address};
+    use alloy::primitives::{Address, Bytes, LogData};
 
     use super::*;
-
-    fn rpc_log(data: LogData) -> Log {
-        Log {
-            inner: alloy::primitives::Log {
-                address: address!("0x00000000000000000000000000000000000000aa"),
-                data,
-            },
-            block_hash: Some(B256::repeat_byte(1)),
-            block_number: Some(7),
-            block_timestamp: None,
-            transaction_hash: Some(B256::repeat_byte(2)),
-            transaction_index: Some(0),
-            log_index: Some(3),
-            removed: false,
-        }
-    }
 
     fn anchored(seq: u64, alg: u8, digest: B256, kind: &str) -> Log {
         let ev = EvidenceRegistry::Anchored {
@@ -158,7 +142,7 @@ mod tests {
             kind: kind.to_owned(),
             metadata: B256::ZERO,
         };
-        rpc_log(ev.encode_log_data())
+        crate::logs::mined_log(ev.encode_log_data())
     }
 
     #[test]
@@ -183,8 +167,12 @@ mod tests {
             r#ref: B256::repeat_byte(6),
             kind: "iou".into(),
         };
-        let got =
-            decode_registry_log(&ChainId::eip155(1), &rpc_log(ev.encode_log_data()), 1).unwrap();
+        let got = decode_registry_log(
+            &ChainId::eip155(1),
+            &crate::logs::mined_log(ev.encode_log_data()),
+            1,
+        )
+        .unwrap();
         assert_eq!(got.record.action, Action::Revoke);
         assert_eq!(got.record.reference, Some(B256::repeat_byte(6)));
     }
