@@ -34,7 +34,9 @@ pub use eas::{EasDigest, EasSchemaMapping, EasSource, EasSourceOptions};
 pub use error::AdapterError;
 pub use evm_mirror::{EvmMirrorClient, EvmMirrorReader};
 pub use mapped::{MappedSource, MappedSourceOptions};
-pub use mirror::{MirrorClient, MirrorReader, MirrorState, MirrorSubmitter, PreparedSubmission, TxOutcome};
+pub use mirror::{
+    MirrorClient, MirrorReader, MirrorState, MirrorSubmitter, PreparedSubmission, TxOutcome,
+};
 pub use multi::MultiSource;
 pub use receipts::ReceiptsSource;
 pub use registry::{RegistrySource, RegistrySourceOptions};

@@ -23,6 +23,7 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+pub use crate::runtime::{ChainRuntime, RouteRuntime};
 use crate::{
     RelayerError, Result,
     attestors::{AttestorService, RemoteAttestors},
@@ -39,7 +40,6 @@ use crate::{
     },
     store::{Route, Store},
 };
-pub use crate::runtime::{ChainRuntime, RouteRuntime};
 
 /// Timing and sizes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -384,7 +384,10 @@ impl Engine {
     /// The routes fatal errors stopped, with why.
     pub fn stopped_routes(&self) -> Vec<(Route, String)> {
         let stopped = self.stopped.lock().unwrap_or_else(|e| e.into_inner());
-        let mut all: Vec<_> = stopped.iter().map(|(r, m)| (r.clone(), m.clone())).collect();
+        let mut all: Vec<_> = stopped
+            .iter()
+            .map(|(r, m)| (r.clone(), m.clone()))
+            .collect();
         all.sort_by_key(|(r, _)| r.to_string());
         all
     }

@@ -38,13 +38,13 @@ pub mod test_db;
 pub mod testing;
 
 pub use engine::{Engine, EngineSettings};
-pub use runtime::{ChainRuntime, RouteRuntime};
 pub use error::RelayerError;
 pub use lease::ClusterSettings;
 pub use query::{
     ChainStatus, CheckpointSummary, DestinationStatus, MirroredOn, RecordState, RecordView,
     SubmissionSummary,
 };
+pub use runtime::{ChainRuntime, RouteRuntime};
 pub use store::{Route, Store, SubmissionState};
 
 /// Result type of this crate.

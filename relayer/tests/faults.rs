@@ -265,13 +265,22 @@ async fn another_submitter_is_observed_not_duplicated(db: TestBackend) {
 /// the same chain submitting.
 async fn a_diverged_mirror_stops_its_route_and_not_another(db: TestBackend) {
     use alloy::signers::SignerSync;
-    use evidence_relayer::{ChainRuntime, Engine, RelayerError, Route, RouteRuntime, store::AlarmKind};
+    use evidence_relayer::{
+        ChainRuntime, Engine, RelayerError, Route, RouteRuntime, store::AlarmKind,
+    };
     use evidence_schemas::{ChainId, Checkpoint, checkpoint::AttestorSignature};
 
     let w = World::new(db, 1).await;
     let other_id = ChainId::eip155(31339);
-    let other = evidence_relayer::testing::FakeMirror::new(31339, alloy::primitives::Address::repeat_byte(0xbb));
-    other.set_attestors(&source_id(), attestors().iter().map(|s| s.address()).collect(), 2);
+    let other = evidence_relayer::testing::FakeMirror::new(
+        31339,
+        alloy::primitives::Address::repeat_byte(0xbb),
+    );
+    other.set_attestors(
+        &source_id(),
+        attestors().iter().map(|s| s.address()).collect(),
+        2,
+    );
     w.chain.mine_anchors(2); // block 1
     w.chain.mine_anchors(1); // block 2
     w.chain.mine_empty(1); // block 3: blocks 1 and 2 confirmed, log size 3
@@ -324,9 +333,15 @@ async fn a_diverged_mirror_stops_its_route_and_not_another(db: TestBackend) {
             mirror: other.clone(),
         },
     ];
-    let engine = Engine::new(w.store().await, chains, routes, attestors(), w.settings.clone())
-        .await
-        .unwrap();
+    let engine = Engine::new(
+        w.store().await,
+        chains,
+        routes,
+        attestors(),
+        w.settings.clone(),
+    )
+    .await
+    .unwrap();
     engine.tick_chain(&source_id()).await.unwrap();
     assert_eq!(engine.logs().size(&source_id()).await.unwrap(), 3);
 
@@ -354,9 +369,16 @@ async fn a_diverged_mirror_stops_its_route_and_not_another(db: TestBackend) {
     // The other route goes on, and so does the whole engine.
     engine.tick_once().await.unwrap();
     assert_eq!(other.accepted(&source_id()), vec![3]);
-    assert_eq!(w.mirror.accepted(&source_id()), vec![2], "only the false one");
+    assert_eq!(
+        w.mirror.accepted(&source_id()),
+        vec![2],
+        "only the false one"
+    );
     assert_eq!(engine.stopped_routes().len(), 1);
-    assert_eq!(engine.tick_submit(&healthy).await.unwrap(), SubmitOutcome::Idle);
+    assert_eq!(
+        engine.tick_submit(&healthy).await.unwrap(),
+        SubmitOutcome::Idle
+    );
     let status = engine.store().status().await.unwrap();
     assert!(
         status[0]

@@ -206,9 +206,16 @@ fn the_relayer_has_no_import_cycle() {
         .iter()
         .filter(|(from, to, _)| forbidden.contains(&(from.as_str(), to.as_str())))
         .collect();
-    assert!(bad.is_empty(), "forbidden imports (from, to, file): {bad:?}");
+    assert!(
+        bad.is_empty(),
+        "forbidden imports (from, to, file): {bad:?}"
+    );
     // The edges the design relies on are really seen (the scanner works on this tree).
-    for (from, to) in [("engine", "stages"), ("stages", "runtime"), ("stages", "alarms")] {
+    for (from, to) in [
+        ("engine", "stages"),
+        ("stages", "runtime"),
+        ("stages", "alarms"),
+    ] {
         assert!(
             edges.iter().any(|(f, t, _)| f == from && t == to),
             "expected {from} to use {to}; edges: {edges:?}"

@@ -93,7 +93,6 @@ pub struct OwnerRotationProposal {
     pub tx_hash: B256,
 }
 
-
 /// A reader of one `AnchorMirror`: its state, roots, attestor sets and events. Holds
 /// no key; what read-only commands and verifiers use.
 #[derive(Debug)]
@@ -104,7 +103,6 @@ pub struct EvmMirrorReader {
     start_block: u64,
     event_span: SpanControl,
 }
-
 
 impl EvmMirrorReader {
     /// A reader of the mirror at `mirror` on `chain`.
@@ -381,7 +379,6 @@ impl EvmMirrorReader {
     }
 }
 
-
 /// A revert's reason: the mirror's custom error as `Name(field: value, …)`, a
 /// `require` message, or the raw data.
 pub fn decode_mirror_revert(payload: &ErrorPayload) -> Option<String> {
@@ -404,7 +401,6 @@ pub(crate) fn format_sol_error(debug: &str) -> String {
         None => format!("{inner}()"),
     }
 }
-
 
 #[async_trait]
 impl MirrorReader for EvmMirrorReader {
@@ -459,7 +455,6 @@ impl MirrorReader for EvmMirrorReader {
             .map_err(|e| self.contract_error("verifyRecord", e))
     }
 }
-
 
 #[cfg(test)]
 mod tests {

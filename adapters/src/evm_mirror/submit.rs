@@ -27,7 +27,10 @@ use super::{EvmMirrorReader, decode_mirror_revert};
 use crate::{
     contracts::AnchorMirror,
     error::AdapterError,
-    mirror::{MirrorReader, MirrorState, MirrorSubmitter, PendingOwnerRotation, PreparedSubmission, TxOutcome},
+    mirror::{
+        MirrorReader, MirrorState, MirrorSubmitter, PendingOwnerRotation, PreparedSubmission,
+        TxOutcome,
+    },
     rpc::ChainRpc,
 };
 
@@ -131,7 +134,6 @@ pub struct EvmMirrorClient {
     signer: Option<PrivateKeySigner>,
 }
 
-
 impl EvmMirrorClient {
     /// A client of the mirror at `mirror`, sending from `signer`'s address.
     pub fn new(rpc: ChainRpc, chain: ChainId, mirror: Address, signer: PrivateKeySigner) -> Self {
@@ -216,7 +218,6 @@ impl std::ops::Deref for EvmMirrorClient {
     }
 }
 
-
 /// Raises a fee estimate to a larger tip, keeping the base-fee headroom.
 fn bump_for_tip(max_fee: u128, tip: u128, node_tip: u128) -> (u128, u128) {
     if node_tip > tip {
@@ -232,11 +233,9 @@ pub fn replacement_bump(fee: u128) -> u128 {
         .max(fee.saturating_add(1))
 }
 
-
 fn lower(e: &impl std::fmt::Display) -> String {
     e.to_string().to_ascii_lowercase()
 }
-
 
 /// The reading half, delegated.
 #[async_trait]
@@ -285,7 +284,6 @@ impl MirrorReader for EvmMirrorClient {
             .await
     }
 }
-
 
 #[async_trait]
 impl MirrorSubmitter for EvmMirrorClient {

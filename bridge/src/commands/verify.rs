@@ -41,7 +41,6 @@ use evidence_schemas::{
     strict_json::check_unique_keys,
     trust::TrustRoot,
 };
-use serde::Serialize;
 
 use crate::{
     cli::VerifyArgs,
@@ -51,8 +50,8 @@ use crate::{
     output::print_json_redacted,
 };
 
-use super::verify_report::{outcome, print_report};
 pub(crate) use super::verify_report::{Check, Report};
+use super::verify_report::{outcome, print_report};
 
 /// The largest bundle or trust-root file read (16 MiB): a real bundle is a few KiB, a
 /// trust root of a thousand rotations well under a MiB.

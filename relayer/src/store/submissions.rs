@@ -396,7 +396,9 @@ fn submission_from_row(r: &sqlx::any::AnyRow) -> Result<Submission> {
             payload: payload
                 .parse::<Bytes>()
                 .map_err(|e| RelayerError::corrupt(format!("submissions.tx_payload: {e}")))?,
-            summary: r.try_get::<Option<String>, _>("tx_summary")?.unwrap_or_default(),
+            summary: r
+                .try_get::<Option<String>, _>("tx_summary")?
+                .unwrap_or_default(),
         }),
         (Some(h), None) => legacy_evm_submission(r, &h)?,
         (None, _) => None,
@@ -455,7 +457,9 @@ fn legacy_evm_submission(r: &sqlx::any::AnyRow, hash: &str) -> Result<Option<Pre
         max_fee_per_gas: fee("max_fee_per_gas")?,
         max_priority_fee_per_gas: fee("max_priority_fee_per_gas")?,
     };
-    Ok(Some(payload.into_submission(parse_b256("submissions.tx_hash", hash)?)))
+    Ok(Some(
+        payload.into_submission(parse_b256("submissions.tx_hash", hash)?),
+    ))
 }
 
 #[cfg(test)]
@@ -516,13 +520,21 @@ mod tests {
         assert_eq!(tx.id, B256::repeat_byte(9));
         let evm = EvmTxPayload::decode(&dest, &tx.payload).unwrap();
         assert_eq!(
-            (evm.raw.to_vec(), evm.nonce, evm.max_fee_per_gas, evm.max_priority_fee_per_gas),
+            (
+                evm.raw.to_vec(),
+                evm.nonce,
+                evm.max_fee_per_gas,
+                evm.max_priority_fee_per_gas
+            ),
             (vec![2, 0xf8, 1], 7, u128::MAX, 1_500_000_000)
         );
         assert!(tx.summary.contains("nonce 7"), "{}", tx.summary);
 
         // A new row: opaque bytes in, the same bytes out.
-        store.mark_finished(&route, 1, SubmissionState::Failed, "test").await.unwrap();
+        store
+            .mark_finished(&route, 1, SubmissionState::Failed, "test")
+            .await
+            .unwrap();
         let new = PreparedSubmission {
             id: B256::repeat_byte(3),
             payload: Bytes::from(vec![0, 1, 2, 255]),
@@ -536,7 +548,10 @@ mod tests {
             consistency_proof: Vec::new(),
             from_size: 0,
         };
-        store.save_prepared(&route, 2, &payload, &new).await.unwrap();
+        store
+            .save_prepared(&route, 2, &payload, &new)
+            .await
+            .unwrap();
         let live = store.load_live_submission(&route).await.unwrap().unwrap();
         assert_eq!((live.size, live.tx), (2, Some(new)));
     }
