@@ -265,9 +265,7 @@ async fn another_submitter_is_observed_not_duplicated(db: TestBackend) {
 /// the same chain submitting.
 async fn a_diverged_mirror_stops_its_route_and_not_another(db: TestBackend) {
     use alloy::signers::SignerSync;
-    use evidence_relayer::{
-        ChainRuntime, Engine, RelayerError, Route, RouteRuntime, store::AlarmKind,
-    };
+    use evidence_relayer::{Engine, RelayerError, Route, RouteRuntime, store::AlarmKind};
     use evidence_schemas::{ChainId, Checkpoint, checkpoint::AttestorSignature};
 
     let w = World::new(db, 1).await;
@@ -311,14 +309,7 @@ async fn a_diverged_mirror_stops_its_route_and_not_another(db: TestBackend) {
         )
         .unwrap();
 
-    let chains = vec![ChainRuntime {
-        chain: source_id(),
-        name: "court".into(),
-        source: w.chain.clone(),
-        confirmations: 1,
-        start_block: 1,
-        batch_span: 5,
-    }];
+    let chains = vec![w.chain_runtime(w.chain.clone())];
     let routes = vec![
         RouteRuntime {
             source_chain: source_id(),
@@ -390,7 +381,52 @@ async fn a_diverged_mirror_stops_its_route_and_not_another(db: TestBackend) {
     );
 }
 
+/// The index stage's explicit unwind never goes below logged records (the log is
+/// never rewritten), and an unwind within the pending blocks rewinds the cursor.
+async fn the_index_unwind_refuses_to_go_below_logged_records(db: TestBackend) {
+    use evidence_relayer::stages::{Stage, StageContext, index::IndexStage};
+
+    let w = World::new(db, 2).await;
+    w.chain.mine_anchors(2); // block 1
+    w.chain.mine_anchors(1); // block 2
+    w.chain.mine_empty(2); // 3, 4: blocks 1 and 2 confirmed, 3 and 4 pending
+    let engine = w.engine().await;
+    engine.tick_chain(&source_id()).await.unwrap();
+    assert_eq!(engine.logs().size(&source_id()).await.unwrap(), 3);
+    let rt = w.chain_runtime(w.chain.clone());
+    let ctx = StageContext {
+        store: engine.store(),
+        logs: engine.logs(),
+    };
+    let mut stage = IndexStage { rt: &rt };
+    for below in [1, 2] {
+        let err = stage.unwind(ctx, below).await.unwrap_err();
+        assert!(err.to_string().contains("never rewritten"), "{err}");
+    }
+    let err = stage.unwind(ctx, 9).await.unwrap_err();
+    assert!(err.to_string().contains("cursor is at block 5"), "{err}");
+    // Pending blocks 3 and 4 go; the log and the confirmed tip stay.
+    stage.unwind(ctx, 3).await.unwrap();
+    let cursor = engine
+        .store()
+        .load_cursor(&source_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((cursor.next_block, cursor.confirmed_next), (3, 3));
+    assert_eq!(cursor.confirmed_block.map(|(n, _)| n), Some(2));
+    assert_eq!(engine.logs().size(&source_id()).await.unwrap(), 3);
+    // Indexing resumes from there to the same log.
+    engine.tick_chain(&source_id()).await.unwrap();
+    let (size, root) = expected_root(&w.chain, w.chain.head().number - 2);
+    assert_eq!(
+        engine.logs().root_at(&source_id(), size).await.unwrap(),
+        root
+    );
+}
+
 both_backends!(
+    the_index_unwind_refuses_to_go_below_logged_records,
     a_diverged_mirror_stops_its_route_and_not_another,
     reorg_within_confirmations_leaves_no_orphan,
     deep_reorg_halts_the_chain_and_keeps_the_log,
