@@ -104,4 +104,12 @@ impl AdapterError {
                 | Self::BlockNotFound { .. }
         )
     }
+
+    /// Whether retrying cannot help until the configuration changes: the node serves
+    /// another chain, or the adapter was configured so that the call cannot work (e.g.
+    /// an instance without a key asked to submit). Never both this and
+    /// [`Self::is_retryable`].
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Self::WrongChain { .. } | Self::Config(_))
+    }
 }

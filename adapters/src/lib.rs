@@ -41,7 +41,9 @@ pub use evm_source::{
     EvmLogSource, EvmSourceOptions, Finality, LogDecoder, LogFilter, RecordDecoder,
 };
 pub use mapped::{MappedSource, MappedSourceOptions};
-pub use mirror::{MirrorClient, MirrorReader, MirrorState, MirrorSubmitter, PreparedTx, TxOutcome};
+pub use mirror::{
+    MirrorClient, MirrorReader, MirrorState, MirrorSubmitter, PreparedSubmission, TxOutcome,
+};
 pub use multi::MultiSource;
 pub use receipts::{ReceiptsDecoder, ReceiptsSource};
 pub use registry::{RegistryDecoder, RegistrySource, RegistrySourceOptions};

@@ -6,10 +6,11 @@
 //! read-only commands, and [`MirrorSubmitter`] (alias [`MirrorClient`]) on top of it for
 //! the relayer's submit stage.
 //!
-//! - [`MirrorSubmitter::prepare_submission`] builds and signs the transaction but does
-//!   not send it; the relayer stores the raw bytes and hash first;
-//! - [`MirrorSubmitter::send_raw`] broadcasts stored bytes (sending the same bytes twice
-//!   is harmless: same hash, same nonce);
+//! - [`MirrorSubmitter::prepare_submission`] builds and signs the submission but does
+//!   not send it; the relayer stores its id and opaque payload first
+//!   ([`PreparedSubmission`]);
+//! - [`MirrorSubmitter::send_raw`] broadcasts a stored payload (sending the same one
+//!   twice is harmless: same id; EVM: same hash, same nonce);
 //! - [`MirrorSubmitter::fetch_receipt`] tells whether it was mined and succeeded.
 
 use std::fmt::Debug;
@@ -54,19 +55,21 @@ pub struct PendingOwnerRotation {
     pub executable_at: u64,
 }
 
-/// A signed, not yet broadcast, transaction.
+/// A signed, not yet broadcast, submission, opaque to the relayer: it stores `id` and
+/// `payload` as they are, sends the payload back to the submitter that made it (to
+/// broadcast it again, to replace it, to ask whether it can still be mined) and shows
+/// `summary` in logs. What the payload holds is the chain family's business: for EVM
+/// the raw signed transaction with its nonce and fees
+/// ([`EvmTxPayload`](crate::evm_mirror::EvmTxPayload)).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PreparedTx {
-    /// Transaction hash.
-    pub hash: B256,
-    /// EIP-2718 encoded signed transaction.
-    pub raw: Bytes,
-    /// Sender nonce.
-    pub nonce: u64,
-    /// Max fee per gas (wei).
-    pub max_fee_per_gas: u128,
-    /// Max priority fee per gas (wei).
-    pub max_priority_fee_per_gas: u128,
+pub struct PreparedSubmission {
+    /// Its id on the destination chain (EVM: the transaction hash), by which
+    /// [`MirrorSubmitter::fetch_receipt`] finds it.
+    pub id: B256,
+    /// The family-encoded submission, read only by the submitter.
+    pub payload: Bytes,
+    /// One line for logs (EVM: nonce and fees).
+    pub summary: String,
 }
 
 /// Outcome of a mined transaction.
@@ -124,26 +127,35 @@ pub trait MirrorReader: Send + Sync + Debug {
 
 /// Submitting checkpoints to one `AnchorMirror` (prepare → send → confirm), on top of
 /// reading it: what a relaying route holds. The chain family's transaction details
-/// (EVM nonce and fees) stay inside [`PreparedTx`].
+/// (EVM nonce and fees) stay inside [`PreparedSubmission::payload`]: replacing a stuck
+/// submission and telling a dropped one are the submitter's job.
 #[async_trait]
 pub trait MirrorSubmitter: MirrorReader {
-    /// Builds and signs (does not send) a `submitCheckpoint` transaction. When
-    /// `replace` is given, reuses its nonce with fees bumped enough to replace it.
+    /// Builds and signs (does not send) a `submitCheckpoint` submission. When
+    /// `replace` is given, builds one that replaces it (EVM: same nonce, fees bumped
+    /// enough for the mempool to take it).
     async fn prepare_submission(
         &self,
         checkpoint: &SignedCheckpoint,
         consistency_proof: &[B256],
-        replace: Option<&PreparedTx>,
-    ) -> Result<PreparedTx, AdapterError>;
+        replace: Option<&PreparedSubmission>,
+    ) -> Result<PreparedSubmission, AdapterError>;
 
-    /// Broadcasts a prepared transaction. "Already known" is success.
-    async fn send_raw(&self, tx: &PreparedTx) -> Result<(), AdapterError>;
+    /// Broadcasts a prepared submission. "Already known" is success; so is sending
+    /// the same payload twice.
+    async fn send_raw(&self, submission: &PreparedSubmission) -> Result<(), AdapterError>;
 
-    /// The receipt of a transaction, `None` while it is not mined.
-    async fn fetch_receipt(&self, hash: B256) -> Result<Option<TxOutcome>, AdapterError>;
+    /// The receipt of a submission (by [`PreparedSubmission::id`]), `None` while it is
+    /// not mined.
+    async fn fetch_receipt(&self, id: B256) -> Result<Option<TxOutcome>, AdapterError>;
 
-    /// The sender's confirmed (latest-block) nonce.
-    async fn fetch_confirmed_nonce(&self) -> Result<u64, AdapterError>;
+    /// Why `submission` can never be mined any more (EVM: its nonce was used by
+    /// another mined transaction of the sender), `None` while it still can. Asked only
+    /// after neither it nor the submissions it replaced has a receipt.
+    async fn fetch_unmineable(
+        &self,
+        submission: &PreparedSubmission,
+    ) -> Result<Option<String>, AdapterError>;
 }
 
 /// The name the relayer uses for a route's mirror: a [`MirrorSubmitter`] (which is also

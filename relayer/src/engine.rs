@@ -18,63 +18,28 @@ use std::{
 };
 
 use alloy::signers::local::PrivateKeySigner;
-use evidence_adapters::{EvidenceSource, MirrorClient};
-use evidence_schemas::{ChainId, Checkpoint, checkpoint::MirrorDomain};
+use evidence_schemas::{ChainId, Checkpoint};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+pub use crate::runtime::{ChainRuntime, RouteRuntime};
 use crate::{
     RelayerError, Result,
-    attestors::{AttestorService, RemoteAttestors, watch_mirrors_once},
+    attestors::{AttestorService, RemoteAttestors},
     lease::{ClusterSettings, Hold, LeaseKeeper, chain_lease, submit_lease},
     log::Logs,
     stages::{
-        attest::{attest_once, gather_once},
-        checkpoint::{CheckpointPolicy, checkpoint_once},
-        index::{IndexOutcome, index_once},
-        submit::{SubmitMemory, SubmitOutcome, submit_once},
-        timestamp::{TimestampOutcome, TsaClient, timestamp_once},
+        Stage, StageContext,
+        attest::AttestStage,
+        checkpoint::{CheckpointPolicy, CheckpointStage},
+        index::{IndexOutcome, IndexStage},
+        submit::{SubmitMemory, SubmitOutcome, SubmitStage},
+        timestamp::{TimestampOutcome, TimestampStage, TsaClient},
+        watch::WatchStage,
     },
     store::{Route, Store},
 };
-
-/// One source chain the engine indexes.
-#[derive(Debug, Clone)]
-pub struct ChainRuntime {
-    /// CAIP-2 id.
-    pub chain: ChainId,
-    /// The operator's name for it (config key), shown in lookups and status.
-    pub name: String,
-    /// Where records come from.
-    pub source: Arc<dyn EvidenceSource>,
-    /// Blocks below the head before a block's records enter the log.
-    pub confirmations: u64,
-    /// First block to index (on first start).
-    pub start_block: u64,
-    /// Blocks per fetch.
-    pub batch_span: u64,
-}
-
-/// One route: the source chain's checkpoints mirrored onto a destination.
-#[derive(Debug, Clone)]
-pub struct RouteRuntime {
-    /// Source chain.
-    pub source_chain: ChainId,
-    /// Destination chain.
-    pub destination_chain: ChainId,
-    /// The destination's mirror.
-    pub mirror: Arc<dyn MirrorClient>,
-    /// EIP-712 domain of that mirror.
-    pub domain: MirrorDomain,
-}
-
-impl RouteRuntime {
-    /// The route's key.
-    pub fn route(&self) -> Route {
-        Route::new(self.source_chain.clone(), self.destination_chain.clone())
-    }
-}
 
 /// Timing and sizes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +82,11 @@ pub struct Engine {
     attest_only: bool,
     tsas: Vec<TsaClient>,
     watched: std::sync::Mutex<HashMap<ChainId, Instant>>,
+    stopped: std::sync::Mutex<HashMap<Route, String>>,
 }
+
+/// Gauge set to 1 for a route a fatal error stopped, labelled `source`, `destination`.
+pub const ROUTE_STOPPED_METRIC: &str = "bridge_route_stopped";
 
 /// How often an attest-only instance compares the destination mirrors with its log.
 const MIRROR_WATCH_INTERVAL: Duration = Duration::from_secs(3);
@@ -219,6 +188,7 @@ impl Engine {
             attest_only: false,
             tsas: Vec::new(),
             watched: std::sync::Mutex::new(HashMap::new()),
+            stopped: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -314,7 +284,24 @@ impl Engine {
             // A store from before tiles: its log is tiled first, a chunk per step.
             return Ok(IndexOutcome::default());
         }
-        index_once(&store, rt).await
+        let ctx = StageContext {
+            store: &store,
+            logs: &self.logs,
+        };
+        let mut stage = IndexStage { rt };
+        let mut outcome = stage.execute(ctx).await?;
+        if let Some(to) = outcome.unwind_to.take() {
+            stage.unwind(ctx, to).await?;
+            outcome.rewound_to = Some(to);
+        }
+        Ok(outcome)
+    }
+
+    fn context<'a>(&'a self, store: &'a Store) -> StageContext<'a> {
+        StageContext {
+            store,
+            logs: &self.logs,
+        }
     }
 
     /// Creates a checkpoint of `chain` if one is due.
@@ -326,7 +313,9 @@ impl Engine {
         let Some(store) = self.chain_store(chain).await? else {
             return Ok(None);
         };
-        checkpoint_once(&store, &self.logs, chain, &policy).await
+        CheckpointStage { chain, policy }
+            .execute(self.context(&store))
+            .await
     }
 
     /// Signs `chain`'s new checkpoints with every attestor key, for every route, and
@@ -345,22 +334,78 @@ impl Engine {
                 }
                 watched.insert(chain.clone(), now);
             }
-            watch_mirrors_once(&self.store, &self.logs, chain, &self.routes).await?;
+            WatchStage {
+                chain,
+                routes: &self.routes,
+            }
+            .execute(self.context(&self.store))
+            .await?;
             return Ok(0);
         }
         let Some(store) = self.chain_store(chain).await? else {
             return Ok(0);
         };
-        let mut made =
-            attest_once(&store, &self.logs, chain, &self.routes, &self.attestors).await?;
-        if let Some(remote) = &self.remote {
-            made += gather_once(&store, chain, &self.routes, remote).await?;
+        AttestStage {
+            chain,
+            routes: &self.routes,
+            attestors: &self.attestors,
+            remote: self.remote.as_ref(),
         }
-        Ok(made)
+        .execute(self.context(&store))
+        .await
     }
 
-    /// One step of the route's submission state machine.
+    /// One step of the route's submission state machine. A fatal error (e.g. the
+    /// mirror diverged from our log) stops the route: it is returned once, logged at
+    /// ERROR once, the route's [`ROUTE_STOPPED_METRIC`] gauge set, and every later step
+    /// is [`SubmitOutcome::Stopped`]; the other routes and chains go on.
     pub async fn tick_submit(&self, route: &Route) -> Result<SubmitOutcome> {
+        if self.stopped_reason(route).is_some() {
+            return Ok(SubmitOutcome::Stopped);
+        }
+        match self.step_submit(route).await {
+            Err(e) if e.is_fatal() => {
+                self.stop_route(route, &e);
+                Err(e)
+            }
+            other => other,
+        }
+    }
+
+    /// Why `route` was stopped, if a fatal error stopped it.
+    pub fn stopped_reason(&self, route: &Route) -> Option<String> {
+        self.stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(route)
+            .cloned()
+    }
+
+    /// The routes fatal errors stopped, with why.
+    pub fn stopped_routes(&self) -> Vec<(Route, String)> {
+        let stopped = self.stopped.lock().unwrap_or_else(|e| e.into_inner());
+        let mut all: Vec<_> = stopped
+            .iter()
+            .map(|(r, m)| (r.clone(), m.clone()))
+            .collect();
+        all.sort_by_key(|(r, _)| r.to_string());
+        all
+    }
+
+    fn stop_route(&self, route: &Route, e: &RelayerError) {
+        let reason = e.to_string();
+        error!(target: "relayer::engine", route = %route, error = %reason,
+            "ROUTE STOPPED: a fatal error; no more submissions on this route until an operator acts and restarts the relayer");
+        metrics::gauge!(ROUTE_STOPPED_METRIC, "source" => route.source.to_string(),
+            "destination" => route.destination.to_string())
+        .set(1.0);
+        self.stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(route.clone(), reason);
+    }
+
+    async fn step_submit(&self, route: &Route) -> Result<SubmitOutcome> {
         let rt = self.route_runtime(route)?;
         let memory = self.submit_memory.get(route).ok_or_else(|| {
             RelayerError::Config(format!("route {route} is not served by this engine"))
@@ -381,7 +426,13 @@ impl Engine {
             }
             Hold::Busy => return Ok(SubmitOutcome::Idle),
         };
-        submit_once(&store, &self.logs, rt, self.settings.tx_timeout, memory).await
+        SubmitStage {
+            rt,
+            tx_timeout: self.settings.tx_timeout,
+            memory,
+        }
+        .execute(self.context(&store))
+        .await
     }
 
     /// One timestamp step of the route (tokens for its newest accepted checkpoints),
@@ -392,7 +443,14 @@ impl Engine {
         }
         let rt = self.route_runtime(route)?;
         match self.leases.hold(&format!("timestamp:{route}")).await? {
-            Hold::Held { store, .. } => timestamp_once(&store, rt, &self.tsas).await,
+            Hold::Held { store, .. } => {
+                TimestampStage {
+                    rt,
+                    tsas: &self.tsas,
+                }
+                .execute(self.context(&store))
+                .await
+            }
             Hold::Busy => Ok(TimestampOutcome::default()),
         }
     }
@@ -494,6 +552,8 @@ impl Engine {
         let mut failures = 0u32;
         while !shutdown.is_cancelled() {
             let delay = match self.tick_submit(&route).await {
+                Ok(SubmitOutcome::Stopped) => break,
+                Err(e) if e.is_fatal() => break,
                 Ok(
                     SubmitOutcome::Sent { .. }
                     | SubmitOutcome::Replaced { .. }

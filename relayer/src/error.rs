@@ -102,6 +102,19 @@ impl RelayerError {
         }
     }
 
+    /// Whether the condition will not clear by itself, so retrying the work it
+    /// stopped is pointless until an operator acts: a mirror that diverged from our
+    /// log, a configuration that cannot work, an adapter's fatal error (see
+    /// [`AdapterError::is_fatal`]). The engine stops the route such an error comes
+    /// from instead of retrying it; never both this and [`Self::is_retryable`].
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            Self::MirrorDiverged { .. } | Self::Config(_) => true,
+            Self::Adapter(e) => e.is_fatal(),
+            _ => false,
+        }
+    }
+
     pub(crate) fn corrupt(what: impl Into<String>) -> Self {
         Self::Corrupt(what.into())
     }
@@ -111,5 +124,45 @@ impl RelayerError {
             chain: chain.clone(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::B256;
+
+    use super::*;
+
+    #[test]
+    fn fatal_and_retryable_never_both() {
+        let chain = ChainId::eip155(1);
+        let diverged = RelayerError::MirrorDiverged {
+            source_chain: chain.clone(),
+            destination: ChainId::eip155(2),
+            size: 3,
+            mirror_root: B256::repeat_byte(1),
+            our_root: B256::repeat_byte(2),
+        };
+        assert!(diverged.is_fatal() && !diverged.is_retryable());
+        let rpc = RelayerError::Adapter(AdapterError::Rpc {
+            chain: chain.clone(),
+            message: "connection refused".into(),
+        });
+        assert!(rpc.is_retryable() && !rpc.is_fatal());
+        let lost = RelayerError::LeaseLost {
+            lease: "submit:eip155:2".into(),
+            epoch: 1,
+        };
+        assert!(lost.is_retryable() && !lost.is_fatal());
+        let wrong = RelayerError::Adapter(AdapterError::WrongChain {
+            expected: chain.clone(),
+            actual: 5,
+        });
+        assert!(wrong.is_fatal() && !wrong.is_retryable());
+        let reverted = RelayerError::Adapter(AdapterError::Reverted {
+            chain,
+            reason: "StaleCheckpoint".into(),
+        });
+        assert!(!reverted.is_fatal() && !reverted.is_retryable());
     }
 }

@@ -252,7 +252,8 @@ macro_rules! lookup_select {
 macro_rules! newest_mirrored_select {
     () => {
         "SELECT s.source_chain, s.destination_chain, s.size,
-                CASE WHEN s.raw_tx IS NOT NULL AND s.nonce IS NOT NULL THEN s.tx_hash END AS tx_hash,
+                CASE WHEN s.tx_payload IS NOT NULL OR (s.raw_tx IS NOT NULL AND s.nonce IS NOT NULL)
+                     THEN s.tx_hash END AS tx_hash,
                 s.mined_block, k.root,
                 (SELECT COUNT(*) FROM cursors WHERE chain = s.destination_chain) AS indexed
          FROM dests
@@ -462,7 +463,7 @@ impl Store {
                 read_at_block: mirror_state.read_at_block,
                 // Only a transaction known to have been mined (in `mined_block`) is
                 // named; an observed acceptance has neither.
-                mirror_tx: sub.mined_block.and(sub.tx.as_ref().map(|t| t.hash)),
+                mirror_tx: sub.mined_block.and(sub.tx.as_ref().map(|t| t.id)),
                 mirror_block: sub.mined_block.filter(|_| sub.tx.is_some()),
             },
             revocation,
@@ -523,7 +524,7 @@ impl Store {
                         .map(|s| SubmissionSummary {
                             size: s.size,
                             state: s.state,
-                            tx_hash: s.tx.map(|t| t.hash),
+                            tx_hash: s.tx.map(|t| t.id),
                             attempts: s.attempts,
                             last_error: s.last_error,
                             updated_at_ms: s.updated_at,

@@ -190,7 +190,7 @@ async fn an_owner_proposal_raises_one_alarm_per_proposal(backend: TestBackend) {
     let engine = w.engine().await;
     let source = source_id();
     let watch = || {
-        evidence_relayer::attestors::watch_mirrors_once(
+        evidence_relayer::stages::watch::watch_mirrors_once(
             engine.store(),
             engine.logs(),
             &source,

@@ -244,8 +244,8 @@ async fn crash_after_prepare_resends_the_same_bytes(db: TestBackend) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        sub.tx.unwrap().hash,
-        live.tx.unwrap().hash,
+        sub.tx.unwrap().id,
+        live.tx.unwrap().id,
         "the stored transaction is the one sent"
     );
     assert_eq!(w.mirror.accepted(&source_id()), vec![3]);
@@ -280,7 +280,7 @@ async fn sent_before_a_crash_and_mined_is_confirmed_with_its_block(db: TestBacke
         .unwrap()
         .unwrap();
     assert_eq!(sub.state, SubmissionState::Confirmed);
-    assert_eq!(sub.tx.map(|t| t.hash), Some(tx.hash));
+    assert_eq!(sub.tx.map(|t| t.id), Some(tx.id));
     assert!(
         sub.mined_block.is_some(),
         "the block that accepted it is recorded"

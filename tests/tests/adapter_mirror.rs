@@ -11,8 +11,8 @@ use alloy::{
     signers::{SignerSync, local::PrivateKeySigner},
 };
 use evidence_adapters::{
-    AdapterError, ChainRpc, EvmMirrorClient, MirrorClient, MirrorReader, RpcConfig, TxOutcome,
-    deploy_contracts, set_attestors,
+    AdapterError, ChainRpc, EvmMirrorClient, MirrorClient, MirrorReader, PreparedSubmission,
+    RpcConfig, TxOutcome, deploy_contracts, evm_mirror::EvmTxPayload, set_attestors,
 };
 use evidence_schemas::{
     ChainId,
@@ -21,6 +21,11 @@ use evidence_schemas::{
     },
     log::MerkleLog,
 };
+
+/// The EVM transaction inside a prepared submission (opaque to the relayer).
+fn evm(tx: &PreparedSubmission) -> EvmTxPayload {
+    EvmTxPayload::decode(&ChainId::eip155(31337), &tx.payload).unwrap()
+}
 
 fn anvil_bin() -> PathBuf {
     let path = std::env::var_os("ANVIL_BIN")
@@ -144,10 +149,10 @@ async fn prepare_send_twice_confirm_and_read_back() {
 
     let cp = w.signed(3, &[0, 2]);
     let tx = w.client.prepare_submission(&cp, &[], None).await.unwrap();
-    assert_eq!(tx.nonce, nonce0);
-    assert!(tx.max_fee_per_gas >= tx.max_priority_fee_per_gas);
+    assert_eq!(evm(&tx).nonce, nonce0);
+    assert!(evm(&tx).max_fee_per_gas >= evm(&tx).max_priority_fee_per_gas);
     // Nothing was sent by preparing.
-    assert_eq!(w.client.fetch_receipt(tx.hash).await.unwrap(), None);
+    assert_eq!(w.client.fetch_receipt(tx.id).await.unwrap(), None);
     assert_eq!(
         w.client.fetch_state(&w.source).await.unwrap().latest_size,
         0
@@ -155,7 +160,7 @@ async fn prepare_send_twice_confirm_and_read_back() {
 
     w.client.send_raw(&tx).await.unwrap();
     w.client.send_raw(&tx).await.unwrap(); // same bytes again: a no-op
-    let outcome = w.wait_receipt(tx.hash).await;
+    let outcome = w.wait_receipt(tx.id).await;
     assert!(outcome.success);
     w.client.send_raw(&tx).await.unwrap(); // and once mined ("nonce too low" + receipt)
     assert_eq!(w.client.fetch_confirmed_nonce().await.unwrap(), nonce0 + 1);
@@ -179,7 +184,7 @@ async fn prepare_send_twice_confirm_and_read_back() {
             .fetch_accepted_checkpoint_tx(&w.source, 3)
             .await
             .unwrap(),
-        Some((tx.hash, outcome.block_number))
+        Some((tx.id, outcome.block_number))
     );
     assert_eq!(
         w.client
@@ -211,9 +216,9 @@ async fn prepare_send_twice_confirm_and_read_back() {
         .prepare_submission(&cp5, &w.log.consistency_proof(3, 5).unwrap(), None)
         .await
         .unwrap();
-    assert_eq!(tx5.nonce, nonce0 + 1);
+    assert_eq!(evm(&tx5).nonce, nonce0 + 1);
     w.client.send_raw(&tx5).await.unwrap();
-    assert!(w.wait_receipt(tx5.hash).await.success);
+    assert!(w.wait_receipt(tx5.id).await.success);
     assert_eq!(
         w.client.fetch_state(&w.source).await.unwrap().latest_size,
         5
@@ -225,21 +230,24 @@ async fn a_replacement_with_the_same_nonce_and_higher_fees_wins() {
     let w = world().await;
     let cp = w.signed(4, &[0, 1]);
     let stuck = w.client.prepare_submission(&cp, &[], None).await.unwrap();
+    // Not sent, its nonce free: it can still be mined.
+    assert_eq!(w.client.fetch_unmineable(&stuck).await.unwrap(), None);
     let replacement = w
         .client
         .prepare_submission(&cp, &[], Some(&stuck))
         .await
         .unwrap();
-    assert_eq!(replacement.nonce, stuck.nonce);
-    assert_ne!(replacement.hash, stuck.hash);
+    let (new, old) = (evm(&replacement), evm(&stuck));
+    assert_eq!(new.nonce, old.nonce);
+    assert_ne!(replacement.id, stuck.id);
     assert!(
-        replacement.max_fee_per_gas * 8 >= stuck.max_fee_per_gas * 9,
-        "{replacement:?} vs {stuck:?}"
+        new.max_fee_per_gas * 8 >= old.max_fee_per_gas * 9,
+        "{new:?} vs {old:?}"
     );
-    assert!(replacement.max_priority_fee_per_gas * 8 >= stuck.max_priority_fee_per_gas * 9);
+    assert!(new.max_priority_fee_per_gas * 8 >= old.max_priority_fee_per_gas * 9);
 
     w.client.send_raw(&replacement).await.unwrap();
-    assert!(w.wait_receipt(replacement.hash).await.success);
+    assert!(w.wait_receipt(replacement.id).await.success);
     assert_eq!(
         w.client.fetch_state(&w.source).await.unwrap().latest_size,
         4
@@ -248,10 +256,16 @@ async fn a_replacement_with_the_same_nonce_and_higher_fees_wins() {
     // The replaced transaction can never be mined now, and says so.
     let err = w.client.send_raw(&stuck).await.unwrap_err();
     assert!(
-        matches!(err, AdapterError::NonceUsed { nonce, .. } if nonce == stuck.nonce),
+        matches!(err, AdapterError::NonceUsed { nonce, .. } if nonce == old.nonce),
         "{err}"
     );
-    assert_eq!(w.client.fetch_receipt(stuck.hash).await.unwrap(), None);
+    assert_eq!(w.client.fetch_receipt(stuck.id).await.unwrap(), None);
+    let why = w.client.fetch_unmineable(&stuck).await.unwrap();
+    assert!(
+        why.as_deref()
+            .is_some_and(|w| w.contains(&format!("nonce {}", old.nonce))),
+        "{why:?}"
+    );
 }
 
 #[tokio::test]
@@ -260,7 +274,7 @@ async fn reverts_during_estimation_name_the_custom_error() {
     let cp = w.signed(2, &[0, 1]);
     let tx = w.client.prepare_submission(&cp, &[], None).await.unwrap();
     w.client.send_raw(&tx).await.unwrap();
-    assert!(w.wait_receipt(tx.hash).await.success);
+    assert!(w.wait_receipt(tx.id).await.success);
 
     let err = w
         .client

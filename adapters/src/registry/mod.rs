@@ -11,9 +11,6 @@
 //! [`AdapterError::Inconsistent`] error is returned — never a batch with a hole.
 
 pub mod decode;
-/// The adaptive span moved to [`crate::evm_source::span`]; re-exported under its old
-/// path for the mirror reader's event queries (`evm_mirror.rs`).
-pub use crate::evm_source::span;
 
 use std::time::Duration;
 

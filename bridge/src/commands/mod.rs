@@ -17,6 +17,7 @@ mod serve;
 mod status;
 mod trust;
 pub(crate) mod verify;
+pub(crate) mod verify_report;
 pub(crate) mod verify_tsa;
 
 use crate::{

@@ -8,21 +8,56 @@
 //! checking every signature before storing it.
 
 use alloy::signers::{SignerSync, local::PrivateKeySigner};
+use async_trait::async_trait;
 use evidence_schemas::{
     ChainId,
     checkpoint::{AttestorSignature, recover_signer},
 };
 use tracing::{debug, instrument, warn};
 
+use super::{Stage, StageContext};
 use crate::{
     RelayerError, Result,
-    attestors::{
-        RemoteAnswer, RemoteAttestor, RemoteAttestors, SignRequest, raise_alarm, request_with,
-    },
-    engine::RouteRuntime,
+    alarms::raise_alarm,
+    attestors::{RemoteAnswer, RemoteAttestor, RemoteAttestors, SignRequest, request_with},
     log::Logs,
+    runtime::RouteRuntime,
     store::{Alarm, AlarmKind, Store},
 };
+
+/// The attest stage of one source chain: its own keys sign ([`attest_once`]), then
+/// remote attestors are asked when configured ([`gather_once`]). Nothing to unwind:
+/// signatures are over checkpoints of the append-only log.
+#[derive(Debug, Clone, Copy)]
+pub struct AttestStage<'a> {
+    /// The chain.
+    pub chain: &'a ChainId,
+    /// The engine's routes (those from `chain` are served).
+    pub routes: &'a [RouteRuntime],
+    /// This instance's attestor keys.
+    pub attestors: &'a [PrivateKeySigner],
+    /// Remote attestors to gather signatures from.
+    pub remote: Option<&'a RemoteAttestors>,
+}
+
+#[async_trait]
+impl Stage for AttestStage<'_> {
+    /// Signatures made and gathered.
+    type Outcome = usize;
+
+    fn name(&self) -> &'static str {
+        "attest"
+    }
+
+    async fn execute(&mut self, ctx: StageContext<'_>) -> Result<usize> {
+        let mut made =
+            attest_once(ctx.store, ctx.logs, self.chain, self.routes, self.attestors).await?;
+        if let Some(remote) = self.remote {
+            made += gather_once(ctx.store, self.chain, self.routes, remote).await?;
+        }
+        Ok(made)
+    }
+}
 
 /// Checkpoints signed per call at most, per attestor and destination.
 const MAX_PER_CALL: u64 = 100;

@@ -11,9 +11,11 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use evidence_schemas::{ChainId, Checkpoint};
 use tracing::{debug, info, instrument};
 
+use super::{Stage, StageContext};
 use crate::{
     RelayerError, Result,
     log::Logs,
@@ -27,6 +29,29 @@ pub struct CheckpointPolicy {
     pub interval: Duration,
     /// Checkpoint as soon as this many new records accumulated.
     pub max_records: u64,
+}
+
+/// The checkpoint stage of one source chain. Nothing to unwind: a checkpoint covers
+/// logged records only, and the log is never rewritten.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckpointStage<'a> {
+    /// The chain.
+    pub chain: &'a ChainId,
+    /// When a checkpoint is due.
+    pub policy: CheckpointPolicy,
+}
+
+#[async_trait]
+impl Stage for CheckpointStage<'_> {
+    type Outcome = Option<Checkpoint>;
+
+    fn name(&self) -> &'static str {
+        "checkpoint"
+    }
+
+    async fn execute(&mut self, ctx: StageContext<'_>) -> Result<Option<Checkpoint>> {
+        checkpoint_once(ctx.store, ctx.logs, self.chain, &self.policy).await
+    }
 }
 
 /// Creates a checkpoint of `chain` if one is due; returns it.

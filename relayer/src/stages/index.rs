@@ -4,11 +4,12 @@
 //!
 //! 1. **Reorg check.** The hash of the highest stored block is compared with the
 //!    node's. On a mismatch, if the block the log is built up to is unchanged, only
-//!    pending (unconfirmed) blocks moved: their records are deleted and the cursor is
-//!    rewound, silently apart from a `warn!`. If a block holding *logged* records
-//!    changed, the chain is **halted**: the reason is stored, an `error!` is logged,
-//!    and nothing is indexed or checkpointed until an operator acts. The log is never
-//!    rewritten.
+//!    pending (unconfirmed) blocks moved: the step ends asking to be unwound
+//!    ([`IndexOutcome::unwind_to`]) and the engine calls [`Stage::unwind`], which deletes
+//!    their records and rewinds the cursor, silently apart from a `warn!`. If a block
+//!    holding *logged* records changed, the chain is **halted**: the reason is stored,
+//!    an `error!` is logged, and nothing is indexed or checkpointed until an operator
+//!    acts. The log is never rewritten, so an unwind below logged records is refused.
 //! 2. **Fetch.** Records of `cursor..=min(cursor + batch_span - 1, head)` are stored
 //!    as pending (blocks above the confirmed tip `head - confirmations` stay pending
 //!    and are re-checked until confirmed). The hash of the range's last block is read
@@ -19,15 +20,43 @@
 //!    alone, so every attestor computes the same log.
 
 use alloy::primitives::B256;
+use async_trait::async_trait;
 use evidence_adapters::{AdapterError, BlockRef};
 use evidence_schemas::ChainId;
 use tracing::{debug, error, info, instrument, warn};
 
+use super::{Stage, StageContext};
 use crate::{
     Result,
-    engine::ChainRuntime,
+    runtime::ChainRuntime,
     store::{Cursor, Store},
 };
+
+/// The index stage of one source chain (see the module docs).
+#[derive(Debug, Clone, Copy)]
+pub struct IndexStage<'a> {
+    /// The chain.
+    pub rt: &'a ChainRuntime,
+}
+
+#[async_trait]
+impl Stage for IndexStage<'_> {
+    type Outcome = IndexOutcome;
+
+    fn name(&self) -> &'static str {
+        "index"
+    }
+
+    async fn execute(&mut self, ctx: StageContext<'_>) -> Result<IndexOutcome> {
+        index_once(ctx.store, self.rt).await
+    }
+
+    /// Deletes the pending records, blocks and quarantined events from `to_block` on
+    /// and moves the cursor back to it; refused below the last logged block.
+    async fn unwind(&mut self, ctx: StageContext<'_>, to_block: u64) -> Result<()> {
+        unwind_index(ctx.store, self.rt, to_block).await
+    }
+}
 
 /// What one index step did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,6 +67,10 @@ pub struct IndexOutcome {
     pub fetched_to: Option<u64>,
     /// Records confirmed into the log in this step.
     pub logged: u64,
+    /// A reorg replaced stored blocks from this one on: the stage is to be unwound to
+    /// it ([`Stage::unwind`]) before the next step. The engine does so at once and
+    /// reports it in `rewound_to`.
+    pub unwind_to: Option<u64>,
     /// Set when a reorg rewound the cursor to this block.
     pub rewound_to: Option<u64>,
     /// The chain is halted (now or before).
@@ -85,7 +118,7 @@ pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome
         && fetch_hash(rt, number, head.number).await? != Some(hash)
     {
         debug!(target: "relayer::index", block = number, stored = %hash, "stored block hash no longer canonical");
-        return handle_reorg(store, rt, &cursor, out).await;
+        return plan_reorg(store, rt, &cursor, out).await;
     }
 
     // Fetch.
@@ -173,7 +206,7 @@ pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome
             if fetch_hash(rt, pending.number, head.number).await? != Some(pending.hash) {
                 debug!(target: "relayer::index", block = pending.number, "pending block no longer canonical");
                 let cursor = load_cursor(store, chain).await?;
-                return handle_reorg(store, rt, &cursor, out).await;
+                return plan_reorg(store, rt, &cursor, out).await;
             }
         }
         let tip_block = fetch_block(rt, confirm_to, head.number).await?;
@@ -181,7 +214,7 @@ pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome
             && stored != tip_block.hash
         {
             let cursor = load_cursor(store, chain).await?;
-            return handle_reorg(store, rt, &cursor, out).await;
+            return plan_reorg(store, rt, &cursor, out).await;
         }
         let batch = store.mark_logged(chain, &tip_block).await?;
         out.logged = batch.record_ids.len() as u64;
@@ -235,7 +268,9 @@ async fn fetch_block(rt: &ChainRuntime, number: u64, head: u64) -> Result<BlockR
     }
 }
 
-async fn handle_reorg(
+/// After a mismatch of a stored block's hash: where to unwind to, or a halt when a
+/// block with logged records changed.
+async fn plan_reorg(
     store: &Store,
     rt: &ChainRuntime,
     cursor: &Cursor,
@@ -250,8 +285,7 @@ async fn handle_reorg(
         let to = cursor.confirmed_next;
         warn!(target: "relayer::index", rewind_to = to,
             "reorg within the confirmation depth: pending records discarded, re-indexing");
-        store.save_rewind(chain, to, None).await?;
-        out.rewound_to = Some(to);
+        out.unwind_to = Some(to);
         return Ok(out);
     }
     match store.load_last_logged_block(chain).await? {
@@ -276,16 +310,47 @@ async fn handle_reorg(
             let to = number + 1;
             warn!(target: "relayer::index", rewind_to = to,
                 "reorg deeper than the confirmation depth, but no block with logged records changed; re-indexing");
-            store.save_rewind(chain, to, Some((number, hash))).await?;
-            out.rewound_to = Some(to);
+            out.unwind_to = Some(to);
         }
         None => {
             let to = cursor.start_block;
             warn!(target: "relayer::index", rewind_to = to,
                 "reorg deeper than the confirmation depth before any record was logged; re-indexing");
-            store.save_rewind(chain, to, None).await?;
-            out.rewound_to = Some(to);
+            out.unwind_to = Some(to);
         }
     }
     Ok(out)
+}
+
+/// The index stage's unwind: pending work from `to_block` on is deleted and the
+/// cursor moved back to it. The confirmed tip is kept when it lies below `to_block`;
+/// else it becomes the last block with logged records, and `to_block` must be the
+/// block after it (logged records are never deleted).
+async fn unwind_index(store: &Store, rt: &ChainRuntime, to_block: u64) -> Result<()> {
+    let chain = &rt.chain;
+    let cursor = load_cursor(store, chain).await?;
+    if to_block > cursor.next_block {
+        return Err(crate::RelayerError::Corrupt(format!(
+            "{chain}: cannot unwind to block {to_block}: the cursor is at block {}",
+            cursor.next_block
+        )));
+    }
+    let confirmed = if to_block >= cursor.confirmed_next {
+        None
+    } else {
+        match store.load_last_logged_block(chain).await? {
+            Some((number, hash)) if to_block == number + 1 => Some((number, hash)),
+            Some((number, _)) => {
+                return Err(crate::RelayerError::Corrupt(format!(
+                    "{chain}: cannot unwind to block {to_block}: below the confirmed tip an unwind goes to block {} (just above \
+                     block {number}, the last with logged records), since the log is never rewritten",
+                    number + 1
+                )));
+            }
+            None => None,
+        }
+    };
+    store.save_rewind(chain, to_block, confirmed).await?;
+    debug!(target: "relayer::index", rewound_to = to_block, kept_confirmed = ?confirmed.map(|(n, _)| n), "unwound");
+    Ok(())
 }

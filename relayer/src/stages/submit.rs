@@ -6,8 +6,8 @@
 //! ```text
 //!  (none) --prepare_submission--> prepared --send_raw--> sent --receipt ok--> confirmed
 //!                                     ^                   |--receipt reverted--> failed | superseded
-//!                                     |                   |--nonce used, no receipt--> failed | superseded
-//!                                     +---- replace (same nonce, higher fees) after tx_timeout
+//!                                     |                   |--unmineable, no receipt--> failed | superseded
+//!                                     +---- replace (the submitter's replacement) after tx_timeout
 //! ```
 //!
 //! Without a live row, the mirror's state is read first: a mirror that already holds
@@ -17,17 +17,26 @@
 //! mirror's size. After a restart, a `prepared` or `sent` transaction is broadcast
 //! again (same bytes, same hash) and polled. At most one row per route is live (a
 //! unique index enforces it).
+//!
+//! The transaction is a [`PreparedSubmission`]: an id and a payload this stage stores
+//! and hands back to the route's submitter without reading it. Whether a transaction
+//! can still be mined, and how to replace it (EVM: nonce and fees), is the
+//! submitter's business.
 
 use std::{collections::HashSet, time::Duration};
 
 use alloy::primitives::B256;
+use async_trait::async_trait;
+use evidence_adapters::PreparedSubmission;
 use evidence_schemas::{SignedCheckpoint, checkpoint::verify_signatures};
 use tracing::{debug, error, info, instrument, warn};
 
+use super::{Stage, StageContext};
 use crate::{
     RelayerError, Result,
-    engine::RouteRuntime,
+    alarms::{MirrorCheck, check_mirror_root},
     log::Logs,
+    runtime::RouteRuntime,
     store::{
         Route, Store, Submission, SubmissionPayload, SubmissionState,
         checkpoints::select_signatures, now_ms,
@@ -59,6 +68,9 @@ pub enum SubmitOutcome {
         /// Checkpoint size.
         size: u64,
     },
+    /// The route was stopped by a fatal error (see [`RelayerError::is_fatal`]): it
+    /// is not stepped again until the process restarts.
+    Stopped,
     /// The submission ended in this state.
     Finished {
         /// Checkpoint size.
@@ -74,6 +86,31 @@ pub struct SubmitMemory {
     /// Transactions broadcast by this process (a stored `sent` transaction not in
     /// here is broadcast again once, after a restart).
     broadcast: HashSet<B256>,
+}
+
+/// The submit stage of one route. Nothing to unwind: a submission carries a
+/// checkpoint of the append-only log.
+#[derive(Debug)]
+pub struct SubmitStage<'a> {
+    /// The route.
+    pub rt: &'a RouteRuntime,
+    /// Replace a transaction not mined after this long.
+    pub tx_timeout: Duration,
+    /// What this process broadcast on the route.
+    pub memory: &'a mut SubmitMemory,
+}
+
+#[async_trait]
+impl Stage for SubmitStage<'_> {
+    type Outcome = SubmitOutcome;
+
+    fn name(&self) -> &'static str {
+        "submit"
+    }
+
+    async fn execute(&mut self, ctx: StageContext<'_>) -> Result<SubmitOutcome> {
+        submit_once(ctx.store, ctx.logs, self.rt, self.tx_timeout, self.memory).await
+    }
 }
 
 /// One step of the route's state machine.
@@ -95,46 +132,23 @@ pub async fn submit_once(
     }
 
     let state = rt.mirror.fetch_state(&rt.source_chain).await?;
-    let log_size = logs.size(&rt.source_chain).await?;
-    if state.latest_size > 0 && state.latest_size <= log_size {
-        let ours = logs.root_at(&rt.source_chain, state.latest_size).await?;
-        if ours != state.latest_root {
-            let err = RelayerError::MirrorDiverged {
-                source_chain: rt.source_chain.clone(),
-                destination: rt.destination_chain.clone(),
-                size: state.latest_size,
-                mirror_root: state.latest_root,
-                our_root: ours,
-            };
-            error!(target: "relayer::submit", "{err}");
-            crate::attestors::raise_alarm(
-                store,
-                &crate::store::Alarm {
-                    kind: crate::store::AlarmKind::MirrorDiverged,
-                    source_chain: rt.source_chain.clone(),
-                    destination: Some(rt.destination_chain.clone()),
-                    size: state.latest_size,
-                    peer: Some(format!("mirror {}", rt.domain.mirror)),
-                    our_root: Some(ours),
-                    their_root: Some(state.latest_root),
-                    message: err.to_string(),
-                },
-            )
-            .await?;
-            return Err(err);
-        }
-        if store
+    let check = check_mirror_root(store, logs, rt, &state).await?;
+    if let MirrorCheck::Diverged(err) = check {
+        error!(target: "relayer::submit", "{err}");
+        return Err(err);
+    }
+    if matches!(check, MirrorCheck::Agrees)
+        && store
             .load_checkpoint(&rt.source_chain, state.latest_size)
             .await?
             .is_some()
-            && store
-                .load_last_confirmed_submission(&route)
-                .await?
-                .is_none_or(|s| s.size < state.latest_size)
-        {
-            store.save_observed(&route, state.latest_size).await?;
-            info!(target: "relayer::submit", size = state.latest_size, "mirror accepted our checkpoint from another submitter");
-        }
+        && store
+            .load_last_confirmed_submission(&route)
+            .await?
+            .is_none_or(|s| s.size < state.latest_size)
+    {
+        store.save_observed(&route, state.latest_size).await?;
+        info!(target: "relayer::submit", size = state.latest_size, "mirror accepted our checkpoint from another submitter");
     }
 
     let mut chosen = None;
@@ -193,7 +207,7 @@ pub async fn submit_once(
         from_size: state.latest_size,
     };
     store.save_prepared(&route, size, &payload, &tx).await?;
-    debug!(target: "relayer::submit", size, from = state.latest_size, tx = %tx.hash, nonce = tx.nonce, "submission prepared");
+    debug!(target: "relayer::submit", size, from = state.latest_size, tx = %tx.id, detail = %tx.summary, "submission prepared");
     let live = store
         .load_live_submission(&route)
         .await?
@@ -217,18 +231,18 @@ async fn drive(
     })?;
 
     if sub.state == SubmissionState::Prepared {
-        if !memory.broadcast.contains(&tx.hash) {
+        if !memory.broadcast.contains(&tx.id) {
             // Stored before a restart (or by an instance that died and whose lease we
             // took): it may have been broadcast and mined before the crash kept it from
             // being marked sent. Then it is ours and confirmed, not "superseded": a
             // bundle must name the transaction and block that accepted the checkpoint.
-            if let Some(outcome) = rt.mirror.fetch_receipt(tx.hash).await?
+            if let Some(outcome) = rt.mirror.fetch_receipt(tx.id).await?
                 && outcome.success
             {
                 store
-                    .mark_confirmed(route, size, &tx.hash, outcome.block_number)
+                    .mark_confirmed(route, size, &tx.id, outcome.block_number)
                     .await?;
-                info!(target: "relayer::submit", size, tx = %tx.hash, block = outcome.block_number,
+                info!(target: "relayer::submit", size, tx = %tx.id, block = outcome.block_number,
                     "checkpoint confirmed on the mirror (sent before a restart)");
                 return Ok(SubmitOutcome::Finished {
                     size,
@@ -254,14 +268,14 @@ async fn drive(
         }
         broadcast(rt, &tx, memory).await?;
         store.mark_sent(route, size).await?;
-        info!(target: "relayer::submit", size, tx = %tx.hash, nonce = tx.nonce, "checkpoint submitted");
+        info!(target: "relayer::submit", size, tx = %tx.id, detail = %tx.summary, "checkpoint submitted");
         return Ok(SubmitOutcome::Sent { size });
     }
 
-    if !memory.broadcast.contains(&tx.hash) {
+    if !memory.broadcast.contains(&tx.id) {
         broadcast(rt, &tx, memory).await?;
     }
-    for hash in std::iter::once(tx.hash).chain(sub.prior_tx_hashes.iter().copied()) {
+    for hash in std::iter::once(tx.id).chain(sub.prior_tx_hashes.iter().copied()) {
         let Some(outcome) = rt.mirror.fetch_receipt(hash).await? else {
             continue;
         };
@@ -287,11 +301,10 @@ async fn drive(
         )
         .await;
     }
-    let nonce = rt.mirror.fetch_confirmed_nonce().await?;
-    if nonce > tx.nonce {
+    if let Some(why) = rt.mirror.fetch_unmineable(&tx).await? {
         return finish_unmined(store, rt, route, size, &format!(
-            "transaction {} was dropped or replaced: nonce {} is used and none of our transactions has a receipt",
-            tx.hash, tx.nonce
+            "transaction {} was dropped or replaced: {why} and none of our transactions has a receipt",
+            tx.id
         ))
         .await;
     }
@@ -305,9 +318,9 @@ async fn drive(
             .mirror
             .prepare_submission(&payload.signed, &payload.consistency_proof, Some(&tx))
             .await?;
-        store.save_replacement(route, size, &tx.hash, &new).await?;
-        warn!(target: "relayer::submit", size, old = %tx.hash, new = %new.hash, nonce = new.nonce,
-            max_fee_per_gas = new.max_fee_per_gas, "transaction not mined in time; replaced with higher fees");
+        store.save_replacement(route, size, &tx.id, &new).await?;
+        warn!(target: "relayer::submit", size, old = %tx.id, new = %new.id, detail = %new.summary,
+            "transaction not mined in time; replaced");
         broadcast(rt, &new, memory).await?;
         store.mark_sent(route, size).await?;
         return Ok(SubmitOutcome::Replaced { size });
@@ -319,17 +332,17 @@ async fn drive(
 /// and the nonce tells what became of the transaction.
 async fn broadcast(
     rt: &RouteRuntime,
-    tx: &evidence_adapters::PreparedTx,
+    tx: &PreparedSubmission,
     memory: &mut SubmitMemory,
 ) -> Result<()> {
     match rt.mirror.send_raw(tx).await {
         Ok(()) => {}
         Err(e) if e.is_retryable() => return Err(e.into()),
         Err(e) => {
-            warn!(target: "relayer::submit", tx = %tx.hash, error = %e, "broadcast refused; will poll")
+            warn!(target: "relayer::submit", tx = %tx.id, error = %e, "broadcast refused; will poll")
         }
     }
-    memory.broadcast.insert(tx.hash);
+    memory.broadcast.insert(tx.id);
     Ok(())
 }
 

@@ -18,12 +18,14 @@
 use std::time::Duration;
 
 use alloy::primitives::FixedBytes;
+use async_trait::async_trait;
 use evidence_schemas::timestamp::{TsaRoots, build_request, imprint_of, verify_response};
 use tracing::{info, instrument, warn};
 
+use super::{Stage, StageContext};
 use crate::{
     RelayerError, Result,
-    engine::RouteRuntime,
+    runtime::RouteRuntime,
     store::{NewTimestamp, Store, now_ms},
 };
 
@@ -157,6 +159,29 @@ pub struct TimestampOutcome {
     pub stored: usize,
     /// Requests that failed (retried later).
     pub failed: usize,
+}
+
+/// The timestamp stage of one route. Nothing to unwind: tokens are over accepted
+/// checkpoints.
+#[derive(Debug, Clone, Copy)]
+pub struct TimestampStage<'a> {
+    /// The route.
+    pub rt: &'a RouteRuntime,
+    /// The configured TSAs.
+    pub tsas: &'a [TsaClient],
+}
+
+#[async_trait]
+impl Stage for TimestampStage<'_> {
+    type Outcome = TimestampOutcome;
+
+    fn name(&self) -> &'static str {
+        "timestamp"
+    }
+
+    async fn execute(&mut self, ctx: StageContext<'_>) -> Result<TimestampOutcome> {
+        timestamp_once(ctx.store, self.rt, self.tsas).await
+    }
 }
 
 /// One step for one route: up to a few requests per TSA, tokens stored when they check.

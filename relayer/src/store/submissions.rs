@@ -1,10 +1,16 @@
 //! Submissions of checkpoints to destination mirrors: the prepare → send → confirm
 //! state machine, one row per (route, checkpoint size), every transition one write.
+//!
+//! A row's transaction is a [`PreparedSubmission`], opaque here: `tx_hash` (its id),
+//! `tx_payload` (0x-hex, read only by the destination's submitter) and `tx_summary`.
+//! Rows written before migration 0040 hold an EVM transaction in the columns `raw_tx`,
+//! `nonce`, `max_fee_per_gas` and `max_priority_fee_per_gas` instead; they are read
+//! into the EVM payload they would have been given ([`legacy_evm_submission`]).
 
 use std::{fmt, str::FromStr};
 
 use alloy::primitives::{B256, Bytes};
-use evidence_adapters::PreparedTx;
+use evidence_adapters::{PreparedSubmission, evm_mirror::EvmTxPayload};
 use evidence_schemas::SignedCheckpoint;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -95,7 +101,7 @@ pub struct Submission {
     /// State.
     pub state: SubmissionState,
     /// The current transaction (none for `observed`).
-    pub tx: Option<PreparedTx>,
+    pub tx: Option<PreparedSubmission>,
     /// Hashes of transactions this one replaced (same nonce).
     pub prior_tx_hashes: Vec<B256>,
     /// What the transaction carries.
@@ -191,7 +197,7 @@ impl Store {
         route: &Route,
         size: u64,
         payload: &SubmissionPayload,
-        tx: &PreparedTx,
+        tx: &PreparedSubmission,
     ) -> Result<()> {
         let mut db = self.begin_fenced().await?;
         let payload = serde_json::to_string(payload).map_err(|e| {
@@ -199,24 +205,22 @@ impl Store {
         })?;
         let now = now_ms();
         sqlx::query(
-            "INSERT INTO submissions (source_chain, destination_chain, size, state, tx_hash, raw_tx, nonce,
-                max_fee_per_gas, max_priority_fee_per_gas, payload, attempts, created_at, updated_at)
-             VALUES ($1, $2, $3, 'prepared', $4, $5, $6, $7, $8, $9, 1, $10, $10)
+            "INSERT INTO submissions (source_chain, destination_chain, size, state, tx_hash, tx_payload,
+                tx_summary, payload, attempts, created_at, updated_at)
+             VALUES ($1, $2, $3, 'prepared', $4, $5, $6, $7, 1, $8, $8)
              ON CONFLICT (source_chain, destination_chain, size) DO UPDATE SET
-                state = 'prepared', tx_hash = excluded.tx_hash, raw_tx = excluded.raw_tx,
-                nonce = excluded.nonce, max_fee_per_gas = excluded.max_fee_per_gas,
-                max_priority_fee_per_gas = excluded.max_priority_fee_per_gas,
+                state = 'prepared', tx_hash = excluded.tx_hash, tx_payload = excluded.tx_payload,
+                tx_summary = excluded.tx_summary, raw_tx = NULL, nonce = NULL,
+                max_fee_per_gas = NULL, max_priority_fee_per_gas = NULL,
                 payload = excluded.payload, attempts = submissions.attempts + 1,
                 prior_tx_hashes = '', sent_at = NULL, mined_block = NULL, updated_at = excluded.updated_at",
         )
         .bind(route.source.as_str())
         .bind(route.destination.as_str())
         .bind(int(size))
-        .bind(hex32(&tx.hash))
-        .bind(format!("{:#x}", tx.raw))
-        .bind(int(tx.nonce))
-        .bind(tx.max_fee_per_gas.to_string())
-        .bind(tx.max_priority_fee_per_gas.to_string())
+        .bind(hex32(&tx.id))
+        .bind(format!("{:#x}", tx.payload))
+        .bind(tx.summary.as_str())
         .bind(payload)
         .bind(now)
         .execute(&mut *db)
@@ -225,31 +229,30 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the live transaction of (route, size) with `tx` (same nonce, higher
-    /// fees): state back to `prepared`, the old hash kept in `prior_tx_hashes`.
+    /// Replaces the live transaction of (route, size) with `tx` (one the submitter
+    /// built to replace it, e.g. same nonce and higher fees): state back to
+    /// `prepared`, the old id kept in `prior_tx_hashes`.
     pub async fn save_replacement(
         &self,
         route: &Route,
         size: u64,
         old: &B256,
-        tx: &PreparedTx,
+        tx: &PreparedSubmission,
     ) -> Result<()> {
         let mut db = self.begin_fenced().await?;
         let n = sqlx::query(&format!(
-            "UPDATE submissions SET state = 'prepared', tx_hash = $4, raw_tx = $5, nonce = $6,
-                max_fee_per_gas = $7, max_priority_fee_per_gas = $8,
-                prior_tx_hashes = prior_tx_hashes || $9, attempts = attempts + 1, sent_at = NULL,
-                updated_at = $10
+            "UPDATE submissions SET state = 'prepared', tx_hash = $4, tx_payload = $5, tx_summary = $6,
+                raw_tx = NULL, nonce = NULL, max_fee_per_gas = NULL, max_priority_fee_per_gas = NULL,
+                prior_tx_hashes = prior_tx_hashes || $7, attempts = attempts + 1, sent_at = NULL,
+                updated_at = $8
              WHERE source_chain = $1 AND destination_chain = $2 AND size = $3 AND {LIVE}"
         ))
         .bind(route.source.as_str())
         .bind(route.destination.as_str())
         .bind(int(size))
-        .bind(hex32(&tx.hash))
-        .bind(format!("{:#x}", tx.raw))
-        .bind(int(tx.nonce))
-        .bind(tx.max_fee_per_gas.to_string())
-        .bind(tx.max_priority_fee_per_gas.to_string())
+        .bind(hex32(&tx.id))
+        .bind(format!("{:#x}", tx.payload))
+        .bind(tx.summary.as_str())
         .bind(format!("{},", hex32(old)))
         .bind(now_ms())
         .execute(&mut *db)
@@ -347,8 +350,8 @@ impl Store {
                 created_at, updated_at)
              VALUES ($1, $2, $3, 'observed', 0, 'accepted by the mirror from another submitter', $4, $4)
              ON CONFLICT (source_chain, destination_chain, size) DO UPDATE SET state = 'observed',
-                updated_at = excluded.updated_at, tx_hash = NULL, raw_tx = NULL, nonce = NULL,
-                mined_block = NULL
+                updated_at = excluded.updated_at, tx_hash = NULL, tx_payload = NULL, tx_summary = NULL,
+                raw_tx = NULL, nonce = NULL, mined_block = NULL
              WHERE submissions.state IN ('failed', 'superseded')",
         )
         .bind(route.source.as_str())
@@ -386,25 +389,19 @@ fn expect_one(rows: u64, route: &Route, size: u64, what: &str) -> Result<()> {
 
 fn submission_from_row(r: &sqlx::any::AnyRow) -> Result<Submission> {
     let hash: Option<String> = r.try_get("tx_hash")?;
-    let raw: Option<String> = r.try_get("raw_tx")?;
-    let nonce: Option<i64> = r.try_get("nonce")?;
-    let fee = |col: &str| -> Result<u128> {
-        let v: Option<String> = r.try_get(col)?;
-        v.unwrap_or_default()
-            .parse()
-            .map_err(|e| RelayerError::corrupt(format!("submissions.{col}: {e}")))
-    };
-    let tx = match (hash, raw, nonce) {
-        (Some(h), Some(raw), Some(nonce)) => Some(PreparedTx {
-            hash: parse_b256("submissions.tx_hash", &h)?,
-            raw: raw
+    let payload: Option<String> = r.try_get("tx_payload")?;
+    let tx = match (hash, payload) {
+        (Some(h), Some(payload)) => Some(PreparedSubmission {
+            id: parse_b256("submissions.tx_hash", &h)?,
+            payload: payload
                 .parse::<Bytes>()
-                .map_err(|e| RelayerError::corrupt(format!("submissions.raw_tx: {e}")))?,
-            nonce: uint(nonce),
-            max_fee_per_gas: fee("max_fee_per_gas")?,
-            max_priority_fee_per_gas: fee("max_priority_fee_per_gas")?,
+                .map_err(|e| RelayerError::corrupt(format!("submissions.tx_payload: {e}")))?,
+            summary: r
+                .try_get::<Option<String>, _>("tx_summary")?
+                .unwrap_or_default(),
         }),
-        _ => None,
+        (Some(h), None) => legacy_evm_submission(r, &h)?,
+        (None, _) => None,
     };
     let prior: String = r.try_get("prior_tx_hashes")?;
     let prior_tx_hashes = prior
@@ -436,6 +433,33 @@ fn submission_from_row(r: &sqlx::any::AnyRow) -> Result<Submission> {
         sent_at: r.try_get("sent_at")?,
         updated_at: r.try_get("updated_at")?,
     })
+}
+
+/// A row written before migration 0040: its EVM transaction in the old columns, read
+/// into the payload the EVM submitter reads (`None` when the row has no transaction).
+fn legacy_evm_submission(r: &sqlx::any::AnyRow, hash: &str) -> Result<Option<PreparedSubmission>> {
+    let raw: Option<String> = r.try_get("raw_tx")?;
+    let nonce: Option<i64> = r.try_get("nonce")?;
+    let (Some(raw), Some(nonce)) = (raw, nonce) else {
+        return Ok(None);
+    };
+    let fee = |col: &str| -> Result<u128> {
+        let v: Option<String> = r.try_get(col)?;
+        v.unwrap_or_default()
+            .parse()
+            .map_err(|e| RelayerError::corrupt(format!("submissions.{col}: {e}")))
+    };
+    let payload = EvmTxPayload {
+        raw: raw
+            .parse::<Bytes>()
+            .map_err(|e| RelayerError::corrupt(format!("submissions.raw_tx: {e}")))?,
+        nonce: uint(nonce),
+        max_fee_per_gas: fee("max_fee_per_gas")?,
+        max_priority_fee_per_gas: fee("max_priority_fee_per_gas")?,
+    };
+    Ok(Some(
+        payload.into_submission(parse_b256("submissions.tx_hash", hash)?),
+    ))
 }
 
 #[cfg(test)]

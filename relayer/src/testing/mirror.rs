@@ -8,7 +8,7 @@ use std::{
 use alloy::primitives::{Address, B256, keccak256};
 use async_trait::async_trait;
 use evidence_adapters::{
-    AdapterError, MirrorReader, MirrorState, MirrorSubmitter, PreparedTx, TxOutcome,
+    AdapterError, MirrorReader, MirrorState, MirrorSubmitter, PreparedSubmission, TxOutcome,
 };
 use evidence_schemas::{
     ChainId, SignedCheckpoint,
@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::lock;
 
-/// What a fake transaction carries (its "calldata").
+/// What a fake transaction carries (its "calldata"), and the payload of its
+/// [`PreparedSubmission`] (JSON): the fake is a chain family of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct FakeTx {
     signed: SignedCheckpoint,
@@ -261,6 +262,13 @@ impl FakeMirror {
         Ok(())
     }
 
+    fn decode(&self, submission: &PreparedSubmission) -> Result<FakeTx, AdapterError> {
+        serde_json::from_slice(&submission.payload).map_err(|e| AdapterError::Rpc {
+            chain: self.chain.clone(),
+            message: format!("invalid raw tx: {e}"),
+        })
+    }
+
     fn maybe_fail(&self) -> Result<(), AdapterError> {
         let mut m = lock(&self.inner);
         if m.failures > 0 {
@@ -355,9 +363,10 @@ impl MirrorSubmitter for FakeMirror {
         &self,
         checkpoint: &SignedCheckpoint,
         consistency_proof: &[B256],
-        replace: Option<&PreparedTx>,
-    ) -> Result<PreparedTx, AdapterError> {
+        replace: Option<&PreparedSubmission>,
+    ) -> Result<PreparedSubmission, AdapterError> {
         self.maybe_fail()?;
+        let replace = replace.map(|r| self.decode(r)).transpose()?;
         let m = lock(&self.inner);
         let (nonce, fee) = match replace {
             Some(old) => (old.nonce, old.max_fee_per_gas + old.max_fee_per_gas / 4 + 1),
@@ -378,21 +387,16 @@ impl MirrorSubmitter for FakeMirror {
             max_fee_per_gas: fee,
         };
         let raw = serde_json::to_vec(&tx).map_err(|e| AdapterError::Config(e.to_string()))?;
-        Ok(PreparedTx {
-            hash: keccak256(&raw),
-            raw: raw.into(),
-            nonce,
-            max_fee_per_gas: fee,
-            max_priority_fee_per_gas: fee / 10,
+        Ok(PreparedSubmission {
+            id: keccak256(&raw),
+            payload: raw.into(),
+            summary: format!("fake nonce {nonce}, fee {fee}"),
         })
     }
 
-    async fn send_raw(&self, tx: &PreparedTx) -> Result<(), AdapterError> {
+    async fn send_raw(&self, tx: &PreparedSubmission) -> Result<(), AdapterError> {
         self.maybe_fail()?;
-        let decoded: FakeTx = serde_json::from_slice(&tx.raw).map_err(|e| AdapterError::Rpc {
-            chain: self.chain.clone(),
-            message: format!("invalid raw tx: {e}"),
-        })?;
+        let decoded = self.decode(tx)?;
         let mut m = lock(&self.inner);
         if m.send_failures > 0 {
             m.send_failures -= 1;
@@ -402,7 +406,7 @@ impl MirrorSubmitter for FakeMirror {
             });
         }
         m.broadcasts += 1;
-        if m.receipts.contains_key(&tx.hash) {
+        if m.receipts.contains_key(&tx.id) {
             return Ok(());
         }
         if decoded.nonce < m.confirmed_nonce {
@@ -412,7 +416,7 @@ impl MirrorSubmitter for FakeMirror {
             });
         }
         if let Some((hash, old)) = m.mempool.get(&decoded.nonce) {
-            if *hash == tx.hash {
+            if *hash == tx.id {
                 return Ok(());
             }
             if decoded.max_fee_per_gas <= old.max_fee_per_gas + old.max_fee_per_gas / 10 {
@@ -422,7 +426,7 @@ impl MirrorSubmitter for FakeMirror {
                 });
             }
         }
-        m.mempool.insert(decoded.nonce, (tx.hash, decoded));
+        m.mempool.insert(decoded.nonce, (tx.id, decoded));
         if m.auto_mine {
             Self::mine_inner(&self.domain, &mut m);
         }
@@ -434,8 +438,13 @@ impl MirrorSubmitter for FakeMirror {
         Ok(lock(&self.inner).receipts.get(&hash).cloned())
     }
 
-    async fn fetch_confirmed_nonce(&self) -> Result<u64, AdapterError> {
+    async fn fetch_unmineable(
+        &self,
+        submission: &PreparedSubmission,
+    ) -> Result<Option<String>, AdapterError> {
         self.maybe_fail()?;
-        Ok(lock(&self.inner).confirmed_nonce)
+        let tx = self.decode(submission)?;
+        let confirmed = lock(&self.inner).confirmed_nonce;
+        Ok((confirmed > tx.nonce).then(|| format!("nonce {} is used", tx.nonce)))
     }
 }

@@ -109,20 +109,26 @@ impl World {
             .await
     }
 
-    pub async fn engine_with(
-        &self,
-        store: Store,
-        chain: Arc<FakeChain>,
-        mirror: Arc<FakeMirror>,
-    ) -> Engine {
-        let chains = vec![ChainRuntime {
+    /// The source chain as the engines of these tests index it: `chain` (usually
+    /// [`World::chain`]) with the world's confirmations, from block 1, 5 blocks a fetch.
+    pub fn chain_runtime(&self, chain: Arc<FakeChain>) -> ChainRuntime {
+        ChainRuntime {
             chain: source_id(),
             name: "court".into(),
             source: chain,
             confirmations: self.confirmations,
             start_block: 1,
             batch_span: 5,
-        }];
+        }
+    }
+
+    pub async fn engine_with(
+        &self,
+        store: Store,
+        chain: Arc<FakeChain>,
+        mirror: Arc<FakeMirror>,
+    ) -> Engine {
+        let chains = vec![self.chain_runtime(chain)];
         let routes = vec![RouteRuntime {
             source_chain: source_id(),
             destination_chain: dest_id(),

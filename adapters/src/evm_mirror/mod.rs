@@ -8,32 +8,33 @@
 //! and raises both fees by at least 12.5 % (the mempool replacement rule of geth and
 //! most clients).
 
+//!
+//! The reading half is here; the submitting half, with the EVM payload of a
+//! [`PreparedSubmission`](crate::mirror::PreparedSubmission) (raw transaction, nonce,
+//! fees), is [`submit`].
+
 use alloy::{
-    consensus::TxEnvelope,
-    eips::{BlockId, eip2718::Encodable2718},
-    network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
+    eips::BlockId,
     primitives::{Address, B256, Bytes, U256},
     providers::Provider,
-    rpc::{
-        json_rpc::ErrorPayload,
-        types::{Filter, TransactionRequest},
-    },
-    signers::local::PrivateKeySigner,
-    sol_types::{SolCall, SolEvent, decode_revert_reason},
+    rpc::{json_rpc::ErrorPayload, types::Filter},
+    sol_types::{SolEvent, decode_revert_reason},
 };
 use async_trait::async_trait;
-use evidence_schemas::{ChainId, attestor_set::SetAuthorization, checkpoint::SignedCheckpoint};
-use tracing::{debug, info, instrument, warn};
+use evidence_schemas::{ChainId, attestor_set::SetAuthorization};
+use tracing::instrument;
 
 use crate::{
     contracts::AnchorMirror,
     error::AdapterError,
-    mirror::{
-        MirrorReader, MirrorState, MirrorSubmitter, PendingOwnerRotation, PreparedTx, TxOutcome,
-    },
-    registry::span::{SpanControl, fetch_adaptive},
+    mirror::{MirrorReader, MirrorState, PendingOwnerRotation},
+    evm_source::span::{SpanControl, fetch_adaptive},
     rpc::ChainRpc,
 };
+
+pub mod submit;
+
+pub use submit::{EvmMirrorClient, EvmTxPayload};
 
 /// One `CheckpointAccepted` event of a mirror.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,9 +93,6 @@ pub struct OwnerRotationProposal {
     pub tx_hash: B256,
 }
 
-/// Gas limit margin over the estimate, in percent.
-const GAS_MARGIN_PERCENT: u64 = 20;
-
 /// A reader of one `AnchorMirror`: its state, roots, attestor sets and events. Holds
 /// no key; what read-only commands and verifiers use.
 #[derive(Debug)]
@@ -104,90 +102,6 @@ pub struct EvmMirrorReader {
     mirror: Address,
     start_block: u64,
     event_span: SpanControl,
-}
-
-/// A client of one `AnchorMirror` that also submits, signing with one local key: an
-/// [`EvmMirrorReader`] (reachable through `Deref`) plus the sender. Built without a
-/// sender ([`EvmMirrorClient::without_sender`]) for an attest-only instance, it refuses
-/// every submission instead of inventing a key.
-#[derive(Debug)]
-pub struct EvmMirrorClient {
-    reader: EvmMirrorReader,
-    signer: Option<PrivateKeySigner>,
-}
-
-impl EvmMirrorClient {
-    /// A client of the mirror at `mirror`, sending from `signer`'s address.
-    pub fn new(rpc: ChainRpc, chain: ChainId, mirror: Address, signer: PrivateKeySigner) -> Self {
-        Self {
-            reader: EvmMirrorReader::new(rpc, chain, mirror),
-            signer: Some(signer),
-        }
-    }
-
-    /// A client that reads and never sends (an attest-only instance's routes): every
-    /// submission step fails with a configuration error.
-    pub fn without_sender(rpc: ChainRpc, chain: ChainId, mirror: Address) -> Self {
-        Self {
-            reader: EvmMirrorReader::new(rpc, chain, mirror),
-            signer: None,
-        }
-    }
-
-    fn signer(&self) -> Result<&PrivateKeySigner, AdapterError> {
-        self.signer.as_ref().ok_or_else(|| {
-            AdapterError::Config(format!(
-                "{}: this instance holds no relayer key (attest-only) and never submits to the mirror {}",
-                self.chain, self.mirror
-            ))
-        })
-    }
-
-    /// First block to search for mirror events (the mirror's deployment block).
-    pub fn with_start_block(mut self, block: u64) -> Self {
-        self.reader.start_block = block;
-        self
-    }
-
-    /// The sending account (`None` without a sender).
-    pub fn sender(&self) -> Option<Address> {
-        self.signer.as_ref().map(PrivateKeySigner::address)
-    }
-
-    /// The reading half.
-    pub fn reader(&self) -> &EvmMirrorReader {
-        &self.reader
-    }
-
-    async fn fees(&self, replace: Option<&PreparedTx>) -> Result<(u128, u128), AdapterError> {
-        let provider = self.rpc.provider();
-        let est = provider
-            .estimate_eip1559_fees()
-            .await
-            .map_err(|e| self.rpc.error("eth_feeHistory", e))?;
-        let node_tip = match provider.get_max_priority_fee_per_gas().await {
-            Ok(tip) => tip,
-            Err(e) => {
-                debug!(target: "adapters::mirror", chain = %self.chain, error = %e, "eth_maxPriorityFeePerGas unavailable; using the fee history");
-                0
-            }
-        };
-        let (mut max_fee, mut tip) =
-            bump_for_tip(est.max_fee_per_gas, est.max_priority_fee_per_gas, node_tip);
-        if let Some(old) = replace {
-            tip = tip.max(replacement_bump(old.max_priority_fee_per_gas));
-            max_fee = max_fee.max(replacement_bump(old.max_fee_per_gas));
-        }
-        Ok((max_fee.max(tip), tip))
-    }
-}
-
-impl std::ops::Deref for EvmMirrorClient {
-    type Target = EvmMirrorReader;
-
-    fn deref(&self) -> &EvmMirrorReader {
-        &self.reader
-    }
 }
 
 impl EvmMirrorReader {
@@ -465,21 +379,6 @@ impl EvmMirrorReader {
     }
 }
 
-/// Raises a fee estimate to a larger tip, keeping the base-fee headroom.
-fn bump_for_tip(max_fee: u128, tip: u128, node_tip: u128) -> (u128, u128) {
-    if node_tip > tip {
-        (max_fee - tip.min(max_fee) + node_tip, node_tip)
-    } else {
-        (max_fee, tip)
-    }
-}
-
-/// At least +12.5 %, rounded up, and at least +1 wei.
-pub fn replacement_bump(fee: u128) -> u128 {
-    fee.saturating_add(fee.div_ceil(8))
-        .max(fee.saturating_add(1))
-}
-
 /// A revert's reason: the mirror's custom error as `Name(field: value, …)`, a
 /// `require` message, or the raw data.
 pub fn decode_mirror_revert(payload: &ErrorPayload) -> Option<String> {
@@ -501,10 +400,6 @@ pub(crate) fn format_sol_error(debug: &str) -> String {
         Some((name, fields)) => format!("{name}({})", fields.strip_suffix(" }").unwrap_or(fields)),
         None => format!("{inner}()"),
     }
-}
-
-fn lower(e: &impl std::fmt::Display) -> String {
-    e.to_string().to_ascii_lowercase()
 }
 
 #[async_trait]
@@ -561,221 +456,11 @@ impl MirrorReader for EvmMirrorReader {
     }
 }
 
-/// The reading half, delegated.
-#[async_trait]
-impl MirrorReader for EvmMirrorClient {
-    fn chain(&self) -> &ChainId {
-        self.reader.chain()
-    }
-
-    fn mirror(&self) -> Address {
-        self.reader.mirror()
-    }
-
-    async fn fetch_state(&self, source: &ChainId) -> Result<MirrorState, AdapterError> {
-        self.reader.fetch_state(source).await
-    }
-
-    async fn fetch_state_as_of(
-        &self,
-        source: &ChainId,
-        block: Option<u64>,
-    ) -> Result<MirrorState, AdapterError> {
-        self.reader.fetch_state_as_of(source, block).await
-    }
-
-    async fn fetch_pending_owner_rotation(
-        &self,
-        source: &ChainId,
-    ) -> Result<Option<PendingOwnerRotation>, AdapterError> {
-        self.reader.fetch_pending_owner_rotation(source).await
-    }
-
-    async fn fetch_root_at(&self, source: &ChainId, size: u64) -> Result<B256, AdapterError> {
-        self.reader.fetch_root_at(source, size).await
-    }
-
-    async fn verify_record(
-        &self,
-        source: &ChainId,
-        size: u64,
-        record_id: B256,
-        index: u64,
-        proof: &[B256],
-    ) -> Result<bool, AdapterError> {
-        self.reader
-            .verify_record(source, size, record_id, index, proof)
-            .await
-    }
-}
-
-#[async_trait]
-impl MirrorSubmitter for EvmMirrorClient {
-    #[instrument(target = "adapters::mirror", skip_all, fields(chain = %self.chain, size = checkpoint.checkpoint.size, replace = ?replace.map(|r| r.hash)))]
-    async fn prepare_submission(
-        &self,
-        checkpoint: &SignedCheckpoint,
-        consistency_proof: &[B256],
-        replace: Option<&PreparedTx>,
-    ) -> Result<PreparedTx, AdapterError> {
-        let provider = self.rpc.provider();
-        let from = self.signer()?.address();
-        let input = AnchorMirror::submitCheckpointCall {
-            cp: (&checkpoint.checkpoint).into(),
-            consistencyProof: consistency_proof.to_vec(),
-            signatures: checkpoint
-                .signatures
-                .iter()
-                .map(|s| s.signature.clone())
-                .collect(),
-        }
-        .abi_encode();
-        let request = TransactionRequest::default()
-            .with_from(from)
-            .with_to(self.mirror)
-            .with_input(input);
-
-        let estimate = provider.estimate_gas(request.clone()).await.map_err(|e| {
-            match e.as_error_resp().and_then(decode_mirror_revert) {
-                Some(reason) => AdapterError::Reverted {
-                    chain: self.chain.clone(),
-                    reason,
-                },
-                None => self.rpc.error("eth_estimateGas", e),
-            }
-        })?;
-        let gas = estimate.saturating_add(estimate * GAS_MARGIN_PERCENT / 100);
-
-        let nonce = match replace {
-            Some(old) => old.nonce,
-            None => provider
-                .get_transaction_count(from)
-                .pending()
-                .await
-                .map_err(|e| self.rpc.error("eth_getTransactionCount", e))?,
-        };
-        let (max_fee, tip) = self.fees(replace).await?;
-
-        let request = request
-            .with_nonce(nonce)
-            .with_chain_id(self.rpc.chain_id())
-            .with_gas_limit(gas)
-            .with_max_fee_per_gas(max_fee)
-            .with_max_priority_fee_per_gas(tip);
-        let wallet = EthereumWallet::from(self.signer()?.clone());
-        let envelope: TxEnvelope = request.build(&wallet).await.map_err(|e| {
-            AdapterError::Config(format!(
-                "{}: cannot sign the submitCheckpoint transaction: {e}",
-                self.chain
-            ))
-        })?;
-        let prepared = PreparedTx {
-            hash: *envelope.tx_hash(),
-            raw: Bytes::from(envelope.encoded_2718()),
-            nonce,
-            max_fee_per_gas: max_fee,
-            max_priority_fee_per_gas: tip,
-        };
-        info!(target: "adapters::mirror", chain = %self.chain, hash = %prepared.hash, nonce, gas, max_fee, tip, "prepared checkpoint submission");
-        Ok(prepared)
-    }
-
-    #[instrument(target = "adapters::mirror", skip_all, fields(chain = %self.chain, hash = %tx.hash, nonce = tx.nonce))]
-    async fn send_raw(&self, tx: &PreparedTx) -> Result<(), AdapterError> {
-        let err = match self.rpc.provider().send_raw_transaction(&tx.raw).await {
-            Ok(_) => return Ok(()),
-            Err(e) => e,
-        };
-        let msg = lower(&err);
-        if msg.contains("already known")
-            || msg.contains("known transaction")
-            || msg.contains("already imported")
-            || msg.contains("alreadyknown")
-        {
-            debug!(target: "adapters::mirror", chain = %self.chain, "node already has this transaction");
-            return Ok(());
-        }
-        if msg.contains("nonce too low")
-            || msg.contains("oldnonce")
-            || msg.contains("nonce is too low")
-        {
-            // Either this very transaction was mined (resending it is a no-op), or
-            // another one with the same nonce was.
-            if self.fetch_receipt(tx.hash).await?.is_some() {
-                debug!(target: "adapters::mirror", chain = %self.chain, "transaction already mined");
-                return Ok(());
-            }
-            warn!(target: "adapters::mirror", chain = %self.chain, "nonce used by another transaction");
-            return Err(AdapterError::NonceUsed {
-                chain: self.chain.clone(),
-                hash: tx.hash,
-                nonce: tx.nonce,
-            });
-        }
-        if msg.contains("underpriced") {
-            return Err(AdapterError::Rpc {
-                chain: self.chain.clone(),
-                message: crate::redact::scrub(&format!(
-                    "eth_sendRawTransaction of {} (nonce {}): {err}; a pending transaction with this nonce pays more — prepare a replacement from it",
-                    tx.hash, tx.nonce
-                ))
-                .into_owned(),
-            });
-        }
-        Err(self.rpc.error(
-            &format!("eth_sendRawTransaction of {} (nonce {})", tx.hash, tx.nonce),
-            err,
-        ))
-    }
-
-    async fn fetch_receipt(&self, hash: B256) -> Result<Option<TxOutcome>, AdapterError> {
-        let receipt = self
-            .rpc
-            .provider()
-            .get_transaction_receipt(hash)
-            .await
-            .map_err(|e| self.rpc.error("eth_getTransactionReceipt", e))?;
-        Ok(receipt.and_then(|r| {
-            Some(TxOutcome {
-                success: r.status(),
-                block_number: r.block_number?,
-                gas_used: r.gas_used,
-            })
-        }))
-    }
-
-    async fn fetch_confirmed_nonce(&self) -> Result<u64, AdapterError> {
-        self.rpc
-            .provider()
-            .get_transaction_count(self.signer()?.address())
-            .latest()
-            .await
-            .map_err(|e| self.rpc.error("eth_getTransactionCount", e))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use alloy::sol_types::SolInterface;
 
     use super::*;
-
-    #[test]
-    fn replacement_bumps_are_at_least_an_eighth() {
-        assert_eq!(replacement_bump(0), 1);
-        assert_eq!(replacement_bump(8), 9);
-        assert_eq!(replacement_bump(9), 11);
-        assert_eq!(replacement_bump(1_000_000_000), 1_125_000_000);
-        for fee in [1u128, 7, 100, 3_000_000_001] {
-            assert!(replacement_bump(fee) * 8 >= fee * 9);
-        }
-    }
-
-    #[test]
-    fn larger_node_tip_keeps_headroom() {
-        assert_eq!(bump_for_tip(100, 10, 30), (120, 30));
-        assert_eq!(bump_for_tip(100, 10, 5), (100, 10));
-    }
 
     #[test]
     fn custom_errors_are_named() {
