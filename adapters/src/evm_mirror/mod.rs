@@ -27,8 +27,8 @@ use tracing::instrument;
 use crate::{
     contracts::AnchorMirror,
     error::AdapterError,
-    mirror::{MirrorReader, MirrorState, PendingOwnerRotation},
     evm_source::span::{SpanControl, fetch_adaptive},
+    mirror::{MirrorReader, MirrorState, PendingOwnerRotation},
     rpc::ChainRpc,
 };
 
