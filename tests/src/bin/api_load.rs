@@ -285,11 +285,13 @@ async fn fill(url: &str, n: u64, anvil_args: &[&str]) -> anyhow::Result<Filled> 
     loop {
         engine.tick_once().await?;
         mine_receipt(&store, &route, &receipts, &mut receipted).await?;
+        // Confirmed as the store sees it (what lookups read), not only accepted.
         let receipts_logged = store.count_logged_records(&ledger).await?;
-        if receipted == log_size
-            && receipts_logged > 0
-            && back.accepted(&ledger).last() == Some(&receipts_logged)
-        {
+        let back_confirmed = store
+            .load_last_confirmed_submission(&Route::new(ledger.clone(), source.clone()))
+            .await?
+            .map(|s| s.size);
+        if receipted == log_size && receipts_logged > 0 && back_confirmed == Some(receipts_logged) {
             break;
         }
         rounds += 1;
