@@ -291,7 +291,10 @@ async fn fill(url: &str, n: u64, anvil_args: &[&str]) -> anyhow::Result<Filled> 
             .load_last_confirmed_submission(&Route::new(ledger.clone(), source.clone()))
             .await?
             .map(|s| s.size);
-        if receipted == log_size && receipts_logged > 0 && back_confirmed == Some(receipts_logged) {
+        if receipted == log_size
+            && receipts_logged == receipts.records(u64::MAX).len() as u64
+            && back_confirmed == Some(receipts_logged)
+        {
             break;
         }
         rounds += 1;
