@@ -2,17 +2,19 @@
 //! proof bundles, chain status, quarantined events, and counts for invariant checks.
 
 use alloy::primitives::{Address, B256, Bytes};
-use evidence_adapters::{MirrorState, Quarantined, receipts::receipt_digest};
+use evidence_adapters::{MirrorState, Quarantined};
 use evidence_schemas::{
     ChainId, EvidenceRecord, ProofBundle,
     bundle::{BUNDLE_VERSION, Destination, Revocation},
 };
 use serde::Serialize;
-use sqlx::{Any, AnyConnection, Row, pool::PoolConnection};
+use sqlx::Row;
+
+mod lookup;
 
 use crate::{
     RelayerError, Result,
-    store::{Route, Store, Submission, SubmissionState, hex32, int, parse_b256, parse_chain, uint},
+    store::{Route, Store, Submission, SubmissionState, int, parse_b256, parse_chain, uint},
 };
 
 /// What a proof bundle is built from ([`Store::proof_target`]).
@@ -204,109 +206,18 @@ pub struct ChainStatus {
     pub alarms: Vec<crate::store::AlarmView>,
 }
 
-/// One lookup in one query: the records matching `$filter` (a condition on `records r`),
-/// each with its chain's name, the newest checkpoint covering it, the logged revoke
-/// that revokes it, and — one row per destination — the newest checkpoint of its chain
-/// mirrored there if that covers it (NULL `m_*` columns when none does), in lookup
-/// order. Every part is an index lookup: `checkpoints` and `submissions` primary keys,
-/// `records_by_digest` / `records_by_ref` (migration 0005); the destinations of a
-/// chain are found by a loose index scan of the submissions' key (recursive CTE `dests`),
-/// so the cost does not grow with the number of checkpoints or submissions.
-macro_rules! lookup_select {
-    ($filter:literal) => {
-        concat!(
-            "WITH RECURSIVE hits AS (
-                 SELECT r.record_id, r.chain, r.leaf_index, r.record, r.invalid_ref, r.block_number,
-                        r.tx_index, r.log_index, c.name AS chain_name,
-                        (SELECT MAX(k.size) FROM checkpoints k WHERE k.chain = r.chain AND k.size > r.leaf_index)
-                            AS newest_checkpoint,
-                        (SELECT v.record_id FROM records v WHERE v.ref_id = r.record_id AND v.chain = r.chain
-                            AND v.action = 'revoke' AND v.status = 'logged' AND v.invalid_ref = 0
-                            ORDER BY v.leaf_index LIMIT 1) AS revoked_by
-                 FROM records r JOIN cursors c ON c.chain = r.chain WHERE ",
-            $filter,
-            "),
-             dests (source, d) AS (
-                 SELECT h.chain, (SELECT MIN(destination_chain) FROM submissions WHERE source_chain = h.chain)
-                 FROM (SELECT DISTINCT chain FROM hits) h
-                 UNION ALL
-                 SELECT dests.source, (SELECT MIN(destination_chain) FROM submissions
-                                       WHERE source_chain = dests.source AND destination_chain > dests.d)
-                 FROM dests WHERE dests.d IS NOT NULL),
-             newest AS (",
-            newest_mirrored_select!(),
-            ")
-             SELECT h.record_id, h.leaf_index, h.record, h.invalid_ref, h.chain_name, h.newest_checkpoint,
-                    h.revoked_by, n.destination_chain AS m_destination, n.size AS m_size, n.tx_hash AS m_tx_hash,
-                    n.mined_block AS m_block, n.root AS m_root, n.indexed AS m_indexed
-             FROM hits h LEFT JOIN newest n ON n.source_chain = h.chain AND n.size > h.leaf_index
-             ORDER BY h.chain, h.block_number, h.tx_index, h.log_index, h.record_id, n.destination_chain"
-        )
-    };
-}
-
-/// Over a CTE `dests (source, d)` of (source chain, destination chain): the newest
-/// confirmed (or observed) submission on each, with its checkpoint's root and whether
-/// this store indexes the destination (only then can it hold the round-trip receipt:
-/// a record's chain must have a cursor).
-macro_rules! newest_mirrored_select {
-    () => {
-        "SELECT s.source_chain, s.destination_chain, s.size,
-                CASE WHEN s.tx_payload IS NOT NULL OR (s.raw_tx IS NOT NULL AND s.nonce IS NOT NULL)
-                     THEN s.tx_hash END AS tx_hash,
-                s.mined_block, k.root,
-                (SELECT COUNT(*) FROM cursors WHERE chain = s.destination_chain) AS indexed
-         FROM dests
-         JOIN submissions s ON s.source_chain = dests.source AND s.destination_chain = dests.d
-             AND s.size = (SELECT MAX(m.size) FROM submissions m
-                           WHERE m.source_chain = dests.source AND m.destination_chain = dests.d
-                             AND m.state IN ('confirmed', 'observed'))
-         LEFT JOIN checkpoints k ON k.chain = s.source_chain AND k.size = s.size"
-    };
-}
-
-/// What one lookup reads through: a single reader connection (taken from the pool once,
-/// not per query) and, for round-trip receipts, the newest mirrored checkpoints of each
-/// destination chain, read at most once.
-struct Reads {
-    conn: PoolConnection<Any>,
-    mirrors: Vec<(ChainId, Vec<Mirror>)>,
-}
-
-/// The newest mirrored checkpoint of a chain on one destination.
-struct Mirror {
-    on: MirroredOn,
-    /// Whether this store indexes the destination chain (only then can it hold the
-    /// round-trip receipt: a record's chain must have a cursor).
-    destination_indexed: bool,
-}
-
 impl Store {
-    async fn reads(&self) -> Result<Reads> {
-        Ok(Reads {
-            conn: self.reader().acquire().await?,
-            mirrors: Vec::new(),
-        })
-    }
-
     /// Every record with this digest, on every chain.
     pub async fn lookup_digest(&self, digest: B256) -> Result<Vec<RecordView>> {
-        let mut reads = self.reads().await?;
-        let rows = sqlx::query(lookup_select!("r.digest = $1"))
-            .bind(hex32(&digest))
-            .fetch_all(&mut *reads.conn)
-            .await?;
-        record_views(&mut reads, &rows).await
+        let mut conn = self.reader().acquire().await?;
+        lookup::lookup(&mut conn, lookup::By::Digest, digest).await
     }
 
     /// The record with this id.
     pub async fn load_record(&self, record_id: B256) -> Result<Option<RecordView>> {
-        let mut reads = self.reads().await?;
-        let rows = sqlx::query(lookup_select!("r.record_id = $1"))
-            .bind(hex32(&record_id))
-            .fetch_all(&mut *reads.conn)
-            .await?;
-        Ok(record_views(&mut reads, &rows).await?.into_iter().next())
+        let mut conn = self.reader().acquire().await?;
+        let views = lookup::lookup(&mut conn, lookup::By::RecordId, record_id).await?;
+        Ok(views.into_iter().next())
     }
 
     /// What a proof bundle of `record_id` on `destination_chain` is built from: the
@@ -483,13 +394,9 @@ impl Store {
             .bind(c)
             .fetch_one(self.reader())
             .await?;
-            let receipts: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM records WHERE chain = $1 AND adapter = $2 AND leaf_index IS NOT NULL",
-            )
-            .bind(c)
-            .bind(evidence_adapters::receipts::RECEIPTS_ADAPTER)
-            .fetch_one(self.reader())
-            .await?;
+            let receipts = self
+                .count_receipts(&chain, " AND leaf_index IS NOT NULL")
+                .await?;
             let quarantined: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM quarantine WHERE chain = $1")
                     .bind(c)
@@ -551,7 +458,7 @@ impl Store {
                 confirmed_block: cursor.confirmed_block.map(|(n, _)| n),
                 log_size: cursor.log_size,
                 pending_records: uint(pending),
-                receipts_logged: uint(receipts),
+                receipts_logged: receipts,
                 last_checkpoint,
                 destinations: dests,
                 quarantined: uint(quarantined),
@@ -589,196 +496,4 @@ impl Store {
             })
             .collect()
     }
-}
-
-/// The rows of `lookup_select!` as views, one per record (its rows are consecutive).
-async fn record_views(reads: &mut Reads, rows: &[sqlx::any::AnyRow]) -> Result<Vec<RecordView>> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < rows.len() {
-        let id: String = rows[start].try_get("record_id")?;
-        let mut end = start + 1;
-        while end < rows.len() && rows[end].try_get::<String, _>("record_id")? == id {
-            end += 1;
-        }
-        out.push(record_view(reads, &rows[start..end]).await?);
-        start = end;
-    }
-    Ok(out)
-}
-
-/// One record's rows of `lookup_select!` as a view: the receipts of its mirrors are the
-/// only further reads, and only for destinations this store indexes.
-async fn record_view(reads: &mut Reads, rows: &[sqlx::any::AnyRow]) -> Result<RecordView> {
-    let row = &rows[0];
-    let json: String = row.try_get("record")?;
-    let record: EvidenceRecord = serde_json::from_str(&json)
-        .map_err(|e| RelayerError::corrupt(format!("records.record: {e}")))?;
-    let record_id = parse_b256("records.record_id", row.try_get("record_id")?)?;
-    let chain = record.source.chain.clone();
-    let leaf: Option<i64> = row.try_get("leaf_index")?;
-    let mut mirrored_on = Vec::new();
-    let state = match leaf.map(uint) {
-        None => RecordState::PendingConfirmation,
-        Some(leaf_index) => {
-            for r in rows {
-                let Some(m) = mirror_from_row(r, "m_")? else {
-                    continue;
-                };
-                let receipt = match m.destination_indexed {
-                    true => round_trip_receipt(reads, &chain, &m.on).await?,
-                    false => None,
-                };
-                let timestamps =
-                    crate::store::timestamps_with(&mut reads.conn, &chain, &m.on).await?;
-                mirrored_on.push(MirroredOn {
-                    receipt,
-                    timestamps,
-                    ..m.on
-                });
-            }
-            match row.try_get::<Option<i64>, _>("newest_checkpoint")? {
-                Some(size) => RecordState::Checkpointed {
-                    leaf_index,
-                    checkpoint_size: uint(size),
-                },
-                None => RecordState::InLog { leaf_index },
-            }
-        }
-    };
-    let revoked_by: Option<String> = row.try_get("revoked_by")?;
-    Ok(RecordView {
-        record,
-        record_id,
-        chain_name: row.try_get("chain_name")?,
-        state,
-        mirrored_on,
-        revoked_by: revoked_by
-            .map(|r| parse_b256("records.record_id", &r))
-            .transpose()?,
-        invalid_ref: row.try_get::<i64, _>("invalid_ref")? != 0,
-    })
-}
-
-/// The mirror in a row's `{prefix}destination`, `{prefix}size`, … columns, if any.
-fn mirror_from_row(r: &sqlx::any::AnyRow, prefix: &str) -> Result<Option<Mirror>> {
-    let col = |name: &str| format!("{prefix}{name}");
-    let Some(destination) = r.try_get::<Option<String>, _>(col("destination").as_str())? else {
-        return Ok(None);
-    };
-    let root: Option<String> = r.try_get(col("root").as_str())?;
-    let tx_hash: Option<String> = r.try_get(col("tx_hash").as_str())?;
-    Ok(Some(Mirror {
-        on: MirroredOn {
-            destination_chain: parse_chain(&destination)?,
-            checkpoint_size: uint(r.try_get(col("size").as_str())?),
-            checkpoint_root: root
-                .map(|r| parse_b256("checkpoints.root", &r))
-                .transpose()?,
-            tx_hash: tx_hash
-                .map(|h| parse_b256("submissions.tx_hash", &h))
-                .transpose()?,
-            block: r
-                .try_get::<Option<i64>, _>(col("block").as_str())?
-                .map(uint),
-            receipt: None,
-            timestamps: Vec::new(),
-        },
-        destination_indexed: r.try_get::<i64, _>(col("indexed").as_str())? > 0,
-    }))
-}
-
-/// Destinations whose mirror holds a checkpoint of `chain` covering `leaf_index`, with
-/// the newest such checkpoint (no receipts): a receipt record's own mirrors.
-async fn mirrored_on_of(
-    reads: &mut Reads,
-    chain: &ChainId,
-    leaf_index: u64,
-) -> Result<Vec<MirroredOn>> {
-    let i = match reads.mirrors.iter().position(|(c, _)| c == chain) {
-        Some(i) => i,
-        None => {
-            let newest = load_newest_mirrored(&mut reads.conn, chain).await?;
-            reads.mirrors.push((chain.clone(), newest));
-            reads.mirrors.len() - 1
-        }
-    };
-    // The newest mirrored checkpoint of a destination covers the record iff any does.
-    Ok(reads.mirrors[i]
-        .1
-        .iter()
-        .filter(|m| m.on.checkpoint_size > leaf_index)
-        .map(|m| m.on.clone())
-        .collect())
-}
-
-/// The newest mirrored checkpoint of `chain` on each destination (`newest_mirrored_select!`
-/// over the destinations found by a loose index scan of the submissions' key).
-async fn load_newest_mirrored(conn: &mut AnyConnection, chain: &ChainId) -> Result<Vec<Mirror>> {
-    let rows = sqlx::query(concat!(
-        "WITH RECURSIVE dests (source, d) AS (
-             SELECT $1, (SELECT MIN(destination_chain) FROM submissions WHERE source_chain = $1)
-             UNION ALL
-             SELECT dests.source, (SELECT MIN(destination_chain) FROM submissions
-                                   WHERE source_chain = dests.source AND destination_chain > dests.d)
-             FROM dests WHERE dests.d IS NOT NULL),
-         newest AS (",
-        newest_mirrored_select!(),
-        ")
-         SELECT destination_chain AS m_destination, size AS m_size, tx_hash AS m_tx_hash,
-                mined_block AS m_block, root AS m_root, indexed AS m_indexed
-         FROM newest ORDER BY destination_chain"
-    ))
-    .bind(chain.as_str())
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .filter_map(|r| mirror_from_row(r, "m_").transpose())
-        .collect()
-}
-
-/// The receipt record of `m`'s checkpoint on its destination chain, if indexed.
-async fn round_trip_receipt(
-    reads: &mut Reads,
-    source: &ChainId,
-    m: &MirroredOn,
-) -> Result<Option<RoundTripReceipt>> {
-    let Some(root) = m.checkpoint_root else {
-        return Ok(None);
-    };
-    let digest = receipt_digest(source.key(), m.checkpoint_size, root);
-    let row: Option<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
-        "SELECT r.record_id, r.leaf_index,
-                (SELECT MAX(k.size) FROM checkpoints k WHERE k.chain = r.chain AND k.size > r.leaf_index)
-         FROM records r WHERE r.digest = $1 AND r.chain = $2
-         ORDER BY r.block_number, r.log_index LIMIT 1",
-    )
-    .bind(hex32(&digest))
-    .bind(m.destination_chain.as_str())
-    .fetch_optional(&mut *reads.conn)
-    .await?;
-    let Some((id, leaf, newest)) = row else {
-        return Ok(None);
-    };
-    let record_id = parse_b256("records.record_id", &id)?;
-    let (state, provable_on) = match leaf.map(uint) {
-        None => (RecordState::PendingConfirmation, Vec::new()),
-        Some(leaf_index) => {
-            let on = mirrored_on_of(reads, &m.destination_chain, leaf_index).await?;
-            let state = match newest {
-                Some(size) => RecordState::Checkpointed {
-                    leaf_index,
-                    checkpoint_size: uint(size),
-                },
-                None => RecordState::InLog { leaf_index },
-            };
-            (state, on)
-        }
-    };
-    Ok(Some(RoundTripReceipt {
-        record_id,
-        digest,
-        state,
-        provable_on,
-    }))
 }

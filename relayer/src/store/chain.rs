@@ -1,24 +1,22 @@
 //! Per source chain: the cursor, block hashes, records and quarantined events.
 
+use std::collections::BTreeMap;
+
 use alloy::primitives::B256;
 use evidence_adapters::{BlockRef, Quarantined, SourcedRecord};
-use evidence_schemas::{Action, ChainId};
+use evidence_schemas::ChainId;
 use sqlx::Row;
 
-use super::{Store, hex_addr, hex32, int, now_ms, parse_b256, uint};
+use super::{
+    Backend, Store, hex32, int, now_ms, parse_b256,
+    records::{RECEIPTS_ONLY, insert_records, upsert_blocks},
+    uint,
+};
 use crate::Result;
 
 /// How many block hashes without records are kept below the confirmed tip, for reorg
 /// detection. Blocks that produced records are kept for good.
 const BLOCK_WINDOW: u64 = 1024;
-
-/// Records per multi-row INSERT ([`RECORD_COLUMNS`] parameters each). Chosen when
-/// SQLite statements used `$n` placeholders, whose binding is O(parameters²) in sqlx
-/// (see [`insert_records`]); SQLite now gets anonymous `?`.
-const INSERT_CHUNK: usize = 100;
-
-/// Columns of one record row in that INSERT.
-const RECORD_COLUMNS: usize = 17;
 
 /// Where indexing of one chain stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,7 +177,14 @@ impl Store {
         let c = chain.as_str();
         let mut tx = self.begin_fenced().await?;
         insert_records(&mut tx, self.backend(), c, records, None, now).await?;
-        save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
+        let tail = BatchTail {
+            to,
+            records,
+            quarantined,
+            next_seq,
+            head,
+        };
+        save_batch_tail(&mut tx, self.backend(), c, &tail, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -211,7 +216,14 @@ impl Store {
             insert_records(&mut tx, self.backend(), c, records, Some(log_size), now).await?;
         super::tiles::append_tiles(&mut tx, chain, uint(log_size), &record_ids).await?;
         check_revokes(&mut tx, c, log_size).await?;
-        save_batch_tail(&mut tx, c, to, records, quarantined, next_seq, head, now).await?;
+        let tail = BatchTail {
+            to,
+            records,
+            quarantined,
+            next_seq,
+            head,
+        };
+        save_batch_tail(&mut tx, self.backend(), c, &tail, now).await?;
         save_confirmed_tip(&mut tx, c, to, log_size + record_ids.len() as i64, now).await?;
         tx.commit().await?;
         Ok(LoggedBatch {
@@ -284,7 +296,8 @@ impl Store {
             .map(|id| parse_b256("records.record_id", id))
             .collect::<Result<Vec<_>>>()?;
         super::tiles::append_tiles(&mut tx, chain, first_leaf, &record_ids).await?;
-        upsert_block(&mut tx, c, tip.number, &tip.hash, false).await?;
+        let tip_block = BTreeMap::from([(tip.number, (tip.hash, false))]);
+        upsert_blocks(&mut tx, self.backend(), c, &tip_block).await?;
         save_confirmed_tip(&mut tx, c, tip, log_size + record_ids.len() as i64, now).await?;
         tx.commit().await?;
         Ok(LoggedBatch {
@@ -350,7 +363,8 @@ impl Store {
             .bind(hex32(&hash))
             .execute(&mut *tx)
             .await?;
-            upsert_block(&mut tx, c, number, &hash, false).await?;
+            let block = BTreeMap::from([(number, (hash, false))]);
+            upsert_blocks(&mut tx, self.backend(), c, &block).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -446,53 +460,29 @@ impl Store {
     /// Evidence records of the chain (pending and logged): every record but the
     /// round-trip receipts.
     pub async fn count_evidence_records(&self, chain: &ChainId) -> Result<u64> {
-        self.count_evidence(chain, "").await
+        let all = self.count_records(chain).await?;
+        Ok(all.saturating_sub(self.count_receipts(chain, "").await?))
     }
 
     /// Evidence records of the chain in its log (round-trip receipts left out).
     pub async fn count_logged_evidence_records(&self, chain: &ChainId) -> Result<u64> {
-        self.count_evidence(chain, " AND status = 'logged'").await
+        let logged = self.count_logged_records(chain).await?;
+        let receipts = self
+            .count_receipts(chain, " AND leaf_index IS NOT NULL")
+            .await?;
+        Ok(logged.saturating_sub(receipts))
     }
 
-    async fn count_evidence(&self, chain: &ChainId, status: &str) -> Result<u64> {
-        let sql =
-            format!("SELECT COUNT(*) FROM records WHERE chain = $1 AND adapter <> $2{status}");
+    /// Round-trip receipts of the chain matching `and` (from the partial index of
+    /// receipts: evidence rows are not visited).
+    pub(crate) async fn count_receipts(&self, chain: &ChainId, and: &str) -> Result<u64> {
+        let sql = format!("SELECT COUNT(*) FROM records WHERE chain = $1 AND {RECEIPTS_ONLY}{and}");
         let n: i64 = sqlx::query_scalar(&sql)
             .bind(chain.as_str())
-            .bind(evidence_adapters::receipts::RECEIPTS_ADAPTER)
             .fetch_one(self.reader())
             .await?;
         Ok(uint(n))
     }
-}
-
-pub(crate) fn action_text(action: Action) -> &'static str {
-    match action {
-        Action::Anchor => "anchor",
-        Action::Revoke => "revoke",
-    }
-}
-
-async fn upsert_block(
-    tx: &mut sqlx::AnyConnection,
-    chain: &str,
-    number: u64,
-    hash: &B256,
-    has_records: bool,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO blocks (chain, number, hash, has_records) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (chain, number) DO UPDATE SET hash = excluded.hash,
-            has_records = CASE WHEN excluded.has_records > blocks.has_records
-                          THEN excluded.has_records ELSE blocks.has_records END",
-    )
-    .bind(chain)
-    .bind(int(number))
-    .bind(hex32(hash))
-    .bind(i64::from(has_records))
-    .execute(tx)
-    .await?;
-    Ok(())
 }
 
 fn cursor_from_row(r: &sqlx::any::AnyRow) -> Result<Cursor> {
@@ -517,85 +507,6 @@ fn cursor_from_row(r: &sqlx::any::AnyRow) -> Result<Cursor> {
     })
 }
 
-/// Inserts records in multi-row statements (one per chunk, not one per record): as
-/// pending, or — with `first_leaf` — straight into the log with consecutive leaf
-/// indices. Returns the record ids in the order given.
-async fn insert_records(
-    tx: &mut sqlx::AnyConnection,
-    backend: super::Backend,
-    c: &str,
-    records: &[SourcedRecord],
-    first_leaf: Option<i64>,
-    now: i64,
-) -> Result<Vec<B256>> {
-    let mut ids = Vec::with_capacity(records.len());
-    for (chunk_no, chunk) in records.chunks(INSERT_CHUNK).enumerate() {
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (i, sr) in chunk.iter().enumerate() {
-            let json = serde_json::to_string(&sr.record).map_err(|e| {
-                crate::RelayerError::corrupt(format!("record does not serialize: {e}"))
-            })?;
-            let id = sr.record.record_id();
-            ids.push(id);
-            let leaf = first_leaf.map(|f| f + (chunk_no * INSERT_CHUNK + i) as i64);
-            rows.push((sr, hex32(&id), json, leaf));
-        }
-        // Placeholders written out per backend: PostgreSQL needs `$n` (sqlx's
-        // QueryBuilder emits `?` for the Any driver). SQLite gets anonymous `?`: sqlx
-        // looks up each parameter's name (`sqlite3_bind_parameter_name`, a scan of the
-        // statement's named parameters), so `$n` made binding O(parameters²) — 17 % of
-        // all CPU samples of a 20,000-record ingest in `perf` (issue 12).
-        let mut sql = String::from(
-            "INSERT INTO records (record_id, chain, status, leaf_index, block_number, block_hash, tx_index,
-                log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at, adapter) VALUES ",
-        );
-        for row in 0..rows.len() {
-            sql.push_str(if row == 0 { "(" } else { ", (" });
-            for col in 0..RECORD_COLUMNS {
-                if col > 0 {
-                    sql.push_str(", ");
-                }
-                match backend {
-                    super::Backend::Sqlite => sql.push('?'),
-                    super::Backend::Postgres => {
-                        sql.push_str(&format!("${}", row * RECORD_COLUMNS + col + 1))
-                    }
-                }
-            }
-            sql.push(')');
-        }
-        if first_leaf.is_none() {
-            // A pending record fetched again is kept once.
-            sql.push_str(" ON CONFLICT (record_id) DO NOTHING");
-        }
-        let mut q = sqlx::query(&sql);
-        for (sr, id, json, leaf) in rows {
-            let r = &sr.record;
-            let (s, e) = (&r.source, &r.evidence);
-            q = q
-                .bind(id)
-                .bind(c)
-                .bind(if leaf.is_some() { "logged" } else { "pending" })
-                .bind(leaf)
-                .bind(int(s.block_number))
-                .bind(hex32(&s.block_hash))
-                .bind(int(s.tx_index))
-                .bind(int(s.log_index))
-                .bind(sr.seq.map(int))
-                .bind(action_text(r.action))
-                .bind(r.reference.as_ref().map(hex32))
-                .bind(hex32(&e.digest))
-                .bind(e.digest_alg.name())
-                .bind(hex_addr(&e.submitter))
-                .bind(json)
-                .bind(now)
-                .bind(s.adapter.as_str());
-        }
-        q.execute(&mut *tx).await?;
-    }
-    Ok(ids)
-}
-
 /// Flags revokes logged from leaf `from_leaf` on that do not refer to an earlier
 /// logged anchor of the same chain and submitter.
 async fn check_revokes(tx: &mut sqlx::AnyConnection, c: &str, from_leaf: i64) -> Result<()> {
@@ -617,26 +528,37 @@ async fn check_revokes(tx: &mut sqlx::AnyConnection, c: &str, from_leaf: i64) ->
 
 /// What every fetched batch writes besides its records: block hashes, quarantined
 /// events, and the cursor.
-#[allow(clippy::too_many_arguments)]
-async fn save_batch_tail(
-    tx: &mut sqlx::AnyConnection,
-    c: &str,
-    to: &BlockRef,
-    records: &[SourcedRecord],
-    quarantined: &[Quarantined],
+struct BatchTail<'a> {
+    to: &'a BlockRef,
+    records: &'a [SourcedRecord],
+    quarantined: &'a [Quarantined],
     next_seq: Option<u64>,
     head: u64,
+}
+
+/// Writes a batch's [`BatchTail`].
+async fn save_batch_tail(
+    tx: &mut sqlx::AnyConnection,
+    backend: Backend,
+    c: &str,
+    tail: &BatchTail<'_>,
     now: i64,
 ) -> Result<()> {
-    let mut last_block = None;
+    let BatchTail {
+        to,
+        records,
+        quarantined,
+        next_seq,
+        head,
+    } = *tail;
+    // Every block with records, and `to`: one multi-row upsert, not one per block.
+    let mut blocks = BTreeMap::new();
+    blocks.insert(to.number, (to.hash, false));
     for sr in records {
         let s = &sr.record.source;
-        if last_block != Some((s.block_number, s.block_hash)) {
-            last_block = Some((s.block_number, s.block_hash));
-            upsert_block(tx, c, s.block_number, &s.block_hash, true).await?;
-        }
+        blocks.insert(s.block_number, (s.block_hash, true));
     }
-    upsert_block(tx, c, to.number, &to.hash, false).await?;
+    upsert_blocks(tx, backend, c, &blocks).await?;
     for q in quarantined {
         sqlx::query(
                 "INSERT INTO quarantine (chain, block_number, block_hash, tx_hash, log_index, adapter, reason, raw, created_at)

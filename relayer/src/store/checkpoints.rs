@@ -5,7 +5,9 @@ use evidence_adapters::receipts::{RECEIPTS_ADAPTER, receipt_digest};
 use evidence_schemas::{ChainId, Checkpoint, EvidenceRecord, checkpoint::AttestorSignature};
 use sqlx::Row;
 
-use super::{Store, hex_addr, hex32, int, now_ms, parse_address, parse_b256, uint};
+use super::{
+    Store, hex_addr, hex32, int, now_ms, parse_address, parse_b256, records::RECEIPTS_ONLY, uint,
+};
 use crate::{RelayerError, Result};
 
 impl Store {
@@ -246,19 +248,19 @@ impl Store {
         if self.has_evidence(chain, from, to).await? {
             return Ok(RangeNews::Evidence);
         }
-        let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT record FROM records WHERE chain = $1 AND leaf_index >= $2 AND leaf_index < $3
-             AND adapter = $4 ORDER BY leaf_index",
-        )
-        .bind(chain.as_str())
-        .bind(int(from))
-        .bind(int(to))
-        .bind(RECEIPTS_ADAPTER)
-        .fetch_all(self.reader())
-        .await?;
-        for json in rows {
-            let record: EvidenceRecord = serde_json::from_str(&json)
-                .map_err(|e| RelayerError::corrupt(format!("records.record: {e}")))?;
+        let sql = format!(
+            "SELECT {} FROM records WHERE chain = $1 AND leaf_index >= $2 AND leaf_index < $3
+             AND {RECEIPTS_ONLY} ORDER BY leaf_index",
+            super::records::record_columns!("")
+        );
+        let rows = sqlx::query(&sql)
+            .bind(chain.as_str())
+            .bind(int(from))
+            .bind(int(to))
+            .fetch_all(self.reader())
+            .await?;
+        for row in rows {
+            let (_, record) = super::records::record_from_row(&row)?;
             if self.acknowledges_evidence(&record).await? {
                 return Ok(RangeNews::FirstReceipt);
             }

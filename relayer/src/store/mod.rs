@@ -16,6 +16,7 @@ mod alarms;
 mod chain;
 pub(crate) mod checkpoints;
 pub mod leases;
+pub(crate) mod records;
 mod submissions;
 mod tiles;
 mod timestamps;
@@ -40,7 +41,7 @@ pub use checkpoints::RangeNews;
 pub use leases::{Fence, Lease};
 pub use submissions::{Submission, SubmissionPayload, SubmissionState};
 pub use tiles::TileProgress;
-pub(crate) use timestamps::timestamps_with;
+pub(crate) use timestamps::timestamps_of;
 pub use timestamps::{NewTimestamp, TIMESTAMP_WINDOW, TimestampFailure};
 
 use crate::{RelayerError, Result};
@@ -120,7 +121,7 @@ impl Store {
         install_default_drivers();
         let store = match backend {
             Backend::Sqlite => {
-                let writer = sqlite_pool(1, false)
+                let writer = sqlite_pool(1, false, WRITER_CACHE_KIB)
                     .min_connections(1)
                     .connect(url)
                     .await
@@ -130,7 +131,7 @@ impl Store {
                 let reader = if is_in_memory(url) {
                     writer.clone()
                 } else {
-                    sqlite_pool(4, false)
+                    sqlite_pool(4, false, READER_CACHE_KIB)
                         .connect(url)
                         .await
                         .map_err(|e| connect_error(url, e))?
@@ -171,7 +172,7 @@ impl Store {
         let backend = Backend::of_url(url)?;
         install_default_drivers();
         let pool = match backend {
-            Backend::Sqlite => sqlite_pool(4, true)
+            Backend::Sqlite => sqlite_pool(4, true, READER_CACHE_KIB)
                 .connect(&sqlite_read_only_url(url))
                 .await
                 .map_err(|e| connect_error(url, e))?,
@@ -254,21 +255,35 @@ impl Store {
     }
 }
 
+/// SQLite page cache of the writer connection, KiB. SQLite's default (2 MiB) holds a
+/// few thousand pages: once the record indexes keyed by random hashes (record id,
+/// digest) outgrow it, every insert reads its index pages back from the file. 64 MiB
+/// keeps the upper levels of those indexes cached into the tens of millions of records.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
+
+/// SQLite page cache of each reader connection, KiB (SQLite's default).
+const READER_CACHE_KIB: i64 = 2 * 1024;
+
 /// A SQLite pool. No ping before handing a connection out (sqlx's default): a local
 /// file has no link to test, and the ping is a round trip to the connection's worker
 /// thread on every acquire.
-fn sqlite_pool(max: u32, read_only: bool) -> AnyPoolOptions {
+fn sqlite_pool(max: u32, read_only: bool, cache_kib: i64) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
         .test_before_acquire(false)
-        .after_connect(move |conn, _| Box::pin(sqlite_pragmas(conn, read_only)))
+        .after_connect(move |conn, _| Box::pin(sqlite_pragmas(conn, read_only, cache_kib)))
 }
 
 /// Per-connection SQLite settings: WAL (a property of the file, set by the writer),
 /// synchronous=NORMAL (durable at every checkpoint of the WAL, fast commits), a busy
-/// timeout for the CLI reading while `bridge run` writes, and foreign keys.
-async fn sqlite_pragmas(conn: &mut AnyConnection, read_only: bool) -> sqlx::Result<()> {
+/// timeout for the CLI reading while `bridge run` writes, foreign keys, and the page
+/// cache size.
+async fn sqlite_pragmas(
+    conn: &mut AnyConnection,
+    read_only: bool,
+    cache_kib: i64,
+) -> sqlx::Result<()> {
     if !read_only {
         conn.execute("PRAGMA journal_mode = WAL").await?;
     }
@@ -279,6 +294,9 @@ async fn sqlite_pragmas(conn: &mut AnyConnection, read_only: bool) -> sqlx::Resu
     ] {
         conn.execute(pragma).await?;
     }
+    // A negative cache_size is in KiB.
+    conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str())
+        .await?;
     Ok(())
 }
 

@@ -229,16 +229,7 @@ async fn fetch_tiles(
         return Ok(out);
     }
     let mut sql = String::from("SELECT level, idx, hashes FROM log_tiles WHERE chain = $1 AND (");
-    for i in 0..keys.len() {
-        if i > 0 {
-            sql.push_str(" OR ");
-        }
-        sql.push_str(&format!(
-            "(level = ${} AND idx = ${})",
-            2 * i + 2,
-            2 * i + 3
-        ));
-    }
+    sql.push_str(&super::records::any_of(&["level", "idx"], keys.len(), 2));
     sql.push(')');
     let mut q = sqlx::query(&sql).bind(chain.as_str());
     for k in keys {

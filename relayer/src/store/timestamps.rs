@@ -1,8 +1,10 @@
 //! RFC 3161 timestamps of accepted checkpoints, one per (route, size, TSA), and the
 //! failed requests' backoff (see `migrations/0010_timestamps.sql`).
 
+use std::collections::BTreeMap;
+
 use alloy::primitives::B256;
-use evidence_schemas::timestamp::Timestamp;
+use evidence_schemas::{ChainId, timestamp::Timestamp};
 use sqlx::Row;
 
 use super::{Route, Store, hex32, int, now_ms, uint};
@@ -42,29 +44,46 @@ pub struct TimestampFailure {
     pub retry_at_ms: i64,
 }
 
-/// The tokens stored for the checkpoint `on` names (of `source`), read on `conn`.
-pub(crate) async fn timestamps_with(
+/// The stored timestamps of each (source, destination, checkpoint size) in `keys`, by
+/// TSA, in one statement (a lookup's mirrors all at once).
+pub(crate) async fn timestamps_of(
     conn: &mut sqlx::AnyConnection,
-    source: &evidence_schemas::ChainId,
-    on: &crate::query::MirroredOn,
-) -> Result<Vec<crate::query::TimestampView>> {
-    let rows = sqlx::query(
-        "SELECT tsa, token, gen_time, tsa_subject FROM timestamps WHERE source_chain = $1
-         AND destination_chain = $2 AND size = $3 ORDER BY tsa",
-    )
-    .bind(source.as_str())
-    .bind(on.destination_chain.as_str())
-    .bind(int(on.checkpoint_size))
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(crate::query::TimestampView {
-                timestamp: timestamp_from_row(r)?,
+    keys: &[(ChainId, ChainId, u64)],
+) -> Result<BTreeMap<(ChainId, ChainId, u64), Vec<crate::query::TimestampView>>> {
+    let mut out = BTreeMap::new();
+    if keys.is_empty() {
+        return Ok(out);
+    }
+    let mut sql = String::from(
+        "SELECT source_chain, destination_chain, size, tsa, token, gen_time, tsa_subject FROM timestamps WHERE ",
+    );
+    sql.push_str(&super::records::any_of(
+        &["source_chain", "destination_chain", "size"],
+        keys.len(),
+        1,
+    ));
+    sql.push_str(" ORDER BY source_chain, destination_chain, size, tsa");
+    let mut q = sqlx::query(&sql);
+    for (source, destination, size) in keys {
+        q = q
+            .bind(source.as_str())
+            .bind(destination.as_str())
+            .bind(int(*size));
+    }
+    for r in q.fetch_all(&mut *conn).await? {
+        let key = (
+            super::parse_chain(r.try_get("source_chain")?)?,
+            super::parse_chain(r.try_get("destination_chain")?)?,
+            uint(r.try_get("size")?),
+        );
+        out.entry(key)
+            .or_insert_with(Vec::new)
+            .push(crate::query::TimestampView {
+                timestamp: timestamp_from_row(&r)?,
                 tsa_subject: r.try_get("tsa_subject")?,
-            })
-        })
-        .collect()
+            });
+    }
+    Ok(out)
 }
 
 fn timestamp_from_row(r: &sqlx::any::AnyRow) -> Result<Timestamp> {

@@ -11,16 +11,22 @@
 //! DIR/bridge.toml --listen ADDR` accepts, and `DIR/sample.json` = `{"destination":
 //! "<CAIP-2 chain the records are mirrored on>", "record_ids": [1,000 random logged
 //! record ids]}`, so anyone can start a server over a large store and measure it.
-//! (The destination mirror is the in-memory fake of the fill, so a bundle request
-//! against that server cannot read the mirror; lookups and records work.)
+//! The destination's mirror is a real `AnchorMirror` on an anvil this run starts; with
+//! `--keep` that anvil dumps its state to `DIR/anvil-state.json`, so after the run
+//! `anvil --chain-id 31338 --port PORT --load-state DIR/anvil-state.json` (PORT as in
+//! `DIR/bridge.toml`) brings the mirror back for bundle requests.
 //!
 //! 1. Fills a fresh store with N synthetic records (default 1,000,000) through the real
 //!    engine (`Engine::tick_once`: index, checkpoint, attest, submit) over an in-memory
 //!    source chain (1,000 anchors per block) and an in-memory destination mirror
-//!    (`FakeMirror`, 2-of-3 attestors): a checkpoint every 20,000 records, each signed
+//!    (a real `AnchorMirror` on anvil, 2-of-3 attestors): a checkpoint every 20,000 records, each signed
 //!    and mirrored, then one block revoking 1,000 random anchors, checkpointed and
-//!    mirrored too. So the store holds what `bridge run` would store: logged records
-//!    with leaf indices, checkpoints, signatures, confirmed submissions, revokes.
+//!    mirrored too. Each mirrored checkpoint's acceptance is a round-trip receipt on the
+//!    destination chain (also indexed, in-memory), checkpointed and mirrored back onto
+//!    the source (a second `FakeMirror`), so a found lookup shows what users see: the
+//!    mirror, its receipt and where the receipt is provable. So the store holds what
+//!    `bridge run` would store: logged records with leaf indices, checkpoints,
+//!    signatures, confirmed submissions, revokes, receipts.
 //!    `--backend sqlite` (default): a SQLite file in a temporary directory;
 //!    `--backend postgres`: a fresh database `eb_<pid>_…` on the server named by
 //!    `EB_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
@@ -32,6 +38,10 @@
 //!    clients as fast as it answers and reports requests/s. Nine lookups in ten ask for
 //!    a random stored digest (the answer must hold its record), one in ten for a random
 //!    unknown digest (the answer must hold no record).
+//!    Then bundles (`GET /api/v1/records/{id}/bundle?destination=eip155:31338`, which
+//!    reads the mirror's attestor set from anvil): 200 req/s for S seconds (p50/p99/
+//!    max), then closed-loop until 10,000 bundles were served, and the server's peak
+//!    RSS after them.
 //! 4. Unless `--no-proofs`: times 1,000 inclusion proofs of random leaves read from the
 //!    filled store's tiles at its full size, and reports hashes (and bytes) per proof.
 //!
@@ -54,12 +64,18 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use anyhow::{Context as _, bail};
+use evidence_adapters::{
+    evm_mirror::EvmMirrorClient,
+    rpc::{ChainRpc, RpcConfig},
+};
 use evidence_relayer::{
     ChainRuntime, Engine, EngineSettings, RouteRuntime, Store,
+    store::Route,
     test_db::{TestBackend, TestDb},
     testing::{DEFAULT_SUBMITTER, FakeChain, FakeEvent, FakeMirror},
 };
 use evidence_schemas::ChainId;
+use evidence_tests::{Attestors, Devchain, MirrorSetup};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 /// Records per checkpoint (and per engine round) while filling.
@@ -70,6 +86,12 @@ const PER_BLOCK: u64 = 1_000;
 const REVOKES: usize = 1_000;
 /// One lookup in this many asks for an unknown digest.
 const UNKNOWN_EVERY: u64 = 10;
+/// The destination chain (an anvil with a real `AnchorMirror`).
+const LEDGER: u64 = 31338;
+/// Offered rate of the bundle phase's fixed-rate part (issue 12: p99 at 200 req/s).
+const BUNDLE_RATE: u64 = 200;
+/// Bundle requests in all before the peak RSS is read.
+const BUNDLE_REQUESTS: usize = 10_000;
 
 struct Args {
     records: u64,
@@ -142,36 +164,81 @@ fn attestors() -> anyhow::Result<Vec<PrivateKeySigner>> {
         .collect()
 }
 
+/// What the fill leaves behind: the anchored digests, 1,000 random logged record ids,
+/// and the anvil holding the destination's real `AnchorMirror` (kept running for
+/// `bridge serve`'s bundle requests).
+struct Filled {
+    digests: Vec<B256>,
+    sample: Vec<B256>,
+    anvil: Devchain,
+    mirror: Address,
+}
+
 /// Fills the store at `url` with `n` anchors and [`REVOKES`] revokes through the
-/// engine (see the module doc) and returns the anchored digests and 1,000 random
-/// logged record ids.
-async fn fill(url: &str, n: u64) -> anyhow::Result<(Vec<B256>, Vec<B256>)> {
+/// engine (see the module doc).
+async fn fill(url: &str, n: u64, anvil_args: &[&str]) -> anyhow::Result<Filled> {
     let source = ChainId::eip155(31337);
+    let ledger = ChainId::eip155(LEDGER);
     let chain = FakeChain::new(source.clone());
-    let mirror = FakeMirror::new(31338, Address::repeat_byte(0xaa));
+    let receipts = FakeChain::new(ledger.clone());
     let signers = attestors()?;
-    mirror.set_attestors(
-        &source,
+    // The destination: a real AnchorMirror on anvil, 2-of-3 attestors, so `bridge
+    // serve` can read it for bundles.
+    let anvil = Devchain::start_with_args(LEDGER, anvil_args).await?;
+    let setup = MirrorSetup::deploy_with(
+        &anvil,
+        source.clone(),
+        Attestors::from_signers(signers.clone()),
+        2,
+    )
+    .await?;
+    let rpc = ChainRpc::connect(
+        &RpcConfig::new(ledger.clone(), vec![anvil.rpc_url.to_string()])
+            .with_expected_chain_id(LEDGER),
+    )
+    .await?;
+    let mirror = Arc::new(EvmMirrorClient::new(
+        rpc,
+        ledger.clone(),
+        setup.domain.mirror,
+        anvil.dev_signer(1)?,
+    ));
+    // The way back (receipts of the ledger onto court): an in-memory mirror.
+    let back = FakeMirror::new(31337, Address::repeat_byte(0xbb));
+    back.set_attestors(
+        &ledger,
         signers.iter().map(PrivateKeySigner::address).collect(),
         2,
     );
     let store = Store::connect(url).await?;
+    let runtime = |chain: &ChainId, name: &str, source: Arc<FakeChain>| ChainRuntime {
+        chain: chain.clone(),
+        name: name.into(),
+        source,
+        confirmations: 0,
+        start_block: 1,
+        batch_span: PER_CHECKPOINT / PER_BLOCK,
+    };
     let engine = Engine::new(
         store.clone(),
-        vec![ChainRuntime {
-            chain: source.clone(),
-            name: "court".into(),
-            source: chain.clone(),
-            confirmations: 0,
-            start_block: 1,
-            batch_span: PER_CHECKPOINT / PER_BLOCK,
-        }],
-        vec![RouteRuntime {
-            source_chain: source.clone(),
-            destination_chain: ChainId::eip155(31338),
-            domain: mirror.domain(),
-            mirror: mirror.clone(),
-        }],
+        vec![
+            runtime(&source, "court", chain.clone()),
+            runtime(&ledger, "ledger", receipts.clone()),
+        ],
+        vec![
+            RouteRuntime {
+                source_chain: source.clone(),
+                destination_chain: ledger.clone(),
+                domain: setup.domain,
+                mirror,
+            },
+            RouteRuntime {
+                source_chain: ledger.clone(),
+                destination_chain: source.clone(),
+                domain: back.domain(),
+                mirror: back.clone(),
+            },
+        ],
         signers,
         // A checkpoint at every round (each round adds PER_CHECKPOINT records).
         EngineSettings {
@@ -181,6 +248,8 @@ async fn fill(url: &str, n: u64) -> anyhow::Result<(Vec<B256>, Vec<B256>)> {
         },
     )
     .await?;
+    let route = Route::new(source.clone(), ledger.clone());
+    let mut receipted = 0;
     let started = Instant::now();
     let mut digests = Vec::with_capacity(usize::try_from(n)?);
     let mut left = n;
@@ -193,6 +262,7 @@ async fn fill(url: &str, n: u64) -> anyhow::Result<(Vec<B256>, Vec<B256>)> {
             round -= k;
         }
         engine.tick_once().await?;
+        mine_receipt(&store, &route, &receipts, &mut receipted).await?;
     }
     let indexed = started.elapsed();
     // Revoke random anchors, in one block.
@@ -209,18 +279,52 @@ async fn fill(url: &str, n: u64) -> anyhow::Result<(Vec<B256>, Vec<B256>)> {
         .collect();
     drop(records);
     chain.mine(revokes);
-    engine.tick_once().await?;
-    let mirrored = mirror.accepted(&source);
-    let log_size = store.count_logged_records(&source).await?;
+    // Until the whole log is mirrored and its last receipt mirrored back.
+    let log_size = store.count_logged_records(&source).await? + REVOKES as u64;
+    let mut rounds = 0;
+    loop {
+        engine.tick_once().await?;
+        mine_receipt(&store, &route, &receipts, &mut receipted).await?;
+        // Confirmed as the store sees it (what lookups read), not only accepted.
+        let receipts_logged = store.count_logged_records(&ledger).await?;
+        let back_confirmed = store
+            .load_last_confirmed_submission(&Route::new(ledger.clone(), source.clone()))
+            .await?
+            .map(|s| s.size);
+        if receipted == log_size
+            && receipts_logged == receipts.records(u64::MAX).len() as u64
+            && back_confirmed == Some(receipts_logged)
+        {
+            break;
+        }
+        rounds += 1;
+        anyhow::ensure!(
+            rounds < 50,
+            "the fill did not mirror the whole log ({log_size} records; mirrored up to {receipted}) \
+             and its receipts back"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let view = store
+        .lookup_digest(digests[0])
+        .await?
+        .into_iter()
+        .next()
+        .context("the first digest is stored")?;
     anyhow::ensure!(
-        mirrored.last() == Some(&log_size),
-        "the fill did not mirror the whole log: {log_size} records, mirror accepted {mirrored:?}"
+        view.mirrored_on.iter().any(|m| m
+            .receipt
+            .as_ref()
+            .is_some_and(|r| !r.provable_on.is_empty())),
+        "a lookup shows no round-trip receipt provable back on court"
     );
     eprintln!(
-        "filled {n} anchors + {REVOKES} revokes in {:.1} s ({:.1} s indexing the anchors); {} checkpoints mirrored",
+        "filled {n} anchors + {REVOKES} revokes in {:.1} s ({:.1} s indexing the anchors); {} checkpoints \
+         mirrored on a real AnchorMirror (anvil), {} round-trip receipts logged and mirrored back",
         started.elapsed().as_secs_f64(),
         indexed.as_secs_f64(),
-        mirrored.len()
+        store.load_confirmed_submissions(&route, 0).await?.len(),
+        store.count_logged_records(&ledger).await?,
     );
     if store.backend() == evidence_relayer::store::Backend::Postgres {
         // What autovacuum does shortly after a bulk load (planner statistics, visibility
@@ -228,7 +332,42 @@ async fn fill(url: &str, n: u64) -> anyhow::Result<(Vec<B256>, Vec<B256>)> {
         vacuum_analyze(url).await?;
     }
     store.close().await;
-    Ok((digests, sample))
+    Ok(Filled {
+        digests,
+        sample,
+        mirror: setup.domain.mirror,
+        anvil,
+    })
+}
+
+/// The ledger's mirror accepting a checkpoint of court emits `CheckpointAccepted`: a
+/// round-trip receipt, a record of the ledger chain, which the engine indexes,
+/// checkpoints and mirrors back onto court (so lookups show receipts provable there).
+/// Mines one for the newest confirmed checkpoint if it is newer than `receipted`.
+async fn mine_receipt(
+    store: &Store,
+    route: &Route,
+    receipts: &FakeChain,
+    receipted: &mut u64,
+) -> anyhow::Result<()> {
+    let Some(sub) = store.load_last_confirmed_submission(route).await? else {
+        return Ok(());
+    };
+    if sub.size <= *receipted {
+        return Ok(());
+    }
+    let cp = store
+        .load_checkpoint(&route.source, sub.size)
+        .await?
+        .context("a mirrored checkpoint is stored")?;
+    receipts.mine(vec![FakeEvent::Receipt {
+        source: route.source.clone(),
+        size: sub.size,
+        root: cp.root,
+        source_block_hash: cp.source_block_hash,
+    }]);
+    *receipted = sub.size;
+    Ok(())
 }
 
 async fn vacuum_analyze(url: &str) -> anyhow::Result<()> {
@@ -267,8 +406,22 @@ async fn main() -> anyhow::Result<()> {
             (Some(db), url)
         }
     };
-    let (digests, sample) = fill(&url, args.records).await?;
-    let digests = Arc::new(digests);
+    // A kept store's anvil dumps its state every second, so the mirror can be served
+    // again after this run: `anvil --chain-id 31338 --port PORT --load-state
+    // DIR/anvil-state.json` with the port in DIR/bridge.toml.
+    let state_file = args
+        .keep
+        .as_ref()
+        .map(|k| k.join("anvil-state.json").display().to_string());
+    let anvil_args: Vec<&str> = match &state_file {
+        Some(f) => vec!["--dump-state", f, "--state-interval", "1"],
+        None => Vec::new(),
+    };
+    let filled = fill(&url, args.records, &anvil_args).await?;
+    let digests = Arc::new(filled.digests);
+    let sample = Arc::new(filled.sample);
+    let ledger_rpc = filled.anvil.rpc_url.to_string();
+    let ledger_mirror = filled.mirror;
 
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let config = dir.path().join("bridge.toml");
@@ -276,7 +429,7 @@ async fn main() -> anyhow::Result<()> {
     let store_url = url.replace("?mode=rwc", "");
     let config_text = |listen: &str| {
         format!(
-            "[store]\nurl = \"{store_url}\"\n\n[api]\nlisten = \"{listen}\"\n\n[[chains]]\nname = \"court\"\nchain_id = \"eip155:31337\"\nrpc = [\"http://127.0.0.1:9\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\"\n\n[[chains]]\nname = \"ledger\"\nchain_id = \"eip155:31338\"\nrpc = [\"http://127.0.0.1:9\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"0xaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n",
+            "[store]\nurl = \"{store_url}\"\n\n[api]\nlisten = \"{listen}\"\n\n[[chains]]\nname = \"court\"\nchain_id = \"eip155:31337\"\nrpc = [\"http://127.0.0.1:9\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\"\n\n[[chains]]\nname = \"ledger\"\nchain_id = \"eip155:31338\"\nrpc = [\"{ledger_rpc}\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"{ledger_mirror:#x}\"\n",
         )
     };
     std::fs::write(&config, config_text(&format!("127.0.0.1:{port}")))?;
@@ -322,14 +475,24 @@ async fn main() -> anyhow::Result<()> {
         "bridge serve: start to /readyz ok in {:.0} ms",
         spawned.elapsed().as_secs_f64() * 1e3
     );
-    let result = drive(&client, &base, &digests, args.seconds, args.rate).await;
-    // Peak resident memory of `bridge serve` after the load (Linux).
-    if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
-        && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
-    {
+    let mut result = drive(&client, &base, &digests, args.seconds, args.rate).await;
+    let peak_rss = || {
+        std::fs::read_to_string(format!("/proc/{}/status", server.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
+            })
+            .unwrap_or_else(|| "unknown".into())
+    };
+    // Peak resident memory of `bridge serve` (Linux).
+    println!("bridge serve peak RSS after the lookups: {}", peak_rss());
+    if result.is_ok() {
+        result = bundles(&client, &base, &sample, args.seconds).await;
         println!(
-            "bridge serve peak RSS after the load: {}",
-            line.trim_start_matches("VmHWM:").trim()
+            "bridge serve peak RSS after the lookups and {BUNDLE_REQUESTS} bundle requests: {}",
+            peak_rss()
         );
     }
     let _ = server.kill();
@@ -472,6 +635,89 @@ async fn drive(
         lat.len() as f64 / elapsed,
         percentile(&lat, 0.5).as_secs_f64() * 1e3,
         percentile(&lat, 0.99).as_secs_f64() * 1e3,
+    );
+    Ok(())
+}
+
+/// One `GET /api/v1/records/{id}/bundle?destination=eip155:31338`: the bundle must
+/// come back (200, with its inclusion proof).
+async fn bundle(client: &reqwest::Client, base: &str, id: B256) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let res = client
+        .get(format!(
+            "{base}/api/v1/records/{id}/bundle?destination=eip155:{LEDGER}"
+        ))
+        .send()
+        .await?;
+    let status = res.status();
+    let body = res.bytes().await?;
+    let elapsed = started.elapsed();
+    anyhow::ensure!(
+        status.is_success() && body.windows(18).any(|w| w == b"\"inclusion_proof\":"),
+        "bundle of {id} answered {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    Ok(elapsed)
+}
+
+/// Bundles of random sampled records: [`BUNDLE_RATE`] req/s for `seconds` (latency
+/// from when each request was due), then 8 closed-loop clients until
+/// [`BUNDLE_REQUESTS`] were made in all.
+async fn bundles(
+    client: &reqwest::Client,
+    base: &str,
+    sample: &Arc<Vec<B256>>,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(13);
+    let total = seconds * BUNDLE_RATE;
+    let period = Duration::from_secs_f64(1.0 / BUNDLE_RATE as f64);
+    let mut tasks = Vec::new();
+    let started = tokio::time::Instant::now();
+    for i in 0..total {
+        let due = started + period.mul_f64(i as f64);
+        tokio::time::sleep_until(due).await;
+        let id = sample[rng.random_range(0..sample.len())];
+        let (c, b) = (client.clone(), base.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let late = due.elapsed();
+            bundle(&c, &b, id).await.map(|t| t + late)
+        }));
+    }
+    let mut lat = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        lat.push(t.await??);
+    }
+    let offered = total as f64 / started.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    println!(
+        "bundles: {} at {offered:.0} req/s offered: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (target p99 <= 10 ms at 200 req/s)",
+        lat.len(),
+        percentile(&lat, 0.5).as_secs_f64() * 1e3,
+        percentile(&lat, 0.99).as_secs_f64() * 1e3,
+        lat.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+    let left = BUNDLE_REQUESTS.saturating_sub(lat.len());
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..8usize {
+        let (c, b, ids) = (client.clone(), base.to_owned(), sample.clone());
+        let share = left / 8 + usize::from(w < left % 8);
+        workers.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(200 + w as u64);
+            for _ in 0..share {
+                bundle(&c, &b, ids[rng.random_range(0..ids.len())]).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for w in workers {
+        w.await??;
+    }
+    println!(
+        "bundles: {left} more with 8 concurrent clients in {:.1} s = {:.0} req/s",
+        started.elapsed().as_secs_f64(),
+        left as f64 / started.elapsed().as_secs_f64()
     );
     Ok(())
 }
