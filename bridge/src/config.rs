@@ -12,6 +12,7 @@ use evidence_schemas::ChainId;
 use serde::{Deserialize, Serialize};
 
 mod chain;
+pub(crate) mod keys;
 mod serving;
 
 pub(crate) use chain::{ChainConf, ChainFamily, EvmChainConf};
@@ -344,8 +345,18 @@ impl Settings {
                 message: "no such file (create one, or run `bridge devnet up --dir DIR` to get a complete example)".into(),
             });
         }
+        let load_error = |message: String| ConfigError::Load {
+            path: shown.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| load_error(e.to_string()))?;
+        keys::check_toml_keys(&text).map_err(load_error)?;
+        keys::check_env_keys(std::env::vars_os().filter_map(|(k, v)| {
+            Some((k.into_string().ok()?, v.into_string().unwrap_or_default()))
+        }))
+        .map_err(load_error)?;
         let cfg = config::Config::builder()
-            .add_source(config::File::from(path).format(config::FileFormat::Toml))
+            .add_source(config::File::from_str(&text, config::FileFormat::Toml))
             .add_source(
                 config::Environment::with_prefix("BRIDGE")
                     .prefix_separator("__")

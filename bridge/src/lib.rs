@@ -26,6 +26,7 @@ pub mod fuzzing {
     /// crate's TOML source, then `Settings` and its validation; no environment
     /// overrides). `Err` is the message `bridge config check` would print.
     pub fn load_config(text: &str) -> Result<(), String> {
+        super::config::keys::check_toml_keys(text)?;
         let cfg = ::config::Config::builder()
             .add_source(::config::File::from_str(text, ::config::FileFormat::Toml))
             .build()

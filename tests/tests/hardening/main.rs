@@ -349,6 +349,14 @@ fn config_and_input_limits() {
         "a TOML error echoed {} bytes",
         out.stderr.len()
     );
+    // A quoted key the config crate reads as an array index of 9e12 (found by the
+    // config_load fuzz target): refused with the key named, not an allocation abort.
+    let out = check(&format!(
+        "{good}
+[\"T[00000000000000000000000009000000000212]\"]\n"
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("letters, digits"), "{}", text(&out));
 
     // A PostgreSQL URL to a closed port: the cause, at once (not "pool timed out" after 30 s).
     let pg = format!("postgres://bridge:pw@127.0.0.1:{}/bridge", free_port());
