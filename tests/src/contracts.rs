@@ -20,3 +20,10 @@ alloy::sol!(
     SubtreeLibHarness,
     "../deploy/artifacts/SubtreeLibHarness.json"
 );
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    BulkAnchorer,
+    "../deploy/artifacts/BulkAnchorer.json"
+);
