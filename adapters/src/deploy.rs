@@ -12,7 +12,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::SolEvent,
 };
-use evidence_schemas::{ChainId, DigestAlgorithm, EvidenceRecord, Label};
+use evidence_schemas::{ChainId, DigestAlgorithm, Label};
 use tracing::info;
 
 use crate::{
@@ -36,21 +36,7 @@ pub struct Deployed {
     pub mirror_block: u64,
 }
 
-/// An `anchor` or `revoke` that was mined, with the record the `registry` source
-/// adapter produces for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnchorReceipt {
-    /// Transaction hash.
-    pub tx_hash: B256,
-    /// Block number.
-    pub block_number: u64,
-    /// Log index of the event in its block.
-    pub log_index: u64,
-    /// The event's registry sequence number.
-    pub seq: u64,
-    /// The record, exactly as the source adapter decodes it.
-    pub record: EvidenceRecord,
-}
+pub use crate::writer::AnchorReceipt;
 
 pub(crate) fn wallet_provider(rpc: &ChainRpc, signer: PrivateKeySigner) -> impl Provider + Clone {
     ProviderBuilder::new()

@@ -8,7 +8,10 @@
 //!   [`LogDecoder`]; the adapters [`registry`], [`eas`], [`mapped`] and [`receipts`]
 //!   are decoders only, [`multi`] combines sources and [`recheck`] re-reads one
 //!   record through the same decoders;
-//! - [`mirror`]: the [`MirrorClient`] trait — the destination's `AnchorMirror`.
+//! - [`mirror`]: the [`MirrorReader`] and [`MirrorSubmitter`] traits — the
+//!   destination's `AnchorMirror`;
+//! - [`writer`]: [`RegistryWriter`] and [`MirrorAdmin`] — the writing commands' view
+//!   of our contracts (EVM: [`evm_writer`]).
 
 mod chain_guard;
 pub mod contracts;
@@ -18,6 +21,7 @@ pub mod eas;
 pub mod error;
 pub mod evm_mirror;
 pub mod evm_source;
+pub mod evm_writer;
 mod logs;
 pub mod mapped;
 pub mod mirror;
@@ -29,10 +33,11 @@ pub mod registry;
 pub mod rpc;
 pub mod rpc_metrics;
 pub mod source;
+pub mod writer;
 
 pub use deploy::{
-    AnchorReceipt, Deployed, anchor, cancel_owner_rotation, deploy_contracts,
-    execute_owner_rotation, propose_owner_rotation, revoke, rotate_attestors, set_attestors,
+    Deployed, anchor, cancel_owner_rotation, deploy_contracts, execute_owner_rotation,
+    propose_owner_rotation, revoke, rotate_attestors, set_attestors,
 };
 pub use eas::{EasDecoder, EasDigest, EasSchemaMapping, EasSource, EasSourceOptions};
 pub use error::AdapterError;
@@ -40,6 +45,7 @@ pub use evm_mirror::{EvmMirrorClient, EvmMirrorReader};
 pub use evm_source::{
     EvmLogSource, EvmSourceOptions, Finality, LogDecoder, LogFilter, RecordDecoder,
 };
+pub use evm_writer::{EvmMirrorAdmin, EvmRegistryWriter};
 pub use mapped::{MappedSource, MappedSourceOptions};
 pub use mirror::{
     MirrorClient, MirrorReader, MirrorState, MirrorSubmitter, PreparedSubmission, TxOutcome,
@@ -51,3 +57,4 @@ pub use rpc::{ChainRpc, RpcConfig};
 pub use source::{
     BlockRef, DecodeFailure, EvidenceSource, Quarantined, SourceBatch, SourcedRecord,
 };
+pub use writer::{AnchorReceipt, MirrorAdmin, RegistryWriter};

@@ -17,7 +17,7 @@ use std::fmt::Debug;
 
 use alloy::primitives::{Address, B256, Bytes};
 use async_trait::async_trait;
-use evidence_schemas::{ChainId, checkpoint::SignedCheckpoint};
+use evidence_schemas::{ChainId, attestor_set::SetAuthorization, checkpoint::SignedCheckpoint};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AdapterError;
@@ -53,6 +53,44 @@ pub struct PendingOwnerRotation {
     pub threshold: u8,
     /// Unix time from which the owner can execute it.
     pub executable_at: u64,
+}
+
+/// One checkpoint a mirror accepted (EVM: a `CheckpointAccepted` event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcceptedCheckpoint {
+    /// `keccak256` of the source chain's CAIP-2 id.
+    pub source_key: B256,
+    /// Log size.
+    pub size: u64,
+    /// Root.
+    pub root: B256,
+    /// Source block number of the checkpoint.
+    pub source_block_number: u64,
+    /// Source block hash of the checkpoint.
+    pub source_block_hash: B256,
+    /// Version of the attestor set that signed it.
+    pub attestor_set_version: u64,
+}
+
+/// One change of a source's attestor set on a mirror (EVM: an `AttestorSetChanged`
+/// event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttestorSetChange {
+    /// The new set version.
+    pub version: u64,
+    /// The new set, in the order given.
+    pub attestors: Vec<Address>,
+    /// The new threshold.
+    pub threshold: u8,
+    /// How it was installed.
+    pub authorization: SetAuthorization,
+    /// For a signed rotation: the previous set's signatures over the
+    /// `AttestorSetUpdate`, sorted by signer (empty otherwise).
+    pub signatures: Vec<Bytes>,
+    /// Destination block of the change.
+    pub block: u64,
+    /// The submission (EVM: transaction) that made the change.
+    pub tx_hash: B256,
 }
 
 /// A signed, not yet broadcast, submission, opaque to the relayer: it stores `id` and
@@ -123,6 +161,26 @@ pub trait MirrorReader: Send + Sync + Debug {
         index: u64,
         proof: &[B256],
     ) -> Result<bool, AdapterError>;
+
+    /// The mirror's owner (who installs first sets and proposes timelocked ones).
+    async fn fetch_owner(&self) -> Result<Address, AdapterError>;
+
+    /// The owner-rotation timelock of the mirror, in seconds.
+    async fn fetch_owner_rotation_delay(&self) -> Result<u64, AdapterError>;
+
+    /// Every change of `source`'s attestor set on the mirror, oldest first.
+    async fn fetch_attestor_set_history(
+        &self,
+        source: &ChainId,
+    ) -> Result<Vec<AttestorSetChange>, AdapterError>;
+
+    /// The checkpoints the mirror accepted in submission `id` (EVM: a transaction
+    /// hash), with the destination block it was included in (`None` when the
+    /// submission is unknown or not included).
+    async fn fetch_accepted_in_tx(
+        &self,
+        id: B256,
+    ) -> Result<Option<(u64, Vec<AcceptedCheckpoint>)>, AdapterError>;
 }
 
 /// Submitting checkpoints to one `AnchorMirror` (prepare → send → confirm), on top of

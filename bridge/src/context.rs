@@ -4,17 +4,21 @@
 //! This is the one place that builds chain-family specific objects from a chain's
 //! [`ChainConf`]: every builder below is a `match` with one arm per family (only
 //! [`ChainConf::Evm`] so far), and commands get traits (`EvidenceSource`,
-//! `MirrorReader`, `MirrorSubmitter`, `RecordDecoder`) or the EVM types through it.
+//! `MirrorReader`, `MirrorSubmitter`, `RegistryWriter`, `MirrorAdmin`, `RecordDecoder`)
+//! or an opaque [`Connection`] through it. Only the EVM-by-nature commands (`bridge
+//! deploy`, `bridge devnet*`) take the EVM client itself ([`connect_rpc`]).
 
 use std::{sync::Arc, time::Duration};
 
 use alloy::signers::local::PrivateKeySigner;
 use evidence_adapters::{
-    EasSource, EvidenceSource, MappedSource, MirrorClient, MirrorReader, MultiSource,
-    ReceiptsSource, RecordDecoder,
+    AdapterError, EasSource, EvidenceSource, EvmMirrorAdmin, EvmRegistryWriter, MappedSource,
+    MirrorAdmin, MirrorClient, MirrorReader, MultiSource, ReceiptsSource, RecordDecoder,
+    RegistryWriter,
     eas::EasDecoder,
     evm_mirror::{EvmMirrorClient, EvmMirrorReader},
     mapped::MappedSpec,
+    recheck::reread_record_with,
     registry::{RegistrySource, RegistrySourceOptions},
     rpc::{ChainRpc, RpcConfig},
 };
@@ -22,10 +26,10 @@ use evidence_relayer::{
     engine::{ChainRuntime, EngineSettings, RouteRuntime},
     store::Store,
 };
-use evidence_schemas::checkpoint::MirrorDomain;
+use evidence_schemas::{EvidenceRecord, checkpoint::MirrorDomain};
 
 use crate::{
-    config::{ChainConf, ChainFamily, ChainSettings, EvmChainConf, Settings},
+    config::{ChainConf, ChainSettings, EvmChainConf, Settings},
     exit::Failure,
 };
 
@@ -34,7 +38,9 @@ fn conf(chain: &ChainSettings) -> Result<ChainConf<'_>, Failure> {
     Ok(chain.conf()?)
 }
 
-/// Connects to a chain's RPC endpoints, checking the chain id.
+/// Connects to a chain's RPC endpoints, checking the chain id: for the EVM-only
+/// commands (`bridge deploy`, `bridge devnet*`); every other command goes through
+/// [`connect`] and the builders below.
 pub(crate) async fn connect_rpc(chain: &ChainSettings) -> Result<ChainRpc, Failure> {
     match conf(chain)? {
         ChainConf::Evm(evm) => connect_evm(chain, &evm).await,
@@ -65,26 +71,102 @@ pub(crate) async fn open_store(settings: &Settings) -> Result<Store, Failure> {
     })
 }
 
-/// A reader of a chain's mirror, as a trait object (no key).
-pub(crate) async fn read_only_mirror(
-    chain: &ChainSettings,
-) -> Result<Arc<dyn MirrorReader>, Failure> {
-    Ok(Arc::new(mirror_reader(chain).await?))
+/// One chain's connection, opaque to commands: they hand it back to the builders below
+/// when they ask one chain several things (`bridge verify` connects once, then reads
+/// the mirror or re-reads records through it).
+#[derive(Debug, Clone)]
+pub(crate) struct Connection(Connected);
+
+#[derive(Debug, Clone)]
+enum Connected {
+    Evm(ChainRpc),
+}
+
+/// Connects to a chain's nodes (checking the chain id): a configuration problem is bad
+/// input (exit 2), no node answering a failure (exit 1).
+pub(crate) async fn connect(chain: &ChainSettings) -> Result<Connection, Failure> {
+    match conf(chain)? {
+        ChainConf::Evm(evm) => Ok(Connection(Connected::Evm(connect_evm(chain, &evm).await?))),
+    }
 }
 
 /// A reader of a chain's mirror (no key); event queries start at the chain's
 /// `start_block`.
-pub(crate) async fn mirror_reader(chain: &ChainSettings) -> Result<EvmMirrorReader, Failure> {
-    let rpc = connect_rpc(chain).await?;
-    Ok(mirror_reader_over(rpc, chain))
+pub(crate) async fn mirror_reader(chain: &ChainSettings) -> Result<Arc<dyn MirrorReader>, Failure> {
+    Ok(mirror_reader_on(&connect(chain).await?, chain))
 }
 
-/// [`mirror_reader`] over an RPC client already connected to `chain` (an EVM chain:
-/// the client says so).
-pub(crate) fn mirror_reader_over(rpc: ChainRpc, chain: &ChainSettings) -> EvmMirrorReader {
-    match chain.family {
-        ChainFamily::Evm => EvmMirrorReader::new(rpc, chain.chain_id.clone(), chain.mirror)
-            .with_start_block(chain.start_block),
+/// [`mirror_reader`] over a connection to `chain`.
+pub(crate) fn mirror_reader_on(conn: &Connection, chain: &ChainSettings) -> Arc<dyn MirrorReader> {
+    match &conn.0 {
+        Connected::Evm(rpc) => Arc::new(
+            EvmMirrorReader::new(rpc.clone(), chain.chain_id.clone(), chain.mirror)
+                .with_start_block(chain.start_block),
+        ),
+    }
+}
+
+/// Re-reads `record` from its source chain `chain` over `conn`: the event its locator
+/// names, decoded by the decoder of its adapter (built in for our registry and the
+/// mirrors' receipts; from the chain's configured sources for EAS and mapped events).
+/// `Ok(Err(reason))` when it does not give the same record.
+pub(crate) async fn reread_record(
+    conn: &Connection,
+    chain: &ChainSettings,
+    record: &EvidenceRecord,
+) -> Result<Result<(), String>, AdapterError> {
+    let decoders = match chain_decoders(chain) {
+        Ok(decoders) => decoders,
+        Err(f) => {
+            return Ok(Err(format!(
+                "the chain's configured sources cannot be built: {}",
+                f.message
+            )));
+        }
+    };
+    match &conn.0 {
+        Connected::Evm(rpc) => reread_record_with(rpc, record, &decoders).await,
+    }
+}
+
+/// The EIP-712 domain attestors sign checkpoints and set changes of `chain`'s mirror
+/// in.
+pub(crate) fn mirror_domain(chain: &ChainSettings) -> Result<MirrorDomain, Failure> {
+    match conf(chain)? {
+        ChainConf::Evm(evm) => Ok(MirrorDomain {
+            chain_id: evm.chain_id,
+            mirror: evm.mirror,
+        }),
+    }
+}
+
+/// Anchoring and revoking on `chain`'s registry with `key` (connects; a chain without
+/// a registry is bad input).
+pub(crate) async fn registry_writer(
+    chain: &ChainSettings,
+    key: PrivateKeySigner,
+) -> Result<Arc<dyn RegistryWriter>, Failure> {
+    match conf(chain)? {
+        ChainConf::Evm(evm) => {
+            let registry = evm.registry.ok_or_else(|| {
+                Failure::usage(format!("chain {} has no `registry` configured", chain.name))
+            })?;
+            let rpc = connect_evm(chain, &evm).await?;
+            Ok(Arc::new(EvmRegistryWriter::new(rpc, registry, key)))
+        }
+    }
+}
+
+/// Administering the attestor sets of `chain`'s mirror with `key` (connects).
+pub(crate) async fn mirror_admin(
+    chain: &ChainSettings,
+    key: PrivateKeySigner,
+) -> Result<Arc<dyn MirrorAdmin>, Failure> {
+    match conf(chain)? {
+        ChainConf::Evm(evm) => {
+            let rpc = connect_evm(chain, &evm).await?;
+            Ok(Arc::new(EvmMirrorAdmin::new(rpc, evm.mirror, key)))
+        }
     }
 }
 
@@ -103,11 +185,7 @@ fn mirror_submitter(
                 Some(key) => EvmMirrorClient::new(rpc.clone(), id, mirror, key.clone()),
                 None => EvmMirrorClient::without_sender(rpc.clone(), id, mirror),
             });
-            let domain = MirrorDomain {
-                chain_id: evm.chain_id,
-                mirror,
-            };
-            Ok((client, domain))
+            Ok((client, mirror_domain(chain)?))
         }
     }
 }

@@ -57,7 +57,7 @@ pub(crate) async fn export(
                 .await
                 .map_err(|e| read(&format!("the attestor sets of {}", src.name), e))?;
             let current = client
-                .fetch_state_at(&src.chain_id, None)
+                .fetch_state(&src.chain_id)
                 .await
                 .map_err(|e| read("the attestor set", e))?;
             let last = history.last().map_or(0, |c| c.version);

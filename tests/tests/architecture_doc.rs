@@ -241,3 +241,110 @@ fn the_relayer_has_no_import_cycle() {
         }
     }
 }
+
+/// What a command or API file must not name: the EVM client types and the EVM
+/// writing functions. Commands reach chains through the traits `bridge/src/context.rs`
+/// builds (`MirrorReader`, `RegistryWriter`, `MirrorAdmin`, an opaque `Connection`),
+/// so a new chain family needs no change here. `bridge deploy` and `bridge devnet*`
+/// are EVM tools by nature and exempt.
+fn chain_boundary_violations(text: &str) -> Vec<String> {
+    const NAMES: [&str; 4] = ["EvmMirror", "ChainRpc", "connect_rpc", "AnchorMirror::new"];
+    const FROM_ADAPTERS: [&str; 12] = [
+        "deploy",
+        "contracts",
+        "rpc",
+        "evm_mirror",
+        "evm_writer",
+        "anchor",
+        "revoke",
+        "set_attestors",
+        "rotate_attestors",
+        "propose_owner_rotation",
+        "execute_owner_rotation",
+        "cancel_owner_rotation",
+    ];
+    let mut found: Vec<String> = NAMES
+        .iter()
+        .filter(|n| text.contains(*n))
+        .map(|n| (*n).to_owned())
+        .collect();
+    // Paths and use groups through the adapters crate: `evidence_adapters::deploy::x`,
+    // `evidence_adapters::{AdapterError, deploy, …}`.
+    for (at, _) in text.match_indices("evidence_adapters::") {
+        let rest = &text[at + "evidence_adapters::".len()..];
+        let named: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find(';').unwrap_or(group.len());
+            group[..end]
+                .split(|c: char| c == ',' || c == '{' || c == '}' || c.is_whitespace())
+                .map(|item| item.split("::").next().unwrap_or(item))
+                .collect()
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            vec![&rest[..end]]
+        };
+        for n in named {
+            if FROM_ADAPTERS.contains(&n) {
+                found.push(format!("evidence_adapters::{n}"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_boundary_scanner_finds_evm_names() {
+    assert!(
+        chain_boundary_violations("use evidence_adapters::{MirrorReader, mirror::X};").is_empty()
+    );
+    assert_eq!(
+        chain_boundary_violations(
+            "use evidence_adapters::{\n    AdapterError, contracts::AnchorMirror, deploy,\n};"
+        ),
+        vec!["evidence_adapters::contracts", "evidence_adapters::deploy"]
+    );
+    assert_eq!(
+        chain_boundary_violations("let r = evidence_adapters::deploy::anchor(&rpc);"),
+        vec!["evidence_adapters::deploy"]
+    );
+    assert_eq!(
+        chain_boundary_violations("evidence_adapters::rotate_attestors(&x)"),
+        vec!["evidence_adapters::rotate_attestors"]
+    );
+    assert_eq!(
+        chain_boundary_violations("fn f(c: &EvmMirrorReader, r: evidence_adapters::ChainRpc)"),
+        vec!["EvmMirror", "ChainRpc"]
+    );
+}
+
+/// Commands and the API speak to chains only through what `bridge/src/context.rs`
+/// builds; only the EVM-by-nature commands (deploy, devnet*) name the EVM client.
+#[test]
+fn commands_and_api_stay_behind_the_chain_boundary() {
+    let root = workspace_root();
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for dir in ["bridge/src/commands", "bridge/src/api"] {
+        for file in rust_files(dir) {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            if name == "deploy.rs" || name.starts_with("devnet") {
+                continue;
+            }
+            seen += 1;
+            let text = std::fs::read_to_string(root.join(&file)).unwrap();
+            let found = chain_boundary_violations(&text);
+            if !found.is_empty() {
+                bad.push(format!("{}: {found:?}", file.display()));
+            }
+        }
+    }
+    assert!(
+        seen > 20,
+        "found only {seen} command and API files: wrong root?"
+    );
+    assert!(
+        bad.is_empty(),
+        "commands and API handlers must reach chains through bridge/src/context.rs's traits, not the EVM client: {bad:?}"
+    );
+}

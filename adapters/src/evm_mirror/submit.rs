@@ -28,8 +28,8 @@ use crate::{
     contracts::AnchorMirror,
     error::AdapterError,
     mirror::{
-        MirrorReader, MirrorState, MirrorSubmitter, PendingOwnerRotation, PreparedSubmission,
-        TxOutcome,
+        AcceptedCheckpoint, AttestorSetChange, MirrorReader, MirrorState, MirrorSubmitter,
+        PendingOwnerRotation, PreparedSubmission, TxOutcome,
     },
     rpc::ChainRpc,
 };
@@ -282,6 +282,28 @@ impl MirrorReader for EvmMirrorClient {
         self.reader
             .verify_record(source, size, record_id, index, proof)
             .await
+    }
+
+    async fn fetch_owner(&self) -> Result<Address, AdapterError> {
+        self.reader.fetch_owner().await
+    }
+
+    async fn fetch_owner_rotation_delay(&self) -> Result<u64, AdapterError> {
+        self.reader.fetch_owner_rotation_delay().await
+    }
+
+    async fn fetch_attestor_set_history(
+        &self,
+        source: &ChainId,
+    ) -> Result<Vec<AttestorSetChange>, AdapterError> {
+        self.reader.fetch_attestor_set_history(source).await
+    }
+
+    async fn fetch_accepted_in_tx(
+        &self,
+        id: B256,
+    ) -> Result<Option<(u64, Vec<AcceptedCheckpoint>)>, AdapterError> {
+        self.reader.fetch_accepted_in_tx(id).await
     }
 }
 

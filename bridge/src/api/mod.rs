@@ -134,7 +134,7 @@ impl ApiState {
         if let Some(m) = cache.get(&chain.name) {
             return Ok(m.clone());
         }
-        let client = crate::context::read_only_mirror(chain).await.map_err(|f| {
+        let client = crate::context::mirror_reader(chain).await.map_err(|f| {
             ApiError::unavailable(format!(
                 "cannot reach the mirror on {}: {f}; try again later",
                 chain.name

@@ -50,17 +50,17 @@ pub(crate) async fn submit_anchor(
     kind: &Label,
     metadata: B256,
 ) -> Result<Anchored, Failure> {
-    let registry = chain.registry.ok_or_else(|| {
-        Failure::usage(format!(
+    if chain.registry.is_none() {
+        return Err(Failure::usage(format!(
             "chain {} has no `registry` configured: anchoring writes to our EvidenceRegistry; deploy one with `bridge deploy` and add its address to the chain's config",
             chain.name
-        ))
-    })?;
-    let rpc = context::connect_rpc(chain).await?;
-    let receipt =
-        evidence_adapters::deploy::anchor(&rpc, key, registry, alg, digest, kind, metadata)
-            .await
-            .map_err(|e| Failure::failed(format!("anchoring on {}: {e}", chain.name)))?;
+        )));
+    }
+    let receipt = context::registry_writer(chain, key)
+        .await?
+        .anchor(alg, digest, kind, metadata)
+        .await
+        .map_err(|e| Failure::failed(format!("anchoring on {}: {e}", chain.name)))?;
     Ok(Anchored {
         chain: chain.name.clone(),
         digest_alg: alg,

@@ -12,9 +12,7 @@
 use std::collections::HashSet;
 
 use alloy::primitives::{Address, B256};
-use evidence_adapters::{
-    AdapterError, contracts::AnchorMirror, deploy, evm_mirror::AttestorSetChange,
-};
+use evidence_adapters::{AdapterError, mirror::AttestorSetChange};
 use serde::Serialize;
 
 use crate::{
@@ -115,10 +113,9 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
     let (dest, src) = pair(&settings, &args.chain, &args.source)?;
     let (set, threshold) = parse_set(&args.attestors, args.threshold)?;
     let owner_key = secrets::owner_key(&settings.keys, args.owner_key_env.as_deref())?;
-    let rpc = context::connect_rpc(dest).await?;
     let reader = context::mirror_reader(dest).await?;
     let existing = reader
-        .fetch_state_at(&src.chain_id, None)
+        .fetch_state(&src.chain_id)
         .await
         .map_err(|e| read_error(dest, e))?;
     if existing.attestor_set_version != 0 {
@@ -127,16 +124,12 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
             src.name, existing.attestor_set_version, dest.name
         )));
     }
-    let owner = AnchorMirror::new(dest.mirror, rpc.provider())
-        .owner()
-        .call()
-        .await
-        .map_err(|e| {
-            Failure::failed(format!(
-                "reading the owner of the mirror {} on {}: {e}",
-                dest.mirror, dest.name
-            ))
-        })?;
+    let owner = reader.fetch_owner().await.map_err(|e| {
+        Failure::failed(format!(
+            "reading the owner of the mirror {} on {}: {e}",
+            dest.mirror, dest.name
+        ))
+    })?;
     if owner != owner_key.address() {
         return Err(Failure::usage(format!(
             "the key given ({}) is not the owner of the mirror {} on {} (owner: {owner}); pass the owner's key with --owner-key-env VAR or keys.owner_key_env",
@@ -145,7 +138,9 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
             dest.name
         )));
     }
-    let tx = deploy::set_attestors(&rpc, owner_key, dest.mirror, &src.chain_id, &set, threshold)
+    let admin = context::mirror_admin(dest, owner_key).await?;
+    let tx = admin
+        .set_attestors(&src.chain_id, &set, threshold)
         .await
         .map_err(|e| match e {
             AdapterError::Reverted { .. } => Failure::usage(format!(
@@ -155,10 +150,10 @@ pub(crate) async fn set_attestors(args: SetAttestorsArgs) -> CmdResult {
             other => Failure::failed(format!("setAttestors on {}: {other}", dest.name)),
         })?;
     let state = reader
-        .fetch_state_at(&src.chain_id, None)
+        .fetch_state(&src.chain_id)
         .await
         .map_err(|e| read_error(dest, e))?;
-    drop(rpc);
+    drop(admin);
     if args.json {
         print_json(&serde_json::json!({
             "chain": dest.name,
@@ -202,11 +197,11 @@ pub(crate) async fn show(args: MirrorShowArgs) -> CmdResult {
         .await
         .map_err(|e| read_error(dest, e))?;
     let pending_owner_rotation = client
-        .read_pending_owner_rotation(&src.chain_id)
+        .fetch_pending_owner_rotation(&src.chain_id)
         .await
         .map_err(|e| read_error(dest, e))?;
     let state = client
-        .fetch_state_at(&src.chain_id, None)
+        .fetch_state(&src.chain_id)
         .await
         .map_err(|e| read_error(dest, e))?;
     let history = client

@@ -56,8 +56,7 @@ pub(crate) async fn build_bundle(
     record_id: B256,
     dest: &ChainSettings,
 ) -> Result<ProofBundle, Failure> {
-    let rpc = context::connect_rpc(dest).await?;
-    let mirror = context::mirror_reader_over(rpc, dest);
+    let mirror = context::mirror_reader(dest).await?;
     let not_found = |e: RelayerError| match e {
         RelayerError::NotFound(m) => Failure::failed(m),
         other => Failure::failed(format!("building the bundle: {other}")),
@@ -69,7 +68,7 @@ pub(crate) async fn build_bundle(
     // The attestor set that accepted the checkpoint: read at the block it was accepted
     // in (after a rotation the current set did not sign older checkpoints).
     let state = mirror
-        .fetch_state_at(
+        .fetch_state_as_of(
             &target.view.record.source.chain,
             target.submission.mined_block,
         )

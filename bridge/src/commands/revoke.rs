@@ -94,19 +94,12 @@ pub(crate) async fn run(args: RevokeArgs) -> CmdResult {
             "record {record_id} is already revoked by record {by}"
         ));
     }
-    let rpc = context::connect_rpc(&chain).await?;
     let e = &record.evidence;
-    let receipt = evidence_adapters::deploy::revoke(
-        &rpc,
-        key,
-        registry,
-        e.digest_alg,
-        e.digest,
-        record_id,
-        &e.kind,
-    )
-    .await
-    .map_err(|err| Failure::failed(format!("revoking on {}: {err}", chain.name)))?;
+    let receipt = context::registry_writer(&chain, key)
+        .await?
+        .revoke(e.digest_alg, e.digest, record_id, &e.kind)
+        .await
+        .map_err(|err| Failure::failed(format!("revoking on {}: {err}", chain.name)))?;
     let out = Revoked {
         chain: chain.name.clone(),
         revoked: record_id,

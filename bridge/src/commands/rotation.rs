@@ -18,7 +18,9 @@ use alloy::{
     signers::{SignerSync, local::PrivateKeySigner},
 };
 use clap::Args;
-use evidence_adapters::{AdapterError, EvmMirrorReader};
+use std::sync::Arc;
+
+use evidence_adapters::{AdapterError, MirrorReader};
 use evidence_schemas::{
     ChainId,
     attestor_set::SetUpdate,
@@ -146,25 +148,19 @@ pub(crate) struct OwnerArgs {
 struct Target<'a> {
     dest: &'a ChainSettings,
     src: &'a ChainSettings,
-    client: EvmMirrorReader,
+    client: Arc<dyn MirrorReader>,
     domain: MirrorDomain,
 }
 
 async fn target<'a>(settings: &'a Settings, args: &ChangeArgs) -> Result<Target<'a>, Failure> {
     let (dest, src) = pair(settings, &args.chain, &args.source)?;
-    let chain_id = dest
-        .chain_id
-        .eip155_id()
-        .ok_or_else(|| Failure::usage(format!("{} is not an eip155 chain", dest.chain_id)))?;
+    let domain = context::mirror_domain(dest)?;
     let client = context::mirror_reader(dest).await?;
     Ok(Target {
         dest,
         src,
         client,
-        domain: MirrorDomain {
-            chain_id,
-            mirror: dest.mirror,
-        },
+        domain,
     })
 }
 
@@ -176,7 +172,7 @@ fn read_error(dest: &ChainSettings, e: AdapterError) -> Failure {
 async fn current_set(t: &Target<'_>) -> Result<(Vec<Address>, u8, u64), Failure> {
     let state = t
         .client
-        .fetch_state_at(&t.src.chain_id, None)
+        .fetch_state(&t.src.chain_id)
         .await
         .map_err(|e| read_error(t.dest, e))?;
     if state.attestor_set_version == 0 {
@@ -223,7 +219,7 @@ fn update_from_args(
 async fn pending_update(t: &Target<'_>) -> Result<(SetUpdate, u64), Failure> {
     let pending = t
         .client
-        .read_pending_owner_rotation(&t.src.chain_id)
+        .fetch_pending_owner_rotation(&t.src.chain_id)
         .await
         .map_err(|e| read_error(t.dest, e))?;
     let Some(evidence_adapters::mirror::PendingOwnerRotation {
@@ -519,15 +515,11 @@ pub(crate) async fn rotate(args: SubmitArgs) -> CmdResult {
     )?;
     let key = payer(&settings, args.payer_key_env.as_deref())?;
     let n = signatures.len();
-    let tx = evidence_adapters::rotate_attestors(
-        &context::connect_rpc(t.dest).await?,
-        key,
-        t.dest.mirror,
-        &update,
-        signatures,
-    )
-    .await
-    .map_err(|e| sent("rotation", t.dest, e))?;
+    let tx = context::mirror_admin(t.dest, key)
+        .await?
+        .rotate_attestors(&update, signatures)
+        .await
+        .map_err(|e| sent("rotation", t.dest, e))?;
     report(
         args.change.json,
         serde_json::json!({ "chain": t.dest.name, "mirror": t.dest.mirror, "source_chain": update.source_chain,
@@ -557,15 +549,11 @@ pub(crate) async fn cancel(args: SubmitArgs) -> CmdResult {
         threshold,
     )?;
     let key = payer(&settings, args.payer_key_env.as_deref())?;
-    let tx = evidence_adapters::cancel_owner_rotation(
-        &context::connect_rpc(t.dest).await?,
-        key,
-        t.dest.mirror,
-        &t.src.chain_id,
-        signatures,
-    )
-    .await
-    .map_err(|e| sent("cancellation", t.dest, e))?;
+    let tx = context::mirror_admin(t.dest, key)
+        .await?
+        .cancel_owner_rotation(&t.src.chain_id, signatures)
+        .await
+        .map_err(|e| sent("cancellation", t.dest, e))?;
     report(
         args.change.json,
         serde_json::json!({ "chain": t.dest.name, "source_chain": update.source_chain, "cancelled_version": update.new_version, "tx_hash": tx }),
@@ -611,16 +599,11 @@ pub(crate) async fn propose(args: OwnerArgs) -> CmdResult {
         .fetch_owner_rotation_delay()
         .await
         .map_err(|e| read_error(t.dest, e))?;
-    let tx = evidence_adapters::propose_owner_rotation(
-        &context::connect_rpc(t.dest).await?,
-        key,
-        t.dest.mirror,
-        &update.source_chain,
-        &update.attestors,
-        update.threshold,
-    )
-    .await
-    .map_err(|e| sent("proposal", t.dest, e))?;
+    let tx = context::mirror_admin(t.dest, key)
+        .await?
+        .propose_owner_rotation(&update.source_chain, &update.attestors, update.threshold)
+        .await
+        .map_err(|e| sent("proposal", t.dest, e))?;
     report(
         args.change.json,
         serde_json::json!({ "chain": t.dest.name, "source_chain": update.source_chain, "proposed_version": update.new_version,
@@ -638,7 +621,9 @@ pub(crate) async fn execute(args: OwnerArgs) -> CmdResult {
     let t = target(&settings, &args.change).await?;
     let (update, executable_at) = pending_update(&t).await?;
     let key = owner(&settings, &t, args.owner_key_env.as_deref()).await?;
-    let tx = evidence_adapters::execute_owner_rotation(&context::connect_rpc(t.dest).await?, key, t.dest.mirror, &update.source_chain)
+    let tx = context::mirror_admin(t.dest, key)
+        .await?
+        .execute_owner_rotation(&update.source_chain)
         .await
         .map_err(|e| match e {
             AdapterError::Reverted { .. } => Failure::usage(format!(

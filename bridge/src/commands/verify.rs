@@ -32,7 +32,7 @@
 //! node, RPC errors), so the bundle is neither confirmed nor refuted — "could not ask",
 //! never "false".
 
-use evidence_adapters::{EvmMirrorReader, MirrorReader, recheck::reread_record_with};
+use evidence_adapters::MirrorReader;
 use std::{io::Read as _, path::Path};
 
 use evidence_schemas::{
@@ -209,12 +209,13 @@ pub(crate) async fn online_checks(
 ) -> Result<Vec<Check>, Failure> {
     let dest = chain_of(settings, &bundle.destination.chain, "destination")?;
     let src = chain_of(settings, &bundle.record.source.chain, "source")?;
-    let rpc = match reachable(dest, "mirror").await? {
-        Ok(rpc) => rpc,
+    let conn = match reachable(dest, "mirror").await? {
+        Ok(conn) => conn,
         Err(unchecked) => return Ok(vec![unchecked]),
     };
-    let client = context::mirror_reader_over(rpc, dest);
-    let mut checks = mirror_checks(dest, &client, bundle).await?;
+    let client = context::mirror_reader_on(&conn, dest);
+    let client = client.as_ref();
+    let mut checks = mirror_checks(dest, client, bundle).await?;
     if checks.iter().any(|c| !c.ok) {
         return Ok(checks);
     }
@@ -225,17 +226,17 @@ pub(crate) async fn online_checks(
         Check::from_adapter_error(check, &dest.name, &e)
     };
     checks.push(
-        attestor_set_check(&client, bundle)
+        attestor_set_check(client, bundle)
             .await
             .unwrap_or_else(|e| unanswered("attestor_set", e)),
     );
     checks.push(
-        mirror_tx_check(&client, bundle)
+        mirror_tx_check(client, bundle)
             .await
             .unwrap_or_else(|e| unanswered("mirror_tx", e)),
     );
-    let src_rpc = match reachable(src, "source").await? {
-        Ok(rpc) => rpc,
+    let src_conn = match reachable(src, "source").await? {
+        Ok(conn) => conn,
         Err(unchecked) => {
             checks.push(unchecked);
             return Ok(checks);
@@ -246,7 +247,7 @@ pub(crate) async fn online_checks(
         records.push(("source_revocation", &rev.record));
     }
     for (check, record) in records {
-        let outcome = match reread(src, &src_rpc, record).await {
+        let outcome = match context::reread_record(&src_conn, src, record).await {
             Ok(outcome) => outcome,
             Err(e) => {
                 checks.push(Check::from_adapter_error(check, &src.name, &e));
@@ -279,9 +280,9 @@ pub(crate) async fn online_checks(
 async fn reachable(
     chain: &ChainSettings,
     check: &'static str,
-) -> Result<Result<evidence_adapters::ChainRpc, Check>, Failure> {
-    match context::connect_rpc(chain).await {
-        Ok(rpc) => Ok(Ok(rpc)),
+) -> Result<Result<context::Connection, Check>, Failure> {
+    match context::connect(chain).await {
+        Ok(conn) => Ok(Ok(conn)),
         Err(f) if f.code == 2 => Err(f),
         Err(f) => Ok(Err(Check::could_not_check(check, f.message))),
     }
@@ -289,12 +290,12 @@ async fn reachable(
 
 /// The attestor set the bundle names is the mirror's set at `read_at_block`.
 async fn attestor_set_check(
-    client: &EvmMirrorReader,
+    client: &dyn MirrorReader,
     bundle: &ProofBundle,
 ) -> Result<Check, evidence_adapters::AdapterError> {
     let d = &bundle.destination;
     let state = client
-        .fetch_state_at(&bundle.checkpoint.source_chain, Some(d.read_at_block))
+        .fetch_state_as_of(&bundle.checkpoint.source_chain, Some(d.read_at_block))
         .await?;
     let mut theirs = state.attestors.clone();
     theirs.sort();
@@ -361,7 +362,7 @@ async fn attestor_set_check(
 /// the one that accepted the checkpoint) and emitted `CheckpointAccepted` for exactly
 /// this checkpoint, signed by the bundle's attestor set version.
 async fn mirror_tx_check(
-    client: &EvmMirrorReader,
+    client: &dyn MirrorReader,
     bundle: &ProofBundle,
 ) -> Result<Check, evidence_adapters::AdapterError> {
     let d = &bundle.destination;
@@ -500,25 +501,4 @@ pub(crate) async fn mirror_checks(
         detail: format!("mirror root at size {size}: {root}"),
     });
     Ok(checks)
-}
-
-/// Re-reads `record` from its source chain: the log its locator names, from the
-/// transaction receipt, decoded by the decoder of its adapter (built in for our
-/// registry and the mirrors' receipts; from the chain's configured sources for EAS and
-/// mapped events), which must give the same record id.
-async fn reread(
-    src: &ChainSettings,
-    rpc: &evidence_adapters::ChainRpc,
-    record: &evidence_schemas::EvidenceRecord,
-) -> Result<Result<(), String>, evidence_adapters::AdapterError> {
-    let decoders = match context::chain_decoders(src) {
-        Ok(decoders) => decoders,
-        Err(f) => {
-            return Ok(Err(format!(
-                "the chain's configured sources cannot be built: {}",
-                f.message
-            )));
-        }
-    };
-    reread_record_with(rpc, record, &decoders).await
 }

@@ -9,9 +9,11 @@ use alloy::primitives::{Address, B256, keccak256};
 use async_trait::async_trait;
 use evidence_adapters::{
     AdapterError, MirrorReader, MirrorState, MirrorSubmitter, PreparedSubmission, TxOutcome,
+    mirror::{AcceptedCheckpoint, AttestorSetChange},
 };
 use evidence_schemas::{
     ChainId, SignedCheckpoint,
+    attestor_set::SetAuthorization,
     checkpoint::{MirrorDomain, verify_signatures},
     log::{verify_consistency, verify_record_inclusion},
 };
@@ -39,6 +41,7 @@ struct SourceOnMirror {
     threshold: u8,
     version: u64,
     pending: Option<evidence_adapters::mirror::PendingOwnerRotation>,
+    history: Vec<AttestorSetChange>,
 }
 
 #[derive(Debug, Default)]
@@ -55,6 +58,9 @@ struct MirrorInner {
     broadcasts: u64,
     failures: u32,
     send_failures: u32,
+    owner: Address,
+    owner_rotation_delay: u64,
+    accepted_in: HashMap<B256, Vec<AcceptedCheckpoint>>,
 }
 
 /// An in-memory `AnchorMirror` on one destination chain, with one sender account.
@@ -84,13 +90,36 @@ impl FakeMirror {
         self.domain
     }
 
-    /// Sets the attestor set and threshold for `source` (the owner's call).
+    /// Sets the attestor set and threshold for `source` (the owner's call: the first
+    /// set, or a later one as if through the timelock), in the current block.
     pub fn set_attestors(&self, source: &ChainId, attestors: Vec<Address>, threshold: u8) {
         let mut m = lock(&self.inner);
+        let block = m.block;
         let s = m.sources.entry(source.clone()).or_default();
+        s.version += 1;
+        s.history.push(AttestorSetChange {
+            version: s.version,
+            attestors: attestors.clone(),
+            threshold,
+            authorization: if s.version == 1 {
+                SetAuthorization::FirstSet
+            } else {
+                SetAuthorization::OwnerTimelock
+            },
+            signatures: Vec::new(),
+            block,
+            tx_hash: keccak256(format!("set {source} v{} at {block}", s.version)),
+        });
         s.attestors = attestors;
         s.threshold = threshold;
-        s.version += 1;
+    }
+
+    /// The mirror's owner and owner-rotation timelock (seconds), as `owner()` and
+    /// `ownerRotationDelay()` report them (zero address and 0 until set).
+    pub fn set_owner(&self, owner: Address, owner_rotation_delay: u64) {
+        let mut m = lock(&self.inner);
+        m.owner = owner;
+        m.owner_rotation_delay = owner_rotation_delay;
     }
 
     /// The owner proposes a set for `source` through the timelock (what
@@ -145,7 +174,7 @@ impl FakeMirror {
             nonce: 0,
             max_fee_per_gas: 0,
         };
-        Self::apply(&self.domain, &mut m, &tx)
+        Self::apply(&self.domain, &mut m, &tx).map(|_| ())
     }
 
     /// The next `n` calls fail with a retryable RPC error.
@@ -198,12 +227,13 @@ impl FakeMirror {
         while let Some((hash, tx)) = m.mempool.remove(&m.confirmed_nonce) {
             let result = Self::apply(domain, m, &tx);
             let success = result.is_ok();
-            if let Err(reason) = result {
-                m.reverted.push((
+            match result {
+                Ok(accepted) => m.accepted_in.entry(hash).or_default().push(accepted),
+                Err(reason) => m.reverted.push((
                     tx.signed.checkpoint.source_chain.clone(),
                     tx.signed.checkpoint.size,
                     reason,
-                ));
+                )),
             }
             m.receipts.insert(
                 hash,
@@ -217,7 +247,11 @@ impl FakeMirror {
         }
     }
 
-    fn apply(domain: &MirrorDomain, m: &mut MirrorInner, tx: &FakeTx) -> Result<(), String> {
+    fn apply(
+        domain: &MirrorDomain,
+        m: &mut MirrorInner,
+        tx: &FakeTx,
+    ) -> Result<AcceptedCheckpoint, String> {
         let cp = &tx.signed.checkpoint;
         let Some(s) = m.sources.get_mut(&cp.source_chain) else {
             return Err(format!("UnknownSource({})", cp.source_chain));
@@ -258,8 +292,16 @@ impl FakeMirror {
         s.latest_size = cp.size;
         s.latest_root = cp.root;
         s.latest_block = cp.source_block_number;
+        let accepted = AcceptedCheckpoint {
+            source_key: cp.source_chain.key(),
+            size: cp.size,
+            root: cp.root,
+            source_block_number: cp.source_block_number,
+            source_block_hash: cp.source_block_hash,
+            attestor_set_version: s.version,
+        };
         m.accepted.push((cp.source_chain.clone(), cp.size));
-        Ok(())
+        Ok(accepted)
     }
 
     fn decode(&self, submission: &PreparedSubmission) -> Result<FakeTx, AdapterError> {
@@ -354,6 +396,41 @@ impl MirrorReader for FakeMirror {
             return Ok(false);
         };
         Ok(verify_record_inclusion(&record_id, index, size, proof, &root).is_ok())
+    }
+
+    async fn fetch_owner(&self) -> Result<Address, AdapterError> {
+        self.maybe_fail()?;
+        Ok(lock(&self.inner).owner)
+    }
+
+    async fn fetch_owner_rotation_delay(&self) -> Result<u64, AdapterError> {
+        self.maybe_fail()?;
+        Ok(lock(&self.inner).owner_rotation_delay)
+    }
+
+    async fn fetch_attestor_set_history(
+        &self,
+        source: &ChainId,
+    ) -> Result<Vec<AttestorSetChange>, AdapterError> {
+        self.maybe_fail()?;
+        Ok(lock(&self.inner)
+            .sources
+            .get(source)
+            .map(|s| s.history.clone())
+            .unwrap_or_default())
+    }
+
+    /// Transactions this fake mined (an external submission has no transaction).
+    async fn fetch_accepted_in_tx(
+        &self,
+        id: B256,
+    ) -> Result<Option<(u64, Vec<AcceptedCheckpoint>)>, AdapterError> {
+        self.maybe_fail()?;
+        let m = lock(&self.inner);
+        Ok(m.receipts.get(&id).map(|r| {
+            let events = m.accepted_in.get(&id).cloned().unwrap_or_default();
+            (r.block_number, events)
+        }))
     }
 }
 
