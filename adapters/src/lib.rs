@@ -55,6 +55,6 @@ pub use receipts::{ReceiptsDecoder, ReceiptsSource};
 pub use registry::{RegistryDecoder, RegistrySource, RegistrySourceOptions};
 pub use rpc::{ChainRpc, RpcConfig};
 pub use source::{
-    BlockRef, DecodeFailure, EvidenceSource, Quarantined, SourceBatch, SourcedRecord,
+    BlockRef, DecodeFailure, EvidenceSource, Quarantined, SourceBatch, SourceState, SourcedRecord,
 };
 pub use writer::{AnchorReceipt, MirrorAdmin, RegistryWriter};

@@ -10,10 +10,10 @@
 //! - quarantined events are concatenated in the same order;
 //! - any inner failure fails the whole fetch (the relayer fetches the range again), so
 //!   a range is never half-indexed;
-//! - `expected_next_seq` goes only to the one inner source that has sequence numbers
-//!   (the registry, [`MultiSource::with_sequenced`]); the others get `None`, and their
-//!   records carry `seq = None`, which the store ignores when it computes the next
-//!   expected sequence number.
+//! - the caller's [`SourceState`] goes only to the one inner source that has sequence
+//!   numbers (the registry, [`MultiSource::with_sequenced`]), and the merged batch
+//!   returns that source's state; the others get `None`, and their records carry
+//!   `seq = None`.
 //!
 //! Head and block lookups go to the first inner source: all inner sources read the
 //! same chain, so any of them answers the same.
@@ -26,7 +26,7 @@ use futures::future::try_join_all;
 
 use crate::{
     error::AdapterError,
-    source::{BlockRef, EvidenceSource, SourceBatch},
+    source::{BlockRef, EvidenceSource, SourceBatch, SourceState},
 };
 
 /// The adapter name of a composite source (its records keep their inner adapter's name).
@@ -42,7 +42,7 @@ pub struct MultiSource {
 
 impl MultiSource {
     /// A composite of `sources`, none of which has sequence numbers (every inner source
-    /// gets `expected_next_seq = None`).
+    /// gets no [`SourceState`]).
     ///
     /// Fails when `sources` is empty or a source reads another chain than the first.
     pub fn new(sources: Vec<Arc<dyn EvidenceSource>>) -> Result<Self, AdapterError> {
@@ -67,7 +67,7 @@ impl MultiSource {
     }
 
     /// Names the inner source (by index in the list given to [`MultiSource::new`]) that
-    /// has sequence numbers and therefore receives `expected_next_seq`.
+    /// has sequence numbers and therefore receives the caller's [`SourceState`].
     pub fn with_sequenced(mut self, index: usize) -> Result<Self, AdapterError> {
         if index >= self.sources.len() {
             return Err(AdapterError::Config(format!(
@@ -112,18 +112,26 @@ impl EvidenceSource for MultiSource {
         &self,
         from: u64,
         to: u64,
-        expected_next_seq: Option<u64>,
+        state: Option<SourceState>,
     ) -> Result<SourceBatch, AdapterError> {
         let batches = try_join_all(self.sources.iter().enumerate().map(|(i, s)| {
-            let seq = if self.sequenced == Some(i) {
-                expected_next_seq
+            let inner = if self.sequenced == Some(i) {
+                state
             } else {
                 None
             };
-            s.fetch_records(from, to, seq)
+            s.fetch_records(from, to, inner)
         }))
         .await?;
-        Ok(merge(batches))
+        // The state is the sequenced source's; without one it stays as it was.
+        let after = self
+            .sequenced
+            .and_then(|i| batches.get(i))
+            .and_then(|b| b.state)
+            .or(state);
+        let mut merged = merge(batches);
+        merged.state = after;
+        Ok(merged)
     }
 }
 
@@ -191,6 +199,7 @@ mod tests {
                 rec("registry", 7, 1, 4, Some(1)),
             ],
             quarantined: vec![],
+            state: None,
         };
         let b = SourceBatch {
             records: vec![
@@ -199,10 +208,12 @@ mod tests {
                 rec("eas", 7, 1, 3, None),
             ],
             quarantined: vec![],
+            state: None,
         };
         let dup = SourceBatch {
             records: vec![rec("eas", 6, 0, 0, None)],
             quarantined: vec![],
+            state: None,
         };
         let m = merge(vec![a, b, dup]);
         let keys: Vec<_> = m.records.iter().map(|r| r.record.order_key()).collect();
@@ -224,13 +235,13 @@ mod composite_tests {
     use super::*;
     use crate::source::SourcedRecord;
 
-    /// A fake inner source remembering the `expected_next_seq` it was given.
+    /// A fake inner source remembering the state it was given.
     #[derive(Debug)]
     struct Fake {
         chain: ChainId,
         batch: SourceBatch,
         fail: bool,
-        seen: Mutex<Vec<Option<u64>>>,
+        seen: Mutex<Vec<Option<SourceState>>>,
     }
 
     #[async_trait]
@@ -251,9 +262,9 @@ mod composite_tests {
             &self,
             _: u64,
             _: u64,
-            seq: Option<u64>,
+            state: Option<SourceState>,
         ) -> Result<SourceBatch, AdapterError> {
-            self.seen.lock().unwrap().push(seq);
+            self.seen.lock().unwrap().push(state);
             if self.fail {
                 return Err(AdapterError::Rpc {
                     chain: self.chain.clone(),
@@ -270,6 +281,7 @@ mod composite_tests {
             batch: SourceBatch {
                 records,
                 quarantined: vec![],
+                state: None,
             },
             fail,
             seen: Mutex::new(vec![]),
@@ -284,9 +296,10 @@ mod composite_tests {
             .unwrap()
             .with_sequenced(1)
             .unwrap();
-        m.fetch_records(1, 5, Some(42)).await.unwrap();
+        let state = SourceState::from_stored(42);
+        m.fetch_records(1, 5, Some(state)).await.unwrap();
         assert_eq!(*a.seen.lock().unwrap(), vec![None]);
-        assert_eq!(*b.seen.lock().unwrap(), vec![Some(42)]);
+        assert_eq!(*b.seen.lock().unwrap(), vec![Some(state)]);
     }
 
     #[tokio::test]

@@ -102,6 +102,35 @@ impl From<Box<Quarantined>> for DecodeFailure {
     }
 }
 
+/// What a source carries from one batch of its chain to the next, opaque to the
+/// relayer: the relayer stores the state a batch returns with its cursor, in the same
+/// transaction as the batch (and rewinds it with the cursor after a reorg), and hands
+/// it to the next fetch, after a restart too. Today it is the sequence number the next
+/// event of a sequenced source (our registry) must carry, so a node that drops the
+/// first events of a range is caught across batches; it is stored as that number
+/// (`cursors.next_seq`), and sources without sequence numbers leave it as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SourceState(u64);
+
+impl SourceState {
+    /// The state as the relayer stored it.
+    pub fn from_stored(stored: u64) -> Self {
+        Self(stored)
+    }
+
+    /// The state to store.
+    pub fn stored(self) -> u64 {
+        self.0
+    }
+
+    /// The state after a batch whose events carry the sequence numbers `seqs` (records
+    /// and quarantined events alike: a quarantined event still used its number) from
+    /// `before`: one past the highest, or `before` when none carries one.
+    pub fn after(seqs: impl IntoIterator<Item = u64>, before: Option<Self>) -> Option<Self> {
+        seqs.into_iter().max().map(|s| Self(s + 1)).or(before)
+    }
+}
+
 /// What one fetch of a block range produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceBatch {
@@ -109,6 +138,9 @@ pub struct SourceBatch {
     pub records: Vec<SourcedRecord>,
     /// Events that did not decode or validate.
     pub quarantined: Vec<Quarantined>,
+    /// The source's state after this batch, to store and pass to the next fetch
+    /// (`None`: unchanged).
+    pub state: Option<SourceState>,
 }
 
 /// A source of evidence records on one chain.
@@ -133,13 +165,38 @@ pub trait EvidenceSource: Send + Sync + Debug {
 
     /// Records and quarantined events of blocks `from..=to`.
     ///
-    /// `expected_next_seq` is the sequence number the caller expects the first event of
-    /// this range to carry (for sources with sequence numbers), used to detect a node
-    /// that silently returned partial results.
+    /// `state` is the [`SourceState`] the batch before this range returned (`None`
+    /// before the first one): a source that keeps one checks the range continues it
+    /// (the registry: that its first event carries the expected sequence number), to
+    /// detect a node that silently returned partial results. The batch returns the
+    /// state after it ([`SourceBatch::state`]).
     async fn fetch_records(
         &self,
         from: u64,
         to: u64,
-        expected_next_seq: Option<u64>,
+        state: Option<SourceState>,
     ) -> Result<SourceBatch, AdapterError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SourceState;
+
+    #[test]
+    fn the_state_moves_past_every_numbered_event_quarantined_ones_too() {
+        let before = Some(SourceState::from_stored(5));
+        // Events 5 and 6 decoded, 7 quarantined: the next batch must start at 8, or the
+        // registry's continuity check would refuse it for ever.
+        assert_eq!(
+            SourceState::after([5, 6, 7], before),
+            Some(SourceState::from_stored(8))
+        );
+        // No numbered event: the state stays as it was (also before the first batch).
+        assert_eq!(SourceState::after([], before), before);
+        assert_eq!(SourceState::after([], None), None);
+        assert_eq!(
+            SourceState::after([1], None).map(SourceState::stored),
+            Some(2)
+        );
+    }
 }

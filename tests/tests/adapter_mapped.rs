@@ -314,7 +314,14 @@ async fn composite_merges_registry_and_mapped_in_chain_order() {
         .unwrap()
         .with_sequenced(1)
         .unwrap();
-    let batch = multi.fetch_records(start, head, Some(1)).await.unwrap();
+    let batch = multi
+        .fetch_records(
+            start,
+            head,
+            Some(evidence_adapters::SourceState::from_stored(1)),
+        )
+        .await
+        .unwrap();
     let digests: Vec<u8> = batch
         .records
         .iter()
@@ -324,6 +331,13 @@ async fn composite_merges_registry_and_mapped_in_chain_order() {
     let seqs: Vec<Option<u64>> = batch.records.iter().map(|r| r.seq).collect();
     assert_eq!(seqs, vec![Some(1), None, Some(2)]);
     // The registry still checks its sequence numbers through the composite.
-    let e = multi.fetch_records(start, head, Some(5)).await.unwrap_err();
+    let e = multi
+        .fetch_records(
+            start,
+            head,
+            Some(evidence_adapters::SourceState::from_stored(5)),
+        )
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("expected 5"), "{e}");
 }

@@ -152,7 +152,11 @@ async fn fetches_every_record_once_in_order_with_the_helpers_ids() {
     let head = source.fetch_head().await.unwrap();
 
     let all = source
-        .fetch_records(w.start, head.number, Some(1))
+        .fetch_records(
+            w.start,
+            head.number,
+            Some(evidence_adapters::SourceState::from_stored(1)),
+        )
         .await
         .unwrap();
     assert!(all.quarantined.is_empty());
@@ -185,7 +189,14 @@ async fn fetches_every_record_once_in_order_with_the_helpers_ids() {
         let mut a = w.start;
         while a <= head.number {
             let b = (a + piece - 1).min(head.number);
-            let batch = source.fetch_records(a, b, Some(next_seq)).await.unwrap();
+            let batch = source
+                .fetch_records(
+                    a,
+                    b,
+                    Some(evidence_adapters::SourceState::from_stored(next_seq)),
+                )
+                .await
+                .unwrap();
             if let Some(last) = batch.records.last() {
                 next_seq = last.seq.unwrap() + 1;
             }
@@ -234,7 +245,9 @@ async fn fetches_every_record_once_in_order_with_the_helpers_ids() {
         .fetch_records(
             head.number + 1,
             head2.number,
-            Some(w.expected.len() as u64 + 1),
+            Some(evidence_adapters::SourceState::from_stored(
+                w.expected.len() as u64 + 1,
+            )),
         )
         .await
         .unwrap();
@@ -276,7 +289,11 @@ async fn several_transactions_in_one_block_come_in_tx_order() {
     let source = RegistrySource::new(rpc, ChainId::eip155(31337), deployed.registry, fast_opts());
     let head = source.fetch_head().await.unwrap();
     let batch = source
-        .fetch_records(deployed.registry_block, head.number, Some(1))
+        .fetch_records(
+            deployed.registry_block,
+            head.number,
+            Some(evidence_adapters::SourceState::from_stored(1)),
+        )
         .await
         .unwrap();
     let got: Vec<_> = batch
@@ -328,7 +345,11 @@ async fn another_registry_at_another_address_is_not_read() {
     );
     let head = source.fetch_head().await.unwrap();
     let batch = source
-        .fetch_records(w.start, head.number, Some(1))
+        .fetch_records(
+            w.start,
+            head.number,
+            Some(evidence_adapters::SourceState::from_stored(1)),
+        )
         .await
         .unwrap();
     assert_eq!(batch.records.len(), w.expected.len());
@@ -345,7 +366,11 @@ async fn fails_over_from_a_dead_url_and_rejects_a_wrong_chain() {
     let source = RegistrySource::new(rpc, ChainId::eip155(31337), w.registry, fast_opts());
     let head = source.fetch_head().await.unwrap();
     let batch = source
-        .fetch_records(w.start, head.number, Some(1))
+        .fetch_records(
+            w.start,
+            head.number,
+            Some(evidence_adapters::SourceState::from_stored(1)),
+        )
         .await
         .unwrap();
     assert_eq!(batch.records.len(), w.expected.len());
@@ -381,7 +406,11 @@ async fn a_wrong_expected_seq_is_inconsistent_never_skipped() {
     let head = source.fetch_head().await.unwrap();
     for expected in [2, 0, 100] {
         let err = source
-            .fetch_records(w.start, head.number, Some(expected))
+            .fetch_records(
+                w.start,
+                head.number,
+                Some(evidence_adapters::SourceState::from_stored(expected)),
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, AdapterError::Inconsistent { .. }), "{err}");
@@ -392,7 +421,11 @@ async fn a_wrong_expected_seq_is_inconsistent_never_skipped() {
     mine(&w.anvil.endpoint(), 2).await;
     let head2 = source.fetch_head().await.unwrap();
     let err = source
-        .fetch_records(head.number + 1, head2.number, Some(3))
+        .fetch_records(
+            head.number + 1,
+            head2.number,
+            Some(evidence_adapters::SourceState::from_stored(3)),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, AdapterError::Inconsistent { .. }), "{err}");
@@ -446,7 +479,11 @@ async fn a_bad_kind_label_is_quarantined_and_its_seq_still_counts() {
     let source = RegistrySource::new(rpc, ChainId::eip155(31337), deployed.registry, fast_opts());
     let head = source.fetch_head().await.unwrap();
     let batch = source
-        .fetch_records(deployed.registry_block, head.number, Some(1))
+        .fetch_records(
+            deployed.registry_block,
+            head.number,
+            Some(evidence_adapters::SourceState::from_stored(1)),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -482,7 +519,11 @@ async fn tiny_spans_against_a_real_node_lose_nothing() {
     let source = RegistrySource::new(w.rpc.clone(), ChainId::eip155(31337), w.registry, opts);
     let head = source.fetch_head().await.unwrap();
     let batch = source
-        .fetch_records(w.start, head.number, Some(1))
+        .fetch_records(
+            w.start,
+            head.number,
+            Some(evidence_adapters::SourceState::from_stored(1)),
+        )
         .await
         .unwrap();
     let got: Vec<(u64, B256)> = batch

@@ -143,7 +143,13 @@ async fn failover_to_a_node_20_blocks_behind(backend: TestBackend) -> anyhow::Re
     );
     let head = w.src.provider.get_block_number().await?;
     match source
-        .fetch_records(head - 10, head, Some(logged as u64 + 1))
+        .fetch_records(
+            head - 10,
+            head,
+            Some(evidence_adapters::SourceState::from_stored(
+                logged as u64 + 1,
+            )),
+        )
         .await
     {
         Ok(batch) => ensure!(

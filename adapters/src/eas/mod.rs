@@ -14,7 +14,7 @@
 //!   reason.
 //!
 //! EAS has no per-contract sequence number, so records carry `seq = None` and the
-//! `expected_next_seq` argument is ignored. Completeness checks that remain: every log
+//! caller's `SourceState` is ignored. Completeness checks that remain: every log
 //! is inside the filter and range, carries its location, and every attestation a log
 //! names exists with the log's schema, attester, recipient and block time; a failed
 //! check is an [`AdapterError::Inconsistent`] answer, fetched again from another

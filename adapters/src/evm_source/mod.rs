@@ -46,7 +46,7 @@ pub use self::span::SpanControl;
 use crate::{
     error::AdapterError,
     rpc::ChainRpc,
-    source::{BlockRef, DecodeFailure, EvidenceSource, SourceBatch, SourcedRecord},
+    source::{BlockRef, DecodeFailure, EvidenceSource, SourceBatch, SourceState, SourcedRecord},
 };
 
 /// The logs a decoder reads: one contract, one or more event signatures (topic0).
@@ -167,13 +167,13 @@ pub trait LogDecoder: Send + Sync + Debug + 'static {
     ) -> Decoded;
 
     /// Checks a decoded batch as a whole; `seqs` are the sequence numbers of its logs
-    /// (records and quarantined ones alike) in order, `expected_next_seq` the caller's
-    /// (see [`EvidenceSource::fetch_records`]). Default: nothing to check.
+    /// (records and quarantined ones alike) in order, `state` the caller's (see
+    /// [`EvidenceSource::fetch_records`]). Default: nothing to check.
     async fn check_batch(
         &self,
         _node: &BatchNode<'_>,
         _seqs: &[u64],
-        _expected_next_seq: Option<u64>,
+        _state: Option<SourceState>,
     ) -> Result<(), AdapterError> {
         Ok(())
     }
@@ -291,7 +291,7 @@ impl<D: LogDecoder> EvmLogSource<D> {
         provider: &DynProvider,
         from: u64,
         to: u64,
-        expected_next_seq: Option<u64>,
+        state: Option<SourceState>,
     ) -> Result<SourceBatch, AdapterError> {
         let node = BatchNode {
             rpc: &self.rpc,
@@ -337,9 +337,8 @@ impl<D: LogDecoder> EvmLogSource<D> {
                 }
             }
         }
-        self.decoder
-            .check_batch(&node, &seqs, expected_next_seq)
-            .await?;
+        self.decoder.check_batch(&node, &seqs, state).await?;
+        batch.state = SourceState::after(seqs.iter().copied(), state);
         Ok(batch)
     }
 }
@@ -379,7 +378,7 @@ impl<D: LogDecoder> EvidenceSource for EvmLogSource<D> {
         &self,
         from: u64,
         to: u64,
-        expected_next_seq: Option<u64>,
+        state: Option<SourceState>,
     ) -> Result<SourceBatch, AdapterError> {
         if from > to {
             return Err(AdapterError::Config(format!(
@@ -404,7 +403,7 @@ impl<D: LogDecoder> EvidenceSource for EvmLogSource<D> {
             } else {
                 self.rpc.endpoint(attempt as usize - 1)
             };
-            match self.fetch_once(provider, from, to, expected_next_seq).await {
+            match self.fetch_once(provider, from, to, state).await {
                 Ok(batch) => {
                     debug!(target: "adapters::source", chain = %self.chain, adapter, from, to, records = batch.records.len(), quarantined = batch.quarantined.len(), span = self.span.current(), "fetched");
                     return Ok(batch);

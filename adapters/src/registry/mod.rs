@@ -4,7 +4,8 @@
 //! It reads the registry's `Anchored` and `Revoked` logs, decodes each into a record
 //! ([`decode`]) or a quarantine entry, and then reconciles the registry's sequence
 //! numbers ([`LogDecoder::check_batch`]): they must be contiguous, start at the
-//! caller's `expected_next_seq` when given, and end one below the registry's
+//! sequence number the caller's [`SourceState`] expects when given, and end one below
+//! the registry's
 //! `nextSeq()` read at the last block of the range. A node that dropped logs (a known
 //! failure of overloaded or load-balanced providers) fails that check; the range is
 //! then fetched again from another endpoint with a smaller span and, failing that, an
@@ -28,7 +29,7 @@ use crate::{
     error::AdapterError,
     evm_source::{BatchNode, Decoded, EvmLogSource, EvmSourceOptions, LogDecoder, LogFilter},
     rpc::{ChainRpc, is_error_answer},
-    source::SourcedRecord,
+    source::{SourceState, SourcedRecord},
 };
 
 /// Tuning of a [`RegistrySource`].
@@ -167,8 +168,10 @@ impl LogDecoder for RegistryDecoder {
         &self,
         node: &BatchNode<'_>,
         seqs: &[u64],
-        expected_next_seq: Option<u64>,
+        state: Option<SourceState>,
     ) -> Result<(), AdapterError> {
+        // The state is the sequence number the range's first event must carry.
+        let expected_next_seq = state.map(SourceState::stored);
         check_seqs(node, seqs, expected_next_seq)?;
         if self.check_next_seq {
             self.check_next_seq(node, seqs, expected_next_seq).await?;

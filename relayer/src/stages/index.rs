@@ -21,7 +21,7 @@
 
 use alloy::primitives::B256;
 use async_trait::async_trait;
-use evidence_adapters::{AdapterError, BlockRef};
+use evidence_adapters::{AdapterError, BlockRef, SourceState};
 use evidence_schemas::ChainId;
 use tracing::{debug, error, info, instrument, warn};
 
@@ -128,17 +128,10 @@ pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome
             .saturating_add(rt.batch_span.max(1) - 1)
             .min(head.number);
         let to_block = fetch_block(rt, to, head.number).await?;
-        let batch = rt
-            .source
-            .fetch_records(next_block, to, cursor.next_seq)
-            .await?;
-        let next_seq = batch
-            .records
-            .iter()
-            .filter_map(|r| r.seq)
-            .max()
-            .map(|s| s + 1)
-            .or(cursor.next_seq);
+        // The source's state is opaque here: stored with the cursor, handed back.
+        let state = cursor.next_seq.map(SourceState::from_stored);
+        let batch = rt.source.fetch_records(next_block, to, state).await?;
+        let next_seq = batch.state.or(state).map(SourceState::stored);
         if let Some(bad) = batch
             .records
             .iter()

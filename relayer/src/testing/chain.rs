@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use alloy::primitives::{Address, B256, Bytes, keccak256};
 use async_trait::async_trait;
 use evidence_adapters::{
-    AdapterError, BlockRef, EvidenceSource, Quarantined, SourceBatch, SourcedRecord,
+    AdapterError, BlockRef, EvidenceSource, Quarantined, SourceBatch, SourceState, SourcedRecord,
     receipts::{RECEIPT_KIND, RECEIPTS_ADAPTER, receipt_digest},
 };
 use evidence_schemas::{
@@ -339,7 +339,7 @@ impl EvidenceSource for FakeChain {
         &self,
         from: u64,
         to: u64,
-        expected_next_seq: Option<u64>,
+        state: Option<SourceState>,
     ) -> Result<SourceBatch, AdapterError> {
         self.maybe_fail()?;
         let blocks: Vec<FakeBlock> = {
@@ -356,9 +356,10 @@ impl EvidenceSource for FakeChain {
             out.records.extend(batch.records);
             out.quarantined.extend(batch.quarantined);
         }
-        if let (Some(expected), Some(first)) =
-            (expected_next_seq, out.records.first().and_then(|r| r.seq))
-            && expected != first
+        if let (Some(expected), Some(first)) = (
+            state.map(SourceState::stored),
+            out.records.first().and_then(|r| r.seq),
+        ) && expected != first
         {
             return Err(AdapterError::Inconsistent {
                 chain: self.chain.clone(),
@@ -367,6 +368,7 @@ impl EvidenceSource for FakeChain {
                 message: format!("expected seq {expected}, first event carries {first}"),
             });
         }
+        out.state = SourceState::after(out.records.iter().filter_map(|r| r.seq), state);
         Ok(out)
     }
 }

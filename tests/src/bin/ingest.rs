@@ -307,7 +307,13 @@ async fn main() -> anyhow::Result<()> {
         all_records.clear();
         let mut expected = Some(1);
         for &(a, b) in &ranges {
-            let batch = source.fetch_records(a, b, expected).await?;
+            let batch = source
+                .fetch_records(
+                    a,
+                    b,
+                    expected.map(evidence_adapters::SourceState::from_stored),
+                )
+                .await?;
             ensure!(batch.quarantined.is_empty(), "quarantined events");
             if let Some(last) = batch.records.last().and_then(|r| r.seq) {
                 expected = Some(last + 1);

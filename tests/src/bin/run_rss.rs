@@ -60,7 +60,9 @@ fn args() -> anyhow::Result<Args> {
         let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
         match a.as_str() {
             "--records" => out.records = value("--records")?.parse().context("--records")?,
-            "--per-block" => out.per_block = value("--per-block")?.parse().context("--per-block")?,
+            "--per-block" => {
+                out.per_block = value("--per-block")?.parse().context("--per-block")?
+            }
             "--bridge" => out.bridge = value("--bridge")?.into(),
             "--keep" => out.keep = Some(value("--keep")?.into()),
             "-h" | "--help" => {
@@ -199,7 +201,9 @@ fn evidence_logged(bridge: &Path, config: &Path) -> anyhow::Result<u64> {
         .and_then(|a| a.iter().find(|c| c["name"] == "alpha"))
         .context("no chain alpha in bridge status")?;
     let size = chain["log_size"].as_u64().context("log_size")?;
-    let receipts = chain["receipts_logged"].as_u64().context("receipts_logged")?;
+    let receipts = chain["receipts_logged"]
+        .as_u64()
+        .context("receipts_logged")?;
     Ok(size - receipts)
 }
 
@@ -232,12 +236,17 @@ async fn main() -> anyhow::Result<()> {
         .next()
         .and_then(|p| p.trim_end_matches('/').parse().ok())
         .context("alpha's rpc URL has no port")?;
-    println!("devnet in {}; alpha {rpc}, registry {registry}", dir.display());
+    println!(
+        "devnet in {}; alpha {rpc}, registry {registry}",
+        dir.display()
+    );
 
     // ------------------------------------------------------------------ history
     let provider = ProviderBuilder::new().connect_http(rpc.parse()?).erased();
     let accounts = provider.get_accounts().await?;
-    let from = *accounts.get(5).context("anvil has fewer than 6 dev accounts")?;
+    let from = *accounts
+        .get(5)
+        .context("anvil has fewer than 6 dev accounts")?;
     let deployed = provider
         .send_transaction(
             TransactionRequest::default()
@@ -335,10 +344,7 @@ async fn main() -> anyhow::Result<()> {
         if let Some((rss, _)) = rss_kb(pid) {
             peak_sampled = peak_sampled.max(rss);
         } else {
-            bail!(
-                "bridge run exited; see {}",
-                dir.join("run.log").display()
-            );
+            bail!("bridge run exited; see {}", dir.join("run.log").display());
         }
         if last_poll.elapsed() >= Duration::from_secs(2) {
             last_poll = Instant::now();

@@ -289,7 +289,13 @@ impl World {
             *self.registry.address(),
             RegistrySourceOptions::default(),
         );
-        let batch = source.fetch_records(self.start_block, to, Some(1)).await?;
+        let batch = source
+            .fetch_records(
+                self.start_block,
+                to,
+                Some(evidence_adapters::SourceState::from_stored(1)),
+            )
+            .await?;
         ensure!(
             batch.quarantined.is_empty(),
             "quarantined: {:?}",
