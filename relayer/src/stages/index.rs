@@ -14,6 +14,11 @@
 //!    as pending (blocks above the confirmed tip `head - confirmations` stay pending
 //!    and are re-checked until confirmed). The hash of the range's last block is read
 //!    *before* the records, so a reorg racing the fetch is caught by the next check.
+//!    A backfill range (all confirmed, nothing pending) goes straight into the log and
+//!    is read in pieces, each written in its own transaction (records, tiles and
+//!    cursor together) while the next piece is fetched; each piece after the first
+//!    re-reads the hash of the block below it after its records, and is dropped, ending
+//!    the step, if that block changed.
 //! 3. **Confirm.** Pending records up to the confirmed tip are checked against the
 //!    node's block hashes once more and then logged, in (block, tx index, log index)
 //!    order, with consecutive leaf indices — an order that depends on chain data
@@ -21,7 +26,7 @@
 
 use alloy::primitives::B256;
 use async_trait::async_trait;
-use evidence_adapters::{AdapterError, BlockRef, SourceState};
+use evidence_adapters::{AdapterError, BlockRef, Quarantined, SourceBatch, SourceState};
 use evidence_schemas::ChainId;
 use tracing::{debug, error, info, instrument, warn};
 
@@ -127,48 +132,18 @@ pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome
         let to = next_block
             .saturating_add(rt.batch_span.max(1) - 1)
             .min(head.number);
-        let to_block = fetch_block(rt, to, head.number).await?;
-        // The source's state is opaque here: stored with the cursor, handed back.
-        let state = cursor.next_seq.map(SourceState::from_stored);
-        let batch = rt.source.fetch_records(next_block, to, state).await?;
-        let next_seq = batch.state.or(state).map(SourceState::stored);
-        if let Some(bad) = batch
-            .records
-            .iter()
-            .find(|r| r.record.source.chain != *chain)
-        {
-            return Err(crate::RelayerError::Config(format!(
-                "source adapter for {chain} returned a record of {}: check the chain's configuration",
-                bad.record.source.chain
-            )));
-        }
         let confirmed_tip = head.number.saturating_sub(rt.confirmations);
         if to <= confirmed_tip && cursor.confirmed_next == next_block {
             // Backfill: the whole range is already confirmed and nothing is pending, so
             // its records go straight into the log — written once, not twice.
-            let logged = store
-                .save_confirmed_batch(
-                    chain,
-                    &to_block,
-                    &batch.records,
-                    &batch.quarantined,
-                    next_seq,
-                    head.number,
-                )
-                .await?;
-            out.logged = logged.record_ids.len() as u64;
-            if out.logged > 0 {
-                info!(target: "relayer::index", records = out.logged, log_size = logged.first_leaf + out.logged,
-                    confirmed_block = to, "records logged");
-            }
-            for q in &batch.quarantined {
-                warn!(target: "relayer::index", block = q.block_number, tx = %q.tx_hash, log_index = q.log_index,
-                    reason = %q.reason, "event quarantined");
-            }
-            out.fetched_to = Some(to);
-            out.caught_up = to >= head.number;
-            return Ok(out);
+            return backfill(store, rt, next_block, to, head.number, cursor.next_seq, out).await;
         }
+        let Fetched {
+            to_block,
+            batch,
+            next_seq,
+            ..
+        } = fetch_range(rt, next_block, to, head.number, cursor.next_seq, None).await?;
         store
             .save_fetched_batch(
                 chain,
@@ -179,10 +154,7 @@ pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome
                 head.number,
             )
             .await?;
-        for q in &batch.quarantined {
-            warn!(target: "relayer::index", block = q.block_number, tx = %q.tx_hash, log_index = q.log_index,
-                reason = %q.reason, "event quarantined");
-        }
+        warn_quarantined(&batch.quarantined);
         debug!(target: "relayer::index", from = next_block, to, records = batch.records.len(), "fetched");
         out.fetched_to = Some(to);
         next_block = to + 1;
@@ -217,6 +189,182 @@ pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome
         }
     }
     Ok(out)
+}
+
+/// A backfill range is split into up to this many pieces, so that the next piece is
+/// fetched while the last one is written.
+const BACKFILL_PIECES: u64 = 8;
+
+/// The shortest piece, in blocks: a short range stays one fetch.
+const MIN_PIECE_BLOCKS: u64 = 8;
+
+/// A piece with fewer records than this makes the next piece four times longer, so a
+/// sparse range costs a few fetches, not [`BACKFILL_PIECES`].
+const DENSE_PIECE_RECORDS: usize = 1_024;
+
+/// One range read from the source, in the order the module docs require.
+struct Fetched {
+    /// The range's last block, read before its records.
+    to_block: BlockRef,
+    batch: SourceBatch,
+    /// The sequence number the next range should start at.
+    next_seq: Option<u64>,
+    /// With `recheck`: whether that block still had the expected hash once the
+    /// records were read.
+    recheck_intact: bool,
+}
+
+/// Reads blocks `from..=to`: the hash of `to` first, then the records (so a reorg racing
+/// the fetch leaves an outdated hash that the next reorg check catches), then — with
+/// `recheck` = (number, hash) of the block just below the range as stored by the
+/// previous piece of the same step — that block's hash again, so a reorg between two
+/// pieces is caught as well.
+async fn fetch_range(
+    rt: &ChainRuntime,
+    from: u64,
+    to: u64,
+    head: u64,
+    stored_state: Option<u64>,
+    recheck: Option<(u64, B256)>,
+) -> Result<Fetched> {
+    let chain = &rt.chain;
+    let to_block = fetch_block(rt, to, head).await?;
+    // The source's state is opaque here: stored with the cursor, handed back.
+    let state = stored_state.map(SourceState::from_stored);
+    let batch = rt.source.fetch_records(from, to, state).await?;
+    let next_seq = batch.state.or(state).map(SourceState::stored);
+    if let Some(bad) = batch
+        .records
+        .iter()
+        .find(|r| r.record.source.chain != *chain)
+    {
+        return Err(crate::RelayerError::Config(format!(
+            "source adapter for {chain} returned a record of {}: check the chain's configuration",
+            bad.record.source.chain
+        )));
+    }
+    let recheck_intact = match recheck {
+        Some((number, hash)) => fetch_hash(rt, number, head).await? == Some(hash),
+        None => true,
+    };
+    Ok(Fetched {
+        to_block,
+        batch,
+        next_seq,
+        recheck_intact,
+    })
+}
+
+/// The blocks of the piece after `done` (the last block written) within `..=to`.
+fn next_piece(done: u64, to: u64, len: u64) -> (u64, u64) {
+    let from = done + 1;
+    (from, from.saturating_add(len.max(1) - 1).min(to))
+}
+
+/// A task fetching the next piece, aborted when dropped (an error or a reorg ends the
+/// step; nothing of a dropped piece is stored).
+struct Ahead(tokio::task::JoinHandle<Result<Fetched>>);
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Ahead {
+    fn spawn(
+        rt: &ChainRuntime,
+        (from, to): (u64, u64),
+        head: u64,
+        stored_state: Option<u64>,
+        recheck: (u64, B256),
+    ) -> Self {
+        let rt = rt.clone();
+        Self(tokio::spawn(async move {
+            fetch_range(&rt, from, to, head, stored_state, Some(recheck)).await
+        }))
+    }
+
+    async fn join(mut self) -> Result<Fetched> {
+        match (&mut self.0).await {
+            Ok(fetched) => fetched,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(crate::RelayerError::Config(format!(
+                "the fetch of the next blocks was cancelled: {e}"
+            ))),
+        }
+    }
+}
+
+/// The backfill of `from..=to`, all at or below the confirmed tip with nothing
+/// pending: the range is read in pieces, each written with
+/// [`Store::save_confirmed_batch`] (records, tiles and cursor in one transaction, so
+/// every piece is a complete step of its own) while the next piece is fetched. A
+/// piece whose predecessor's last block changed meanwhile is not written: the step
+/// ends, and the next step's reorg check finds the change.
+async fn backfill(
+    store: &Store,
+    rt: &ChainRuntime,
+    from: u64,
+    to: u64,
+    head: u64,
+    next_seq: Option<u64>,
+    mut out: IndexOutcome,
+) -> Result<IndexOutcome> {
+    let chain = &rt.chain;
+    let mut len = (to - from + 1)
+        .div_ceil(BACKFILL_PIECES)
+        .max(MIN_PIECE_BLOCKS);
+    let (_, first_to) = next_piece(from - 1, to, len);
+    let mut piece = fetch_range(rt, from, first_to, head, next_seq, None).await?;
+    let mut first_leaf = None;
+    loop {
+        let done = piece.to_block.number;
+        if piece.batch.records.len() < DENSE_PIECE_RECORDS {
+            len = len.saturating_mul(4);
+        }
+        let ahead = (done < to).then(|| {
+            let recheck = (done, piece.to_block.hash);
+            Ahead::spawn(rt, next_piece(done, to, len), head, piece.next_seq, recheck)
+        });
+        let Fetched {
+            to_block, batch, ..
+        } = &piece;
+        let logged = store
+            .save_confirmed_batch(
+                chain,
+                to_block,
+                &batch.records,
+                &batch.quarantined,
+                piece.next_seq,
+                head,
+            )
+            .await?;
+        first_leaf.get_or_insert(logged.first_leaf);
+        out.logged += logged.record_ids.len() as u64;
+        out.fetched_to = Some(done);
+        warn_quarantined(&batch.quarantined);
+        debug!(target: "relayer::index", to = done, records = batch.records.len(), "piece logged");
+        let Some(ahead) = ahead else { break };
+        piece = ahead.join().await?;
+        if !piece.recheck_intact {
+            debug!(target: "relayer::index", block = done, "block hash changed while the next piece was fetched");
+            break;
+        }
+    }
+    if out.logged > 0 {
+        info!(target: "relayer::index", records = out.logged, log_size = first_leaf.unwrap_or_default() + out.logged,
+            confirmed_block = out.fetched_to, "records logged");
+    }
+    out.caught_up = out.fetched_to.is_some_and(|t| t >= head);
+    Ok(out)
+}
+
+fn warn_quarantined(quarantined: &[Quarantined]) {
+    for q in quarantined {
+        warn!(target: "relayer::index", block = q.block_number, tx = %q.tx_hash, log_index = q.log_index,
+            reason = %q.reason, "event quarantined");
+    }
 }
 
 async fn load_cursor(store: &Store, chain: &ChainId) -> Result<Cursor> {

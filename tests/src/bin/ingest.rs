@@ -15,7 +15,10 @@
 //!    kept as raw JSON; nothing is ABI-decoded.
 //! 3. **adapter only**: `RegistrySource::fetch_records` over the same spans (decoding,
 //!    sequence and `nextSeq()` checks, no store).
-//! 4. **ingest**: a fresh store (SQLite in a temporary directory, or with `--backend
+//! 4. **store only**: the index stage's writes of those records into a fresh store,
+//!    no RPC: `save_fetched_batch` then `mark_logged` (the pending path), and
+//!    `save_confirmed_batch` (what a backfill writes) into another.
+//! 5. **ingest**: a fresh store (SQLite in a temporary directory, or with `--backend
 //!    postgres` a fresh database on the server of `EB_TEST_POSTGRES_URL`, dropped at
 //!    the end) and an `Engine` with one
 //!    `ChainRuntime` (the real `RegistrySource`, 0 confirmations, no routes); calls
@@ -334,6 +337,7 @@ async fn main() -> anyhow::Result<()> {
     let head_ref = source.fetch_block(head).await?;
     let mut store_fetched = Duration::MAX;
     let mut store_logged = Duration::MAX;
+    let mut store_confirmed = Duration::MAX;
     for _ in 0..reps {
         let db = TestDb::create(args.backend).await;
         let store = Store::connect(&db.url).await?;
@@ -352,6 +356,25 @@ async fn main() -> anyhow::Result<()> {
         ensure!(
             logged.record_ids.len() as u64 == n,
             "mark_logged logged {}",
+            logged.record_ids.len()
+        );
+        store.close().await;
+
+        // What a backfill tick writes: the same records straight into the log.
+        let db = TestDb::create(args.backend).await;
+        let store = Store::connect(&db.url).await?;
+        dbs.push(db);
+        store
+            .save_cursor_init(&chain_id, "bench", start_block)
+            .await?;
+        let t = Instant::now();
+        let logged = store
+            .save_confirmed_batch(&chain_id, &head_ref, &all_records, &[], Some(n + 1), head)
+            .await?;
+        store_confirmed = store_confirmed.min(t.elapsed());
+        ensure!(
+            logged.record_ids.len() as u64 == n,
+            "save_confirmed_batch logged {}",
             logged.record_ids.len()
         );
         store.close().await;
@@ -429,6 +452,7 @@ async fn main() -> anyhow::Result<()> {
         ("adapter (RegistrySource only)", adapter),
         ("store: save_fetched_batch", store_fetched),
         ("store: mark_logged", store_logged),
+        ("store: save_confirmed_batch", store_confirmed),
         ("ingest (Engine::tick_index)", ingest),
     ] {
         println!(
