@@ -2,18 +2,27 @@
 //! hides a mirror and never invents one: another process (its own `Store`, its own
 //! cache) mirrors a route's first checkpoint, adds a destination, mirrors a newer
 //! checkpoint or only prepares a submission, and a lookup through a store whose cache
-//! was filled before each change shows exactly what is mirrored. On both backends.
+//! was filled before each change shows exactly what is mirrored. The round-trip
+//! receipts a lookup finds through its guessed receipt digests are the ones a store
+//! without guesses finds by computing them. On both backends.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 #[macro_use]
 mod common;
 
+use std::{sync::Arc, time::Duration};
+
 use alloy::primitives::B256;
 use common::*;
 use evidence_adapters::PreparedSubmission;
-use evidence_relayer::{Engine, Route, Store, test_db::TestBackend};
-use evidence_schemas::ChainId;
+use evidence_relayer::{
+    ChainRuntime, Engine, EngineSettings, Route, Store,
+    query::{RecordState, RecordView},
+    test_db::{TestBackend, TestDb},
+    testing::{FakeChain, FakeEvent},
+};
+use evidence_schemas::{ChainId, Checkpoint};
 
 /// `(destination, checkpoint size)` of every mirror the lookup of `digest` shows.
 async fn mirrors(store: &Store, digest: B256) -> Vec<(ChainId, u64)> {
@@ -152,4 +161,134 @@ async fn a_cached_mirrors_list_follows_every_other_process(db: TestBackend) {
     );
 }
 
-both_backends!(a_cached_mirrors_list_follows_every_other_process);
+fn other_id() -> ChainId {
+    ChainId::eip155(31339)
+}
+
+/// An engine indexing and checkpointing `a` and `b` (no routes: mirroring is written
+/// as `observed` submissions, as when another relayer submitted).
+async fn two_chains(store: Store, a: &Arc<FakeChain>, b: &Arc<FakeChain>) -> Engine {
+    let runtime = |chain: &Arc<FakeChain>, name: &str| ChainRuntime {
+        chain: evidence_adapters::EvidenceSource::chain(chain.as_ref()).clone(),
+        name: name.into(),
+        source: chain.clone(),
+        confirmations: 0,
+        start_block: 1,
+        batch_span: 10,
+    };
+    let settings = EngineSettings {
+        poll_interval: Duration::from_millis(10),
+        checkpoint_interval: Duration::ZERO,
+        checkpoint_max_records: 1,
+        tx_timeout: Duration::from_secs(3600),
+        max_backoff: Duration::from_millis(50),
+    };
+    Engine::new(
+        store,
+        vec![runtime(a, "alpha"), runtime(b, "beta")],
+        Vec::new(),
+        Vec::new(),
+        settings,
+    )
+    .await
+    .unwrap()
+}
+
+async fn checkpoint(engine: &Engine, chain: &ChainId) -> Checkpoint {
+    engine.tick_index(chain).await.unwrap();
+    engine
+        .tick_checkpoint(chain)
+        .await
+        .unwrap()
+        .expect("a checkpoint")
+}
+
+fn receipt_of(cp: &Checkpoint) -> FakeEvent {
+    FakeEvent::Receipt {
+        source: cp.source_chain.clone(),
+        size: cp.size,
+        root: cp.root,
+        source_block_hash: cp.source_block_hash,
+    }
+}
+
+/// The lookup of `digest` through `reader` (whose guesses come from its earlier
+/// lookups), checked against a freshly opened store's (no guesses: every receipt read
+/// by its computed digest), twice (the second with the guesses the first made).
+async fn lookup_checked(url: &str, reader: &Store, digest: B256) -> Vec<RecordView> {
+    let seen = reader.lookup_digest(digest).await.unwrap();
+    let fresh = Store::connect(url).await.unwrap();
+    assert_eq!(fresh.lookup_digest(digest).await.unwrap(), seen);
+    assert_eq!(fresh.lookup_digest(digest).await.unwrap(), seen);
+    assert_eq!(reader.lookup_digest(digest).await.unwrap(), seen);
+    fresh.close().await;
+    seen
+}
+
+async fn guessed_receipts_are_the_computed_ones(db: TestBackend) {
+    let db = TestDb::create(db).await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let (a, b) = (FakeChain::new(source_id()), FakeChain::new(other_id()));
+    let engine = two_chains(store.clone(), &a, &b).await;
+    let (ab, ba) = (
+        Route::new(source_id(), other_id()),
+        Route::new(other_id(), source_id()),
+    );
+    let digest = a.mine_anchors(1)[0];
+    let a1 = checkpoint(&engine, &source_id()).await;
+    store.save_observed(&ab, a1.size).await.unwrap();
+
+    // Mirrored on beta, whose receipt is not indexed yet.
+    let v = lookup_checked(&db.url, &store, digest).await;
+    assert_eq!(v[0].mirrored_on.len(), 1);
+    assert_eq!(v[0].mirrored_on[0].checkpoint_size, 1);
+    assert_eq!(v[0].mirrored_on[0].receipt, None);
+
+    // Beta's receipt logged and checkpointed: found with the guess made above.
+    b.mine(vec![receipt_of(&a1)]);
+    let b1 = checkpoint(&engine, &other_id()).await;
+    let v = lookup_checked(&db.url, &store, digest).await;
+    let receipt = v[0].mirrored_on[0].receipt.clone().expect("the receipt");
+    assert_eq!(
+        receipt.state,
+        RecordState::Checkpointed {
+            leaf_index: 0,
+            checkpoint_size: 1
+        }
+    );
+    assert!(receipt.provable_on.is_empty());
+
+    // Beta's checkpoint mirrored back on alpha: the receipt is provable there.
+    store.save_observed(&ba, b1.size).await.unwrap();
+    let v = lookup_checked(&db.url, &store, digest).await;
+    let receipt = v[0].mirrored_on[0].receipt.clone().expect("the receipt");
+    assert_eq!(receipt.provable_on.len(), 1);
+    assert_eq!(receipt.provable_on[0].destination_chain, source_id());
+
+    // A newer checkpoint of alpha mirrored: the guess is outdated, the new checkpoint's
+    // receipt (none yet) is read by its digest; then its receipt arrives.
+    let later = a.mine_anchors(1)[0];
+    let a2 = checkpoint(&engine, &source_id()).await;
+    store.save_observed(&ab, a2.size).await.unwrap();
+    for d in [digest, later] {
+        let v = lookup_checked(&db.url, &store, d).await;
+        assert_eq!(v[0].mirrored_on[0].checkpoint_size, 2);
+        assert_eq!(v[0].mirrored_on[0].receipt, None);
+    }
+    b.mine(vec![receipt_of(&a2)]);
+    checkpoint(&engine, &other_id()).await;
+    let v = lookup_checked(&db.url, &store, later).await;
+    let receipt = v[0].mirrored_on[0]
+        .receipt
+        .clone()
+        .expect("the new receipt");
+    assert_eq!(receipt.state.leaf_index(), Some(1));
+    // Beta's newest mirrored checkpoint (size 1) does not cover it.
+    assert!(receipt.provable_on.is_empty());
+    store.close().await;
+}
+
+both_backends!(
+    a_cached_mirrors_list_follows_every_other_process,
+    guessed_receipts_are_the_computed_ones
+);
