@@ -152,7 +152,7 @@ pub(crate) async fn load_mirrors_list(conn: &mut AnyConnection) -> Result<Mirror
         ) {
             list.destinations
                 .entry(parse_chain(&source)?)
-                .or_insert_with(Vec::new)
+                .or_default()
                 .push(parse_chain(&d)?);
         }
     }
