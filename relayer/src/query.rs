@@ -210,13 +210,19 @@ impl Store {
     /// Every record with this digest, on every chain.
     pub async fn lookup_digest(&self, digest: B256) -> Result<Vec<RecordView>> {
         let mut conn = self.reader().acquire().await?;
-        lookup::lookup(&mut conn, lookup::By::Digest, digest).await
+        lookup::lookup(&mut conn, self.mirrors_cache(), lookup::By::Digest, digest).await
     }
 
     /// The record with this id.
     pub async fn load_record(&self, record_id: B256) -> Result<Option<RecordView>> {
         let mut conn = self.reader().acquire().await?;
-        let views = lookup::lookup(&mut conn, lookup::By::RecordId, record_id).await?;
+        let views = lookup::lookup(
+            &mut conn,
+            self.mirrors_cache(),
+            lookup::By::RecordId,
+            record_id,
+        )
+        .await?;
         Ok(views.into_iter().next())
     }
 

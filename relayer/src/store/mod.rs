@@ -16,6 +16,7 @@ mod alarms;
 mod chain;
 pub(crate) mod checkpoints;
 pub mod leases;
+pub(crate) mod mirrors;
 pub(crate) mod records;
 mod submissions;
 mod tiles;
@@ -41,7 +42,7 @@ pub use checkpoints::RangeNews;
 pub use leases::{Fence, Lease};
 pub use submissions::{Submission, SubmissionPayload, SubmissionState};
 pub use tiles::TileProgress;
-pub(crate) use timestamps::timestamps_of;
+pub(crate) use timestamps::timestamp_from_row;
 pub use timestamps::{NewTimestamp, TIMESTAMP_WINDOW, TimestampFailure};
 
 use crate::{RelayerError, Result};
@@ -110,6 +111,8 @@ pub struct Store {
     reader: AnyPool,
     backend: Backend,
     fence: Option<Arc<Fence>>,
+    /// This process's cache of the mirrors list (lookups), shared by every clone.
+    mirrors: Arc<mirrors::MirrorsCache>,
 }
 
 impl Store {
@@ -141,6 +144,7 @@ impl Store {
                     reader,
                     backend,
                     fence: None,
+                    mirrors: Arc::default(),
                 }
             }
             Backend::Postgres => {
@@ -159,6 +163,7 @@ impl Store {
                     reader: pool,
                     backend,
                     fence: None,
+                    mirrors: Arc::default(),
                 }
             }
         };
@@ -213,6 +218,7 @@ impl Store {
             reader: pool,
             backend,
             fence: None,
+            mirrors: Arc::default(),
         })
     }
 
@@ -243,6 +249,10 @@ impl Store {
 
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.reader
+    }
+
+    pub(crate) fn mirrors_cache(&self) -> &mirrors::MirrorsCache {
+        &self.mirrors
     }
 
     /// Begins a write transaction and checks the fence, if this handle has one.

@@ -306,6 +306,7 @@ impl Store {
         .await?
         .rows_affected();
         expect_one(n, route, size, "confirm")?;
+        super::mirrors::note_mirrored(&mut db, route, size).await?;
         db.commit().await?;
         Ok(())
     }
@@ -345,7 +346,7 @@ impl Store {
     pub async fn save_observed(&self, route: &Route, size: u64) -> Result<()> {
         let mut db = self.begin_fenced().await?;
         let now = now_ms();
-        sqlx::query(
+        let n = sqlx::query(
             "INSERT INTO submissions (source_chain, destination_chain, size, state, attempts, last_error,
                 created_at, updated_at)
              VALUES ($1, $2, $3, 'observed', 0, 'accepted by the mirror from another submitter', $4, $4)
@@ -359,7 +360,11 @@ impl Store {
         .bind(int(size))
         .bind(now)
         .execute(&mut *db)
-        .await?;
+        .await?
+        .rows_affected();
+        if n > 0 {
+            super::mirrors::note_mirrored(&mut db, route, size).await?;
+        }
         db.commit().await?;
         Ok(())
     }

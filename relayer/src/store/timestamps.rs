@@ -1,10 +1,8 @@
 //! RFC 3161 timestamps of accepted checkpoints, one per (route, size, TSA), and the
 //! failed requests' backoff (see `migrations/0010_timestamps.sql`).
 
-use std::collections::BTreeMap;
-
 use alloy::primitives::B256;
-use evidence_schemas::{ChainId, timestamp::Timestamp};
+use evidence_schemas::timestamp::Timestamp;
 use sqlx::Row;
 
 use super::{Route, Store, hex32, int, now_ms, uint};
@@ -44,49 +42,8 @@ pub struct TimestampFailure {
     pub retry_at_ms: i64,
 }
 
-/// The stored timestamps of each (source, destination, checkpoint size) in `keys`, by
-/// TSA, in one statement (a lookup's mirrors all at once).
-pub(crate) async fn timestamps_of(
-    conn: &mut sqlx::AnyConnection,
-    keys: &[(ChainId, ChainId, u64)],
-) -> Result<BTreeMap<(ChainId, ChainId, u64), Vec<crate::query::TimestampView>>> {
-    let mut out = BTreeMap::new();
-    if keys.is_empty() {
-        return Ok(out);
-    }
-    let mut sql = String::from(
-        "SELECT source_chain, destination_chain, size, tsa, token, gen_time, tsa_subject FROM timestamps WHERE ",
-    );
-    sql.push_str(&super::records::any_of(
-        &["source_chain", "destination_chain", "size"],
-        keys.len(),
-        1,
-    ));
-    sql.push_str(" ORDER BY source_chain, destination_chain, size, tsa");
-    let mut q = sqlx::query(&sql);
-    for (source, destination, size) in keys {
-        q = q
-            .bind(source.as_str())
-            .bind(destination.as_str())
-            .bind(int(*size));
-    }
-    for r in q.fetch_all(&mut *conn).await? {
-        let key = (
-            super::parse_chain(r.try_get("source_chain")?)?,
-            super::parse_chain(r.try_get("destination_chain")?)?,
-            uint(r.try_get("size")?),
-        );
-        out.entry(key)
-            .or_insert_with(Vec::new)
-            .push(crate::query::TimestampView {
-                timestamp: timestamp_from_row(&r)?,
-                tsa_subject: r.try_get("tsa_subject")?,
-            });
-    }
-    Ok(out)
-}
-
-fn timestamp_from_row(r: &sqlx::any::AnyRow) -> Result<Timestamp> {
+/// A `timestamps` row's token (columns `tsa`, `token`, `gen_time`).
+pub(crate) fn timestamp_from_row(r: &sqlx::any::AnyRow) -> Result<Timestamp> {
     let token: String = r.try_get("token")?;
     let der = token
         .strip_prefix("0x")
