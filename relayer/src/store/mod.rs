@@ -183,14 +183,9 @@ impl Store {
                 .map_err(|e| connect_error(url, e))?,
             Backend::Postgres => {
                 probe_postgres(url).await?;
-                // A lookup node serves many clients at once, each request a statement
-                // or two: enough connections for both cores of a database server and no
-                // ping round trip before each (a broken connection fails one request
-                // and is dropped; idle ones are recycled by the pool's timeouts).
                 AnyPoolOptions::new()
-                    .max_connections(READ_ONLY_PG_CONNECTIONS)
+                    .max_connections(4)
                     .acquire_timeout(Duration::from_secs(30))
-                    .test_before_acquire(false)
                     .after_connect(|conn, _| {
                         Box::pin(async move {
                             conn.execute("SET default_transaction_read_only = on")
@@ -275,9 +270,6 @@ impl Store {
 /// digest) outgrow it, every insert reads its index pages back from the file. 64 MiB
 /// keeps the upper levels of those indexes cached into the tens of millions of records.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
-
-/// Connections of a read-only PostgreSQL store (`bridge serve`, the CLI's reads).
-const READ_ONLY_PG_CONNECTIONS: u32 = 16;
 
 /// SQLite page cache of each reader connection, KiB (SQLite's default).
 const READER_CACHE_KIB: i64 = 2 * 1024;
