@@ -348,7 +348,16 @@ async fn main() -> anyhow::Result<()> {
         }
         if last_poll.elapsed() >= Duration::from_secs(2) {
             last_poll = Instant::now();
-            let n = evidence_logged(&args.bridge, &config)?;
+            // `bridge run` creates and migrates the store as it starts; a status that
+            // races it fails, so failures are retried during the first 30 s.
+            let n = match evidence_logged(&args.bridge, &config) {
+                Ok(n) => n,
+                Err(e) if started.elapsed() < Duration::from_secs(30) => {
+                    eprintln!("  (status not ready yet: {e:#})");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             while quarter <= 4 && n >= total * quarter / 4 {
                 let (rss, hwm) = rss_kb(pid).unwrap_or_default();
                 println!(
