@@ -130,7 +130,7 @@ fn anvil_pid(port: u16) -> Option<u32> {
         let is_anvil = parts.first().is_some_and(|p| p.ends_with(b"anvil"));
         let on_port = parts
             .windows(2)
-            .any(|w| w[0] == b"--port" && w[1] == want.as_bytes());
+            .any(|w| (w[0] == b"--port" || w[0] == b"-p") && w[1] == want.as_bytes());
         (is_anvil && on_port).then_some(pid)
     })
 }
