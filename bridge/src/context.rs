@@ -285,6 +285,7 @@ pub(crate) async fn engine_parts(
             confirmations: c.confirmations,
             start_block: c.start_block,
             batch_span: c.max_block_span,
+            fetch_span: Default::default(),
         });
     }
     let mut routes = Vec::new();

@@ -389,6 +389,7 @@ fn attestor() -> &'static Attestor {
                 confirmations: 1,
                 start_block: 1,
                 batch_span: 10,
+                fetch_span: Default::default(),
             }];
             let routes = vec![RouteRuntime {
                 source_chain: source.clone(),

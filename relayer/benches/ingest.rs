@@ -60,6 +60,7 @@ fn ingest(c: &mut Criterion) {
                         confirmations: 0,
                         start_block: 1,
                         batch_span: 10,
+                        fetch_span: Default::default(),
                     }];
                     let engine =
                         Engine::new(store, chains, vec![], vec![], EngineSettings::default())

@@ -44,7 +44,7 @@ pub use query::{
     ChainStatus, CheckpointSummary, DestinationStatus, MirroredOn, RecordState, RecordView,
     SubmissionSummary,
 };
-pub use runtime::{ChainRuntime, RouteRuntime};
+pub use runtime::{ChainRuntime, FetchSpan, RouteRuntime};
 pub use store::{Route, Store, SubmissionState};
 
 /// Result type of this crate.

@@ -239,6 +239,16 @@ impl Store {
         let view = self.load_record(record_id).await?.ok_or_else(|| {
             RelayerError::NotFound(format!("record {record_id} is not known to this relayer (check the id, or whether its chain is indexed)"))
         })?;
+        self.proof_target_of(view, destination_chain).await
+    }
+
+    /// [`Self::proof_target`] of a record already read with [`Self::load_record`].
+    pub async fn proof_target_of(
+        &self,
+        view: RecordView,
+        destination_chain: &ChainId,
+    ) -> Result<ProofTarget> {
+        let record_id = view.record_id;
         let chain = view.record.source.chain.clone();
         let leaf_index = view.state.leaf_index().ok_or_else(|| {
             RelayerError::NotFound(format!(
@@ -302,12 +312,28 @@ impl Store {
         mirror_state: &MirrorState,
         mirror: Address,
     ) -> Result<ProofBundle> {
+        let target = self.proof_target(record_id, destination_chain).await?;
+        self.build_bundle_of(target, destination_chain, mirror_state, mirror)
+            .await
+    }
+
+    /// The proof bundle of a [`ProofTarget`] the caller already read (and read
+    /// `mirror_state` for, at `target.submission.mined_block`): the record is not read
+    /// again, and the bundle is of the very submission the attestor set was read for.
+    pub async fn build_bundle_of(
+        &self,
+        target: ProofTarget,
+        destination_chain: &ChainId,
+        mirror_state: &MirrorState,
+        mirror: Address,
+    ) -> Result<ProofBundle> {
         let ProofTarget {
             view,
             leaf_index,
             revocation,
             submission: sub,
-        } = self.proof_target(record_id, destination_chain).await?;
+        } = target;
+        let record_id = view.record_id;
         let chain = view.record.source.chain.clone();
         let checkpoint = self
             .load_checkpoint(&chain, sub.size)

@@ -45,6 +45,7 @@ async fn a_partner_signs_only_what_its_own_log_says(backend: TestBackend) {
             confirmations: 2,
             start_block: 1,
             batch_span: 5,
+            fetch_span: Default::default(),
         }];
         let routes = vec![evidence_relayer::RouteRuntime {
             source_chain: source_id(),

@@ -175,6 +175,7 @@ async fn two_chains(store: Store, a: &Arc<FakeChain>, b: &Arc<FakeChain>) -> Eng
         confirmations: 0,
         start_block: 1,
         batch_span: 10,
+        fetch_span: Default::default(),
     };
     let settings = EngineSettings {
         poll_interval: Duration::from_millis(10),

@@ -32,6 +32,7 @@ async fn engine(store: evidence_relayer::Store, a: &Arc<FakeChain>, b: &Arc<Fake
         confirmations: 0,
         start_block: 1,
         batch_span: 10,
+        fetch_span: Default::default(),
     };
     let settings = EngineSettings {
         poll_interval: Duration::from_millis(10),

@@ -184,6 +184,7 @@ impl<F: SourceFixture> SuiteWorld<F> {
             confirmations,
             start_block: self.fixture.start_block(),
             batch_span: 1_000,
+            fetch_span: Default::default(),
         };
         Ok(Engine::new(
             store,

@@ -126,14 +126,17 @@ pub(crate) async fn build_bundle(
     // in (as `bridge proof` does): after a rotation the current set did not sign it.
     let target = state
         .store()
-        .proof_target(record_id, &dest.chain_id)
+        .proof_target_of(view, &dest.chain_id)
         .await
         .map_err(|e| match e {
             RelayerError::NotFound(m) => ApiError::not_found(m),
             other => ApiError::store(other),
         })?;
     let mirror_state = mirror
-        .fetch_state_as_of(&view.record.source.chain, target.submission.mined_block)
+        .fetch_state_as_of(
+            &target.view.record.source.chain,
+            target.submission.mined_block,
+        )
         .await
         .map_err(|e| {
             ApiError::unavailable(format!(
@@ -143,7 +146,7 @@ pub(crate) async fn build_bundle(
         })?;
     state
         .store()
-        .build_proof_bundle(record_id, &dest.chain_id, &mirror_state, dest.mirror)
+        .build_bundle_of(target, &dest.chain_id, &mirror_state, dest.mirror)
         .await
         .map_err(|e| match e {
             RelayerError::NotFound(m) => ApiError::not_found(m),

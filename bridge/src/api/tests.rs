@@ -110,6 +110,7 @@ pub(super) async fn world_with(anchor: Option<AnchorAccess>, extra: &str) -> Wor
             confirmations: 2,
             start_block: 1,
             batch_span: 5,
+            fetch_span: Default::default(),
         }],
         vec![RouteRuntime {
             source_chain: source.clone(),

@@ -75,7 +75,7 @@ pub(crate) async fn build_bundle(
         .await
         .map_err(|e| Failure::failed(format!("reading the mirror on {}: {e}", dest.name)))?;
     let bundle = store
-        .build_proof_bundle(record_id, &dest.chain_id, &state, dest.mirror)
+        .build_bundle_of(target, &dest.chain_id, &state, dest.mirror)
         .await
         .map_err(not_found)?;
     bundle.verify_offline().map_err(|e| {

@@ -10,15 +10,19 @@
 //!    holding *logged* records changed, the chain is **halted**: the reason is stored,
 //!    an `error!` is logged, and nothing is indexed or checkpointed until an operator
 //!    acts. The log is never rewritten, so an unwind below logged records is refused.
-//! 2. **Fetch.** Records of `cursor..=min(cursor + batch_span - 1, head)` are stored
-//!    as pending (blocks above the confirmed tip `head - confirmations` stay pending
-//!    and are re-checked until confirmed). The hash of the range's last block is read
-//!    *before* the records, so a reorg racing the fetch is caught by the next check.
-//!    A backfill range (all confirmed, nothing pending) goes straight into the log and
-//!    is read in pieces, each written in its own transaction (records, tiles and
-//!    cursor together) while the next piece is fetched; each piece after the first
-//!    re-reads the hash of the block below it after its records, and is dropped, ending
-//!    the step, if that block changed.
+//! 2. **Fetch.** Blocks from the cursor on, at most `batch_span` of them and never past
+//!    the head, are read in fetches of the chain's [`FetchSpan`](crate::FetchSpan):
+//!    bounded in records, not blocks, so a step on a dense chain never holds more than
+//!    two fetches of about 10,000 records each. Near the head a step makes one fetch,
+//!    stored as pending (blocks above the confirmed tip `head - confirmations` stay
+//!    pending and are re-checked until confirmed). The hash of the range's last block is
+//!    read *before* the records, so a reorg racing the fetch is caught by the next
+//!    check. A backfill range (all confirmed, nothing pending) goes straight into the
+//!    log and is read in pieces, each written in its own transaction (records, tiles
+//!    and cursor together) while the next piece is fetched, until the range ends or
+//!    the step has written 100,000 records; each piece after the first re-reads the
+//!    hash of the block below it after its records, and is dropped, ending the step, if
+//!    that block changed.
 //! 3. **Confirm.** Pending records up to the confirmed tip are checked against the
 //!    node's block hashes once more and then logged, in (block, tx index, log index)
 //!    order, with consecutive leaf indices — an order that depends on chain data
@@ -129,21 +133,34 @@ pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome
     // Fetch.
     let mut next_block = cursor.next_block;
     if next_block <= head.number {
-        let to = next_block
+        let step_to = next_block
             .saturating_add(rt.batch_span.max(1) - 1)
             .min(head.number);
         let confirmed_tip = head.number.saturating_sub(rt.confirmations);
-        if to <= confirmed_tip && cursor.confirmed_next == next_block {
+        if step_to <= confirmed_tip && cursor.confirmed_next == next_block {
             // Backfill: the whole range is already confirmed and nothing is pending, so
             // its records go straight into the log — written once, not twice.
-            return backfill(store, rt, next_block, to, head.number, cursor.next_seq, out).await;
+            return backfill(
+                store,
+                rt,
+                next_block,
+                step_to,
+                head.number,
+                cursor.next_seq,
+                out,
+            )
+            .await;
         }
+        // Near the head: one fetch, bounded in records by the chain's fetch span.
+        let (_, to) = next_piece(next_block - 1, step_to, rt.fetch_span.get(rt.batch_span));
         let Fetched {
             to_block,
             batch,
             next_seq,
             ..
         } = fetch_range(rt, next_block, to, head.number, cursor.next_seq, None).await?;
+        rt.fetch_span
+            .observe(to - next_block + 1, batch.records.len());
         store
             .save_fetched_batch(
                 chain,
@@ -191,19 +208,16 @@ pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome
     Ok(out)
 }
 
-/// A backfill range is split into up to this many pieces, so that the next piece is
-/// fetched while the last one is written.
-const BACKFILL_PIECES: u64 = 8;
-
-/// The shortest piece, in blocks: a short range stays one fetch.
-const MIN_PIECE_BLOCKS: u64 = 8;
-
-/// A piece with fewer records than this makes the next piece four times longer, so a
-/// sparse range costs a few fetches, not [`BACKFILL_PIECES`].
-const DENSE_PIECE_RECORDS: usize = 1_024;
+/// A backfill step starts no further piece once it has written this many records, so
+/// that a step on a dense chain ends (and the engine's other stages run) every few
+/// seconds. A step holds at most two pieces in memory (the one being written and the
+/// one being fetched), each bounded by the chain's [`FetchSpan`](crate::FetchSpan).
+const STEP_RECORDS: u64 = 100_000;
 
 /// One range read from the source, in the order the module docs require.
 struct Fetched {
+    /// The range's first block.
+    from: u64,
     /// The range's last block, read before its records.
     to_block: BlockRef,
     batch: SourceBatch,
@@ -248,6 +262,7 @@ async fn fetch_range(
         None => true,
     };
     Ok(Fetched {
+        from,
         to_block,
         batch,
         next_seq,
@@ -297,7 +312,9 @@ impl Ahead {
 }
 
 /// The backfill of `from..=to`, all at or below the confirmed tip with nothing
-/// pending: the range is read in pieces, each written with
+/// pending: the range is read in pieces of the chain's fetch span (so a piece holds
+/// about [`FetchSpan::RECORDS`](crate::FetchSpan::RECORDS) records, however dense the
+/// blocks), up to [`STEP_RECORDS`] records in all, each written with
 /// [`Store::save_confirmed_batch`] (records, tiles and cursor in one transaction, so
 /// every piece is a complete step of its own) while the next piece is fetched. A
 /// piece whose predecessor's last block changed meanwhile is not written: the step
@@ -312,20 +329,24 @@ async fn backfill(
     mut out: IndexOutcome,
 ) -> Result<IndexOutcome> {
     let chain = &rt.chain;
-    let mut len = (to - from + 1)
-        .div_ceil(BACKFILL_PIECES)
-        .max(MIN_PIECE_BLOCKS);
-    let (_, first_to) = next_piece(from - 1, to, len);
+    let span = || rt.fetch_span.get(rt.batch_span);
+    let (_, first_to) = next_piece(from - 1, to, span());
     let mut piece = fetch_range(rt, from, first_to, head, next_seq, None).await?;
     let mut first_leaf = None;
     loop {
         let done = piece.to_block.number;
-        if piece.batch.records.len() < DENSE_PIECE_RECORDS {
-            len = len.saturating_mul(4);
-        }
-        let ahead = (done < to).then(|| {
+        let records = piece.batch.records.len();
+        rt.fetch_span.observe(done - piece.from + 1, records);
+        let more = done < to && out.logged + (records as u64) < STEP_RECORDS;
+        let ahead = more.then(|| {
             let recheck = (done, piece.to_block.hash);
-            Ahead::spawn(rt, next_piece(done, to, len), head, piece.next_seq, recheck)
+            Ahead::spawn(
+                rt,
+                next_piece(done, to, span()),
+                head,
+                piece.next_seq,
+                recheck,
+            )
         });
         let Fetched {
             to_block, batch, ..

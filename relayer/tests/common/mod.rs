@@ -119,6 +119,7 @@ impl World {
             confirmations: self.confirmations,
             start_block: 1,
             batch_span: 5,
+            fetch_span: Default::default(),
         }
     }
 

@@ -218,6 +218,7 @@ async fn fill(url: &str, n: u64, anvil_args: &[&str]) -> anyhow::Result<Filled> 
         confirmations: 0,
         start_block: 1,
         batch_span: PER_CHECKPOINT / PER_BLOCK,
+        fetch_span: Default::default(),
     };
     let engine = Engine::new(
         store.clone(),

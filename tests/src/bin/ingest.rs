@@ -402,6 +402,7 @@ async fn main() -> anyhow::Result<()> {
                 confirmations: 0,
                 start_block,
                 batch_span: SPAN,
+                fetch_span: Default::default(),
             }],
             vec![],
             vec![],

@@ -210,6 +210,7 @@ impl World {
             confirmations: CONFIRMATIONS,
             start_block,
             batch_span: 6,
+            fetch_span: Default::default(),
         }];
         let routes = vec![RouteRuntime {
             source_chain: chain.clone(),

@@ -1,0 +1,129 @@
+//! A dense chain (far more records per block than a fetch should hold) is indexed in
+//! fetches bounded in records, not in blocks, and still logged whole and in order.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+#[macro_use]
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use common::{World, source_id};
+use evidence_adapters::{AdapterError, BlockRef, EvidenceSource, SourceBatch, SourceState};
+use evidence_relayer::{ChainRuntime, Engine, FetchSpan, testing::FakeChain};
+use evidence_schemas::{ChainId, log::root_of_record_ids};
+
+/// The fake chain, with every `fetch_records` call's (from, to, records) noted.
+#[derive(Debug)]
+struct Counting {
+    inner: Arc<FakeChain>,
+    fetches: Mutex<Vec<(u64, u64, usize)>>,
+}
+
+#[async_trait]
+impl EvidenceSource for Counting {
+    fn chain(&self) -> &ChainId {
+        self.inner.chain()
+    }
+    fn adapter_name(&self) -> &str {
+        self.inner.adapter_name()
+    }
+    async fn fetch_head(&self) -> Result<BlockRef, AdapterError> {
+        self.inner.fetch_head().await
+    }
+    async fn fetch_block(&self, number: u64) -> Result<BlockRef, AdapterError> {
+        self.inner.fetch_block(number).await
+    }
+    async fn fetch_records(
+        &self,
+        from: u64,
+        to: u64,
+        state: Option<SourceState>,
+    ) -> Result<SourceBatch, AdapterError> {
+        let batch = self.inner.fetch_records(from, to, state).await?;
+        self.fetches
+            .lock()
+            .unwrap()
+            .push((from, to, batch.records.len()));
+        Ok(batch)
+    }
+}
+
+const BLOCKS: u64 = 24;
+const PER_BLOCK: usize = 1_500;
+
+async fn dense_blocks_are_fetched_in_record_bounded_pieces(
+    backend: evidence_relayer::test_db::TestBackend,
+) {
+    let w = World::new(backend, 0).await;
+    let mut ids = Vec::new();
+    for _ in 0..BLOCKS {
+        w.chain.mine_anchors(PER_BLOCK);
+    }
+    for r in w.chain.records(u64::MAX) {
+        ids.push(r.record_id());
+    }
+    let counting = Arc::new(Counting {
+        inner: w.chain.clone(),
+        fetches: Mutex::new(Vec::new()),
+    });
+    // One step may span 2,000 blocks: all 24 dense blocks (36,000 records) at once.
+    let rt = ChainRuntime {
+        source: counting.clone(),
+        batch_span: 2_000,
+        ..w.chain_runtime(w.chain.clone())
+    };
+    let engine = Engine::new(
+        w.store().await,
+        vec![rt],
+        vec![],
+        vec![],
+        w.settings.clone(),
+    )
+    .await
+    .unwrap();
+    let mut steps = 0;
+    loop {
+        let out = engine.tick_index(&source_id()).await.unwrap();
+        assert!(!out.halted);
+        steps += 1;
+        if out.caught_up {
+            break;
+        }
+        assert!(steps < 100, "indexing did not finish");
+    }
+
+    let fetches = counting.fetches.lock().unwrap().clone();
+    // The first fetch knows nothing of the chain: INITIAL blocks. Every later one is
+    // sized from what the earlier ones returned, and holds at most RECORDS records.
+    let (from, to, _) = fetches[0];
+    assert_eq!(to - from + 1, FetchSpan::INITIAL, "{fetches:?}");
+    for &(from, to, n) in &fetches[1..] {
+        assert!(
+            n as u64 <= FetchSpan::RECORDS,
+            "fetch of blocks {from}..={to} held {n} records: {fetches:?}"
+        );
+    }
+    // Consecutive, without gaps or overlaps, over the whole chain.
+    for pair in fetches.windows(2) {
+        assert_eq!(pair[1].0, pair[0].1 + 1, "{fetches:?}");
+    }
+    let last = fetches.last().unwrap();
+    assert_eq!(last.1, w.chain.head().number, "{fetches:?}");
+
+    // Everything is logged, in chain order: the stored log's root is the reference's.
+    let store = engine.store();
+    assert_eq!(
+        store.count_logged_records(&source_id()).await.unwrap(),
+        ids.len() as u64
+    );
+    let size = ids.len() as u64;
+    assert_eq!(engine.logs().size(&source_id()).await.unwrap(), size);
+    assert_eq!(
+        engine.logs().root_at(&source_id(), size).await.unwrap(),
+        root_of_record_ids(&ids).unwrap()
+    );
+}
+
+both_backends!(dense_blocks_are_fetched_in_record_bounded_pieces);
