@@ -285,7 +285,8 @@ fn sqlite_pool(max: u32, read_only: bool, cache_kib: i64) -> AnyPoolOptions {
         .after_connect(move |conn, _| Box::pin(sqlite_pragmas(conn, read_only, cache_kib)))
 }
 
-/// Per-connection SQLite settings: WAL (a property of the file, set by the writer),
+/// Per-connection SQLite settings: WAL (a property of the file, set by the writer) and
+/// in-memory statement journals for the writer,
 /// synchronous=NORMAL (durable at every checkpoint of the WAL, fast commits), a busy
 /// timeout for the CLI reading while `bridge run` writes, foreign keys, and the page
 /// cache size.
@@ -296,6 +297,14 @@ async fn sqlite_pragmas(
 ) -> sqlx::Result<()> {
     if !read_only {
         conn.execute("PRAGMA journal_mode = WAL").await?;
+        // The writer's statement journals in memory: a multi-row INSERT inside a
+        // transaction keeps one (to undo just that statement on a constraint error),
+        // and SQLite spills it to a temporary file past 64 KiB, so every batch of
+        // records was written twice to disk (perf: `subjournalPageIfRequired` →
+        // `pwrite`). Batches are bounded (FetchSpan), so is this journal. A future
+        // migration that builds an index over a large `records` table would sort in
+        // memory too: such a migration should set `temp_store = FILE` first.
+        conn.execute("PRAGMA temp_store = MEMORY").await?;
     }
     for pragma in [
         "PRAGMA synchronous = NORMAL",
