@@ -46,5 +46,17 @@ cargo fmt --all --check
 echo "==> cargo clippy (workspace, all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "==> cargo test (workspace)"
-cargo test --workspace --locked --no-fail-fast 2>&1
+# cargo-nextest runs each test in its own process, the test binaries side by side
+# (.ci/nextest.toml): the integration tests mostly wait on anvil, PostgreSQL and the
+# bridge binary, so this takes a fraction of `cargo test`'s one-binary-after-another
+# time. nextest runs no doc tests; `cargo test --doc` does. Without nextest the same
+# tests run under `cargo test`.
+if cargo nextest --version >/dev/null 2>&1; then
+  echo "==> cargo nextest run (workspace)"
+  cargo nextest run --workspace --locked --no-fail-fast --config-file .ci/nextest.toml 2>&1
+  echo "==> cargo test --doc (workspace)"
+  cargo test --workspace --locked --doc 2>&1
+else
+  echo "==> cargo test (workspace; cargo-nextest is not installed)"
+  cargo test --workspace --locked --no-fail-fast 2>&1
+fi

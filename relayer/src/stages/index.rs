@@ -152,7 +152,7 @@ pub async fn index_once(store: &Store, rt: &ChainRuntime) -> Result<IndexOutcome
             .await;
         }
         // Near the head: one fetch, bounded in records by the chain's fetch span.
-        let (_, to) = next_piece(next_block - 1, step_to, rt.fetch_span.get(rt.batch_span));
+        let to = piece_end(next_block, step_to, rt.fetch_span.get(rt.batch_span));
         let Fetched {
             to_block,
             batch,
@@ -273,7 +273,12 @@ async fn fetch_range(
 /// The blocks of the piece after `done` (the last block written) within `..=to`.
 fn next_piece(done: u64, to: u64, len: u64) -> (u64, u64) {
     let from = done + 1;
-    (from, from.saturating_add(len.max(1) - 1).min(to))
+    (from, piece_end(from, to, len))
+}
+
+/// The last block of a piece of `len` blocks from `from` within `..=to` (block 0 too).
+fn piece_end(from: u64, to: u64, len: u64) -> u64 {
+    from.saturating_add(len.max(1) - 1).min(to)
 }
 
 /// A task fetching the next piece, aborted when dropped (an error or a reorg ends the
@@ -330,7 +335,7 @@ async fn backfill(
 ) -> Result<IndexOutcome> {
     let chain = &rt.chain;
     let span = || rt.fetch_span.get(rt.batch_span);
-    let (_, first_to) = next_piece(from - 1, to, span());
+    let first_to = piece_end(from, to, span());
     let mut piece = fetch_range(rt, from, first_to, head, next_seq, None).await?;
     let mut first_leaf = None;
     loop {
