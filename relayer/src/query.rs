@@ -277,7 +277,7 @@ impl Store {
             .map_or(leaf_index, |(_, l)| leaf_index.max(*l))
             + 1;
         let route = Route::new(chain.clone(), destination_chain.clone());
-        let submission = self.load_confirmed_submissions(&route, needed).await?.into_iter().next().ok_or_else(|| {
+        let submission = self.load_newest_confirmed_submission(&route, needed).await?.ok_or_else(|| {
             match &revocation {
                 Some((rev, rev_leaf)) => RelayerError::NotFound(format!(
                     "record {record_id} on {} is REVOKED (revocation {} at leaf {rev_leaf}), and no checkpoint covering the \

@@ -129,7 +129,7 @@ impl Store {
                     .connect(url)
                     .await
                     .map_err(|e| connect_error(url, e))?;
-                MIGRATOR.run(&writer).await?;
+                migrate_sqlite(&writer).await?;
                 // An in-memory database exists per connection: share the one.
                 let reader = if is_in_memory(url) {
                     writer.clone()
@@ -262,6 +262,33 @@ impl Store {
             leases::check_fence(&mut tx, fence).await?;
         }
         Ok(tx)
+    }
+}
+
+/// Runs the migrations on a SQLite file. sqlx takes no lock there (it does on
+/// PostgreSQL), so two processes opening one new file at once — `bridge run` and a
+/// `bridge status` beside it — both start migrating it, and the second's first
+/// `CREATE TABLE` fails once the first's transaction commits. Each migration is one
+/// transaction, so the failed one left nothing behind: run again, the second finds the
+/// first's migrations applied and skips them. Only a failing statement is retried (a
+/// changed or unknown migration fails at once), a few times at most.
+async fn migrate_sqlite(writer: &AnyPool) -> Result<()> {
+    const ATTEMPTS: u32 = 10;
+    let mut attempt = 1;
+    loop {
+        match MIGRATOR.run(writer).await {
+            Ok(()) => return Ok(()),
+            Err(
+                e @ (sqlx::migrate::MigrateError::Execute(_)
+                | sqlx::migrate::MigrateError::ExecuteMigration(..)),
+            ) if attempt < ATTEMPTS => {
+                tracing::debug!(target: "relayer::store", attempt, error = %e,
+                    "migration failed, most likely beside another process migrating the same file; running it again");
+                tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
@@ -421,6 +448,32 @@ pub(crate) fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two processes opening the same new SQLite file at once (`bridge run` and a
+    /// `bridge status` beside it) both migrate it; sqlx takes no lock on SQLite, so the
+    /// second used to fail on a table the first had just created ("table cursors
+    /// already exists").
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_stores_opening_one_new_file_at_once_both_migrate_it() {
+        for round in 0..8 {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+            let (a, b, c) = tokio::join!(
+                Store::connect(&url),
+                Store::connect(&url),
+                Store::connect(&url)
+            );
+            for (n, s) in [a, b, c].into_iter().enumerate() {
+                let s = s.unwrap_or_else(|e| panic!("round {round}, store {n}: {e}"));
+                assert!(s.load_cursors().await.unwrap().is_empty());
+            }
+            let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+                .fetch_one(Store::connect(&url).await.unwrap().reader())
+                .await
+                .unwrap();
+            assert_eq!(applied, MIGRATOR.iter().count() as i64);
+        }
+    }
 
     #[tokio::test]
     async fn connects_migrates_and_reopens_read_only() {

@@ -190,6 +190,26 @@ impl Store {
         rows.iter().map(submission_from_row).collect()
     }
 
+    /// The largest accepted (`confirmed`/`observed`) submission of the route of at
+    /// least `min_size`: what a proof of a leaf below `min_size` is built against (one
+    /// row, where [`Self::load_confirmed_submissions`] reads every one).
+    pub async fn load_newest_confirmed_submission(
+        &self,
+        route: &Route,
+        min_size: u64,
+    ) -> Result<Option<Submission>> {
+        let row = sqlx::query(
+            "SELECT * FROM submissions WHERE source_chain = $1 AND destination_chain = $2
+             AND state IN ('confirmed', 'observed') AND size >= $3 ORDER BY size DESC LIMIT 1",
+        )
+        .bind(route.source.as_str())
+        .bind(route.destination.as_str())
+        .bind(int(min_size))
+        .fetch_optional(self.reader())
+        .await?;
+        row.as_ref().map(submission_from_row).transpose()
+    }
+
     /// Stores a freshly prepared transaction for (route, size): state `prepared`.
     /// Fails (unique index) if another submission of the route is live.
     pub async fn save_prepared(
