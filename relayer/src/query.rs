@@ -426,8 +426,11 @@ impl Store {
             .bind(c)
             .fetch_one(self.reader())
             .await?;
+            // Receipts within the log size read with the cursor above: a receipt logged
+            // since (the engine keeps running) would make `log_size - receipts_logged`
+            // undercount the evidence.
             let receipts = self
-                .count_receipts(&chain, " AND leaf_index IS NOT NULL")
+                .count_receipts(&chain, &format!(" AND leaf_index < {}", cursor.log_size))
                 .await?;
             let quarantined: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM quarantine WHERE chain = $1")
