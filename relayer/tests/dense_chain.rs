@@ -124,6 +124,24 @@ async fn dense_blocks_are_fetched_in_record_bounded_pieces(
         engine.logs().root_at(&source_id(), size).await.unwrap(),
         root_of_record_ids(&ids).unwrap()
     );
+
+    // The log size as of each block (what attestors check a proposal's size against),
+    // read from the tail, equals the count of the chain's records up to that block.
+    let records = w.chain.records(u64::MAX);
+    for block in 0..=BLOCKS + 2 {
+        let expected = records
+            .iter()
+            .filter(|r| r.source.block_number <= block)
+            .count() as u64;
+        assert_eq!(
+            store
+                .count_logged_records_upto(&source_id(), block)
+                .await
+                .unwrap(),
+            expected,
+            "log size as of block {block}"
+        );
+    }
 }
 
 both_backends!(dense_blocks_are_fetched_in_record_bounded_pieces);

@@ -7,6 +7,7 @@
 //! client sends reaches a panic. `/` is left free for the lookup page.
 
 mod anchor;
+mod answers;
 pub(crate) mod attestor;
 mod certificate;
 mod chains;
@@ -57,6 +58,8 @@ struct Inner {
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The node's trust root, read from the chains and cached briefly.
     trust: trust::TrustCache,
+    /// Lookup answers while the store stands still.
+    answers: answers::AnswerCache,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -79,6 +82,7 @@ impl ApiState {
                 anchor,
                 metrics: ops::install_metrics(),
                 trust: trust::TrustCache::from_chains(),
+                answers: answers::AnswerCache::default(),
             }),
         }
     }
@@ -100,6 +104,11 @@ impl ApiState {
     /// The trust-root cache.
     pub(crate) fn trust(&self) -> &trust::TrustCache {
         &self.inner.trust
+    }
+
+    /// The lookup-answer cache.
+    pub(crate) fn answers(&self) -> &answers::AnswerCache {
+        &self.inner.answers
     }
 
     pub(crate) fn store(&self) -> &Store {

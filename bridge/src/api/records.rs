@@ -1,7 +1,13 @@
 //! Evidence lookup, records, proof bundles and bundle verification.
 
 use alloy::primitives::B256;
-use axum::{Json, extract::State};
+use axum::{
+    Json,
+    body::Bytes,
+    extract::State,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
 use evidence_relayer::{RelayerError, query::RecordView};
 use evidence_schemas::{
     ProofBundle,
@@ -38,14 +44,17 @@ pub(crate) struct EvidenceAnswer {
 pub(crate) async fn evidence(
     State(state): State<ApiState>,
     PathParam(digest): PathParam<String>,
-) -> Result<Json<EvidenceAnswer>, ApiError> {
+) -> Result<Response, ApiError> {
     let digest = parse_digest("digest", &digest)?;
-    let records = state
-        .store()
-        .lookup_digest(digest)
-        .await
-        .map_err(ApiError::store)?;
-    Ok(Json(EvidenceAnswer { digest, records }))
+    let store = state.store();
+    let answer = state
+        .answers()
+        .get_or_compute(store, format!("evidence/{digest}"), || async move {
+            let records = store.lookup_digest(digest).await.map_err(ApiError::store)?;
+            json_bytes(&EvidenceAnswer { digest, records })
+        })
+        .await?;
+    Ok(json_response(answer))
 }
 
 /// One record by its id.
@@ -56,15 +65,43 @@ pub(crate) async fn evidence(
 pub(crate) async fn record(
     State(state): State<ApiState>,
     PathParam(record_id): PathParam<String>,
-) -> Result<Json<RecordView>, ApiError> {
+) -> Result<Response, ApiError> {
     let record_id = parse_b256("record_id", &record_id)?;
-    state
-        .store()
-        .load_record(record_id)
-        .await
-        .map_err(ApiError::store)?
-        .map(Json)
-        .ok_or_else(|| not_indexed(record_id))
+    let store = state.store();
+    let answer = state
+        .answers()
+        .get_or_compute(store, format!("record/{record_id}"), || async move {
+            let view = store
+                .load_record(record_id)
+                .await
+                .map_err(ApiError::store)?
+                .ok_or_else(|| not_indexed(record_id))?;
+            json_bytes(&view)
+        })
+        .await?;
+    Ok(json_response(answer))
+}
+
+/// `value` as JSON bytes.
+fn json_bytes(value: &impl Serialize) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(value).map(Bytes::from).map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot encode the answer: {e}; tell the operator"),
+        )
+    })
+}
+
+/// A `200` with `body` as `application/json` (what `Json` sends).
+fn json_response(body: Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 pub(crate) fn not_indexed(record_id: alloy::primitives::B256) -> ApiError {

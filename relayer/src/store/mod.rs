@@ -21,6 +21,7 @@ pub(crate) mod records;
 mod submissions;
 mod tiles;
 mod timestamps;
+mod version;
 
 use std::{
     fmt,
@@ -44,6 +45,7 @@ pub use submissions::{Submission, SubmissionPayload, SubmissionState};
 pub use tiles::TileProgress;
 pub(crate) use timestamps::timestamp_from_row;
 pub use timestamps::{NewTimestamp, TIMESTAMP_WINDOW, TimestampFailure};
+pub use version::DataVersion;
 
 use crate::{RelayerError, Result};
 
@@ -113,6 +115,8 @@ pub struct Store {
     fence: Option<Arc<Fence>>,
     /// This process's cache of the mirrors list (lookups), shared by every clone.
     mirrors: Arc<mirrors::MirrorsCache>,
+    /// The data-version reader of a SQLite file ([`Store::data_version`]).
+    version: Option<Arc<version::VersionWatch>>,
 }
 
 impl Store {
@@ -145,6 +149,7 @@ impl Store {
                     backend,
                     fence: None,
                     mirrors: Arc::default(),
+                    version: sqlite_version_watch(url),
                 }
             }
             Backend::Postgres => {
@@ -164,6 +169,7 @@ impl Store {
                     backend,
                     fence: None,
                     mirrors: Arc::default(),
+                    version: None,
                 }
             }
         };
@@ -219,6 +225,10 @@ impl Store {
             backend,
             fence: None,
             mirrors: Arc::default(),
+            version: match backend {
+                Backend::Sqlite => sqlite_version_watch(url),
+                Backend::Postgres => None,
+            },
         })
     }
 
@@ -249,6 +259,17 @@ impl Store {
 
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.reader
+    }
+
+    /// The store's data version: equal readings mean nothing was committed in between,
+    /// by any process (see [`DataVersion`] for how to cache with it). `None` on
+    /// PostgreSQL and on an in-memory SQLite database, and when it cannot be read:
+    /// then nothing may be cached.
+    pub async fn data_version(&self) -> Option<DataVersion> {
+        match &self.version {
+            Some(watch) => watch.read().await,
+            None => None,
+        }
     }
 
     pub(crate) fn mirrors_cache(&self) -> &mirrors::MirrorsCache {
@@ -393,6 +414,12 @@ fn connect_error(url: &str, e: sqlx::Error) -> RelayerError {
 /// [`evidence_adapters::redact`]: user, host and database stay, secrets go).
 pub fn redact(url: &str) -> String {
     evidence_adapters::redact::redact_url(url)
+}
+
+/// The data-version watch of the SQLite file at `url`; none for an in-memory database
+/// (another connection would open another database).
+fn sqlite_version_watch(url: &str) -> Option<Arc<version::VersionWatch>> {
+    (!is_in_memory(url)).then(|| Arc::new(version::VersionWatch::new(sqlite_read_only_url(url))))
 }
 
 fn is_in_memory(url: &str) -> bool {
