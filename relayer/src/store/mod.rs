@@ -117,6 +117,9 @@ pub struct Store {
     mirrors: Arc<mirrors::MirrorsCache>,
     /// The data-version reader of a SQLite file ([`Store::data_version`]).
     version: Option<Arc<version::VersionWatch>>,
+    /// Held by every handle of a store whose WAL this process checkpoints; the
+    /// checkpointer stops when the last handle is dropped.
+    _checkpointer: Option<Arc<()>>,
 }
 
 impl Store {
@@ -128,20 +131,23 @@ impl Store {
         install_default_drivers();
         let store = match backend {
             Backend::Sqlite => {
-                let writer = sqlite_pool(1, false, WRITER_CACHE_KIB)
+                let writer = sqlite_pool(1, SqliteRole::Writer, WRITER_CACHE_KIB)
                     .min_connections(1)
                     .connect(url)
                     .await
                     .map_err(|e| connect_error(url, e))?;
                 migrate_sqlite(&writer).await?;
                 // An in-memory database exists per connection: share the one.
-                let reader = if is_in_memory(url) {
-                    writer.clone()
+                let (reader, checkpointer) = if is_in_memory(url) {
+                    (writer.clone(), None)
                 } else {
-                    sqlite_pool(4, false, READER_CACHE_KIB)
+                    let reader = sqlite_pool(4, SqliteRole::Reader, READER_CACHE_KIB)
                         .connect(url)
                         .await
-                        .map_err(|e| connect_error(url, e))?
+                        .map_err(|e| connect_error(url, e))?;
+                    let alive = Arc::new(());
+                    spawn_checkpointer(reader.clone(), Arc::downgrade(&alive));
+                    (reader, Some(alive))
                 };
                 Self {
                     writer,
@@ -150,6 +156,7 @@ impl Store {
                     fence: None,
                     mirrors: Arc::default(),
                     version: sqlite_version_watch(url),
+                    _checkpointer: checkpointer,
                 }
             }
             Backend::Postgres => {
@@ -170,6 +177,7 @@ impl Store {
                     fence: None,
                     mirrors: Arc::default(),
                     version: None,
+                    _checkpointer: None,
                 }
             }
         };
@@ -183,7 +191,7 @@ impl Store {
         let backend = Backend::of_url(url)?;
         install_default_drivers();
         let pool = match backend {
-            Backend::Sqlite => sqlite_pool(4, true, READER_CACHE_KIB)
+            Backend::Sqlite => sqlite_pool(4, SqliteRole::ReadOnly, READER_CACHE_KIB)
                 .connect(&sqlite_read_only_url(url))
                 .await
                 .map_err(|e| connect_error(url, e))?,
@@ -229,6 +237,7 @@ impl Store {
                 Backend::Sqlite => sqlite_version_watch(url),
                 Backend::Postgres => None,
             },
+            _checkpointer: None,
         })
     }
 
@@ -319,18 +328,59 @@ async fn migrate_sqlite(writer: &AnyPool) -> Result<()> {
 /// keeps the upper levels of those indexes cached into the tens of millions of records.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
+/// Which connections of a SQLite store a pool holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SqliteRole {
+    /// The one writer.
+    Writer,
+    /// Readers of a store this process writes (they run the WAL checkpoints).
+    Reader,
+    /// Readers of a store opened read-only.
+    ReadOnly,
+}
+
+/// WAL pages past which the writer checkpoints by itself (SQLite's default is 1,000:
+/// 4 MB). 64 MB: only reached when the checkpointer falls behind.
+const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
+
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Runs `PRAGMA wal_checkpoint(PASSIVE)` on `readers` every [`CHECKPOINT_INTERVAL`]
+/// until every handle of the store is gone (`alive`) or the pool is closed. PASSIVE
+/// never waits for a reader or the writer: it copies what it can, and the next round
+/// goes on from there.
+fn spawn_checkpointer(readers: AnyPool, alive: std::sync::Weak<()>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if alive.strong_count() == 0 || readers.is_closed() {
+                break;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&readers)
+                .await
+            {
+                tracing::debug!(target: "relayer::store", error = %e, "WAL checkpoint failed; trying again next round");
+            }
+        }
+    });
+}
+
 /// SQLite page cache of each reader connection, KiB (SQLite's default).
 const READER_CACHE_KIB: i64 = 2 * 1024;
 
 /// A SQLite pool. No ping before handing a connection out (sqlx's default): a local
 /// file has no link to test, and the ping is a round trip to the connection's worker
 /// thread on every acquire.
-fn sqlite_pool(max: u32, read_only: bool, cache_kib: i64) -> AnyPoolOptions {
+fn sqlite_pool(max: u32, role: SqliteRole, cache_kib: i64) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
         .test_before_acquire(false)
-        .after_connect(move |conn, _| Box::pin(sqlite_pragmas(conn, read_only, cache_kib)))
+        .after_connect(move |conn, _| Box::pin(sqlite_pragmas(conn, role, cache_kib)))
 }
 
 /// Per-connection SQLite settings: WAL (a property of the file, set by the writer) and
@@ -340,10 +390,19 @@ fn sqlite_pool(max: u32, read_only: bool, cache_kib: i64) -> AnyPoolOptions {
 /// cache size.
 async fn sqlite_pragmas(
     conn: &mut AnyConnection,
-    read_only: bool,
+    role: SqliteRole,
     cache_kib: i64,
 ) -> sqlx::Result<()> {
-    if !read_only {
+    if role == SqliteRole::Writer {
+        // The WAL is copied into the file by the store's checkpointer, on a reader
+        // connection (its own thread), not by the writer at the end of a commit
+        // (perf: `sqlite3WalDefaultHook` → `walCheckpoint`, an eighth of the writer
+        // thread during ingest). The writer still checkpoints past
+        // WRITER_AUTOCHECKPOINT_PAGES, should the checkpointer fall behind.
+        conn.execute(format!("PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}").as_str())
+            .await?;
+    }
+    if role != SqliteRole::ReadOnly {
         conn.execute("PRAGMA journal_mode = WAL").await?;
         // The writer's statement journals in memory: a multi-row INSERT inside a
         // transaction keeps one (to undo just that statement on a constraint error),
@@ -475,6 +534,67 @@ pub(crate) fn now_ms() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The WAL reaches the database file through the checkpointer, not only when the
+    /// writer passes its (now high) auto-checkpoint mark; and a write transaction
+    /// whose statement fails leaves nothing (`INSERT OR FAIL` keeps no statement
+    /// journal: the transaction is what undoes it).
+    #[tokio::test]
+    async fn the_checkpointer_copies_the_wal_into_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let store = Store::connect(&url).await.unwrap();
+        tokio::time::sleep(CHECKPOINT_INTERVAL * 3).await;
+        let before = std::fs::metadata(&path).unwrap().len();
+        sqlx::query("CREATE TABLE filler (b TEXT)")
+            .execute(store.writer())
+            .await
+            .unwrap();
+        for _ in 0..50 {
+            sqlx::query("INSERT INTO filler (b) VALUES ($1)")
+                .bind("x".repeat(20_000))
+                .execute(store.writer())
+                .await
+                .unwrap();
+        }
+        // About 1 MB, far below the writer's own mark (64 MB): only the checkpointer
+        // moves it into the file.
+        let mut grown = 0;
+        for _ in 0..40 {
+            tokio::time::sleep(CHECKPOINT_INTERVAL).await;
+            grown = std::fs::metadata(&path).unwrap().len();
+            if grown >= before + 1_000_000 {
+                break;
+            }
+        }
+        assert!(
+            grown >= before + 1_000_000,
+            "database file {before} -> {grown} bytes: the WAL was not checkpointed"
+        );
+
+        // A failing multi-row statement in a transaction: the transaction rolls back.
+        let mut tx = store.writer().begin().await.unwrap();
+        sqlx::query("CREATE UNIQUE INDEX filler_b ON filler (b)")
+            .execute(&mut *tx)
+            .await
+            .unwrap_err(); // 50 equal rows
+        sqlx::query("CREATE TABLE uniq (k TEXT PRIMARY KEY)")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query("INSERT OR FAIL INTO uniq (k) VALUES ('a'), ('b'), ('a')")
+            .execute(&mut *tx)
+            .await
+            .unwrap_err();
+        drop(tx);
+        let tables: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'uniq'")
+                .fetch_one(store.reader())
+                .await
+                .unwrap();
+        assert_eq!(tables, 0, "the failed transaction left nothing");
+    }
 
     /// Two processes opening the same new SQLite file at once (`bridge run` and a
     /// `bridge status` beside it) both migrate it; sqlx takes no lock on SQLite, so the

@@ -213,8 +213,13 @@ pub(super) async fn insert_records(
     }
     let mut ids = Vec::with_capacity(records.len());
     for (chunk_no, chunk) in records.chunks(INSERT_CHUNK).enumerate() {
+        // `OR FAIL`, not the default `ABORT`: a failing statement then keeps the rows it
+        // wrote before the failure instead of undoing them, so SQLite keeps no statement
+        // journal of every page the statement changes (perf: `subjournalPage` →
+        // `memjrnlWrite`, an eighth of the writer thread). Nothing partial survives:
+        // any error fails `save_*`, whose transaction is then rolled back whole.
         let mut sql = String::from(
-            "INSERT INTO records (record_id, chain, status, leaf_index, block_number, block_hash, tx_index,
+            "INSERT OR FAIL INTO records (record_id, chain, status, leaf_index, block_number, block_hash, tx_index,
                 log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at, adapter,
                 contract, tx_hash, block_time, kind, metadata) VALUES ",
         );
