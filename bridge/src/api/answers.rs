@@ -10,9 +10,10 @@
 //! the same answer while the store stands still (a lookup node, or `bridge run`
 //! between two batches). Without a data version (PostgreSQL) nothing is cached.
 //!
-//! Bounded: at most [`MAX_BYTES`] of answers, none larger than [`MAX_ANSWER`]; when
-//! full it is emptied, so a client asking for many different digests costs only the
-//! recomputation it would cost without a cache.
+//! Bounded: at most `[api] answer_cache_mib` of answers (0: no cache, and no version
+//! read), none larger than [`MAX_ANSWER`]; when full it is emptied, so a client asking
+//! for many different digests costs only the recomputation it would cost without a
+//! cache.
 
 use std::{collections::HashMap, future::Future, sync::Mutex};
 
@@ -21,14 +22,14 @@ use evidence_relayer::store::{DataVersion, Store};
 
 use super::ApiError;
 
-/// The most bytes of answers kept.
-pub(crate) const MAX_BYTES: usize = 32 << 20;
 /// The largest answer kept.
 pub(crate) const MAX_ANSWER: usize = 256 << 10;
 
 /// Lookup answers by request, under one data version.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct AnswerCache {
+    /// The most bytes of answers kept; 0: none.
+    max_bytes: usize,
     inner: Mutex<Entries>,
 }
 
@@ -41,6 +42,14 @@ struct Entries {
 }
 
 impl AnswerCache {
+    /// A cache of at most `max_bytes` of answers (0: off).
+    pub(crate) fn new(max_bytes: usize) -> Self {
+        Self {
+            max_bytes,
+            inner: Mutex::default(),
+        }
+    }
+
     /// The answer for `key`: the cached one if the store has not changed since it was
     /// computed, else `compute()`'s (cached when it succeeds). Errors are not cached.
     pub(crate) async fn get_or_compute<F, Fut>(
@@ -53,6 +62,9 @@ impl AnswerCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Bytes, ApiError>>,
     {
+        if self.max_bytes == 0 {
+            return compute().await;
+        }
         // Read before computing: see `DataVersion`.
         let Some(version) = store.data_version().await else {
             metrics::counter!("bridge_api_answer_cache_total", "result" => "uncached").increment(1);
@@ -82,14 +94,14 @@ impl AnswerCache {
     /// Files `answer` under `version`, unless the cache has seen another version
     /// since (a commit happened: the answer may be older than what it now holds).
     fn put(&self, version: DataVersion, key: String, answer: Bytes) {
-        if answer.len() > MAX_ANSWER {
+        if answer.len() > MAX_ANSWER.min(self.max_bytes) {
             return;
         }
         let mut e = self.lock();
         if e.version != Some(version) {
             return;
         }
-        if e.bytes + answer.len() > MAX_BYTES {
+        if e.bytes + answer.len() > self.max_bytes {
             e.clear(version);
         }
         e.bytes += answer.len();
@@ -128,7 +140,7 @@ mod tests {
 
     #[test]
     fn an_answer_is_served_only_under_the_version_it_was_filed_under() {
-        let c = AnswerCache::default();
+        let c = AnswerCache::new(1 << 20);
         assert_eq!(c.get(v(1), "a"), None);
         c.put(v(1), "a".into(), Bytes::from_static(b"one"));
         assert_eq!(c.get(v(1), "a").as_deref(), Some(&b"one"[..]));
@@ -145,7 +157,8 @@ mod tests {
 
     #[test]
     fn the_cache_stays_within_its_bounds() {
-        let c = AnswerCache::default();
+        const MAX_BYTES: usize = 4 << 20;
+        let c = AnswerCache::new(MAX_BYTES);
         assert_eq!(c.get(v(1), "x"), None);
         c.put(v(1), "big".into(), Bytes::from(vec![0u8; MAX_ANSWER + 1]));
         assert_eq!(c.len(), 0, "an answer over MAX_ANSWER is not kept");

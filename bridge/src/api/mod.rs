@@ -74,6 +74,7 @@ impl std::fmt::Debug for ApiState {
 impl ApiState {
     /// State over an open store. `anchor` enables `POST /api/v1/anchor`.
     pub(crate) fn new(store: Store, settings: Settings, anchor: Option<AnchorAccess>) -> Self {
+        let answers = answers::AnswerCache::new(settings.api.answer_cache_mib << 20);
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -82,7 +83,7 @@ impl ApiState {
                 anchor,
                 metrics: ops::install_metrics(),
                 trust: trust::TrustCache::from_chains(),
-                answers: answers::AnswerCache::default(),
+                answers,
             }),
         }
     }

@@ -806,3 +806,19 @@ async fn cached_lookups_change_with_every_commit() {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 }
+
+/// `[api] answer_cache_mib = 0` turns the cache off; a value past 4096 is refused.
+#[tokio::test]
+async fn the_answer_cache_can_be_turned_off() {
+    let w = world_with(None, "answer_cache_mib = 0").await;
+    let evidence = format!("/api/v1/evidence/{}", w.digests[0]);
+    for _ in 0..2 {
+        let (status, _) = get_bytes(&w.app, &evidence).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert_eq!(w.state.answers().len(), 0);
+    let mut api = w.state.settings().api.clone();
+    api.answer_cache_mib = 5000;
+    let err = api.validate().unwrap_err();
+    assert!(err.to_string().contains("answer_cache_mib"), "{err}");
+}

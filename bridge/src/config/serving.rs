@@ -51,6 +51,10 @@ pub(crate) struct ApiSettings {
     /// `{public_url}/?digest=…`. Absent: `http://{listen}`.
     #[serde(default)]
     pub(crate) public_url: Option<String>,
+    /// MiB of lookup answers kept per process while the store stands still (see
+    /// docs/API.md); 0 turns the cache off. At most 4096.
+    #[serde(default = "d_answer_cache_mib")]
+    pub(crate) answer_cache_mib: usize,
 }
 
 fn d_max_body() -> usize {
@@ -68,6 +72,9 @@ fn d_body_timeout() -> u64 {
 fn d_idle_timeout() -> u64 {
     60_000
 }
+fn d_answer_cache_mib() -> usize {
+    32
+}
 fn d_max_connections() -> usize {
     1024
 }
@@ -84,6 +91,7 @@ impl Default for ApiSettings {
             idle_timeout_ms: d_idle_timeout(),
             max_connections: d_max_connections(),
             public_url: None,
+            answer_cache_mib: d_answer_cache_mib(),
         }
     }
 }
@@ -116,6 +124,12 @@ impl ApiSettings {
     /// Every limit positive.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         self.token_hashes()?;
+        if self.answer_cache_mib > 4096 {
+            return Err(ConfigError::Invalid(format!(
+                "api.answer_cache_mib is {} MiB; at most 4096 (0 turns the cache off)",
+                self.answer_cache_mib
+            )));
+        }
         for (key, value) in [
             ("max_body_bytes", self.max_body_bytes as u64),
             ("request_timeout_ms", self.request_timeout_ms),

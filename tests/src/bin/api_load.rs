@@ -4,6 +4,7 @@
 //! cargo build --release -p evidence-bridge -p evidence-tests --bin bridge --bin api_load
 //! target/release/api_load [--backend sqlite|postgres] [--records N] [--seconds S] [--rate R]
 //!                         [--bridge target/release/bridge] [--no-proofs] [--keep DIR]
+//!                         [--answer-cache-mib N (the served config's [api] answer_cache_mib; 0: off)]
 //! ```
 //!
 //! `--keep DIR` keeps the filled store (SQLite: `DIR/store.sqlite`; PostgreSQL: the
@@ -101,6 +102,8 @@ struct Args {
     bridge: PathBuf,
     proofs: bool,
     keep: Option<PathBuf>,
+    /// `[api] answer_cache_mib` of the served config (None: the default).
+    answer_cache_mib: Option<usize>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -112,6 +115,7 @@ fn args() -> anyhow::Result<Args> {
         bridge: evidence_tests::workspace_root().join("target/release/bridge"),
         proofs: true,
         keep: None,
+        answer_cache_mib: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -130,6 +134,9 @@ fn args() -> anyhow::Result<Args> {
             }
             "--bridge" => out.bridge = v.into(),
             "--keep" => out.keep = Some(v.into()),
+            "--answer-cache-mib" => {
+                out.answer_cache_mib = Some(v.parse().context("--answer-cache-mib takes a number")?)
+            }
             "--backend" => {
                 out.backend = match v.as_str() {
                     "sqlite" => TestBackend::Sqlite,
@@ -139,7 +146,7 @@ fn args() -> anyhow::Result<Args> {
             }
             other => bail!(
                 "unknown argument {other}; use --backend sqlite|postgres, --records N, --seconds S, --rate R, \
-                 --bridge PATH, --no-proofs, --keep DIR"
+                 --bridge PATH, --no-proofs, --keep DIR, --answer-cache-mib N"
             ),
         }
     }
@@ -428,9 +435,13 @@ async fn main() -> anyhow::Result<()> {
     let config = dir.path().join("bridge.toml");
     // `bridge serve` opens the store read-only (SQLite: `mode=ro`).
     let store_url = url.replace("?mode=rwc", "");
+    let cache = args
+        .answer_cache_mib
+        .map(|n| format!("answer_cache_mib = {n}\n"))
+        .unwrap_or_default();
     let config_text = |listen: &str| {
         format!(
-            "[store]\nurl = \"{store_url}\"\n\n[api]\nlisten = \"{listen}\"\n\n[[chains]]\nname = \"court\"\nchain_id = \"eip155:31337\"\nrpc = [\"http://127.0.0.1:9\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\"\n\n[[chains]]\nname = \"ledger\"\nchain_id = \"eip155:31338\"\nrpc = [\"{ledger_rpc}\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"{ledger_mirror:#x}\"\n",
+            "[store]\nurl = \"{store_url}\"\n\n[api]\nlisten = \"{listen}\"\n{cache}\n[[chains]]\nname = \"court\"\nchain_id = \"eip155:31337\"\nrpc = [\"http://127.0.0.1:9\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512\"\n\n[[chains]]\nname = \"ledger\"\nchain_id = \"eip155:31338\"\nrpc = [\"{ledger_rpc}\"]\nregistry = \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\nmirror = \"{ledger_mirror:#x}\"\n",
         )
     };
     std::fs::write(&config, config_text(&format!("127.0.0.1:{port}")))?;
