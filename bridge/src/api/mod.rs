@@ -8,6 +8,8 @@
 
 mod anchor;
 mod answers;
+#[cfg(test)]
+mod answers_tests;
 pub(crate) mod attestor;
 mod certificate;
 mod chains;
