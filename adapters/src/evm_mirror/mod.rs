@@ -270,18 +270,25 @@ impl MirrorReader for EvmMirrorReader {
         let mirror = AnchorMirror::new(self.mirror, provider);
         let key = source.key();
         let at = BlockId::number(block);
-        let latest = mirror
-            .latestCheckpoint(key)
-            .block(at)
-            .call()
-            .await
-            .map_err(|e| self.contract_error("latestCheckpoint", e))?;
-        let set = mirror
-            .attestorSet(key)
-            .block(at)
-            .call()
-            .await
-            .map_err(|e| self.contract_error("attestorSet", e))?;
+        // Both reads are of the same block, so they are independent: one round trip.
+        let (latest, set) = tokio::try_join!(
+            async {
+                mirror
+                    .latestCheckpoint(key)
+                    .block(at)
+                    .call()
+                    .await
+                    .map_err(|e| self.contract_error("latestCheckpoint", e))
+            },
+            async {
+                mirror
+                    .attestorSet(key)
+                    .block(at)
+                    .call()
+                    .await
+                    .map_err(|e| self.contract_error("attestorSet", e))
+            },
+        )?;
         Ok(MirrorState {
             latest_size: latest.size,
             latest_root: latest.root,

@@ -14,6 +14,7 @@ pub(crate) mod attestor;
 mod certificate;
 mod chains;
 mod error;
+mod mirror_states;
 pub(crate) mod openapi;
 mod ops;
 mod page;
@@ -62,6 +63,8 @@ struct Inner {
     trust: trust::TrustCache,
     /// Lookup answers while the store stands still.
     answers: answers::AnswerCache,
+    /// Mirror states read at a block, for bundles.
+    mirror_states: mirror_states::MirrorStates,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -86,6 +89,7 @@ impl ApiState {
                 metrics: ops::install_metrics(),
                 trust: trust::TrustCache::from_chains(),
                 answers,
+                mirror_states: Default::default(),
             }),
         }
     }
@@ -112,6 +116,11 @@ impl ApiState {
     /// The lookup-answer cache.
     pub(crate) fn answers(&self) -> &answers::AnswerCache {
         &self.inner.answers
+    }
+
+    /// Mirror states recently read at a block.
+    pub(crate) fn mirror_states(&self) -> &mirror_states::MirrorStates {
+        &self.inner.mirror_states
     }
 
     pub(crate) fn store(&self) -> &Store {

@@ -169,11 +169,13 @@ pub(crate) async fn build_bundle(
             RelayerError::NotFound(m) => ApiError::not_found(m),
             other => ApiError::store(other),
         })?;
-    let mirror_state = mirror
-        .fetch_state_as_of(
-            &target.view.record.source.chain,
-            target.submission.mined_block,
-        )
+    let source = &target.view.record.source.chain;
+    let block = target.submission.mined_block;
+    let mirror_state = state
+        .mirror_states()
+        .get_or_read(&dest.name, source, block, || {
+            mirror.fetch_state_as_of(source, block)
+        })
         .await
         .map_err(|e| {
             ApiError::unavailable(format!(

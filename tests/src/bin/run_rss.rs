@@ -3,6 +3,7 @@
 //! ```text
 //! cargo build --release -p evidence-bridge -p evidence-tests --bin bridge --bin run_rss
 //! target/release/run_rss [--records N] [--per-block K] [--bridge target/release/bridge] [--keep DIR]
+//!                         [--follow BLOCKS]
 //! ```
 //!
 //! 1. Starts a two-chain devnet (`bridge devnet up`: anvil chains alpha and beta with
@@ -17,7 +18,16 @@
 //!    `bridge status` shows alpha's log holding all N records, then reports the time,
 //!    the rate and the memory at each quarter of the way.
 //!
-//! Run it at two sizes (e.g. 1 M and 10 M): the issue's goal is a peak RSS ≤ 200 MB,
+//! With `--follow BLOCKS`, `bridge run` starts before the history and indexes it while
+//! it is mined: the miner waits whenever it is more than BLOCKS blocks ahead of
+//! alpha's log, and alpha's anvil keeps the transactions (and so the logs) of only its
+//! last `2 × BLOCKS + 200` blocks (`--transaction-block-keeper`, through a wrapper
+//! script handed to `bridge devnet up --anvil`). anvil otherwise keeps every log in
+//! memory — about 2 GB a million events — so this is how a 10 M history fits on one
+//! machine. The bridge is unchanged: it reads the same standard JSON-RPC, only nearer
+//! the head.
+//!
+//! Run it at two sizes (e.g. 1 M and 10 M, in the same mode): the issue's goal is a peak RSS ≤ 200 MB,
 //! within 10 % between them (memory independent of the log's size). anvil's own memory
 //! grows with the history (it keeps every log); it is printed too. No figure is asserted.
 
@@ -46,6 +56,7 @@ struct Args {
     per_block: u64,
     bridge: PathBuf,
     keep: Option<PathBuf>,
+    follow: Option<u64>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -54,6 +65,7 @@ fn args() -> anyhow::Result<Args> {
         per_block: 1_000,
         bridge: workspace_root().join("target/release/bridge"),
         keep: None,
+        follow: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -65,9 +77,16 @@ fn args() -> anyhow::Result<Args> {
             }
             "--bridge" => out.bridge = value("--bridge")?.into(),
             "--keep" => out.keep = Some(value("--keep")?.into()),
+            "--follow" => {
+                out.follow = Some(
+                    value("--follow")?
+                        .parse()
+                        .context("--follow takes a number of blocks")?,
+                )
+            }
             "-h" | "--help" => {
                 println!(
-                    "run_rss [--records N (1000000)] [--per-block K (1000)] [--bridge PATH] [--keep DIR]"
+                    "run_rss [--records N (1000000)] [--per-block K (1000)] [--bridge PATH] [--keep DIR] [--follow BLOCKS]"
                 );
                 std::process::exit(0);
             }
@@ -78,6 +97,10 @@ fn args() -> anyhow::Result<Args> {
     ensure!(
         (1..=4_000).contains(&out.per_block),
         "--per-block is 1 to 4000 (a block's gas limit holds about 4,000 anchors)"
+    );
+    ensure!(
+        out.follow.is_none_or(|b| b >= 10),
+        "--follow is at least 10 blocks (the bridge needs room to confirm and fetch)"
     );
     ensure!(
         out.bridge.is_file(),
@@ -154,14 +177,19 @@ fn chain_key(toml: &str, name: &str, key: &str) -> anyhow::Result<String> {
 }
 
 /// Starts `bridge devnet up` in `dir` and waits until it is ready.
-fn start_devnet(bridge: &Path, dir: &Path, first_port: u16) -> anyhow::Result<Killed> {
+fn start_devnet(
+    bridge: &Path,
+    anvil: &Path,
+    dir: &Path,
+    first_port: u16,
+) -> anyhow::Result<Killed> {
     let mut child = Command::new(bridge)
         .args(["devnet", "up", "--dir"])
         .arg(dir)
         .args(["--chains", "2", "--block-time", "1", "--first-port"])
         .arg(first_port.to_string())
         .args(["--first-chain-id", "41000", "--anvil"])
-        .arg(anvil_bin()?)
+        .arg(anvil)
         .env("BRIDGE_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -179,6 +207,43 @@ fn start_devnet(bridge: &Path, dir: &Path, first_port: u16) -> anyhow::Result<Ki
     }
     std::thread::spawn(move || for _ in lines {});
     Ok(child)
+}
+
+/// An executable script in `dir` that runs anvil keeping the transactions of only its
+/// last `blocks` blocks in memory (`--follow`).
+fn pruning_anvil(dir: &Path, blocks: u64) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let real = anvil_bin()?;
+    let real = real.to_str().context("anvil's path is not UTF-8")?;
+    ensure!(!real.contains('\''), "anvil's path {real:?} holds a quote");
+    let script = dir.join("anvil-pruning");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nexec '{real}' --transaction-block-keeper {blocks} \"$@\"\n"),
+    )?;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+    Ok(script)
+}
+
+/// Starts `bridge run` on the devnet's config, its log in `dir/run.log`.
+fn spawn_run(bridge: &Path, dir: &Path, config: &Path) -> anyhow::Result<Killed> {
+    let env: Vec<(String, String)> = std::fs::read_to_string(dir.join("devnet.env"))?
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    let log = std::fs::File::create(dir.join("run.log"))?;
+    Ok(Killed(
+        Command::new(bridge)
+            .args(["run", "--config"])
+            .arg(config)
+            .envs(env)
+            .env("BRIDGE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("spawning bridge run")?,
+    ))
 }
 
 /// Alpha's evidence records in its log, from `bridge status --json` (log size less
@@ -226,7 +291,11 @@ async fn main() -> anyhow::Result<()> {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port().min(60_000)
     };
-    let _devnet = start_devnet(&args.bridge, &dir, first_port)?;
+    let anvil = match args.follow {
+        Some(blocks) => pruning_anvil(&dir, 2 * blocks + 200)?,
+        None => anvil_bin()?,
+    };
+    let _devnet = start_devnet(&args.bridge, &anvil, &dir, first_port)?;
     let config = dir.join("bridge.toml");
     let toml = std::fs::read_to_string(&config)?;
     let rpc = chain_key(&toml, "alpha", "rpc")?;
@@ -282,10 +351,45 @@ async fn main() -> anyhow::Result<()> {
         .estimate_gas(request(0, args.per_block))
         .await
         .context("estimating a block of anchors")?;
+    // With --follow, `bridge run` indexes while the history is mined.
+    let mut run = None;
+    if args.follow.is_some() {
+        run = Some((spawn_run(&args.bridge, &dir, &config)?, Instant::now()));
+    }
+    let mut logged_seen = 0u64;
+    let mut last_status = Instant::now();
     let mining = Instant::now();
     let mut done = 0u64;
     let mut next_report = 0u64;
     while done < args.records {
+        if let (Some(blocks), Some((r, started))) = (args.follow, &run) {
+            // Stay within `blocks` blocks of the bridge's log (the devnet's own
+            // anchors are a few; ignored), polling its status at most every 500 ms;
+            // once over, wait until half of that is left.
+            let ahead = |logged: u64| done.saturating_sub(logged) / args.per_block;
+            if ahead(logged_seen) > blocks || last_status.elapsed() > Duration::from_secs(5) {
+                let mut over = false;
+                loop {
+                    ensure!(
+                        rss_kb(r.0.id()).is_some(),
+                        "bridge run exited; see {}",
+                        dir.join("run.log").display()
+                    );
+                    let wait = Duration::from_millis(500).saturating_sub(last_status.elapsed());
+                    tokio::time::sleep(wait).await;
+                    last_status = Instant::now();
+                    match evidence_logged(&args.bridge, &config) {
+                        Ok(n) => logged_seen = n,
+                        Err(_) if started.elapsed() < Duration::from_secs(30) => {}
+                        Err(e) => return Err(e),
+                    }
+                    over |= ahead(logged_seen) > blocks;
+                    if !over || ahead(logged_seen) <= blocks / 2 {
+                        break;
+                    }
+                }
+            }
+        }
         let count = args.per_block.min(args.records - done);
         let pending = provider
             .send_transaction(request(done, count).with_gas_limit(gas + gas / 4))
@@ -297,12 +401,18 @@ async fn main() -> anyhow::Result<()> {
         ensure!(receipt.status(), "anchorMany reverted at {done}");
         done += count;
         if done >= next_report {
+            let bridge = run.as_ref().and_then(|(r, _)| rss_kb(r.0.id()));
             println!(
-                "  anchored {done} in {:.1} s (anvil RSS {:.0} MB)",
+                "  anchored {done} in {:.1} s (anvil RSS {:.0} MB){}",
                 mining.elapsed().as_secs_f64(),
                 anvil_pid(alpha_port)
                     .and_then(rss_kb)
-                    .map_or(0.0, |(r, _)| mb(r))
+                    .map_or(0.0, |(r, _)| mb(r)),
+                bridge.map_or(String::new(), |(r, h)| format!(
+                    "; bridge run: {logged_seen} logged, RSS {:.1} MB, peak so far {:.1} MB",
+                    mb(r),
+                    mb(h)
+                ))
             );
             next_report += (args.records / 10).max(1);
         }
@@ -318,24 +428,10 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // ------------------------------------------------------------------ bridge run
-    let env: Vec<(String, String)> = std::fs::read_to_string(dir.join("devnet.env"))?
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect();
-    let log = std::fs::File::create(dir.join("run.log"))?;
-    let started = Instant::now();
-    let run = Killed(
-        Command::new(&args.bridge)
-            .args(["run", "--config"])
-            .arg(&config)
-            .envs(env)
-            .env("BRIDGE_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .context("spawning bridge run")?,
-    );
+    let (run, started) = match run {
+        Some(r) => r,
+        None => (spawn_run(&args.bridge, &dir, &config)?, Instant::now()),
+    };
     let pid = run.0.id();
     let mut peak_sampled = 0u64;
     let mut last_poll = Instant::now() - Duration::from_secs(10);
@@ -379,7 +475,10 @@ async fn main() -> anyhow::Result<()> {
     let (rss, hwm) = rss_kb(pid).unwrap_or_default();
     let store = std::fs::metadata(dir.join("bridge.sqlite")).map_or(0, |m| m.len());
     println!(
-        "bridge run: {logged} records indexed and logged in {:.1} s = {:.0} records/s (from spawn, status polled every 2 s)",
+        "bridge run{}: {logged} records indexed and logged in {:.1} s = {:.0} records/s (from spawn, status polled every 2 s)",
+        args.follow.map_or(String::new(), |b| format!(
+            " (following the miner, at most {b} blocks behind)"
+        )),
         took.as_secs_f64(),
         logged as f64 / took.as_secs_f64()
     );
