@@ -22,6 +22,7 @@ mod submissions;
 mod tiles;
 mod timestamps;
 mod version;
+mod wal;
 
 use std::{
     fmt,
@@ -146,7 +147,7 @@ impl Store {
                         .await
                         .map_err(|e| connect_error(url, e))?;
                     let alive = Arc::new(());
-                    spawn_checkpointer(reader.clone(), Arc::downgrade(&alive));
+                    wal::spawn_checkpointer(reader.clone(), Arc::downgrade(&alive));
                     (reader, Some(alive))
                 };
                 Self {
@@ -339,36 +340,6 @@ enum SqliteRole {
     ReadOnly,
 }
 
-/// WAL pages past which the writer checkpoints by itself (SQLite's default is 1,000:
-/// 4 MB). 64 MB: only reached when the checkpointer falls behind.
-const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
-
-/// How often the checkpointer copies the WAL into the database file.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
-
-/// Runs `PRAGMA wal_checkpoint(PASSIVE)` on `readers` every [`CHECKPOINT_INTERVAL`]
-/// until every handle of the store is gone (`alive`) or the pool is closed. PASSIVE
-/// never waits for a reader or the writer: it copies what it can, and the next round
-/// goes on from there.
-fn spawn_checkpointer(readers: AnyPool, alive: std::sync::Weak<()>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if alive.strong_count() == 0 || readers.is_closed() {
-                break;
-            }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&readers)
-                .await
-            {
-                tracing::debug!(target: "relayer::store", error = %e, "WAL checkpoint failed; trying again next round");
-            }
-        }
-    });
-}
-
 /// SQLite page cache of each reader connection, KiB (SQLite's default).
 const READER_CACHE_KIB: i64 = 2 * 1024;
 
@@ -399,8 +370,24 @@ async fn sqlite_pragmas(
         // (perf: `sqlite3WalDefaultHook` → `walCheckpoint`, an eighth of the writer
         // thread during ingest). The writer still checkpoints past
         // WRITER_AUTOCHECKPOINT_PAGES, should the checkpointer fall behind.
-        conn.execute(format!("PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}").as_str())
-            .await?;
+        conn.execute(
+            format!(
+                "PRAGMA wal_autocheckpoint = {}",
+                wal::WRITER_AUTOCHECKPOINT_PAGES
+            )
+            .as_str(),
+        )
+        .await?;
+        // When the writer starts the WAL over, it cuts the file back to this size
+        // (without it, the file keeps the largest size it ever reached).
+        conn.execute(
+            format!(
+                "PRAGMA journal_size_limit = {}",
+                wal::JOURNAL_SIZE_LIMIT_BYTES
+            )
+            .as_str(),
+        )
+        .await?;
     }
     if role != SqliteRole::ReadOnly {
         conn.execute("PRAGMA journal_mode = WAL").await?;
@@ -545,7 +532,7 @@ mod tests {
         let path = dir.path().join("c.db");
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let store = Store::connect(&url).await.unwrap();
-        tokio::time::sleep(CHECKPOINT_INTERVAL * 3).await;
+        tokio::time::sleep(wal::CHECKPOINT_INTERVAL * 3).await;
         let before = std::fs::metadata(&path).unwrap().len();
         sqlx::query("CREATE TABLE filler (b TEXT)")
             .execute(store.writer())
@@ -562,7 +549,7 @@ mod tests {
         // moves it into the file.
         let mut grown = 0;
         for _ in 0..40 {
-            tokio::time::sleep(CHECKPOINT_INTERVAL).await;
+            tokio::time::sleep(wal::CHECKPOINT_INTERVAL).await;
             grown = std::fs::metadata(&path).unwrap().len();
             if grown >= before + 1_000_000 {
                 break;
