@@ -2,10 +2,7 @@
 //! ([`RouteRuntime`]). Shared by the stages and the [`Engine`](crate::Engine) that
 //! schedules them; this module depends on neither.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
-};
+use std::sync::{Arc, Mutex};
 
 use evidence_adapters::{EvidenceSource, MirrorClient};
 use evidence_schemas::{ChainId, checkpoint::MirrorDomain};
@@ -41,12 +38,34 @@ pub struct ChainRuntime {
 /// fourfold when it stayed under a quarter of it. It starts at
 /// [`FetchSpan::INITIAL`] blocks and is never below one block (a single block's events
 /// are bounded by the chain's block gas limit) nor, when read, above the step's span.
+///
+/// **Growth remembers the densest blocks seen.** A fetch's size is only known once it
+/// is answered, so a span grown over a quiet stretch meets the next burst whole: with
+/// growth alone, two empty fetches after a dense stretch (1,000 records a block, span
+/// 10) made the span 160 blocks, and the next fetch held 136,002 records — ~250 MB of
+/// JSON answers in flight (heaptrack, `run_rss --follow`). So the span keeps the peak
+/// density seen, which decays by a fifth at every fetch, and grows only up to what
+/// would hold [`FetchSpan::RECORDS`] at that density: after a dense stretch a burst
+/// holds at most `RECORDS / 0.8^k` records after `k` quiet fetches, and a chain that
+/// stays quiet still reaches long spans (the peak halves every three fetches). A chain
+/// that was never dense grows fourfold per fetch, as before.
 #[derive(Debug, Clone)]
-pub struct FetchSpan(Arc<AtomicU64>);
+pub struct FetchSpan(Arc<Mutex<SpanState>>);
+
+#[derive(Debug, Clone, Copy)]
+struct SpanState {
+    /// Blocks in the next fetch.
+    span: u64,
+    /// The decayed peak density, records per 1,000 blocks.
+    peak_per_kblock: u64,
+}
 
 impl Default for FetchSpan {
     fn default() -> Self {
-        Self(Arc::new(AtomicU64::new(Self::INITIAL)))
+        Self(Arc::new(Mutex::new(SpanState {
+            span: Self::INITIAL,
+            peak_per_kblock: 0,
+        })))
     }
 }
 
@@ -56,26 +75,43 @@ impl FetchSpan {
     /// The span of the first fetch, in blocks.
     pub const INITIAL: u64 = 16;
 
+    fn state(&self) -> std::sync::MutexGuard<'_, SpanState> {
+        // The state is two integers, valid after any partial update: a panic elsewhere
+        // while holding the lock leaves nothing to repair.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The span of the next fetch, at most `max` blocks.
     pub fn get(&self, max: u64) -> u64 {
-        self.0.load(Ordering::Relaxed).clamp(1, max.max(1))
+        self.state().span.clamp(1, max.max(1))
     }
 
     /// Adapts the span to a fetch of `blocks` blocks that returned `records` records.
     pub fn observe(&self, blocks: u64, records: usize) {
         let records = records as u64;
         let blocks = blocks.max(1);
-        let current = self.0.load(Ordering::Relaxed);
+        let mut state = self.state();
+        let density = records.saturating_mul(1_000) / blocks;
+        state.peak_per_kblock = density.max(state.peak_per_kblock / 5 * 4);
+        let current = state.span;
         let next = if records > Self::RECORDS {
             // Proportional: a fetch of this density with the new span holds ~RECORDS.
             (blocks.saturating_mul(Self::RECORDS) / records).clamp(1, current.max(1))
         } else if records < Self::RECORDS / 4 {
-            current.max(blocks).saturating_mul(4)
+            let grown = current.max(blocks).saturating_mul(4);
+            match state.peak_per_kblock {
+                0 => grown,
+                peak => grown
+                    .min(Self::RECORDS.saturating_mul(1_000) / peak)
+                    .max(current),
+            }
         } else {
             return;
         };
         // The span is capped on read; cap it here too so it cannot overflow.
-        self.0.store(next.min(1 << 32), Ordering::Relaxed);
+        state.span = next.clamp(1, 1 << 32);
     }
 }
 
@@ -88,7 +124,7 @@ mod tests {
         let span = FetchSpan::default();
         assert_eq!(span.get(2_000), FetchSpan::INITIAL);
         // A sparse chain: the span grows fourfold per fetch up to the step's span.
-        span.observe(16, 10);
+        span.observe(16, 0);
         assert_eq!(span.get(2_000), 64);
         span.observe(64, 0);
         span.observe(256, 0);
@@ -105,10 +141,40 @@ mod tests {
         assert_eq!(span.get(2_000), 1);
         span.observe(1, 50_000);
         assert_eq!(span.get(2_000), 1);
-        // A short fetch (the end of a range) that was sparse still grows the span.
-        span.observe(1, 0);
-        assert_eq!(span.get(2_000), 4);
         assert_eq!(span.get(0), 1);
+    }
+
+    /// After a dense stretch, quiet fetches grow the span only as the remembered peak
+    /// decays: a burst as dense as the peak then holds at most RECORDS / 0.8^k records
+    /// after k quiet fetches (it held 136,002 at k = 2 before), and a chain that stays
+    /// quiet still gets back to long spans.
+    #[test]
+    fn quiet_fetches_after_a_dense_stretch_keep_a_burst_bounded() {
+        let span = FetchSpan::default();
+        span.observe(16, 16_000); // 1,000 a block
+        assert_eq!(span.get(2_000), 10);
+        span.observe(10, 10_000); // within the band: the span stays, the peak is kept
+        let mut k = 0;
+        let mut bound = FetchSpan::RECORDS as f64;
+        loop {
+            let blocks = span.get(2_000);
+            let burst = blocks * 1_000;
+            assert!(
+                burst as f64 <= bound * 1.01,
+                "after {k} quiet fetches a burst would hold {burst} records (bound {bound:.0})"
+            );
+            if blocks == 2_000 {
+                break;
+            }
+            span.observe(blocks, 3);
+            k += 1;
+            bound /= 0.8;
+            assert!(k < 40, "a quiet chain gets back to long spans");
+        }
+        assert!(k > 10, "reached 2,000 blocks after {k} quiet fetches");
+        // Dense again: the first fetch at the long span is cut back at once.
+        span.observe(2_000, 2_000_000);
+        assert_eq!(span.get(2_000), 10);
     }
 }
 

@@ -12,8 +12,9 @@
 //!    acts. The log is never rewritten, so an unwind below logged records is refused.
 //! 2. **Fetch.** Blocks from the cursor on, at most `batch_span` of them and never past
 //!    the head, are read in fetches of the chain's [`FetchSpan`](crate::FetchSpan):
-//!    bounded in records, not blocks, so a step on a dense chain never holds more than
-//!    two fetches of about 10,000 records each. Near the head a step makes one fetch,
+//!    bounded in records, not blocks, so a step on a dense chain holds at most two
+//!    fetches of about 10,000 records each (a burst after a quiet stretch somewhat
+//!    more, bounded by the densest blocks the span remembers: see its docs). Near the head a step makes one fetch,
 //!    stored as pending (blocks above the confirmed tip `head - confirmations` stay
 //!    pending and are re-checked until confirmed). The hash of the range's last block is
 //!    read *before* the records, so a reorg racing the fetch is caught by the next
