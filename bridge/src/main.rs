@@ -18,6 +18,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// jemalloc, not the system allocator. With glibc's malloc `bridge run`'s resident
+/// memory kept growing with the log it indexed: every thread that allocates gets an
+/// arena of its own (up to 8 per core), a freed answer of several MB stays in its
+/// arena, and glibc raises its mmap threshold after the first large free, so later
+/// large buffers come from the arenas too. jemalloc returns freed pages to the system
+/// after a few seconds (its decay), so the resident size follows what is in use (see
+/// docs/BENCHMARKS.md, "`bridge run` memory: the fetch burst and the allocator").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,

@@ -50,25 +50,13 @@ impl EvidenceSource for Counting {
     }
 }
 
-const BLOCKS: u64 = 24;
-const PER_BLOCK: usize = 1_500;
-
-async fn dense_blocks_are_fetched_in_record_bounded_pieces(
-    backend: evidence_relayer::test_db::TestBackend,
-) {
-    let w = World::new(backend, 0).await;
-    let mut ids = Vec::new();
-    for _ in 0..BLOCKS {
-        w.chain.mine_anchors(PER_BLOCK);
-    }
-    for r in w.chain.records(u64::MAX) {
-        ids.push(r.record_id());
-    }
+/// An engine over the world's chain whose fetches are recorded, with steps of up to
+/// 2,000 blocks.
+async fn counted_engine(w: &World) -> (Engine, Arc<Counting>) {
     let counting = Arc::new(Counting {
         inner: w.chain.clone(),
         fetches: Mutex::new(Vec::new()),
     });
-    // One step may span 2,000 blocks: all 24 dense blocks (36,000 records) at once.
     let rt = ChainRuntime {
         source: counting.clone(),
         batch_span: 2_000,
@@ -83,6 +71,25 @@ async fn dense_blocks_are_fetched_in_record_bounded_pieces(
     )
     .await
     .unwrap();
+    (engine, counting)
+}
+
+const BLOCKS: u64 = 24;
+const PER_BLOCK: usize = 1_500;
+
+async fn dense_blocks_are_fetched_in_record_bounded_pieces(
+    backend: evidence_relayer::test_db::TestBackend,
+) {
+    let w = World::new(backend, 0).await;
+    let mut ids = Vec::new();
+    for _ in 0..BLOCKS {
+        w.chain.mine_anchors(PER_BLOCK);
+    }
+    for r in w.chain.records(u64::MAX) {
+        ids.push(r.record_id());
+    }
+    // One step may span 2,000 blocks: all 24 dense blocks (36,000 records) at once.
+    let (engine, counting) = counted_engine(&w).await;
     let mut steps = 0;
     loop {
         let out = engine.tick_index(&source_id()).await.unwrap();
@@ -145,3 +152,64 @@ async fn dense_blocks_are_fetched_in_record_bounded_pieces(
 }
 
 both_backends!(dense_blocks_are_fetched_in_record_bounded_pieces);
+
+/// A dense stretch, then a quiet one (one empty block a step, the chain caught up),
+/// then a burst as dense as the first: the burst's first fetch is bounded by the
+/// densest blocks the span remembers. Growing fourfold per quiet fetch alone, the span
+/// (6 blocks of 1,500 records) was 384 blocks after three empty fetches, and the
+/// burst's first fetch took all 40 blocks (60,000 records) at once.
+async fn a_burst_after_a_quiet_stretch_is_fetched_in_bounded_pieces(
+    backend: evidence_relayer::test_db::TestBackend,
+) {
+    let w = World::new(backend, 0).await;
+    for _ in 0..8 {
+        w.chain.mine_anchors(PER_BLOCK);
+    }
+    let (engine, counting) = counted_engine(&w).await;
+    let catch_up = || async {
+        for _ in 0..100 {
+            if engine.tick_index(&source_id()).await.unwrap().caught_up {
+                return;
+            }
+        }
+        panic!("indexing did not finish");
+    };
+    catch_up().await;
+    let quiet = 3;
+    for _ in 0..quiet {
+        w.chain.mine_empty(1);
+        catch_up().await;
+    }
+    let before_burst = counting.fetches.lock().unwrap().len();
+    for _ in 0..40 {
+        w.chain.mine_anchors(PER_BLOCK);
+    }
+    catch_up().await;
+
+    let fetches = counting.fetches.lock().unwrap().clone();
+    let burst = &fetches[before_burst..];
+    // The remembered peak (1,500 a block) decays by a fifth per quiet fetch: the span
+    // may grow to what holds RECORDS at 0.8^3 of it, 13 blocks = 19,500 records.
+    let bound = (FetchSpan::RECORDS as f64 / 0.8_f64.powi(quiet)).ceil() as u64;
+    for &(from, to, n) in burst {
+        assert!(
+            n as u64 <= bound,
+            "after {quiet} quiet fetches a fetch of blocks {from}..={to} held {n} records (bound {bound}): {fetches:?}"
+        );
+    }
+    assert!(
+        burst.len() >= 3,
+        "the burst took several fetches: {burst:?}"
+    );
+    assert_eq!(
+        engine
+            .store()
+            .count_logged_records(&source_id())
+            .await
+            .unwrap(),
+        48 * PER_BLOCK as u64,
+        "every record of both dense stretches is logged"
+    );
+}
+
+both_backends!(a_burst_after_a_quiet_stretch_is_fetched_in_bounded_pieces);
