@@ -146,8 +146,15 @@ impl Store {
                         .connect(url)
                         .await
                         .map_err(|e| connect_error(url, e))?;
+                    // The checkpointer has a connection of its own: a TRUNCATE round
+                    // may wait for readers (up to 2 s), and must not hold one of the
+                    // four the API and the stages read through meanwhile.
+                    let checkpointer = sqlite_pool(1, SqliteRole::Reader, READER_CACHE_KIB)
+                        .connect(url)
+                        .await
+                        .map_err(|e| connect_error(url, e))?;
                     let alive = Arc::new(());
-                    wal::spawn_checkpointer(reader.clone(), Arc::downgrade(&alive));
+                    wal::spawn_checkpointer(checkpointer, Arc::downgrade(&alive));
                     (reader, Some(alive))
                 };
                 Self {

@@ -1,6 +1,6 @@
 //! The SQLite store's WAL checkpointer.
 //!
-//! The writer commits into the write-ahead log; a task on a reader connection copies
+//! The writer commits into the write-ahead log; a task on a connection of its own copies
 //! the log into the database file every [`CHECKPOINT_INTERVAL`] (`PASSIVE`: it waits
 //! for nobody). Under a constant stream of readers and writes a passive checkpoint can
 //! copy frames but the log never starts over — some reader always reads a snapshot in
@@ -45,8 +45,9 @@ pub(super) struct Round {
     pub truncated: bool,
 }
 
-/// Runs [`round`] on `readers` every [`CHECKPOINT_INTERVAL`] until every handle of
-/// the store is gone (`alive`) or the pool is closed.
+/// Runs [`round`] on `readers` (the checkpointer's own one-connection pool) every
+/// [`CHECKPOINT_INTERVAL`] until every handle of the store is gone (`alive`) or the
+/// pool is closed.
 pub(super) fn spawn_checkpointer(readers: AnyPool, alive: std::sync::Weak<()>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
