@@ -347,6 +347,10 @@ enum SqliteRole {
     ReadOnly,
 }
 
+/// How long a SQLite connection waits for a lock before it fails busy, ms (the CLI
+/// reading while `bridge run` writes, the writer behind a checkpoint).
+pub(super) const BUSY_TIMEOUT_MS: u32 = 10_000;
+
 /// SQLite page cache of each reader connection, KiB (SQLite's default).
 const READER_CACHE_KIB: i64 = 2 * 1024;
 
@@ -407,13 +411,11 @@ async fn sqlite_pragmas(
         // memory too: such a migration should set `temp_store = FILE` first.
         conn.execute("PRAGMA temp_store = MEMORY").await?;
     }
-    for pragma in [
-        "PRAGMA synchronous = NORMAL",
-        "PRAGMA busy_timeout = 10000",
-        "PRAGMA foreign_keys = ON",
-    ] {
+    for pragma in ["PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"] {
         conn.execute(pragma).await?;
     }
+    conn.execute(format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}").as_str())
+        .await?;
     // A negative cache_size is in KiB.
     conn.execute(format!("PRAGMA cache_size = -{cache_kib}").as_str())
         .await?;

@@ -176,7 +176,8 @@ impl Drop for Reading<'_> {
 async fn open(url: &str) -> sqlx::Result<AnyConnection> {
     let mut conn = AnyConnection::connect(url).await?;
     // Readers in WAL mode do not wait on the writer, except while a WAL is recovered.
-    conn.execute("PRAGMA busy_timeout = 10000").await?;
+    conn.execute(format!("PRAGMA busy_timeout = {}", super::BUSY_TIMEOUT_MS).as_str())
+        .await?;
     Ok(conn)
 }
 

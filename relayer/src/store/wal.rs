@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use sqlx::{AnyPool, Executor};
 
+use super::BUSY_TIMEOUT_MS;
+
 /// WAL pages past which the writer checkpoints by itself (SQLite's default is 1,000:
 /// 4 MB). 64 MB: only reached when the checkpointer falls behind.
 pub(super) const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
@@ -32,9 +34,6 @@ pub(super) const TRUNCATE_PAST_PAGES: i64 = 16_384;
 /// How long a `TRUNCATE` checkpoint waits for readers and the writer, ms. Below the
 /// writer's own busy timeout (10 s), so a writer held off by it never fails.
 const TRUNCATE_WAIT_MS: u32 = 2_000;
-
-/// The connections' normal busy timeout, ms (see `sqlite_pragmas`).
-const BUSY_TIMEOUT_MS: u32 = 10_000;
 
 /// What one round did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
