@@ -136,7 +136,10 @@ async fn the_records_key_is_deferred_and_enforced(backend: TestBackend) {
     assert_eq!(view, 1, "the record survives the change");
     store.close().await;
     let pool = raw(&db.url).await;
-    assert!(key_is_deferred(&pool, backend).await, "opened once: deferred");
+    assert!(
+        key_is_deferred(&pool, backend).await,
+        "opened once: deferred"
+    );
 
     // Opening it again changes nothing.
     Store::connect(&db.url).await.unwrap().close().await;
@@ -148,7 +151,11 @@ async fn the_records_key_is_deferred_and_enforced(backend: TestBackend) {
         err.to_string().to_lowercase().contains("foreign key"),
         "{err}"
     );
-    assert_eq!(rows(&pool).await, 1, "nothing of the refused transaction stays");
+    assert_eq!(
+        rows(&pool).await,
+        1,
+        "nothing of the refused transaction stays"
+    );
     insert_row(&pool, chain.as_str(), 3).await.unwrap();
     assert_eq!(rows(&pool).await, 2);
     pool.close().await;

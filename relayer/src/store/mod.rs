@@ -14,8 +14,8 @@
 
 mod alarms;
 mod chain;
-mod deferred_fk;
 pub(crate) mod checkpoints;
+mod deferred_fk;
 pub mod leases;
 pub(crate) mod mirrors;
 pub(crate) mod records;
