@@ -158,6 +158,36 @@ async fn the_records_key_is_deferred_and_enforced(backend: TestBackend) {
     );
     insert_row(&pool, chain.as_str(), 3).await.unwrap();
     assert_eq!(rows(&pool).await, 2);
+
+    if backend == TestBackend::Sqlite {
+        // A key whose text was changed by hand is left alone, and the store opens.
+        let mut conn = pool.acquire().await.unwrap();
+        let version: i64 = sqlx::query_scalar("PRAGMA schema_version")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        for sql in [
+            "PRAGMA writable_schema = ON".to_owned(),
+            "UPDATE sqlite_schema SET sql = replace(sql, 'REFERENCES cursors (chain) DEFERRABLE INITIALLY DEFERRED,',
+                 'REFERENCES cursors(chain),') WHERE type = 'table' AND name = 'records'"
+                .to_owned(),
+            format!("PRAGMA schema_version = {}", version + 1),
+            "PRAGMA writable_schema = OFF".to_owned(),
+        ] {
+            sqlx::query(&sql).execute(&mut *conn).await.unwrap();
+        }
+        drop(conn);
+        let store = Store::connect(&db.url).await.unwrap();
+        assert_eq!(store.count_records(&chain).await.unwrap(), 2);
+        store.close().await;
+        assert!(!key_is_deferred(&pool, backend).await, "left as it was");
+        let err = insert_row(&pool, "eip155:999999", 4).await.unwrap_err();
+        assert!(
+            err.to_string().to_lowercase().contains("foreign key"),
+            "{err}"
+        );
+        assert_eq!(rows(&pool).await, 2);
+    }
     pool.close().await;
 }
 

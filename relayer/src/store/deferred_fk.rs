@@ -29,12 +29,22 @@ const IMMEDIATE: &str = "REFERENCES cursors (chain),";
 /// The key after the change.
 const DEFERRED: &str = "REFERENCES cursors (chain) DEFERRABLE INITIALLY DEFERRED,";
 
-/// Makes `records.chain → cursors` deferred, if it is not yet.
-pub(super) async fn defer_records_chain_key(writer: &AnyPool, backend: Backend) -> Result<()> {
-    let mut conn = writer.acquire().await?;
-    match backend {
-        Backend::Sqlite => defer_sqlite(&mut conn).await,
-        Backend::Postgres => defer_postgres(&mut conn).await,
+/// Makes `records.chain → cursors` deferred, if it is not yet. A failure (a SQLite
+/// built in defensive mode refuses `writable_schema`, a schema changed by hand, a busy
+/// file) is logged and the store opens with the key immediate: as correct, only slower
+/// to write. The next open tries again.
+pub(super) async fn defer_records_chain_key(writer: &AnyPool, backend: Backend) {
+    let result = async {
+        let mut conn = writer.acquire().await?;
+        match backend {
+            Backend::Sqlite => defer_sqlite(&mut conn).await,
+            Backend::Postgres => defer_postgres(&mut conn).await,
+        }
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(target: "relayer::store", error = %e,
+            "could not make the foreign key records.chain -> cursors deferred; it stays checked per statement (correct, slower record writes)");
     }
 }
 

@@ -139,7 +139,7 @@ impl Store {
                     .await
                     .map_err(|e| connect_error(url, e))?;
                 migrate_sqlite(&writer).await?;
-                deferred_fk::defer_records_chain_key(&writer, backend).await?;
+                deferred_fk::defer_records_chain_key(&writer, backend).await;
                 // An in-memory database exists per connection: share the one.
                 let (reader, checkpointer) = if is_in_memory(url) {
                     (writer.clone(), None)
@@ -180,7 +180,7 @@ impl Store {
                 // Several instances may start at once: sqlx takes an advisory lock
                 // around the migrations on PostgreSQL.
                 MIGRATOR.run(&pool).await?;
-                deferred_fk::defer_records_chain_key(&pool, backend).await?;
+                deferred_fk::defer_records_chain_key(&pool, backend).await;
                 Self {
                     writer: pool.clone(),
                     reader: pool,
