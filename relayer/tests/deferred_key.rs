@@ -58,31 +58,46 @@ async fn key_is_deferred(pool: &AnyPool, backend: TestBackend) -> bool {
     }
 }
 
+/// Replaces `from` with `to` in the SQL text SQLite keeps of table `records`, the way
+/// the store itself changes it (writable schema, schema version bumped).
+async fn edit_sqlite_records_sql(pool: &AnyPool, from: &str, to: &str) {
+    let mut conn = pool.acquire().await.unwrap();
+    let version: i64 = sqlx::query_scalar("PRAGMA schema_version")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA writable_schema = ON")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sqlite_schema SET sql = replace(sql, $1, $2) WHERE type = 'table' AND name = 'records'")
+        .bind(from)
+        .bind(to)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    for sql in [
+        format!("PRAGMA schema_version = {}", version + 1),
+        "PRAGMA writable_schema = OFF".to_owned(),
+        "COMMIT".to_owned(),
+    ] {
+        sqlx::query(&sql).execute(&mut *conn).await.unwrap();
+    }
+}
+
 /// Puts the key back as migration 0001 created it: a store from before the change.
 async fn make_key_immediate(pool: &AnyPool, backend: TestBackend) {
-    let mut conn = pool.acquire().await.unwrap();
     match backend {
         TestBackend::Sqlite => {
-            let version: i64 = sqlx::query_scalar("PRAGMA schema_version")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-            for sql in [
-                "BEGIN IMMEDIATE".to_owned(),
-                "PRAGMA writable_schema = ON".to_owned(),
-                "UPDATE sqlite_schema SET sql = replace(sql, ' DEFERRABLE INITIALLY DEFERRED', '')
-                     WHERE type = 'table' AND name = 'records'"
-                    .to_owned(),
-                format!("PRAGMA schema_version = {}", version + 1),
-                "PRAGMA writable_schema = OFF".to_owned(),
-                "COMMIT".to_owned(),
-            ] {
-                sqlx::query(&sql).execute(&mut *conn).await.unwrap();
-            }
+            edit_sqlite_records_sql(pool, " DEFERRABLE INITIALLY DEFERRED", "").await;
         }
         TestBackend::Postgres => {
             sqlx::query("ALTER TABLE records ALTER CONSTRAINT records_chain_fkey NOT DEFERRABLE")
-                .execute(&mut *conn)
+                .execute(pool)
                 .await
                 .unwrap();
         }
@@ -161,22 +176,12 @@ async fn the_records_key_is_deferred_and_enforced(backend: TestBackend) {
 
     if backend == TestBackend::Sqlite {
         // A key whose text was changed by hand is left alone, and the store opens.
-        let mut conn = pool.acquire().await.unwrap();
-        let version: i64 = sqlx::query_scalar("PRAGMA schema_version")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
-        for sql in [
-            "PRAGMA writable_schema = ON".to_owned(),
-            "UPDATE sqlite_schema SET sql = replace(sql, 'REFERENCES cursors (chain) DEFERRABLE INITIALLY DEFERRED,',
-                 'REFERENCES cursors(chain),') WHERE type = 'table' AND name = 'records'"
-                .to_owned(),
-            format!("PRAGMA schema_version = {}", version + 1),
-            "PRAGMA writable_schema = OFF".to_owned(),
-        ] {
-            sqlx::query(&sql).execute(&mut *conn).await.unwrap();
-        }
-        drop(conn);
+        edit_sqlite_records_sql(
+            &pool,
+            "REFERENCES cursors (chain) DEFERRABLE INITIALLY DEFERRED,",
+            "REFERENCES cursors(chain),",
+        )
+        .await;
         let store = Store::connect(&db.url).await.unwrap();
         assert_eq!(store.count_records(&chain).await.unwrap(), 2);
         store.close().await;
