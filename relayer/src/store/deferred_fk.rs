@@ -5,7 +5,7 @@
 //! *immediate* foreign key: a copy of each page the statement changes, so that the
 //! statement alone can be undone should the key fail. A batch of records touches a
 //! page of each random-keyed index per record, so that journal was most of a batch's
-//! cost: `save_confirmed_batch` wrote 46,370 records/s with it and 70,000–72,000/s with
+//! cost: `save_confirmed_batch` wrote 46,370 records/s with it and 70,249–78,813/s with
 //! the key deferred (`target/release/ingest --records 30000`, docs/BENCHMARKS.md). A
 //! deferred key is still enforced — at `COMMIT`, which fails and rolls the whole
 //! transaction back — so the store keeps the same guarantee; nothing writes records
