@@ -19,6 +19,7 @@ mod deferred_fk;
 pub mod leases;
 pub(crate) mod mirrors;
 pub(crate) mod records;
+mod records_pg;
 mod submissions;
 mod tiles;
 mod timestamps;

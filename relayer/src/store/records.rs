@@ -209,7 +209,7 @@ pub(super) async fn insert_records(
     now: i64,
 ) -> Result<Vec<B256>> {
     if backend == Backend::Postgres {
-        return insert_records_pg(tx, c, records, first_leaf, now).await;
+        return super::records_pg::insert_records_pg(tx, c, records, first_leaf, now).await;
     }
     // One statement text per chunk length (all chunks but the last are full), so
     // sqlx's per-connection statement cache prepares each once.
@@ -296,106 +296,6 @@ pub(super) async fn insert_records(
         });
         done?;
         next = built;
-    }
-    Ok(ids)
-}
-
-/// Records per statement of [`insert_records_pg`] (one JSON parameter each).
-const PG_INSERT_CHUNK: usize = 5_000;
-
-/// One record row as [`insert_records_pg`] sends it: the JSON object of one element
-/// of its parameter (short keys; `i` is the record's position in the batch).
-#[derive(serde::Serialize)]
-struct PgRow<'a> {
-    i: i64,
-    id: String,
-    bn: i64,
-    bh: String,
-    ti: i64,
-    li: i64,
-    seq: Option<i64>,
-    act: &'static str,
-    rf: Option<String>,
-    dg: String,
-    alg: &'a str,
-    sb: String,
-    ad: &'a str,
-    ct: String,
-    th: String,
-    bt: i64,
-    kd: &'a str,
-    md: String,
-}
-
-/// [`insert_records`] on PostgreSQL: the rows of a chunk travel as one JSON array in
-/// one parameter and are expanded by `json_to_recordset` — one statement per
-/// [`PG_INSERT_CHUNK`] records instead of one per 100 with 2,200 parameters each
-/// (the `Any` driver binds no arrays, so `unnest` of typed arrays is not available).
-async fn insert_records_pg(
-    tx: &mut AnyConnection,
-    c: &str,
-    records: &[SourcedRecord],
-    first_leaf: Option<i64>,
-    now: i64,
-) -> Result<Vec<B256>> {
-    let mut ids = Vec::with_capacity(records.len());
-    for (chunk_no, chunk) in records.chunks(PG_INSERT_CHUNK).enumerate() {
-        let base = chunk_no * PG_INSERT_CHUNK;
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (i, sr) in chunk.iter().enumerate() {
-            let r = &sr.record;
-            let (s, e) = (&r.source, &r.evidence);
-            let id = r.record_id();
-            ids.push(id);
-            rows.push(PgRow {
-                i: (base + i) as i64,
-                id: hex32(&id),
-                bn: int(s.block_number),
-                bh: hex32(&s.block_hash),
-                ti: int(s.tx_index),
-                li: int(s.log_index),
-                seq: sr.seq.map(int),
-                act: action_text(r.action),
-                rf: r.reference.as_ref().map(hex32),
-                dg: hex32(&e.digest),
-                alg: e.digest_alg.name(),
-                sb: hex_addr(&e.submitter),
-                ad: s.adapter.as_str(),
-                ct: hex_addr(&s.contract),
-                th: hex32(&s.tx_hash),
-                bt: int(s.block_timestamp),
-                kd: e.kind.as_str(),
-                md: hex32(&e.metadata),
-            });
-        }
-        let json = serde_json::to_string(&rows)
-            .map_err(|e| RelayerError::Config(format!("encoding records for PostgreSQL: {e}")))?;
-        let mut sql = String::from(
-            "INSERT INTO records (record_id, chain, status, leaf_index, block_number, block_hash, tx_index,
-                log_index, seq, action, ref_id, digest, digest_alg, submitter, record, created_at, adapter,
-                contract, tx_hash, block_time, kind, metadata)
-             SELECT r.id, $2, $3, $4::bigint + r.i, r.bn, r.bh, r.ti, r.li, r.seq, r.act, r.rf, r.dg, r.alg,
-                r.sb, '', $5, r.ad, r.ct, r.th, r.bt, r.kd, r.md
-             FROM json_to_recordset($1::json) AS r(i bigint, id text, bn bigint, bh text, ti bigint,
-                li bigint, seq bigint, act text, rf text, dg text, alg text, sb text, ad text, ct text,
-                th text, bt bigint, kd text, md text)",
-        );
-        if first_leaf.is_none() {
-            // A pending record fetched again is kept once.
-            sql.push_str(" ON CONFLICT (record_id) DO NOTHING");
-        }
-        sqlx::query(&sql)
-            .bind(json)
-            .bind(c)
-            .bind(if first_leaf.is_some() {
-                "logged"
-            } else {
-                "pending"
-            })
-            .bind(first_leaf)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
     }
     Ok(ids)
 }
