@@ -111,18 +111,27 @@ impl Columns {
         columns
     }
 
-    fn push(&mut self, column: usize, value: &str) {
+    /// The text of `column`, with a separator appended if it already holds a value.
+    fn next(&mut self, column: usize) -> &mut String {
         let text = &mut self.0[column];
         if !text.is_empty() {
             text.push(SEP);
         }
-        text.push_str(value);
+        text
+    }
+
+    fn push(&mut self, column: usize, value: &str) {
+        self.next(column).push_str(value);
+    }
+
+    fn push_null(&mut self, column: usize) {
+        self.next(column).push(NULL);
     }
 
     fn push_int(&mut self, column: usize, value: Option<u64>) {
         match value {
             Some(v) => self.push(column, &int(v).to_string()),
-            None => self.push(column, &NULL.to_string()),
+            None => self.push_null(column),
         }
     }
 
@@ -133,10 +142,7 @@ impl Columns {
                 "the label {value:?} holds {SEP:?} or {NULL:?}, which labels may not; the record is not stored"
             )));
         }
-        let text = &mut self.0[column];
-        if !text.is_empty() {
-            text.push(SEP);
-        }
+        let text = self.next(column);
         text.push(LABEL_PREFIX);
         text.push_str(value);
         Ok(())
@@ -156,7 +162,7 @@ impl Columns {
         self.push(6, action_text(r.action));
         match &r.reference {
             Some(reference) => self.push(7, &hex32(reference)),
-            None => self.push(7, &NULL.to_string()),
+            None => self.push_null(7),
         }
         self.push(8, &hex32(&e.digest));
         self.push(9, e.digest_alg.name());
