@@ -132,6 +132,11 @@ impl Devchain {
         })
     }
 
+    /// The node's process id (for benchmarks that account its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.anvil.child().id()
+    }
+
     /// Address of dev account 0 (the default sender and deployer).
     pub fn address(&self) -> Address {
         self.signer.address()

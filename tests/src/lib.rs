@@ -24,6 +24,7 @@
 //! - [`faultproxy`]: a fault-injecting JSON-RPC proxy in front of a real node, for the
 //!   `faults_*` tests;
 //! - [`tsa`]: a real RFC 3161 TSA (OpenSSL `ts`) with certificates made at test time;
+//! - [`cpu`]: the cores a benchmark phase kept busy, from `/proc`;
 //! - [`gas`]: calldata and intrinsic gas arithmetic for gas measurements.
 //!
 //! A missing dependency (the anvil binary, the conformance vectors) is an error with the
@@ -32,6 +33,7 @@
 pub mod adapter_suite;
 pub mod attest;
 pub mod contracts;
+pub mod cpu;
 pub mod devchain;
 pub mod faultproxy;
 pub mod gas;

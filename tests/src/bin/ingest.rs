@@ -52,7 +52,11 @@ use evidence_relayer::{
     test_db::{TestBackend, TestDb},
 };
 use evidence_schemas::ChainId;
-use evidence_tests::{Devchain, contracts::EvidenceRegistry};
+use evidence_tests::{
+    Devchain,
+    contracts::EvidenceRegistry,
+    cpu::{self, CpuUse},
+};
 use futures::{StreamExt as _, TryStreamExt as _};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
@@ -108,6 +112,14 @@ fn args() -> anyhow::Result<Args> {
     }
     ensure!(out.records > 0, "--records must be at least 1");
     Ok(out)
+}
+
+/// The cores busy since `from` (nothing when `/proc` could not be read).
+fn cpu_since(from: Option<cpu::CpuSnapshot>, node: Option<u32>) -> CpuUse {
+    match (from, cpu::snapshot(node)) {
+        (Some(a), Some(b)) => cpu::between(&a, &b),
+        _ => CpuUse::default(),
+    }
 }
 
 fn rate(n: u64, d: Duration) -> f64 {
@@ -259,7 +271,10 @@ async fn main() -> anyhow::Result<()> {
     let mut raw_typed = Duration::MAX;
     let mut raw_json = Duration::MAX;
     let mut raw_bytes = 0usize;
+    let node = Some(chain.pid());
+    let mut cpu_raw = CpuUse::default();
     for _ in 0..reps {
+        let cpu = cpu::snapshot(node);
         let t = Instant::now();
         let mut raw_logs = 0u64;
         for &(a, b) in &ranges {
@@ -270,6 +285,7 @@ async fn main() -> anyhow::Result<()> {
             raw_logs += logs.len() as u64;
         }
         raw_typed = raw_typed.min(t.elapsed());
+        cpu_raw.add(cpu_since(cpu, node));
         ensure!(
             raw_logs == n,
             "eth_getLogs returned {raw_logs} logs, expected {n}"
@@ -305,7 +321,9 @@ async fn main() -> anyhow::Result<()> {
     let source = RegistrySource::new(rpc.clone(), chain_id.clone(), registry_addr, opts.clone());
     let mut adapter = Duration::MAX;
     let mut all_records = Vec::new();
+    let mut cpu_adapter = CpuUse::default();
     for _ in 0..reps {
+        let cpu = cpu::snapshot(node);
         let t = Instant::now();
         all_records.clear();
         let mut expected = Some(1);
@@ -324,6 +342,7 @@ async fn main() -> anyhow::Result<()> {
             all_records.extend(batch.records);
         }
         adapter = adapter.min(t.elapsed());
+        cpu_adapter.add(cpu_since(cpu, node));
         ensure!(
             all_records.len() as u64 == n,
             "adapter returned {}, expected {n}",
@@ -338,6 +357,7 @@ async fn main() -> anyhow::Result<()> {
     let mut store_fetched = Duration::MAX;
     let mut store_logged = Duration::MAX;
     let mut store_confirmed = Duration::MAX;
+    let mut cpu_confirmed = CpuUse::default();
     for _ in 0..reps {
         let db = TestDb::create(args.backend).await;
         let store = Store::connect(&db.url).await?;
@@ -367,11 +387,13 @@ async fn main() -> anyhow::Result<()> {
         store
             .save_cursor_init(&chain_id, "bench", start_block)
             .await?;
+        let cpu = cpu::snapshot(node);
         let t = Instant::now();
         let logged = store
             .save_confirmed_batch(&chain_id, &head_ref, &all_records, &[], Some(n + 1), head)
             .await?;
         store_confirmed = store_confirmed.min(t.elapsed());
+        cpu_confirmed.add(cpu_since(cpu, node));
         ensure!(
             logged.record_ids.len() as u64 == n,
             "save_confirmed_batch logged {}",
@@ -386,6 +408,7 @@ async fn main() -> anyhow::Result<()> {
     let mut tick_times = Vec::new();
     let mut stored = 0;
     let mut log_size = 0;
+    let mut cpu_ingest = CpuUse::default();
     for r in 0..reps {
         let db = TestDb::create(args.backend).await;
         let store = Store::connect(&db.url).await?;
@@ -409,6 +432,7 @@ async fn main() -> anyhow::Result<()> {
             EngineSettings::default(),
         )
         .await?;
+        let cpu = cpu::snapshot(node);
         let t = Instant::now();
         ticks = 0;
         tick_times.clear();
@@ -423,6 +447,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         let took = t.elapsed();
+        cpu_ingest.add(cpu_since(cpu, node));
         ingest = ingest.min(took);
         eprintln!("ingest rep {r}: {took:.2?}");
         stored = engine.store().count_logged_records(&chain_id).await?;
@@ -467,6 +492,18 @@ async fn main() -> anyhow::Result<()> {
     }
     for (i, (to, logged, d)) in tick_times.iter().enumerate() {
         eprintln!("  tick {i}: fetched_to {to:?}, logged {logged}, {d:.2?}");
+    }
+    // The node shares this machine's cores: a phase that keeps them all busy is
+    // limited by the machine (the ingest phase runs the node, the decoding and the
+    // store at once; the raw fetch runs only the first two).
+    println!("cpu, averaged over the {reps} repetition(s) of each phase:");
+    for (name, used) in [
+        ("raw fetch (eth_getLogs -> Log)", cpu_raw),
+        ("adapter (RegistrySource only)", cpu_adapter),
+        ("store: save_confirmed_batch", cpu_confirmed),
+        ("ingest (Engine::tick_index)", cpu_ingest),
+    ] {
+        println!("  {name:<34} {used}");
     }
     let ratio = ingest_rate / raw_rate;
     let (target_rate, backend) = match args.backend {
