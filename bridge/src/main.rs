@@ -22,9 +22,12 @@ use clap::Parser;
 /// memory kept growing with the log it indexed: every thread that allocates gets an
 /// arena of its own (up to 8 per core), a freed answer of several MB stays in its
 /// arena, and glibc raises its mmap threshold after the first large free, so later
-/// large buffers come from the arenas too. jemalloc returns freed pages to the system
-/// after a few seconds (its decay), so the resident size follows what is in use (see
-/// docs/BENCHMARKS.md, "`bridge run` memory: the fetch burst and the allocator").
+/// large buffers come from the arenas too. jemalloc returns freed pages to the system,
+/// so the resident size follows what is in use. It is built to return them at once
+/// (`dirty_decay_ms:0`, set in `.cargo/config.toml`): with its default 10 s decay the
+/// pages of answers freed a second earlier were still resident when the next ones were
+/// allocated (see docs/BENCHMARKS.md, "`bridge run` memory: the fetch burst and the
+/// allocator" and "`bridge run` memory: jemalloc's decay").
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

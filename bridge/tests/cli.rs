@@ -81,3 +81,25 @@ fn hostile_pdfs_are_bad_input_with_the_reason() {
         );
     }
 }
+
+/// The binary's allocator frees pages at once (`.cargo/config.toml` builds jemalloc with
+/// `dirty_decay_ms:0`): without it `bridge run`'s peak RSS grows with the backfill. Read
+/// from jemalloc's own statistics, printed at exit when asked for.
+#[test]
+fn the_allocator_is_built_to_return_freed_pages_at_once() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bridge"))
+        .arg("--version")
+        .env("_RJEM_MALLOC_CONF", "stats_print:true")
+        .output()
+        .expect("bridge runs");
+    assert!(out.status.success());
+    let stats = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stats.contains("config.malloc_conf: \"dirty_decay_ms:0\""),
+        "jemalloc was built without the workspace's setting: {stats}"
+    );
+    assert!(
+        stats.contains("opt.dirty_decay_ms: 0 "),
+        "jemalloc does not run with it: {stats}"
+    );
+}
